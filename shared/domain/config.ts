@@ -1,0 +1,208 @@
+/**
+ * Every engine default in one place: name, meaning, unit and validation.
+ *
+ * The names are the public contract: the HTTP API (`config` overrides), the CLI (`--set NAME=VALUE`)
+ * and the simulator (`--set`) accept exactly these. Per-batch overrides are validated against the
+ * schema here; an unknown name or a bad value is rejected with an error naming the field.
+ * A default chosen by measurement says so and cites the command that measured it.
+ */
+import { z } from 'zod';
+
+interface ConfigEntry<S extends z.ZodType> {
+  readonly schema: S;
+  readonly default: z.infer<S>;
+  readonly unit: string;
+  readonly description: string;
+}
+
+function entry<S extends z.ZodType>(
+  schema: S,
+  defaultValue: z.infer<S>,
+  unit: string,
+  description: string,
+): ConfigEntry<S> {
+  return { schema, default: defaultValue, unit, description };
+}
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const fraction = z.number().min(0).max(1);
+
+export const CONFIG_SPEC = {
+  // --- budget -------------------------------------------------------------------------------
+  DEFAULT_COMPARISONS_PER_ESSAY: entry(
+    z.number().positive().max(1000),
+    15,
+    'comparisons per essay',
+    'Budget used when a batch gives none: ceil(K * n / 2) comparisons (each comparison involves two essays), but at least DEFAULT_BUDGET_FLOOR.',
+  ),
+  DEFAULT_BUDGET_FLOOR: entry(
+    positiveInt,
+    120,
+    'comparisons',
+    'Smallest default budget, so small nets can reach full coverage plus resampling (the original service used 120 as its fixed budget).',
+  ),
+
+  // --- stability ----------------------------------------------------------------------------
+  MIN_COMPARISONS_FOR_STABILITY_CHECK: entry(
+    nonNegativeInt,
+    12,
+    'successful comparisons',
+    'Stability is not assessed before this many successful comparisons (failed callbacks never count).',
+  ),
+  SCORE_STABILITY_THRESHOLD: entry(
+    z.number().nonnegative(),
+    0.025,
+    'logits',
+    'Scores are stable when the largest absolute change of any score between two evaluations is below this. 0 makes stability unreachable.',
+  ),
+
+  // --- small nets and resampling ------------------------------------------------------------
+  RESAMPLING_ENABLED: entry(
+    z.boolean(),
+    true,
+    'flag',
+    'Whether small nets are resampled after full coverage.',
+  ),
+  MIN_RESAMPLING_NET_SIZE: entry(
+    nonNegativeInt,
+    3,
+    'essays',
+    'A batch with n <= this many essays is a small net: after full coverage it may be resampled.',
+  ),
+  MAX_RESAMPLING_PASSES_FOR_SMALL_NET: entry(
+    nonNegativeInt,
+    4,
+    'passes',
+    'Most resampling passes (each re-judges every judged pair once, orientation flipped) for a small net.',
+  ),
+
+  // --- failure handling ---------------------------------------------------------------------
+  MIN_SUCCESS_RATE: entry(
+    fraction,
+    0.8,
+    'ratio',
+    'A batch whose completed / (completed + failed) is below this when it would finalize ends FAILED with low_success_rate.',
+  ),
+  MAX_ATTEMPTS_PER_PAIR: entry(
+    positiveInt,
+    3,
+    'attempts',
+    'A pair whose attempts all failed is retried (within the budget) until it has been tried this many times.',
+  ),
+  MAX_ITERATIONS: entry(
+    positiveInt,
+    500,
+    'waves',
+    'Iteration cap: most continuation waves a batch may plan before it must finalize.',
+  ),
+  COMPARISON_DEADLINE_SECONDS: entry(
+    positiveInt,
+    900,
+    'seconds',
+    'A comparison with no callback this long after it was sent is failed with reason timeout by the sweeper.',
+  ),
+
+  // --- pairing ------------------------------------------------------------------------------
+  PAIRING_STRATEGY: entry(
+    z.enum(['adaptive', 'random']),
+    'adaptive',
+    'strategy',
+    'How coverage waves choose pairs: adaptive uses current scores and SEs; random is the balanced random baseline.',
+  ),
+
+  // --- Bradley–Terry ------------------------------------------------------------------------
+  BT_PRIOR_ALPHA: entry(
+    z.number().positive(),
+    0.01,
+    'precision (1/logit^2)',
+    'Ridge prior precision of the Bradley–Terry MAP fit (prior variance 1/alpha); keeps disconnected or separated data finite.',
+  ),
+  BT_STANDARD_ERROR_MAX: entry(
+    z.number().positive(),
+    2.0,
+    'logits',
+    'bt_se_inflated is raised when the largest SE exceeds this.',
+  ),
+  SPARSE_COVERAGE_MIN_COMPARISONS_PER_ITEM: entry(
+    z.number().nonnegative(),
+    5,
+    'comparisons per essay',
+    'comparison_coverage_sparse is raised when the mean successful comparisons per essay is below this.',
+  ),
+} as const;
+
+export type ConfigName = keyof typeof CONFIG_SPEC;
+export type EngineConfig = { [K in ConfigName]: z.infer<(typeof CONFIG_SPEC)[K]['schema']> };
+
+export const CONFIG_NAMES = Object.keys(CONFIG_SPEC) as ConfigName[];
+
+export const DEFAULT_CONFIG: Readonly<EngineConfig> = Object.freeze(
+  Object.fromEntries(CONFIG_NAMES.map((name) => [name, CONFIG_SPEC[name].default])) as EngineConfig,
+);
+
+/** A bad configuration name or value; `field` names it so callers can report it verbatim. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isConfigName(name: string): name is ConfigName {
+  return Object.hasOwn(CONFIG_SPEC, name);
+}
+
+/** Validates overrides (typed values, e.g. from JSON) and merges them over the defaults. */
+export function resolveConfig(overrides: Readonly<Record<string, unknown>> = {}): EngineConfig {
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!isConfigName(name)) {
+      throw new ConfigError(name, `unknown config name "${name}"`);
+    }
+    const parsed = CONFIG_SPEC[name].schema.safeParse(value);
+    if (!parsed.success) {
+      const detail = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(name, `invalid value for ${name}: ${detail}`);
+    }
+    config[name] = parsed.data;
+  }
+  return config as EngineConfig;
+}
+
+/** Turns a CLI-style `NAME=VALUE` string into a typed override, coercing by the entry's default. */
+export function parseConfigAssignment(assignment: string): [ConfigName, unknown] {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) {
+    throw new ConfigError(assignment, `expected NAME=VALUE, got "${assignment}"`);
+  }
+  const name = assignment.slice(0, eq).trim();
+  const raw = assignment.slice(eq + 1).trim();
+  if (!isConfigName(name)) {
+    throw new ConfigError(name, `unknown config name "${name}"`);
+  }
+  const sample = CONFIG_SPEC[name].default;
+  let value: unknown = raw;
+  if (typeof sample === 'number') {
+    value = raw === '' ? Number.NaN : Number(raw);
+  } else if (typeof sample === 'boolean') {
+    if (raw === 'true' || raw === '1') value = true;
+    else if (raw === 'false' || raw === '0') value = false;
+  }
+  const parsed = CONFIG_SPEC[name].schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(name, `invalid value for ${name}: "${raw}"`);
+  }
+  return [name, parsed.data];
+}
+
+/** Default budget for a batch of `essayCount` essays when the client gives none. */
+export function defaultBudget(essayCount: number, config: EngineConfig): number {
+  return Math.max(
+    config.DEFAULT_BUDGET_FLOOR,
+    Math.ceil((config.DEFAULT_COMPARISONS_PER_ESSAY * essayCount) / 2),
+  );
+}

@@ -32,6 +32,10 @@ export interface ComparisonRecord {
   failureKind?: FailureKind;
   kind: WaveKind;
   iteration: number;
+  /** For `kind === 'resample'`: which resampling pass (1-based) this comparison belongs to. */
+  resamplePass?: number;
+  /** 1 for the first attempt at this pair in this role, 2.. for retries of a failed pair. */
+  attempt?: number;
 }
 
 export type WaveKind = 'coverage' | 'resample' | 'retry';

@@ -110,6 +110,30 @@ export const CONFIG_SPEC = {
     'strategy',
     'How coverage waves choose pairs: adaptive uses current scores and SEs; random is the balanced random baseline.',
   ),
+  PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY: entry(
+    z.number().nonnegative(),
+    2,
+    'comparisons per essay',
+    'Adaptive coverage plans random waves until the mean comparisons per essay (pending or judged) reaches this, so the comparison graph is connected before scores steer pairing.',
+  ),
+  PAIRING_THOMPSON_SCALE: entry(
+    z.number().nonnegative(),
+    1,
+    'standard errors',
+    'Adaptive coverage pairs neighbours in scores drawn from N(score, (scale * SE)^2); 0 pairs by the point scores alone, larger values explore more.',
+  ),
+  PAIRING_CANDIDATE_WINDOW: entry(
+    positiveInt,
+    8,
+    'essays',
+    'Adaptive coverage looks at most this many unmatched neighbours on each side (in sampled-score order) for a partner not yet met, before falling back to a random new partner.',
+  ),
+  PAIRING_RANDOM_CANDIDATES: entry(
+    positiveInt,
+    16,
+    'draws',
+    'Random partners drawn for an essay before an exhaustive scan of the unmatched essays; keeps planning O(n) per wave while new partners are plentiful.',
+  ),
 
   // --- Bradley–Terry ------------------------------------------------------------------------
   BT_PRIOR_ALPHA: entry(
@@ -129,6 +153,63 @@ export const CONFIG_SPEC = {
     5,
     'comparisons per essay',
     'comparison_coverage_sparse is raised when the mean successful comparisons per essay is below this.',
+  ),
+  // --- input limits -------------------------------------------------------------------------
+  MAX_ESSAY_CHARS: entry(
+    z.number().int().positive().max(90_000),
+    50_000,
+    'characters (UTF-16 code units)',
+    'Longest essay text accepted (HTTP 400 beyond it). At most 4 bytes per character keeps an essay item well under the 400 KB DynamoDB item limit. A deployment limit: input is validated against the default, per-batch overrides do not relax it.',
+  ),
+  MAX_ESSAY_ID_CHARS: entry(
+    z.number().int().positive().max(512),
+    128,
+    'characters',
+    'Longest client essay id accepted (ids use the charset [A-Za-z0-9._:-]). A deployment limit like MAX_ESSAY_CHARS.',
+  ),
+  MAX_ESSAYS_PER_PAGE: entry(
+    z.number().int().positive().max(5000),
+    1000,
+    'essays',
+    'Most essays in one create request or essay page; also the size of the stored essay-id chunks, so 1,000 ids of 128 characters stay near 130 KB per item. A deployment limit like MAX_ESSAY_CHARS.',
+  ),
+
+  // --- storage ------------------------------------------------------------------------------
+  BATCH_TTL_DAYS: entry(
+    positiveInt,
+    30,
+    'days',
+    'Every stored item of a batch expires (DynamoDB TTL) this long after the batch was created.',
+  ),
+  STORE_MAX_ATTEMPTS: entry(
+    positiveInt,
+    6,
+    'attempts',
+    'Most attempts of one DynamoDB call on throttling, transaction conflicts or internal errors (on top of the SDK retries) before the error surfaces.',
+  ),
+  STORE_RETRY_BASE_DELAY_MS: entry(
+    positiveInt,
+    50,
+    'milliseconds',
+    'Base of the full-jitter exponential backoff between store retries: attempt k sleeps uniform(0, min(max, base * 2^k)).',
+  ),
+  STORE_RETRY_MAX_DELAY_MS: entry(
+    positiveInt,
+    2000,
+    'milliseconds',
+    'Cap of one backoff sleep between store retries.',
+  ),
+  PENDING_INDEX_SHARDS: entry(
+    positiveInt,
+    8,
+    'partitions',
+    'Number of partition-key shards of the pending-by-deadline index, so a busy batch does not make one hot index partition; the sweeper queries every shard. A deployment constant: changing it strands pending items on old shards until they finish.',
+  ),
+  RESULTS_PER_ITEM: entry(
+    z.number().int().positive().max(1500),
+    1000,
+    'essays',
+    'Results stored per DynamoDB item at finalization; 1,000 rows with 128-character ids stay near 200 KB, under the 400 KB item limit.',
   ),
 } as const;
 

@@ -211,6 +211,55 @@ export const CONFIG_SPEC = {
     'essays',
     'Results stored per DynamoDB item at finalization; 1,000 rows with 128-character ids stay near 200 KB, under the 400 KB item limit.',
   ),
+  // --- pipeline (Lambda functions and queues) -----------------------------------------------
+  QUEUE_MAX_RECEIVE_COUNT: entry(
+    positiveInt,
+    5,
+    'deliveries',
+    'Deliveries of one queue message before SQS moves it to the dead-letter queue (the redrive maxReceiveCount; AWS advises at least 5). The judge treats receive count >= this - 1 as its last attempt and sends a failure callback instead of giving up silently.',
+  ),
+  JUDGE_INPROCESS_ATTEMPTS: entry(
+    positiveInt,
+    3,
+    'attempts',
+    'Provider calls the judge makes for one delivery on a retryable failure before leaving the message to SQS redelivery.',
+  ),
+  JUDGE_RETRY_BASE_DELAY_MS: entry(
+    nonNegativeInt,
+    200,
+    'milliseconds',
+    'Base of the full-jitter exponential backoff between in-process provider retries: attempt k sleeps uniform(0, min(max, base * 2^k)).',
+  ),
+  JUDGE_RETRY_MAX_DELAY_MS: entry(
+    nonNegativeInt,
+    2000,
+    'milliseconds',
+    'Cap of one backoff sleep between in-process provider retries.',
+  ),
+  MOCK_LATENCY_MAX_MS: entry(
+    nonNegativeInt,
+    5000,
+    'milliseconds',
+    'Longest mock-judge latency the judge function actually waits, so a misconfigured batch cannot run a function into its timeout.',
+  ),
+  SQS_SEND_MAX_ATTEMPTS: entry(
+    positiveInt,
+    4,
+    'attempts',
+    'Attempts to send the entries SendMessageBatch reported as failed (with backoff) before the error surfaces and the message is redelivered.',
+  ),
+  SQS_SEND_RETRY_BASE_DELAY_MS: entry(
+    nonNegativeInt,
+    50,
+    'milliseconds',
+    'Base of the full-jitter exponential backoff between attempts to resend failed SendMessageBatch entries.',
+  ),
+  SWEEPER_MAX_TIMEOUTS_PER_RUN: entry(
+    positiveInt,
+    500,
+    'comparisons',
+    'Most expired comparisons one sweeper run fails with timeout; the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
+  ),
 } as const;
 
 export type ConfigName = keyof typeof CONFIG_SPEC;

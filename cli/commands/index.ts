@@ -1,0 +1,24 @@
+/**
+ * The command registry: `cj <name>` dispatches here. A new command (e.g. a future `cj score` for
+ * offline scoring of existing decisions) is one module in this folder and one entry below.
+ */
+import type { Command } from '../command.ts';
+import { demoCommand } from './demo.ts';
+import { localCommand } from './local.ts';
+import { resultsCommand } from './results.ts';
+import { statusCommand } from './status.ts';
+import { submitCommand } from './submit.ts';
+import { waitCommand } from './wait.ts';
+
+export const COMMANDS: readonly Command[] = [
+  localCommand,
+  submitCommand,
+  statusCommand,
+  waitCommand,
+  resultsCommand,
+  demoCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}

@@ -1,0 +1,157 @@
+import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
+import type { CreateBatchRequest, JudgeOptions } from '../api.ts';
+import type { FlagSpecs, ParsedArgs } from '../args.ts';
+import { booleanFlag, numberFlag, stringFlag, stringListFlag } from '../args.ts';
+import type { Command, Io } from '../command.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { loadEssays } from '../essays.ts';
+import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
+import { submitBatch } from '../upload.ts';
+
+export const SUBMIT_FLAGS: FlagSpecs = {
+  budget: { type: 'number', valueName: 'N', description: 'most comparisons for the batch' },
+  judge: { type: 'string', valueName: 'provider', description: 'judge provider (mock)' },
+  'mock-profile': { type: 'string', valueName: 'name', description: 'mock judge profile' },
+  'mock-failure-rate': {
+    type: 'number',
+    valueName: 'F',
+    description: 'share of mock judge calls that fail (0..1)',
+  },
+  'mock-position-bias': {
+    type: 'number',
+    valueName: 'F',
+    description: 'mock judge preference for the first-shown essay',
+  },
+  'mock-latency-ms': { type: 'number', valueName: 'ms', description: 'mock judge latency' },
+  'mock-duplicate-callbacks': {
+    type: 'number',
+    valueName: 'K',
+    description: 'extra copies of every callback the mock judge sends',
+  },
+  'mock-drop-rate': {
+    type: 'number',
+    valueName: 'F',
+    description: 'share of callbacks the mock judge never sends (0..1)',
+  },
+  'mock-seed': { type: 'string', valueName: 'X', description: 'seed of the mock judge' },
+  set: {
+    type: 'string',
+    multiple: true,
+    valueName: 'NAME=VALUE',
+    description: 'engine config override (names and units in shared/domain/config.ts)',
+  },
+};
+
+function requireFraction(flag: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (value < 0 || value > 1)) {
+    throw new UsageError(`--${flag}`, `expected a number from 0 to 1, got ${value}`);
+  }
+  return value;
+}
+
+function requireNonNegativeInt(flag: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+    throw new UsageError(`--${flag}`, `expected a whole number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+/** Builds the `judge` part of `POST /batches` from the flags; undefined leaves the API default. */
+export function judgeFromArgs(args: ParsedArgs): JudgeOptions | undefined {
+  const mockFlags = Object.keys(args.flags).filter((name) => name.startsWith('mock-'));
+  const provider = stringFlag(args, 'judge') ?? (mockFlags.length > 0 ? 'mock' : undefined);
+  if (provider === undefined) return undefined;
+  if (provider !== 'mock' && mockFlags.length > 0) {
+    throw new UsageError(`--${mockFlags[0]}`, `only applies with --judge mock`);
+  }
+  const judge: JudgeOptions = { provider };
+  const profile = stringFlag(args, 'mock-profile');
+  if (profile !== undefined) judge.profile = profile;
+  const failureRate = requireFraction('mock-failure-rate', numberFlag(args, 'mock-failure-rate'));
+  if (failureRate !== undefined) judge.failure_rate = failureRate;
+  const bias = numberFlag(args, 'mock-position-bias');
+  if (bias !== undefined) judge.position_bias = bias;
+  const latency = requireNonNegativeInt('mock-latency-ms', numberFlag(args, 'mock-latency-ms'));
+  if (latency !== undefined) judge.latency_ms = latency;
+  const duplicates = requireNonNegativeInt(
+    'mock-duplicate-callbacks',
+    numberFlag(args, 'mock-duplicate-callbacks'),
+  );
+  if (duplicates !== undefined) judge.duplicate_callbacks = duplicates;
+  const dropRate = requireFraction('mock-drop-rate', numberFlag(args, 'mock-drop-rate'));
+  if (dropRate !== undefined) judge.drop_rate = dropRate;
+  const seed = stringFlag(args, 'mock-seed');
+  if (seed !== undefined) judge.seed = /^-?\d+$/.test(seed) ? Number(seed) : seed;
+  return judge;
+}
+
+/** Parses repeated `--set NAME=VALUE` against the engine's config module. */
+export function configFromArgs(args: ParsedArgs): Record<string, unknown> | undefined {
+  const assignments = stringListFlag(args, 'set');
+  if (assignments.length === 0) return undefined;
+  const config: Record<string, unknown> = {};
+  for (const assignment of assignments) {
+    try {
+      const [name, value] = parseConfigAssignment(assignment);
+      config[name] = value;
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(`--set ${error.field}`, error.message);
+      throw error;
+    }
+  }
+  return config;
+}
+
+/** The batch options shared by `submit` and `demo`. */
+export function batchOptionsFromArgs(args: ParsedArgs): Omit<CreateBatchRequest, 'essays'> {
+  const options: Omit<CreateBatchRequest, 'essays'> = {};
+  const budget = numberFlag(args, 'budget');
+  if (budget !== undefined) {
+    if (!Number.isInteger(budget) || budget < 1) {
+      throw new UsageError('--budget', `expected a whole number >= 1, got ${budget}`);
+    }
+    options.budget = budget;
+  }
+  const judge = judgeFromArgs(args);
+  if (judge) options.judge = judge;
+  const config = configFromArgs(args);
+  if (config) options.config = config;
+  return options;
+}
+
+export const submitCommand: Command = {
+  name: 'submit',
+  summary: 'create a batch from a folder of .txt/.md files or a JSONL file',
+  usage:
+    'cj submit <dir|file.jsonl> [--budget N] [--judge mock] [--mock-...] [--set NAME=VALUE ...] [--json]',
+  flags: {
+    ...SUBMIT_FLAGS,
+    json: { type: 'boolean', description: 'print {"batch_id": ...} as JSON' },
+    ...TARGET_FLAGS,
+  },
+  async run(args: ParsedArgs, io: Io): Promise<number> {
+    const [path, ...extra] = args.positionals;
+    if (path === undefined) throw new UsageError('<dir|file.jsonl>', 'missing essays argument');
+    if (extra.length > 0) throw new UsageError(extra[0] as string, 'unexpected argument');
+    const options = batchOptionsFromArgs(args);
+    const essays = loadEssays(path, io.cwd);
+    const client = clientFor(resolveTarget(args, io.env));
+    const json = booleanFlag(args, 'json');
+    const outcome = await submitBatch(client, essays, {
+      ...options,
+      onPage: (uploaded, total) => {
+        if (!json) io.stderr(`uploaded ${uploaded}/${total} essays\n`);
+      },
+    });
+    if (json) {
+      io.stdout(`${JSON.stringify({ batch_id: outcome.batchId })}\n`);
+    } else {
+      io.stdout(
+        `batch ${outcome.batchId} created with ${essays.length} essays` +
+          `${outcome.pages > 0 ? ` (${outcome.pages} pages)` : ''}\n` +
+          `follow it with: cj wait ${outcome.batchId}\n`,
+      );
+    }
+    return EXIT.OK;
+  },
+};

@@ -102,6 +102,12 @@ export const CONFIG_SPEC = {
     'seconds',
     'A comparison with no callback this long after it was sent is failed with reason timeout by the sweeper.',
   ),
+  MAX_WAVES_WITHOUT_SUCCESS: entry(
+    positiveInt,
+    3,
+    'waves',
+    'A batch whose first this-many waves produced no successful comparison ends FAILED no_successful_comparisons instead of spending the rest of its budget on a judge that fails every call.',
+  ),
 
   // --- pairing ------------------------------------------------------------------------------
   PAIRING_STRATEGY: entry(
@@ -153,6 +159,42 @@ export const CONFIG_SPEC = {
     5,
     'comparisons per essay',
     'comparison_coverage_sparse is raised when the mean successful comparisons per essay is below this.',
+  ),
+  BT_FIT_TOLERANCE: entry(
+    z.number().positive(),
+    1e-9,
+    'logits',
+    'The Bradley–Terry Newton iteration stops when its largest score step is below this (Newton converges quadratically, so the scores are then accurate far beyond reporting precision).',
+  ),
+  BT_MAX_NEWTON_ITERATIONS: entry(
+    positiveInt,
+    100,
+    'iterations',
+    'Cap on Newton iterations of one Bradley–Terry fit; typical fits need under 15.',
+  ),
+  BT_EXACT_SE_MAX_N: entry(
+    nonNegativeInt,
+    2000,
+    'essays',
+    'Standard errors are exact (dense Cholesky, O(n^3)) up to this many essays and approximated (stochastic diagonal estimation) beyond.',
+  ),
+  BT_APPROX_SE_PROBES: entry(
+    positiveInt,
+    64,
+    'probe vectors',
+    'Rademacher probes of the approximate standard errors (one sparse solve each); more probes, smaller error.',
+  ),
+  BT_APPROX_SE_CG_TOLERANCE: entry(
+    z.number().positive().max(1),
+    1e-6,
+    'relative residual',
+    'Conjugate-gradient tolerance of each probe solve of the approximate standard errors.',
+  ),
+  SPLIT_HALF_SPLITS: entry(
+    positiveInt,
+    20,
+    'splits',
+    'Random halvings of the comparisons behind the split-half reliability (median over splits).',
   ),
   // --- input limits -------------------------------------------------------------------------
   MAX_ESSAY_CHARS: entry(

@@ -1,0 +1,252 @@
+/**
+ * Reliability and agreement statistics for comparative-judgement scores.
+ *
+ * Conventions (shared by every function here):
+ *  - Inputs must have equal lengths and finite values, else RangeError.
+ *  - Where a statistic is undefined (fewer than two items, or an input with zero variance) it is
+ *    reported as 0: "no measurable association / separation" rather than NaN, so medians over
+ *    simulation runs stay defined.
+ */
+import { type BtData, fitBradleyTerry } from './bradley-terry.ts';
+import { DEFAULT_CONFIG } from './config.ts';
+import { hashSeed, seededRandom, shuffleInPlace } from './random.ts';
+
+function checkPair(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length) {
+    throw new RangeError(`inputs differ in length (${x.length} vs ${y.length})`);
+  }
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) {
+      throw new RangeError(`non-finite value at index ${i}`);
+    }
+  }
+  return x.length;
+}
+
+/**
+ * Scale separation reliability: SSR = (var(θ̂) − mean(SE²)) / var(θ̂), the share of the observed
+ * score variance that is not measurement error. var(θ̂) is the sample variance (divisor n − 1).
+ * Not clamped: a negative value means the SEs exceed the spread of the scores. Returns 0 when
+ * var(θ̂) is 0 or there are fewer than two scores.
+ */
+export function scaleSeparationReliability(
+  scores: ArrayLike<number>,
+  se: ArrayLike<number>,
+): number {
+  const n = checkPair(scores, se);
+  if (n < 2) return 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += scores[i] as number;
+  mean /= n;
+  let ss = 0;
+  let se2 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (scores[i] as number) - mean;
+    ss += d * d;
+    se2 += (se[i] as number) ** 2;
+  }
+  const variance = ss / (n - 1);
+  if (variance === 0) return 0;
+  return (variance - se2 / n) / variance;
+}
+
+/** Pearson correlation; 0 when undefined (see module conventions). */
+export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = checkPair(x, y);
+  if (n < 2) return 0;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i] as number;
+    my += y[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (x[i] as number) - mx;
+    const dy = (y[i] as number) - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx === 0 || syy === 0) return 0;
+  const r = sxy / Math.sqrt(sxx * syy);
+  return Math.max(-1, Math.min(1, r));
+}
+
+/** Ranks 1..n, ties get the average of the ranks they span. */
+export function averageRanks(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => (values[a] as number) - (values[b] as number));
+  const ranks = new Float64Array(n);
+  let start = 0;
+  while (start < n) {
+    let end = start + 1;
+    const v = values[order[start] as number] as number;
+    while (end < n && values[order[end] as number] === v) end++;
+    const rank = (start + end + 1) / 2; // mean of 1-based ranks start+1..end
+    for (let k = start; k < end; k++) ranks[order[k] as number] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** Spearman's rank correlation: Pearson on average ranks (ties handled). */
+export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  checkPair(x, y);
+  return pearson(averageRanks(x), averageRanks(y));
+}
+
+/**
+ * Kendall's tau-b in O(n log n) (Knight 1966): sort by (x, y), count tied pairs, then count
+ * discordant pairs as the inversions of y found by a merge sort.
+ */
+export function kendallTau(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = checkPair(x, y);
+  if (n < 2) return 0;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => (x[a] as number) - (x[b] as number) || (y[a] as number) - (y[b] as number));
+  const totalPairs = (n * (n - 1)) / 2;
+  let tiedX = 0;
+  let tiedXY = 0;
+  let runX = 1;
+  let runXY = 1;
+  for (let k = 1; k < n; k++) {
+    const a = order[k - 1] as number;
+    const b = order[k] as number;
+    if (x[a] === x[b]) {
+      runX++;
+      if (y[a] === y[b]) runXY++;
+      else {
+        tiedXY += (runXY * (runXY - 1)) / 2;
+        runXY = 1;
+      }
+    } else {
+      tiedX += (runX * (runX - 1)) / 2;
+      tiedXY += (runXY * (runXY - 1)) / 2;
+      runX = 1;
+      runXY = 1;
+    }
+  }
+  tiedX += (runX * (runX - 1)) / 2;
+  tiedXY += (runXY * (runXY - 1)) / 2;
+
+  const ys = new Float64Array(n);
+  for (let k = 0; k < n; k++) ys[k] = y[order[k] as number] as number;
+  const swaps = mergeSortCountInversions(ys, new Float64Array(n), 0, n);
+
+  let tiedY = 0;
+  let runY = 1;
+  for (let k = 1; k < n; k++) {
+    if (ys[k] === ys[k - 1]) runY++;
+    else {
+      tiedY += (runY * (runY - 1)) / 2;
+      runY = 1;
+    }
+  }
+  tiedY += (runY * (runY - 1)) / 2;
+
+  const denominator = Math.sqrt((totalPairs - tiedX) * (totalPairs - tiedY));
+  if (denominator === 0) return 0;
+  const tau = (totalPairs - tiedX - tiedY + tiedXY - 2 * swaps) / denominator;
+  return Math.max(-1, Math.min(1, tau));
+}
+
+/** Sorts a[lo, hi) ascending and returns the number of strict inversions (pairs i<j, a_i > a_j). */
+function mergeSortCountInversions(
+  a: Float64Array,
+  buffer: Float64Array,
+  lo: number,
+  hi: number,
+): number {
+  if (hi - lo < 2) return 0;
+  const mid = (lo + hi) >>> 1;
+  let swaps = mergeSortCountInversions(a, buffer, lo, mid);
+  swaps += mergeSortCountInversions(a, buffer, mid, hi);
+  let i = lo;
+  let j = mid;
+  let k = lo;
+  while (i < mid && j < hi) {
+    if ((a[j] as number) < (a[i] as number)) {
+      buffer[k++] = a[j++] as number;
+      swaps += mid - i;
+    } else {
+      buffer[k++] = a[i++] as number;
+    }
+  }
+  while (i < mid) buffer[k++] = a[i++] as number;
+  while (j < hi) buffer[k++] = a[j++] as number;
+  for (let t = lo; t < hi; t++) a[t] = buffer[t] as number;
+  return swaps;
+}
+
+export interface SplitHalfResult {
+  /** Median over splits of the Pearson correlation between the two half-data score vectors. */
+  median: number;
+  /** Spearman–Brown correction of the median to full length: 2r / (1 + r), within [−1, 1]. */
+  spearmanBrown: number;
+  /** Splits actually evaluated (0 when there are fewer than two comparisons). */
+  splits: number;
+}
+
+/** Spearman–Brown prophecy for doubling the test length, kept within [−1, 1]. */
+export function spearmanBrown(r: number): number {
+  if (r <= -1) return -1;
+  return Math.max(-1, (2 * r) / (1 + r));
+}
+
+/**
+ * Split-half reliability: the comparisons are shuffled (seeded) and cut into two halves, each
+ * half is fitted on its own, and the two score vectors are correlated (Pearson); the median over
+ * `splits` halvings is reported together with its Spearman–Brown correction. Honest under
+ * adaptive pairing because it only looks at how well independent halves of the data agree.
+ */
+export function splitHalfReliability(
+  data: BtData,
+  options: { splits?: number; seed: number; alpha?: number },
+): SplitHalfResult {
+  const splits = options.splits ?? DEFAULT_CONFIG.SPLIT_HALF_SPLITS;
+  if (!Number.isInteger(splits) || splits < 1) {
+    throw new RangeError(`splits must be a positive integer, got ${splits}`);
+  }
+  const m = data.winners.length;
+  if (m < 2 || data.n < 2) return { median: 0, spearmanBrown: 0, splits: 0 };
+  const fitOptions = {
+    standardErrors: 'none' as const,
+    ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+  };
+  const rng = seededRandom(hashSeed('split-half', options.seed));
+  const order = Array.from({ length: m }, (_, k) => k);
+  const half = m >> 1;
+  const correlations: number[] = [];
+  for (let s = 0; s < splits; s++) {
+    shuffleInPlace(order, rng);
+    const first = subset(data, order, 0, half);
+    const second = subset(data, order, half, m);
+    const a = fitBradleyTerry(first, fitOptions);
+    const b = fitBradleyTerry(second, fitOptions);
+    correlations.push(pearson(a.scores, b.scores));
+  }
+  correlations.sort((p, q) => p - q);
+  const mid = correlations.length >> 1;
+  const median =
+    correlations.length % 2 === 1
+      ? (correlations[mid] as number)
+      : ((correlations[mid - 1] as number) + (correlations[mid] as number)) / 2;
+  return { median, spearmanBrown: spearmanBrown(median), splits };
+}
+
+function subset(data: BtData, order: number[], from: number, to: number): BtData {
+  const winners = new Int32Array(to - from);
+  const losers = new Int32Array(to - from);
+  for (let k = from; k < to; k++) {
+    const idx = order[k] as number;
+    winners[k - from] = data.winners[idx] as number;
+    losers[k - from] = data.losers[idx] as number;
+  }
+  return { n: data.n, winners, losers };
+}

@@ -1,0 +1,147 @@
+/**
+ * HTTP request bodies: create a batch, add a page of essays, start a batch.
+ *
+ * Small batches send their essays inline and start at once. Large batches (10,000 essays of
+ * ordinary length are ~30 MB, above API Gateway's 10 MB and Lambda's 6 MB limits) are created with
+ * `essay_count` and no essays (status PENDING_ESSAYS), filled with `POST /batches/{id}/essays`
+ * pages, then started with `POST /batches/{id}/start`.
+ *
+ * `v` may be omitted on HTTP bodies (it defaults to 1); any other value is rejected.
+ */
+import { z } from 'zod';
+import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
+import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
+
+const httpVersionSchema = z
+  .literal(MESSAGE_VERSION, {
+    error: `unsupported message version (expected v: ${MESSAGE_VERSION})`,
+  })
+  .default(MESSAGE_VERSION);
+
+/** Optional per-essay metadata; `quality` is the latent quality the mock judge decides from. */
+export const essayMetadataSchema = z
+  .object({ quality: z.number().finite().optional() })
+  .catchall(z.union([z.string().max(256), z.number().finite(), z.boolean()]));
+
+export const essayInputSchema = z.object({
+  id: essayIdSchema,
+  text: z
+    .string()
+    .refine((text) => text.trim().length > 0, 'essay text must not be empty')
+    .refine(
+      (text) => text.length <= DEFAULT_CONFIG.MAX_ESSAY_CHARS,
+      `essay text must be at most ${DEFAULT_CONFIG.MAX_ESSAY_CHARS} characters`,
+    ),
+  metadata: essayMetadataSchema.optional(),
+});
+export type EssayInput = z.infer<typeof essayInputSchema>;
+
+/** A list of essays with unique ids; the duplicate's path is reported (`essays[3].id`). */
+function essayListSchema(minimum: number) {
+  return z
+    .array(essayInputSchema)
+    .min(
+      minimum,
+      minimum === 1 ? 'at least 1 essay is required' : `at least ${minimum} essays are required`,
+    )
+    .max(
+      DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE,
+      `at most ${DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE} essays per request: send larger batches in pages`,
+    )
+    .superRefine((essays, ctx) => {
+      const seen = new Set<string>();
+      essays.forEach((essay, index) => {
+        if (seen.has(essay.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'id'],
+            message: `duplicate essay id "${essay.id}"`,
+          });
+        }
+        seen.add(essay.id);
+      });
+    });
+}
+
+/** Per-batch judge choice. Only the mock exists so far; real providers join this union. */
+export const mockJudgeSchema = z.object({
+  provider: z.literal('mock'),
+  profile: z.string().min(1).max(64),
+  failure_rate: z.number().min(0).max(1).optional(),
+  /** Extra probability, in [-1, 1], of preferring the first-shown essay. */
+  position_bias: z.number().min(-1).max(1).optional(),
+  latency_ms: z.number().int().nonnegative().max(60_000).optional(),
+  /** Probability that a callback is sent twice (proves duplicate handling). */
+  duplicate_callbacks: z.number().min(0).max(1).optional(),
+  /** Probability that a callback is never sent (proves the sweeper's timeouts). */
+  drop_rate: z.number().min(0).max(1).optional(),
+  seed: z.number().int().optional(),
+});
+export const judgeChoiceSchema = z.discriminatedUnion('provider', [mockJudgeSchema]);
+export type JudgeChoice = z.infer<typeof judgeChoiceSchema>;
+
+/** Config overrides by name; names and values are checked by `resolveConfig` (error names the entry). */
+export const configOverridesSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((overrides, ctx) => {
+    try {
+      resolveConfig(overrides);
+    } catch (error) {
+      const field = (error as { field?: unknown }).field;
+      ctx.addIssue({
+        code: 'custom',
+        path: typeof field === 'string' ? [field] : [],
+        message: error instanceof Error ? error.message : 'invalid config',
+      });
+    }
+  });
+
+export const createBatchRequestSchema = z
+  .object({
+    v: httpVersionSchema,
+    essays: essayListSchema(2).optional(),
+    /** Required when essays are sent in pages; must equal essays.length when both are given. */
+    essay_count: z.number().int().min(2, 'a batch needs at least 2 essays').optional(),
+    budget: z.number().int().positive('budget must be a positive integer').optional(),
+    judge: judgeChoiceSchema.optional(),
+    config: configOverridesSchema.optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.essays === undefined && body.essay_count === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['essays'],
+        message: 'send essays inline, or essay_count and then pages of essays',
+      });
+    }
+    if (
+      body.essays !== undefined &&
+      body.essay_count !== undefined &&
+      body.essays.length !== body.essay_count
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['essay_count'],
+        message: `essay_count (${body.essay_count}) differs from the number of essays (${body.essays.length})`,
+      });
+    }
+  });
+export type CreateBatchRequest = z.infer<typeof createBatchRequestSchema>;
+
+/**
+ * One page of essays for a PENDING_ESSAYS batch. `offset` is the index of the page's first essay:
+ * pages must arrive in order (offset = essays stored so far), and resending a stored page is a
+ * harmless no-op, so a client may retry a page whose response it lost.
+ */
+export const essayPageRequestSchema = z
+  .object({
+    v: httpVersionSchema,
+    offset: z.number().int().nonnegative(),
+    essays: essayListSchema(1),
+  })
+  .strict();
+export type EssayPageRequest = z.infer<typeof essayPageRequestSchema>;
+
+/** `POST /batches/{id}/start` and `/cancel` carry no fields beyond the version. */
+export const emptyRequestSchema = z.object({ v: httpVersionSchema }).strict();

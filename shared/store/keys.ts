@@ -1,0 +1,83 @@
+/**
+ * Single-table layout: key and index attribute names and how keys are built. The infra stack
+ * mirrors these names (it cannot import runtime code); docs/data-model.md is the shared reference.
+ */
+import { hashSeed } from '#domain/random.ts';
+
+export const PK = 'pk';
+export const SK = 'sk';
+/** TTL attribute (epoch seconds) on every item. */
+export const TTL_ATTRIBUTE = 'expires_at';
+
+/** Sparse GSI of PENDING comparisons by deadline; attributes removed when the comparison ends. */
+export const PENDING_INDEX = 'pending-by-deadline';
+export const PENDING_PK = 'gsi1pk';
+export const PENDING_SK = 'gsi1sk';
+
+/** Sparse GSI of RUNNING batches; attributes removed at finalization or cancel. */
+export const ACTIVE_INDEX = 'active-batches';
+export const ACTIVE_PK = 'gsi2pk';
+export const ACTIVE_SK = 'gsi2sk';
+export const ACTIVE_PARTITION = 'ACTIVE';
+
+export const META_SK = 'META';
+
+const INDEX_DIGITS = 6;
+const DEADLINE_DIGITS = 15;
+
+export function batchPk(batchId: string): string {
+  return `BATCH#${batchId}`;
+}
+
+export function batchIdFromPk(pk: string): string {
+  return pk.slice('BATCH#'.length);
+}
+
+export function essaySk(index: number): string {
+  return `ESSAY#${String(index).padStart(INDEX_DIGITS, '0')}`;
+}
+
+/** Chunk of essay ids starting at `offset` (one per stored page). */
+export function essayIdsSk(offset: number): string {
+  return `IDS#${String(offset).padStart(INDEX_DIGITS, '0')}`;
+}
+
+export function comparisonSk(comparisonId: string): string {
+  return `CMP#${comparisonId}`;
+}
+
+/** Prefix of every comparison of one iteration (ids start with the zero-padded iteration). */
+export function iterationPrefix(iteration: number): string {
+  return `CMP#${String(iteration).padStart(INDEX_DIGITS, '0')}-`;
+}
+
+/** Scores evaluated while the batch was at `iteration` (Float32 binary). */
+export function scoresSk(iteration: number): string {
+  return `SCORES#${String(iteration).padStart(INDEX_DIGITS, '0')}`;
+}
+
+export function resultsSk(chunk: number): string {
+  return `RESULT#${String(chunk).padStart(INDEX_DIGITS, '0')}`;
+}
+
+export function pendingShard(batchId: string, comparisonId: string, shards: number): string {
+  return `PENDING#${(hashSeed(batchId, comparisonId) >>> 0) % shards}`;
+}
+
+export function pendingShardKey(shard: number): string {
+  return `PENDING#${shard}`;
+}
+
+/** Sort key of the pending index: the deadline first, so "expired" is one range condition. */
+export function pendingSortKey(deadlineMs: number, batchId: string, comparisonId: string): string {
+  return `${String(deadlineMs).padStart(DEADLINE_DIGITS, '0')}#${batchId}#${comparisonId}`;
+}
+
+/** Upper bound for "deadline < now" on the pending index sort key. */
+export function pendingSortKeyBefore(nowMs: number): string {
+  return `${String(nowMs).padStart(DEADLINE_DIGITS, '0')}#`;
+}
+
+export function expiresAt(createdAt: Date, ttlDays: number): number {
+  return Math.floor(createdAt.getTime() / 1000) + ttlDays * 86_400;
+}

@@ -1,0 +1,200 @@
+/**
+ * What the store returns and accepts. Stored attribute names are snake_case like the wire format.
+ * See docs/data-model.md for keys, indexes and the cost of each operation.
+ */
+import type { ConfigName } from '#domain/config.ts';
+import type { DecisionSnapshot, WavePair } from '#domain/decide.ts';
+import type {
+  BatchStatus,
+  ComparisonStatus,
+  FailureKind,
+  FailureReason,
+  SuccessStatus,
+  WaveKind,
+  Winner,
+} from '#domain/types.ts';
+import type { JudgeChoice } from '#messages/api.ts';
+
+/** The batch META item, minus keys and index attributes. */
+export interface BatchMeta {
+  batch_id: string;
+  status: BatchStatus;
+  failure_reason?: FailureReason | null;
+  essay_count: number;
+  /** Essays stored so far; a batch starts only when this equals essay_count. */
+  essays_stored: number;
+  submitted_comparisons: number;
+  completed_comparisons: number;
+  failed_comparisons: number;
+  /** Always equal to submitted_comparisons (SPEC §2); raised by the same update. */
+  total_comparisons: number;
+  total_budget: number;
+  /** Waves planned so far; the latest wave's comparisons carry this iteration. */
+  current_iteration: number;
+  resampling_pass_count: number;
+  /** Per-batch config overrides exactly as validated at creation (resolve with `resolveConfig`). */
+  config: Partial<Record<ConfigName, unknown>>;
+  judge: JudgeChoice;
+  /** SPEC §5 metadata, written at finalization. */
+  processing_metadata?: Record<string, unknown>;
+  /** false once finalized until the completion/failure event was published. */
+  event_published?: boolean;
+  /** Raised by every META write (optimistic-concurrency witness, useful in logs). */
+  version: number;
+  created_at: string;
+  updated_at: string;
+  finalized_at?: string | null;
+}
+
+/** One essay as stored (text only leaves the table towards the judge). */
+export interface StoredEssay {
+  index: number;
+  id: string;
+  text: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** A comparison item, minus keys and index attributes. */
+export interface StoredComparison {
+  batch_id: string;
+  comparison_id: string;
+  iteration: number;
+  index: number;
+  a: number;
+  b: number;
+  kind: WaveKind;
+  attempt: number;
+  resample_pass?: number;
+  status: ComparisonStatus;
+  winner?: Winner;
+  failure_kind?: FailureKind;
+  /** ISO instant after which the sweeper fails it with `timeout`. */
+  deadline: string;
+  /** Set when the callback arrived after the batch was finalized or cancelled (counted nowhere). */
+  late?: boolean;
+  recorded_at?: string;
+}
+
+/** One row of the results, as stored at finalization and served by GET results. */
+export interface ResultRow {
+  id: string;
+  score: number;
+  se: number;
+  rank: number;
+  comparisons: number;
+  wins: number;
+}
+
+export interface CreateBatchInput {
+  batchId: string;
+  /** Inline essays (the batch starts RUNNING at once); omit for a paged batch (PENDING_ESSAYS). */
+  essays?: ReadonlyArray<{ id: string; text: string; metadata?: Record<string, unknown> }>;
+  essayCount: number;
+  totalBudget: number;
+  config: Partial<Record<ConfigName, unknown>>;
+  judge: JudgeChoice;
+  now: Date;
+}
+
+export type CreateBatchOutcome = { outcome: 'created'; batch: BatchMeta } | { outcome: 'exists' };
+
+export type EssayPageOutcome =
+  | { outcome: 'stored'; essays_stored: number }
+  /** The page was stored before (a client retry): nothing changed. */
+  | { outcome: 'already_stored'; essays_stored: number }
+  /** The page does not start where the stored essays end. */
+  | { outcome: 'out_of_order'; essays_stored: number }
+  /** The page would go past essay_count. */
+  | { outcome: 'too_many'; essays_stored: number }
+  /** An id of this page was stored by an earlier page; `position` is its index in this page. */
+  | { outcome: 'duplicate_id'; id: string; position: number }
+  | { outcome: 'not_accepting'; status: BatchStatus }
+  | { outcome: 'not_found' };
+
+export type StartBatchOutcome =
+  | { outcome: 'started'; batch: BatchMeta }
+  | { outcome: 'already_started'; batch: BatchMeta }
+  | { outcome: 'essays_missing'; batch: BatchMeta }
+  | { outcome: 'not_startable'; batch: BatchMeta }
+  | { outcome: 'not_found' };
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; batch: BatchMeta }
+  | { outcome: 'already_final'; batch: BatchMeta }
+  | { outcome: 'not_found' };
+
+/**
+ * - `recorded`: the comparison went PENDING → terminal and exactly one counter rose;
+ * - `duplicate`: the comparison was already terminal; nothing changed;
+ * - `late`: the batch is no longer RUNNING; the comparison is marked late, counters untouched;
+ * - `unknown_comparison`: no such comparison (or batch) in a committed wave.
+ * `batch` is a fresh strongly consistent META read taken after the write, so the caller re-checks
+ * the gate in every case (null when the batch does not exist).
+ */
+export type RecordOutcome = 'recorded' | 'duplicate' | 'late' | 'unknown_comparison';
+export interface RecordCallbackResult {
+  outcome: RecordOutcome;
+  batch: BatchMeta | null;
+}
+
+/** A comparison the caller must (re-)send to the judge queue. */
+export interface PendingComparison {
+  comparison_id: string;
+  iteration: number;
+  a: number;
+  b: number;
+  attempt: number;
+  deadline: string;
+}
+
+export interface PlanWaveInput {
+  /** The batch's current_iteration the caller decided on; the wave gets iteration expected + 1. */
+  expectedIteration: number;
+  pairs: readonly WavePair[];
+  /** Stored as the batch's resampling_pass_count (Decision.resamplingPassCount). */
+  resamplingPassCount: number;
+  deadline: Date;
+  now: Date;
+}
+
+/**
+ * - `planned`: the wave is committed now (counters raised once);
+ * - `already_planned`: a previous delivery committed it (nothing changed; re-send its pending);
+ * - `stale`: the batch moved on or is not RUNNING; do nothing;
+ * - `over_budget`: the wave does not fit in the budget (a bug in the caller's decision).
+ * For `planned` and `already_planned`, `pending` lists every comparison of the wave still PENDING.
+ */
+export type PlanWaveResult =
+  | { outcome: 'planned' | 'already_planned'; iteration: number; pending: PendingComparison[] }
+  | { outcome: 'stale' | 'over_budget'; batch: BatchMeta | null };
+
+export interface FinalizeInput {
+  expectedIteration: number;
+  status: SuccessStatus | 'FAILED';
+  failureReason?: FailureReason | null;
+  processingMetadata: Record<string, unknown>;
+  resamplingPassCount: number;
+  /** Rows in any order (e.g. from `buildResultRows`); stored in chunks of RESULTS_PER_ITEM. */
+  results: readonly ResultRow[];
+  now: Date;
+}
+
+/**
+ * - `finalized`: this call moved the batch to its final status (publish the event next);
+ * - `already_final`: it was final before (publish only if `event_published` is false);
+ * - `stale`: RUNNING but at another iteration; do nothing.
+ */
+export type FinalizeResult =
+  | { outcome: 'finalized'; batch: BatchMeta }
+  | { outcome: 'already_final' | 'stale'; batch: BatchMeta }
+  | { outcome: 'not_found' };
+
+/** What `decide` needs, minus the seed (derive it from the batch id). */
+export type StoreSnapshot = Omit<DecisionSnapshot, 'seed'> & { batch: BatchMeta };
+
+/** An expired pending comparison found by the sweeper. */
+export interface ExpiredComparison {
+  batch_id: string;
+  comparison_id: string;
+  deadline: string;
+}

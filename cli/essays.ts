@@ -10,8 +10,11 @@ import { UsageError } from './errors.ts';
 const ESSAY_FILE_EXTENSIONS = new Set(['.txt', '.md']);
 
 function loadFolder(dir: string): EssayInput[] {
-  const files = readdirSync(dir)
-    .filter((name) => ESSAY_FILE_EXTENSIONS.has(extname(name).toLowerCase()))
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter(
+      (entry) => entry.isFile() && ESSAY_FILE_EXTENSIONS.has(extname(entry.name).toLowerCase()),
+    )
+    .map((entry) => entry.name)
     .sort();
   const seen = new Map<string, string>();
   return files.map((name) => {

@@ -1,0 +1,154 @@
+/**
+ * A tiny in-memory stand-in for the engine's HTTP API, served over a real loopback connection, so
+ * the CLI is tested through real HTTP without the local cloud. Each GET of a running batch
+ * advances its counters by one step; `finalStatus` decides how it ends.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+export interface FakeBatch {
+  id: string;
+  body: Record<string, unknown>;
+  essays: Array<{ id: string; text: string; metadata?: Record<string, unknown> }>;
+  status: string;
+  completed: number;
+  submitted: number;
+  denominator: number;
+}
+
+export interface FakeApiOptions {
+  /** Status a batch ends in once all its comparisons are done; `null` keeps it running forever. */
+  finalStatus?: string | null;
+  /** Comparisons completed per state read. */
+  step?: number;
+}
+
+export interface FakeApi {
+  url: string;
+  requests: RecordedRequest[];
+  batches: Map<string, FakeBatch>;
+  close(): Promise<void>;
+}
+
+function send(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function stateOf(batch: FakeBatch) {
+  const pending = batch.submitted - batch.completed;
+  return {
+    batch_id: batch.id,
+    status: batch.status,
+    failure_reason: batch.status === 'FAILED' ? 'no_successful_comparisons' : null,
+    essay_count: batch.essays.length,
+    submitted_comparisons: batch.submitted,
+    completed_comparisons: batch.completed,
+    failed_comparisons: 0,
+    pending_callbacks: pending,
+    total_comparisons: batch.submitted,
+    total_budget: batch.denominator,
+    current_iteration: 1,
+    completion_denominator: batch.denominator,
+    processing_metadata: {
+      max_possible_pairs: (batch.essays.length * (batch.essays.length - 1)) / 2,
+      successful_pairs_count: batch.completed,
+      unique_coverage_complete: false,
+      resampling_pass_count: 0,
+    },
+  };
+}
+
+export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeApi> {
+  const finalStatus = options.finalStatus === undefined ? 'COMPLETE_STABLE' : options.finalStatus;
+  const step = options.step ?? 5;
+  const requests: RecordedRequest[] = [];
+  const batches = new Map<string, FakeBatch>();
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const body = raw === '' ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+      const path = new URL(req.url ?? '/', 'http://fake').pathname;
+      requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+      const parts = path.split('/').filter(Boolean);
+      const batch = parts[0] === 'batches' && parts[1] ? batches.get(parts[1]) : undefined;
+
+      if (req.method === 'POST' && path === '/batches') {
+        const essays = (body?.essays as FakeBatch['essays'] | undefined) ?? [];
+        if (body?.essay_count === undefined && essays.length < 2) {
+          send(res, 400, {
+            error: 'validation_error',
+            field: 'essays',
+            message: 'need at least 2 essays',
+          });
+          return;
+        }
+        const id = `batch-${batches.size + 1}`;
+        const created: FakeBatch = {
+          id,
+          body: body ?? {},
+          essays: [...essays],
+          status: essays.length > 0 ? 'RUNNING' : 'PENDING_ESSAYS',
+          completed: 0,
+          submitted: 0,
+          denominator: typeof body?.budget === 'number' ? body.budget : 20,
+        };
+        batches.set(id, created);
+        send(res, 201, stateOf(created));
+        return;
+      }
+      if (!batch) {
+        send(res, 404, { error: 'not_found', field: 'batch_id', message: 'no such batch' });
+        return;
+      }
+      const action = parts[2];
+      if (req.method === 'POST' && action === 'essays') {
+        batch.essays.push(...((body?.essays as FakeBatch['essays'] | undefined) ?? []));
+        send(res, 200, { batch_id: batch.id, essays_stored: batch.essays.length });
+      } else if (req.method === 'POST' && action === 'start') {
+        batch.status = 'RUNNING';
+        send(res, 200, stateOf(batch));
+      } else if (req.method === 'GET' && action === undefined) {
+        if (batch.status === 'RUNNING') {
+          batch.submitted = Math.min(batch.denominator, batch.submitted + step);
+          batch.completed = Math.min(batch.submitted, batch.completed + step);
+          if (batch.completed >= batch.denominator && finalStatus !== null) {
+            batch.status = finalStatus;
+          }
+        }
+        send(res, 200, stateOf(batch));
+      } else if (req.method === 'GET' && action === 'results') {
+        const results = batch.essays.map((essay, index) => ({
+          id: essay.id,
+          score: batch.essays.length - index - (batch.essays.length + 1) / 2,
+          se: 0.5,
+          rank: index + 1,
+          comparisons: 4,
+          wins: batch.essays.length - index,
+        }));
+        send(res, 200, { batch_id: batch.id, status: batch.status, results });
+      } else {
+        send(res, 404, { error: 'not_found', field: 'path', message: 'no such route' });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    batches,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Bradley–Terry fit benchmark on random comparisons from a known truth.
+ *
+ *   npm run -s bench:bt -- --n N --m M [--runs R] [--alpha A] [--seed X] [--sd S]
+ *                          [--se auto|exact|approx] [--probes K] [--compare-se] --json
+ *
+ * True scores ~ N(0, S²) (S = 1.5 by default), M uniformly random distinct pairs, each winner drawn
+ * from the BT probability. Run i uses seed X+i. Before timing, one untimed warm-up fit (with SEs)
+ * on a small instance compiles the hot loops, so figures are steady-state medians.
+ * Prints one JSON object { n, m, fit_ms_median, fit_with_se_ms_median, iterations, peak_rss_mb,
+ * se_method }; --compare-se adds the relative error of approximate vs exact SEs on run 0's data
+ * (se_rel_err_median, se_rel_err_max) and the time of each.
+ */
+import { performance } from 'node:perf_hooks';
+import { type BtData, fitBradleyTerry, type SeMethod } from '#domain/bradley-terry.ts';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { normal, seededRandom } from '#domain/random.ts';
+
+interface Args {
+  n: number;
+  m: number;
+  runs: number;
+  alpha: number;
+  seed: number;
+  sd: number;
+  se: 'auto' | SeMethod;
+  probes: number;
+  compareSe: boolean;
+  json: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    n: Number.NaN,
+    m: Number.NaN,
+    runs: 5,
+    alpha: DEFAULT_CONFIG.BT_PRIOR_ALPHA,
+    seed: 1,
+    sd: 1.5,
+    se: 'auto',
+    probes: DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
+    compareSe: false,
+    json: false,
+  };
+  const numberFlag = (flag: string, raw: string | undefined, check: (v: number) => boolean) => {
+    const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!check(value)) throw new UsageError(`invalid value for ${flag}: ${raw ?? '(missing)'}`);
+    return value;
+  };
+  const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const next = () => argv[++i];
+    switch (flag) {
+      case '--n':
+        args.n = numberFlag(flag, next(), (v) => Number.isInteger(v) && v >= 2);
+        break;
+      case '--m':
+        args.m = numberFlag(flag, next(), positiveInt);
+        break;
+      case '--runs':
+        args.runs = numberFlag(flag, next(), positiveInt);
+        break;
+      case '--alpha':
+        args.alpha = numberFlag(flag, next(), (v) => v > 0 && Number.isFinite(v));
+        break;
+      case '--seed':
+        args.seed = numberFlag(flag, next(), Number.isInteger);
+        break;
+      case '--sd':
+        args.sd = numberFlag(flag, next(), (v) => v >= 0 && Number.isFinite(v));
+        break;
+      case '--probes':
+        args.probes = numberFlag(flag, next(), positiveInt);
+        break;
+      case '--se': {
+        const value = next();
+        if (value !== 'auto' && value !== 'exact' && value !== 'approx') {
+          throw new UsageError(`invalid value for --se: ${value ?? '(missing)'}`);
+        }
+        args.se = value;
+        break;
+      }
+      case '--compare-se':
+        args.compareSe = true;
+        break;
+      case '--json':
+        args.json = true;
+        break;
+      default:
+        throw new UsageError(`unknown flag: ${flag}`);
+    }
+  }
+  if (Number.isNaN(args.n)) throw new UsageError('missing required flag: --n');
+  if (Number.isNaN(args.m)) throw new UsageError('missing required flag: --m');
+  return args;
+}
+
+/** Random comparisons from a known truth: uniform distinct pairs, BT-distributed winners. */
+function generate(n: number, m: number, sd: number, seed: number): BtData {
+  const rng = seededRandom(seed);
+  const truth = new Float64Array(n);
+  for (let i = 0; i < n; i++) truth[i] = sd * normal(rng);
+  const winners = new Int32Array(m);
+  const losers = new Int32Array(m);
+  for (let k = 0; k < m; k++) {
+    const i = Math.floor(rng() * n);
+    let j = Math.floor(rng() * (n - 1));
+    if (j >= i) j++;
+    const p = 1 / (1 + Math.exp((truth[j] as number) - (truth[i] as number)));
+    const iWins = rng() < p;
+    winners[k] = iWins ? i : j;
+    losers[k] = iWins ? j : i;
+  }
+  return { n, winners, losers };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function timed<T>(fn: () => T): [T, number] {
+  const start = performance.now();
+  const result = fn();
+  return [result, performance.now() - start];
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const options = { alpha: args.alpha, seProbes: args.probes };
+  const warm = generate(Math.min(args.n, 300), Math.min(args.m, 3000), args.sd, args.seed - 1);
+  fitBradleyTerry(warm, { ...options, standardErrors: 'exact' });
+  fitBradleyTerry(warm, { ...options, standardErrors: 'approx' });
+
+  const fitMs: number[] = [];
+  const fitSeMs: number[] = [];
+  const iterations: number[] = [];
+  let seMethod: SeMethod = 'none';
+  for (let run = 0; run < args.runs; run++) {
+    const data = generate(args.n, args.m, args.sd, args.seed + run);
+    const [fit, ms] = timed(() => fitBradleyTerry(data, { ...options, standardErrors: 'none' }));
+    fitMs.push(ms);
+    iterations.push(fit.iterations);
+    const [withSe, seMs] = timed(() =>
+      fitBradleyTerry(data, { ...options, standardErrors: args.se }),
+    );
+    fitSeMs.push(seMs);
+    seMethod = withSe.seMethod;
+  }
+  const result: Record<string, number | string> = {
+    n: args.n,
+    m: args.m,
+    fit_ms_median: round(median(fitMs)),
+    fit_with_se_ms_median: round(median(fitSeMs)),
+    iterations: median(iterations),
+    peak_rss_mb: 0,
+    se_method: seMethod,
+  };
+  if (args.compareSe) {
+    const data = generate(args.n, args.m, args.sd, args.seed);
+    const [exact, exactMs] = timed(() =>
+      fitBradleyTerry(data, { ...options, standardErrors: 'exact' }),
+    );
+    const [approx, approxMs] = timed(() =>
+      fitBradleyTerry(data, { ...options, standardErrors: 'approx' }),
+    );
+    const errors = Array.from(exact.se ?? [], (e, i) =>
+      Math.abs(((approx.se?.[i] as number) - e) / e),
+    ).sort((a, b) => a - b);
+    result.se_probes = args.probes;
+    result.se_rel_err_median = round(median(errors), 5);
+    result.se_rel_err_max = round(errors[errors.length - 1] as number, 5);
+    result.exact_se_fit_ms = round(exactMs);
+    result.approx_se_fit_ms = round(approxMs);
+  }
+  // maxRSS is in kilobytes.
+  result.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    for (const [key, value] of Object.entries(result)) process.stdout.write(`${key}: ${value}\n`);
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`bench:bt: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

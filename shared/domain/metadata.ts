@@ -1,0 +1,176 @@
+/**
+ * `processing_metadata` and per-essay results of a finalized batch (SPEC §5).
+ *
+ * Reliability is reported twice: SSR (from the model's own SEs; inflates under adaptive pairing,
+ * which picks near-equal pairs) and split-half (random halves of the successful comparisons, each
+ * fitted separately, Spearman–Brown corrected), which stays honest whatever chose the pairs.
+ */
+import type { BtData } from '#domain/bradley-terry.ts';
+import type { EngineConfig } from '#domain/config.ts';
+import { maxPossiblePairs, pairKey } from '#domain/pairing.ts';
+import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
+import type { ComparisonRecord } from '#domain/types.ts';
+
+export interface MetadataInputs {
+  essayCount: number;
+  comparisons: readonly ComparisonRecord[];
+  /** Final fit (from the finalize decision); null when nothing succeeded. */
+  scores: Float64Array | null;
+  se: Float64Array | null;
+  resamplingPassCount: number;
+  config: EngineConfig;
+  /** Seeds the split-half shuffles (same batch ⇒ same figures). */
+  seed: number;
+}
+
+export interface EssayResult {
+  /** Essay index in the batch (the store maps it back to the client's id). */
+  index: number;
+  score: number;
+  se: number | null;
+  /** 1 = best; ties broken by index. */
+  rank: number;
+  /** Successful comparisons the essay took part in. */
+  comparisons: number;
+  wins: number;
+}
+
+export interface ProcessingMetadata {
+  max_possible_pairs: number;
+  /** Distinct pairs with at least one verdict. */
+  successful_pairs_count: number;
+  /** Every pair of essays has a verdict. */
+  unique_coverage_complete: boolean;
+  resampling_pass_count: number;
+  successful_comparisons: number;
+  failed_comparisons: number;
+  bt_se_summary: {
+    mean_se: number | null;
+    max_se: number | null;
+    /** Successful comparisons per essay: 2·completed / n. */
+    mean_comparisons_per_item: number;
+    /** Essays without any successful comparison. */
+    isolated_items: number;
+  };
+  bt_quality_flags: {
+    /** max_se > BT_STANDARD_ERROR_MAX. */
+    bt_se_inflated: boolean;
+    /** mean_comparisons_per_item < SPARSE_COVERAGE_MIN_COMPARISONS_PER_ITEM. */
+    comparison_coverage_sparse: boolean;
+    has_isolated_items: boolean;
+  };
+  reliability: {
+    /** Scale separation reliability (var(θ̂) − mean SE²) / var(θ̂); optimistic under adaptive pairing. */
+    ssr: number | null;
+    /** Split-half reliability, Spearman–Brown corrected: the honest figure. */
+    split_half: number | null;
+    /** Median correlation between the two half fits, before the correction. */
+    split_half_uncorrected: number | null;
+    split_half_splits: number;
+  };
+}
+
+export interface FinalReport {
+  metadata: ProcessingMetadata;
+  /** Per essay in index order; empty when there are no scores. */
+  results: EssayResult[];
+}
+
+function successfulData(n: number, comparisons: readonly ComparisonRecord[]): BtData {
+  let m = 0;
+  for (const c of comparisons) if (c.status === 'COMPLETED') m++;
+  const winners = new Int32Array(m);
+  const losers = new Int32Array(m);
+  let k = 0;
+  for (const c of comparisons) {
+    if (c.status !== 'COMPLETED') continue;
+    const aWon = c.winner === 'A';
+    winners[k] = aWon ? c.a : c.b;
+    losers[k] = aWon ? c.b : c.a;
+    k++;
+  }
+  return { n, winners, losers };
+}
+
+function rankByScore(scores: Float64Array): Int32Array {
+  const order = Array.from({ length: scores.length }, (_, i) => i);
+  order.sort((x, y) => (scores[y] as number) - (scores[x] as number) || x - y);
+  const ranks = new Int32Array(scores.length);
+  order.forEach((essay, position) => {
+    ranks[essay] = position + 1;
+  });
+  return ranks;
+}
+
+export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
+  const { essayCount: n, comparisons, scores, se, config } = inputs;
+  const data = successfulData(n, comparisons);
+  const m = data.winners.length;
+  const played = new Int32Array(n);
+  const wins = new Int32Array(n);
+  for (let k = 0; k < m; k++) {
+    const w = data.winners[k] as number;
+    const l = data.losers[k] as number;
+    played[w] = (played[w] ?? 0) + 1;
+    played[l] = (played[l] ?? 0) + 1;
+    wins[w] = (wins[w] ?? 0) + 1;
+  }
+  const judgedPairs = new Set<number>();
+  for (const c of comparisons) if (c.status === 'COMPLETED') judgedPairs.add(pairKey(c.a, c.b));
+  const isolated = played.reduce((count, p) => (p === 0 ? count + 1 : count), 0);
+  const meanPerItem = n === 0 ? 0 : (2 * m) / n;
+
+  let meanSe: number | null = null;
+  let maxSe: number | null = null;
+  if (se !== null && se.length > 0) {
+    meanSe = se.reduce((sum, v) => sum + v, 0) / se.length;
+    maxSe = se.reduce((max, v) => Math.max(max, v), 0);
+  }
+  const ssr = scores !== null && se !== null ? scaleSeparationReliability(scores, se) : null;
+  const split =
+    m >= 2
+      ? splitHalfReliability(data, {
+          splits: config.SPLIT_HALF_SPLITS,
+          seed: inputs.seed,
+          alpha: config.BT_PRIOR_ALPHA,
+        })
+      : null;
+
+  const metadata: ProcessingMetadata = {
+    max_possible_pairs: maxPossiblePairs(n),
+    successful_pairs_count: judgedPairs.size,
+    unique_coverage_complete: n >= 2 && judgedPairs.size === maxPossiblePairs(n),
+    resampling_pass_count: inputs.resamplingPassCount,
+    successful_comparisons: m,
+    failed_comparisons: comparisons.reduce((k, c) => (c.status === 'FAILED' ? k + 1 : k), 0),
+    bt_se_summary: {
+      mean_se: meanSe,
+      max_se: maxSe,
+      mean_comparisons_per_item: meanPerItem,
+      isolated_items: isolated,
+    },
+    bt_quality_flags: {
+      bt_se_inflated: maxSe !== null && maxSe > config.BT_STANDARD_ERROR_MAX,
+      comparison_coverage_sparse: meanPerItem < config.SPARSE_COVERAGE_MIN_COMPARISONS_PER_ITEM,
+      has_isolated_items: isolated > 0,
+    },
+    reliability: {
+      ssr,
+      split_half: split && split.splits > 0 ? split.spearmanBrown : null,
+      split_half_uncorrected: split && split.splits > 0 ? split.median : null,
+      split_half_splits: split?.splits ?? 0,
+    },
+  };
+
+  if (scores === null) return { metadata, results: [] };
+  const ranks = rankByScore(scores);
+  const results: EssayResult[] = Array.from({ length: n }, (_, i) => ({
+    index: i,
+    score: scores[i] as number,
+    se: se === null ? null : (se[i] as number),
+    rank: ranks[i] as number,
+    comparisons: played[i] as number,
+    wins: wins[i] as number,
+  }));
+  return { metadata, results };
+}

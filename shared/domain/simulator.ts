@@ -1,0 +1,267 @@
+/**
+ * In-process batch runner: whole batches through the same `decide` the continuation step uses,
+ * judged by the pure mock judge. Every wave: decide → record the pairs as PENDING → judge each →
+ * record the callbacks → decide again. The engine's test bench and the source of every efficiency
+ * figure (`npm run sim`).
+ */
+import { type CounterState, checkInvariants, completionDenominator } from '#domain/batch-state.ts';
+import { defaultBudget, type EngineConfig } from '#domain/config.ts';
+import { type Decision, type DecisionType, decide } from '#domain/decide.ts';
+import { buildProcessingMetadata, type FinalReport } from '#domain/metadata.ts';
+import { type MockProfileName, mockJudge, resolveMockJudge } from '#domain/mock-judge.ts';
+import { normal, seededRandom } from '#domain/random.ts';
+import { kendallTau, pearson, spearman } from '#domain/reliability.ts';
+import type { BatchStatus, ComparisonRecord, Counters, FailureReason } from '#domain/types.ts';
+
+export interface SimulationOptions {
+  n: number;
+  config: EngineConfig;
+  seed: number;
+  /** Total comparisons allowed; default `defaultBudget(n, config)`. */
+  budget?: number;
+  /** SD of the true latent qualities (logits), drawn N(0, sd) from the seed. Default 2. */
+  sd?: number;
+  /** True qualities; overrides `sd`. */
+  qualities?: readonly number[];
+  profile?: MockProfileName;
+  /** Overrides the profile's failure rate. */
+  failureRate?: number;
+  /** Compute split-half reliability (costs SPLIT_HALF_SPLITS × 2 fits). Default true. */
+  splitHalf?: boolean;
+  /** Called after every state change (wave submitted, each callback), e.g. to check invariants. */
+  observe?: (event: SimulationEvent) => void;
+}
+
+export type SimulationEvent =
+  | { type: 'decision'; decision: Decision; counters: Counters }
+  | { type: 'submitted'; counters: Counters; waveSize: number }
+  | { type: 'callback'; counters: Counters };
+
+export interface SimulationRun {
+  status: BatchStatus;
+  failure_reason: FailureReason | null;
+  comparisons: number;
+  completed: number;
+  failed: number;
+  resampling_pass_count: number;
+  completion_denominator: number;
+  /** Decision types in the order they were taken. */
+  decisions: DecisionType[];
+  spearman: number | null;
+  kendall: number | null;
+  ssr: number | null;
+  split_half: number | null;
+  /** Squared Pearson correlation of the estimated and true scores. */
+  true_r2: number | null;
+}
+
+export interface SimulationResult {
+  run: SimulationRun;
+  budget: number;
+  qualities: Float64Array;
+  history: ComparisonRecord[];
+  finalDecision: Decision;
+  report: FinalReport;
+}
+
+/** Default SD of simulated true qualities (logits); ANCHORS §3 figures use 2. */
+export const DEFAULT_SIMULATION_SD = 2;
+
+function trueQualities(options: SimulationOptions): Float64Array {
+  if (options.qualities) {
+    if (options.qualities.length !== options.n) {
+      throw new RangeError(`qualities has ${options.qualities.length} entries for n=${options.n}`);
+    }
+    return Float64Array.from(options.qualities);
+  }
+  const sd = options.sd ?? DEFAULT_SIMULATION_SD;
+  const rng = seededRandom(options.seed);
+  return Float64Array.from({ length: options.n }, () => sd * normal(rng));
+}
+
+function counterState(counters: Counters, budget: number): CounterState {
+  return { ...counters, total_comparisons: counters.submitted_comparisons, total_budget: budget };
+}
+
+export function simulateBatch(options: SimulationOptions): SimulationResult {
+  const { n, config, seed } = options;
+  const budget = options.budget ?? defaultBudget(n, config);
+  const qualities = trueQualities(options);
+  const judge = resolveMockJudge({
+    provider: 'mock',
+    profile: options.profile ?? 'default',
+    seed,
+    ...(options.failureRate === undefined ? {} : { failure_rate: options.failureRate }),
+  });
+
+  const history: ComparisonRecord[] = [];
+  const counters: Counters = {
+    submitted_comparisons: 0,
+    completed_comparisons: 0,
+    failed_comparisons: 0,
+  };
+  let iteration = 0;
+  let resamplingPassCount = 0;
+  let previousScores: Float64Array | null = null;
+  const decisions: DecisionType[] = [];
+  const assertInvariants = (before: CounterState) => {
+    const violations = checkInvariants(before, counterState(counters, budget));
+    if (violations.length > 0) throw new Error(`invariant violated: ${violations.join('; ')}`);
+  };
+
+  for (;;) {
+    const decision = decide({
+      essayCount: n,
+      counters: { ...counters },
+      totalBudget: budget,
+      currentIteration: iteration,
+      resamplingPassCount,
+      status: 'RUNNING',
+      comparisons: history,
+      previousScores,
+      config,
+      seed,
+    });
+    decisions.push(decision.type);
+    options.observe?.({ type: 'decision', decision, counters: { ...counters } });
+    resamplingPassCount = decision.resamplingPassCount;
+    if (decision.type === 'FINALIZE_SCORING' || decision.type === 'FINALIZE_FAILURE') {
+      return finish(options, decision, { budget, qualities, history, decisions, counters });
+    }
+    if (decision.type === 'WAIT') {
+      // Every callback is in before each decision here, so WAIT would be an engine bug.
+      throw new Error(`unexpected WAIT (${decision.reason}) with every callback in`);
+    }
+    previousScores = decision.scores;
+    iteration++;
+    const before = counterState(counters, budget);
+    const start = history.length;
+    for (const pair of decision.pairs) {
+      const record: ComparisonRecord = {
+        a: pair.a,
+        b: pair.b,
+        status: 'PENDING',
+        kind: pair.kind,
+        iteration,
+        attempt: pair.attempt,
+      };
+      if (pair.resamplePass !== undefined) record.resamplePass = pair.resamplePass;
+      history.push(record);
+    }
+    counters.submitted_comparisons += decision.pairs.length;
+    assertInvariants(before);
+    options.observe?.({
+      type: 'submitted',
+      counters: { ...counters },
+      waveSize: decision.pairs.length,
+    });
+    for (let k = start; k < history.length; k++) {
+      const record = history[k] as ComparisonRecord;
+      const outcome = mockJudge(judge, {
+        comparisonKey: `${iteration}:${k - start}`,
+        attempt: record.attempt ?? 1,
+        a: { id: String(record.a), quality: qualities[record.a] as number },
+        b: { id: String(record.b), quality: qualities[record.b] as number },
+      });
+      const beforeCallback = counterState(counters, budget);
+      if (outcome.ok) {
+        record.status = 'COMPLETED';
+        record.winner = outcome.winner;
+        counters.completed_comparisons++;
+      } else {
+        record.status = 'FAILED';
+        record.failureKind = outcome.failureKind;
+        counters.failed_comparisons++;
+      }
+      assertInvariants(beforeCallback);
+      options.observe?.({ type: 'callback', counters: { ...counters } });
+    }
+  }
+}
+
+function finish(
+  options: SimulationOptions,
+  decision: Extract<Decision, { type: 'FINALIZE_SCORING' | 'FINALIZE_FAILURE' }>,
+  state: {
+    budget: number;
+    qualities: Float64Array;
+    history: ComparisonRecord[];
+    decisions: DecisionType[];
+    counters: Counters;
+  },
+): SimulationResult {
+  const { n, config, seed } = options;
+  const { scores, se } = decision;
+  const report = buildProcessingMetadata({
+    essayCount: n,
+    comparisons: state.history,
+    scores,
+    se,
+    resamplingPassCount: decision.resamplingPassCount,
+    config: options.splitHalf === false ? { ...config, SPLIT_HALF_SPLITS: 1 } : config,
+    seed,
+  });
+  const correlation = scores === null ? null : pearson(scores, state.qualities);
+  const run: SimulationRun = {
+    status: decision.type === 'FINALIZE_SCORING' ? decision.status : 'FAILED',
+    failure_reason: decision.type === 'FINALIZE_FAILURE' ? decision.failureReason : null,
+    comparisons: state.counters.submitted_comparisons,
+    completed: state.counters.completed_comparisons,
+    failed: state.counters.failed_comparisons,
+    resampling_pass_count: decision.resamplingPassCount,
+    completion_denominator: completionDenominator({
+      essayCount: n,
+      totalBudget: state.budget,
+      config,
+    }),
+    decisions: state.decisions,
+    spearman: scores === null ? null : spearman(scores, state.qualities),
+    kendall: scores === null ? null : kendallTau(scores, state.qualities),
+    ssr: report.metadata.reliability.ssr,
+    split_half: options.splitHalf === false ? null : report.metadata.reliability.split_half,
+    true_r2: correlation === null ? null : correlation * correlation,
+  };
+  return {
+    run,
+    budget: state.budget,
+    qualities: state.qualities,
+    history: state.history,
+    finalDecision: decision,
+    report,
+  };
+}
+
+const NUMERIC_FIELDS = [
+  'comparisons',
+  'completed',
+  'failed',
+  'resampling_pass_count',
+  'completion_denominator',
+  'spearman',
+  'kendall',
+  'ssr',
+  'split_half',
+  'true_r2',
+] as const;
+
+export type SimulationSummary = Record<(typeof NUMERIC_FIELDS)[number], number | null>;
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Medians of the numeric fields over runs (nulls, e.g. from failed runs, are left out). */
+export function summarizeRuns(runs: readonly SimulationRun[]): SimulationSummary {
+  const summary = {} as SimulationSummary;
+  for (const field of NUMERIC_FIELDS) {
+    summary[field] = median(
+      runs.map((r) => r[field]).filter((v): v is number => v !== null && Number.isFinite(v)),
+    );
+  }
+  return summary;
+}

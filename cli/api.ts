@@ -20,7 +20,7 @@ export interface JudgeOptions {
   latency_ms?: number;
   duplicate_callbacks?: number;
   drop_rate?: number;
-  seed?: string | number;
+  seed?: number;
 }
 
 export interface CreateBatchRequest {
@@ -60,6 +60,7 @@ export interface BatchState {
   status: string;
   failure_reason?: string | null;
   essay_count: number;
+  essays_stored?: number;
   submitted_comparisons: number;
   completed_comparisons: number;
   failed_comparisons: number;
@@ -67,6 +68,7 @@ export interface BatchState {
   total_comparisons: number;
   total_budget: number;
   current_iteration?: number;
+  resampling_pass_count?: number;
   completion_denominator?: number;
   processing_metadata?: ProcessingMetadata;
   created_at?: string;
@@ -83,10 +85,11 @@ export interface EssayResult {
   wins: number;
 }
 
+/** `GET /batches/{id}/results`: one row per essay, best first. */
 export interface BatchResults {
-  batch_id?: string;
-  status?: string;
-  results: EssayResult[];
+  batch_id: string;
+  status: string;
+  essays: EssayResult[];
   [key: string]: unknown;
 }
 
@@ -190,8 +193,12 @@ export class ApiClient {
     return this.request('POST', '/batches', body);
   }
 
-  addEssays(batchId: string, essays: EssayInput[]): Promise<unknown> {
-    return this.request('POST', `/batches/${encodeURIComponent(batchId)}/essays`, { essays });
+  /** One page of a paged upload; `offset` is the index of its first essay (essays stored so far). */
+  addEssays(batchId: string, essays: EssayInput[], offset: number): Promise<BatchState> {
+    return this.request('POST', `/batches/${encodeURIComponent(batchId)}/essays`, {
+      offset,
+      essays,
+    });
   }
 
   startBatch(batchId: string): Promise<BatchState> {
@@ -202,12 +209,8 @@ export class ApiClient {
     return this.request('GET', `/batches/${encodeURIComponent(batchId)}`);
   }
 
-  async getResults(batchId: string): Promise<BatchResults> {
-    const body = await this.request<unknown>(
-      'GET',
-      `/batches/${encodeURIComponent(batchId)}/results`,
-    );
-    return normalizeResults(body);
+  getResults(batchId: string): Promise<BatchResults> {
+    return this.request('GET', `/batches/${encodeURIComponent(batchId)}/results`);
   }
 
   cancelBatch(batchId: string): Promise<BatchState> {
@@ -217,13 +220,4 @@ export class ApiClient {
   mockMode(): Promise<unknown> {
     return this.request('GET', '/admin/mock-mode');
   }
-}
-
-function normalizeResults(body: unknown): BatchResults {
-  if (Array.isArray(body)) return { results: body as EssayResult[] };
-  if (body && typeof body === 'object') {
-    const record = body as Record<string, unknown>;
-    if (Array.isArray(record.results)) return record as BatchResults;
-  }
-  throw new CliError('the results answer has no results list', EXIT.FAILURE);
 }

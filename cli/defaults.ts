@@ -4,12 +4,8 @@
  * shape how the CLI talks to the HTTP API.
  */
 export const CLI_DEFAULTS = {
-  /** bytes: largest JSON body of one essay upload page; API Gateway and Lambda allow 10 MB / 6 MB, the API asks for < 5 MB. */
+  /** bytes: largest JSON body of one request carrying essays (inline create or one page); API Gateway and Lambda allow 10 MB / 6 MB, the API asks for < 5 MB. The essay count per page is the engine's MAX_ESSAYS_PER_PAGE. */
   UPLOAD_PAGE_MAX_BYTES: 4_000_000,
-  /** essays: most essays in one upload page, so one page stays a short request for the add-essays function. */
-  UPLOAD_PAGE_MAX_ESSAYS: 500,
-  /** bytes: a batch whose essays serialize above this (or above UPLOAD_PAGE_MAX_ESSAYS) is uploaded in pages. */
-  INLINE_UPLOAD_MAX_BYTES: 4_000_000,
   /** seconds: how long `cj wait` waits for a terminal status before exiting with EXIT.TIMEOUT. */
   WAIT_TIMEOUT_S: 600,
   /** milliseconds: interval between two state reads in `cj wait`. */

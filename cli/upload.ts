@@ -2,6 +2,8 @@
  * Creates a batch: inline when the essays fit one request, otherwise create with `essay_count`,
  * upload pages with `POST /batches/{id}/essays`, then `POST /batches/{id}/start`.
  */
+
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import type { ApiClient, BatchState, CreateBatchRequest, EssayInput } from './api.ts';
 import { CLI_DEFAULTS } from './defaults.ts';
 
@@ -12,10 +14,11 @@ export interface PageLimits {
 
 export const DEFAULT_PAGE_LIMITS: PageLimits = {
   maxBytes: CLI_DEFAULTS.UPLOAD_PAGE_MAX_BYTES,
-  maxEssays: CLI_DEFAULTS.UPLOAD_PAGE_MAX_ESSAYS,
+  maxEssays: DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE,
 };
 
-const PAGE_ENVELOPE_BYTES = '{"essays":[]}'.length;
+// Room for the other fields of the body (`offset`, `budget`, `judge`, `config`).
+const PAGE_ENVELOPE_BYTES = 4096;
 
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
@@ -67,7 +70,7 @@ export async function submitBatch(
   const created = await client.createBatch({ ...rest, essay_count: essays.length });
   let uploaded = 0;
   for (const page of pages) {
-    await client.addEssays(created.batch_id, page);
+    await client.addEssays(created.batch_id, page, uploaded);
     uploaded += page.length;
     onPage?.(uploaded, essays.length);
   }

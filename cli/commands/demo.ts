@@ -87,7 +87,7 @@ export const demoCommand: Command = {
   async run(args: ParsedArgs, io: Io): Promise<number> {
     const path = args.positionals[0] ?? join(repoRoot(), 'demo', 'essays.jsonl');
     const options = batchOptionsFromArgs(args);
-    if (!options.judge) options.judge = { provider: 'mock' };
+    if (!options.judge) options.judge = { provider: 'mock', profile: 'default' };
     const essays = loadEssays(path, io.cwd);
     const client = clientFor(resolveTarget(args, io.env));
     const json = booleanFlag(args, 'json');
@@ -125,7 +125,7 @@ export const demoCommand: Command = {
       io.stdout(describeState(state));
       return EXIT.BATCH_FAILED;
     }
-    const { results } = await client.getResults(batchId);
+    const { essays: results } = await client.getResults(batchId);
     const agreement = agreementWithQuality(essays, results);
     if (json) {
       io.stdout(`${JSON.stringify({ batch_id: batchId, state, results, agreement }, null, 2)}\n`);

@@ -24,7 +24,7 @@ export const resultsCommand: Command = {
     }
     const results = await clientFor(resolveTarget(args, io.env)).getResults(batchId);
     io.stdout(
-      format === 'csv' ? resultsCsv(results.results) : `${JSON.stringify(results, null, 2)}\n`,
+      format === 'csv' ? resultsCsv(results.essays) : `${JSON.stringify(results, null, 2)}\n`,
     );
     return EXIT.OK;
   },

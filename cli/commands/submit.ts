@@ -1,4 +1,5 @@
 import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
+import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
 import type { CreateBatchRequest, JudgeOptions } from '../api.ts';
 import type { FlagSpecs, ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag, stringFlag, stringListFlag } from '../args.ts';
@@ -11,7 +12,11 @@ import { submitBatch } from '../upload.ts';
 export const SUBMIT_FLAGS: FlagSpecs = {
   budget: { type: 'number', valueName: 'N', description: 'most comparisons for the batch' },
   judge: { type: 'string', valueName: 'provider', description: 'judge provider (mock)' },
-  'mock-profile': { type: 'string', valueName: 'name', description: 'mock judge profile' },
+  'mock-profile': {
+    type: 'string',
+    valueName: 'name',
+    description: `mock judge profile: ${MOCK_PROFILE_NAMES.join(', ')} (default: default)`,
+  },
   'mock-failure-rate': {
     type: 'number',
     valueName: 'F',
@@ -26,14 +31,14 @@ export const SUBMIT_FLAGS: FlagSpecs = {
   'mock-duplicate-callbacks': {
     type: 'number',
     valueName: 'K',
-    description: 'extra copies of every callback the mock judge sends',
+    description: 'duplicate callbacks the mock judge sends (1: every callback twice)',
   },
   'mock-drop-rate': {
     type: 'number',
     valueName: 'F',
     description: 'share of callbacks the mock judge never sends (0..1)',
   },
-  'mock-seed': { type: 'string', valueName: 'X', description: 'seed of the mock judge' },
+  'mock-seed': { type: 'number', valueName: 'X', description: 'seed of the mock judge (integer)' },
   set: {
     type: 'string',
     multiple: true,
@@ -49,12 +54,22 @@ function requireFraction(flag: string, value: number | undefined): number | unde
   return value;
 }
 
-function requireNonNegativeInt(flag: string, value: number | undefined): number | undefined {
-  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-    throw new UsageError(`--${flag}`, `expected a whole number >= 0, got ${value}`);
+function requireNonNegative(
+  flag: string,
+  value: number | undefined,
+  integer: boolean,
+): number | undefined {
+  if (value !== undefined && (value < 0 || (integer && !Number.isInteger(value)))) {
+    throw new UsageError(
+      `--${flag}`,
+      `expected a ${integer ? 'whole ' : ''}number >= 0, got ${value}`,
+    );
   }
   return value;
 }
+
+/** The profile a mock judge uses when `--mock-profile` is not given. */
+const DEFAULT_MOCK_PROFILE = 'default';
 
 /** Builds the `judge` part of `POST /batches` from the flags; undefined leaves the API default. */
 export function judgeFromArgs(args: ParsedArgs): JudgeOptions | undefined {
@@ -64,24 +79,30 @@ export function judgeFromArgs(args: ParsedArgs): JudgeOptions | undefined {
   if (provider !== 'mock' && mockFlags.length > 0) {
     throw new UsageError(`--${mockFlags[0]}`, `only applies with --judge mock`);
   }
-  const judge: JudgeOptions = { provider };
-  const profile = stringFlag(args, 'mock-profile');
-  if (profile !== undefined) judge.profile = profile;
+  const profile = stringFlag(args, 'mock-profile') ?? DEFAULT_MOCK_PROFILE;
+  if (!(MOCK_PROFILE_NAMES as readonly string[]).includes(profile)) {
+    throw new UsageError(
+      '--mock-profile',
+      `unknown profile "${profile}" (${MOCK_PROFILE_NAMES.join(', ')})`,
+    );
+  }
+  const judge: JudgeOptions = { provider, profile };
   const failureRate = requireFraction('mock-failure-rate', numberFlag(args, 'mock-failure-rate'));
   if (failureRate !== undefined) judge.failure_rate = failureRate;
   const bias = numberFlag(args, 'mock-position-bias');
   if (bias !== undefined) judge.position_bias = bias;
-  const latency = requireNonNegativeInt('mock-latency-ms', numberFlag(args, 'mock-latency-ms'));
+  const latency = requireNonNegative('mock-latency-ms', numberFlag(args, 'mock-latency-ms'), true);
   if (latency !== undefined) judge.latency_ms = latency;
-  const duplicates = requireNonNegativeInt(
+  const duplicates = requireNonNegative(
     'mock-duplicate-callbacks',
     numberFlag(args, 'mock-duplicate-callbacks'),
+    false,
   );
   if (duplicates !== undefined) judge.duplicate_callbacks = duplicates;
   const dropRate = requireFraction('mock-drop-rate', numberFlag(args, 'mock-drop-rate'));
   if (dropRate !== undefined) judge.drop_rate = dropRate;
-  const seed = stringFlag(args, 'mock-seed');
-  if (seed !== undefined) judge.seed = /^-?\d+$/.test(seed) ? Number(seed) : seed;
+  const seed = requireNonNegative('mock-seed', numberFlag(args, 'mock-seed'), true);
+  if (seed !== undefined) judge.seed = seed;
   return judge;
 }
 

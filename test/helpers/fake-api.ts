@@ -113,8 +113,16 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       }
       const action = parts[2];
       if (req.method === 'POST' && action === 'essays') {
+        if (body?.offset !== batch.essays.length) {
+          send(res, 400, {
+            error: 'validation_error',
+            field: 'offset',
+            message: 'pages must arrive in order',
+          });
+          return;
+        }
         batch.essays.push(...((body?.essays as FakeBatch['essays'] | undefined) ?? []));
-        send(res, 200, { batch_id: batch.id, essays_stored: batch.essays.length });
+        send(res, 200, stateOf(batch));
       } else if (req.method === 'POST' && action === 'start') {
         batch.status = 'RUNNING';
         send(res, 200, stateOf(batch));
@@ -136,7 +144,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
           comparisons: 4,
           wins: batch.essays.length - index,
         }));
-        send(res, 200, { batch_id: batch.id, status: batch.status, results });
+        send(res, 200, { v: 1, batch_id: batch.id, status: batch.status, essays: results });
       } else {
         send(res, 404, { error: 'not_found', field: 'path', message: 'no such route' });
       }

@@ -70,7 +70,7 @@ describe('cj against a fake HTTP API', () => {
     const body = api.requests[0]?.body as Record<string, unknown>;
     expect((body.essays as unknown[]).length).toBe(5);
     expect(body.budget).toBe(40);
-    expect(body.judge).toEqual({
+    expect(body.judge).toStrictEqual({
       provider: 'mock',
       profile: 'eng5_lower5_gpt51_low',
       failure_rate: 0.25,
@@ -79,6 +79,23 @@ describe('cj against a fake HTTP API', () => {
       seed: 42,
     });
     expect(body.config).toEqual({ MIN_RESAMPLING_NET_SIZE: 5, RESAMPLING_ENABLED: false });
+  });
+
+  it('submit --judge mock uses the default profile when none is given', async () => {
+    // Prepare
+    const { file } = writeJsonl(2);
+    const io = captureIo({ CJ_API_URL: api.url });
+
+    // Act
+    const code = await main(['submit', file, '--judge', 'mock'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
+      provider: 'mock',
+      profile: 'default',
+    });
+    expect(io.out()).toContain('batch batch-1 created with 2 essays');
   });
 
   it('submit uploads a large set in pages: create with essay_count, add pages, start', async () => {
@@ -96,8 +113,10 @@ describe('cj against a fake HTTP API', () => {
       'POST /batches',
       'POST /batches/batch-1/essays',
       'POST /batches/batch-1/essays',
-      'POST /batches/batch-1/essays',
       'POST /batches/batch-1/start',
+    ]);
+    expect(api.requests.slice(1, 3).map((r) => (r.body as { offset: number }).offset)).toEqual([
+      0, 1000,
     ]);
     expect(api.requests[0]?.body).toEqual({ essay_count: 1001 });
     expect(api.batches.get('batch-1')?.essays.map((e) => e.id)).toEqual(
@@ -112,6 +131,9 @@ describe('cj against a fake HTTP API', () => {
     [['--budget', '2.5'], '--budget'],
     [['--mock-failure-rate', '1.5'], '--mock-failure-rate'],
     [['--mock-duplicate-callbacks', '-1'], '--mock-duplicate-callbacks'],
+    [['--mock-seed', 'abc'], '--mock-seed'],
+    [['--mock-seed', '1.5'], '--mock-seed'],
+    [['--mock-profile', 'nonsense'], '--mock-profile'],
     [['--judge', 'openai', '--mock-profile', 'x'], '--mock-profile'],
   ])('submit rejects %j with exit 2 naming %s, before any request', async (flags, subject) => {
     // Prepare
@@ -225,7 +247,7 @@ describe('cj against a fake HTTP API', () => {
 
     // Assess
     expect(jsonCode).toBe(0);
-    expect(JSON.parse(json.out()).results).toHaveLength(3);
+    expect(JSON.parse(json.out()).essays).toHaveLength(3);
     expect(csvCode).toBe(0);
     expect(csv.out()).toBe(
       'rank,id,score,se,comparisons,wins\n1,e000,1,0.5,4,3\n2,e001,0,0.5,4,2\n3,e002,-1,0.5,4,1\n',

@@ -1,0 +1,155 @@
+/**
+ * Factories for store tests: a BatchStore over an aws-sdk-client-mock'ed document client with
+ * instant, recorded backoff sleeps, stored items in their DynamoDB shape, and the errors DynamoDB
+ * raises (condition failures, cancelled transactions, throttling).
+ */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { WavePair } from '#domain/decide.ts';
+import type { Callback } from '#messages/queue.ts';
+import { BatchStore } from '#store/batch-store.ts';
+import type { BatchMeta } from '#store/types.ts';
+
+export const TABLE = 'cj-test-table';
+export const BATCH_ID = 'batch-0001';
+export const NOW = new Date('2026-11-27T08:00:00.000Z');
+
+export function documentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
+  );
+}
+
+function mockDocumentClient(client: DynamoDBDocumentClient) {
+  return mockClient(client);
+}
+
+export interface StoreHarness {
+  ddb: ReturnType<typeof mockDocumentClient>;
+  store: BatchStore;
+  /** Every backoff sleep the store asked for, in ms. */
+  sleeps: number[];
+}
+
+/** A store on a fresh mock; sleeps are recorded and return at once; jitter draws 0.5. */
+export function storeHarness(
+  options: { maxAttempts?: number; shards?: number } = {},
+): StoreHarness {
+  // Mock the instance, not the class, so two harnesses in one test stay independent.
+  const client = documentClient();
+  const ddb = mockDocumentClient(client);
+  const sleeps: number[] = [];
+  const store = new BatchStore({
+    client,
+    tableName: TABLE,
+    pendingShards: options.shards ?? 2,
+    retry: {
+      maxAttempts: options.maxAttempts ?? 4,
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    },
+  });
+  return { ddb, store, sleeps };
+}
+
+export function batchMeta(overrides: Partial<BatchMeta> = {}): BatchMeta {
+  return {
+    batch_id: BATCH_ID,
+    status: 'RUNNING',
+    failure_reason: null,
+    essay_count: 5,
+    essays_stored: 5,
+    submitted_comparisons: 0,
+    completed_comparisons: 0,
+    failed_comparisons: 0,
+    total_comparisons: 0,
+    total_budget: 40,
+    current_iteration: 0,
+    resampling_pass_count: 0,
+    config: {},
+    judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
+    processing_metadata: {},
+    event_published: false,
+    version: 1,
+    created_at: NOW.toISOString(),
+    updated_at: NOW.toISOString(),
+    finalized_at: null,
+    ...overrides,
+  };
+}
+
+/** META as stored (with keys), for GetItem responses. */
+export function metaItem(overrides: Partial<BatchMeta> = {}): Record<string, unknown> {
+  return { pk: `BATCH#${BATCH_ID}`, sk: 'META', ...batchMeta(overrides) };
+}
+
+export function verdict(comparisonId = '000001-000000', winner: 'A' | 'B' = 'A'): Callback {
+  return { v: 1, batch_id: BATCH_ID, comparison_id: comparisonId, outcome: 'verdict', winner };
+}
+
+export function failure(
+  comparisonId = '000001-000000',
+  kind: 'timeout' | 'rate_limited' = 'timeout',
+): Callback {
+  return {
+    v: 1,
+    batch_id: BATCH_ID,
+    comparison_id: comparisonId,
+    outcome: 'failure',
+    failure_kind: kind,
+  };
+}
+
+export function wavePairs(count: number): WavePair[] {
+  return Array.from({ length: count }, (_, index) => ({
+    a: index,
+    b: index + 1,
+    kind: 'coverage' as const,
+    attempt: 1,
+  }));
+}
+
+export function conditionFailed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+  });
+}
+
+export function throttled(): ProvisionedThroughputExceededException {
+  return new ProvisionedThroughputExceededException({
+    message: 'Rate of requests exceeds the allowed throughput',
+    $metadata: {},
+  });
+}
+
+type Reason = { Code: string; Item?: Record<string, unknown> };
+
+/** A cancelled transaction; reasons in TransactItems order, Items marshalled as DynamoDB sends them. */
+export function transactionCanceled(...reasons: Reason[]): TransactionCanceledException {
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
+      .map((reason) => reason.Code)
+      .join(', ')}]`,
+    $metadata: {},
+    CancellationReasons: reasons as never,
+  });
+}
+
+/** A marshalled item as a cancellation reason carries it (ALL_OLD). */
+export function marshalledStatus(status: string): Record<string, unknown> {
+  return { pk: { S: `BATCH#${BATCH_ID}` }, status: { S: status } };
+}

@@ -1,0 +1,381 @@
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  BATCH_ID,
+  conditionFailed,
+  metaItem,
+  NOW,
+  type StoreHarness,
+  storeHarness,
+  TABLE,
+} from '#test/helpers/store-fakes.ts';
+
+const essays = (count: number, from = 0) =>
+  Array.from({ length: count }, (_, index) => ({
+    id: `e${from + index}`,
+    text: `essay body ${from + index}`,
+  }));
+
+const createInput = (withEssays: boolean) => ({
+  batchId: BATCH_ID,
+  ...(withEssays ? { essays: essays(3) } : {}),
+  essayCount: 3,
+  totalBudget: 10,
+  config: { MIN_RESAMPLING_NET_SIZE: 5 },
+  judge: { provider: 'mock' as const, profile: 'eng5_lower5_gpt51_low' },
+  now: NOW,
+});
+
+function writtenItems(h: StoreHarness) {
+  return h.ddb
+    .commandCalls(BatchWriteCommand)
+    .flatMap((call) => call.args[0].input.RequestItems?.[TABLE] ?? [])
+    .map((request) => request.PutRequest?.Item ?? {});
+}
+
+describe('createBatch', () => {
+  let h: StoreHarness;
+  beforeEach(() => {
+    h = storeHarness();
+  });
+
+  it('stores inline essays and an id chunk first, then META RUNNING and indexed as active', async () => {
+    // Prepare
+    h.ddb.on(BatchWriteCommand).resolves({});
+    h.ddb.on(PutCommand).resolves({});
+
+    // Act
+    const result = await h.store.createBatch(createInput(true));
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(writtenItems(h).map((item) => item.sk)).toEqual([
+      'ESSAY#000000',
+      'ESSAY#000001',
+      'ESSAY#000002',
+      'IDS#000000',
+    ]);
+    expect(writtenItems(h)[3]?.ids).toEqual(['e0', 'e1', 'e2']);
+    const put = h.ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(put.Item).toMatchObject({
+      sk: 'META',
+      status: 'RUNNING',
+      essays_stored: 3,
+      submitted_comparisons: 0,
+      total_budget: 10,
+      gsi2pk: 'ACTIVE',
+      gsi2sk: BATCH_ID,
+    });
+    expect(put.Item?.expires_at).toBe(Math.floor(NOW.getTime() / 1000) + 30 * 86_400);
+  });
+
+  it('creates a paged batch as PENDING_ESSAYS, not indexed as active', async () => {
+    // Prepare
+    h.ddb.on(PutCommand).resolves({});
+
+    // Act
+    const result = await h.store.createBatch(createInput(false));
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    const item = h.ddb.commandCalls(PutCommand)[0]!.args[0].input.Item;
+    expect(item).toMatchObject({ status: 'PENDING_ESSAYS', essays_stored: 0 });
+    expect(item).not.toHaveProperty('gsi2pk');
+  });
+
+  it('answers exists when the batch id is taken', async () => {
+    // Prepare
+    h.ddb.on(PutCommand).rejects(conditionFailed());
+
+    // Act
+    const result = await h.store.createBatch(createInput(false));
+
+    // Assess
+    expect(result).toEqual({ outcome: 'exists' });
+  });
+});
+
+describe('putEssayPage', () => {
+  let h: StoreHarness;
+  beforeEach(() => {
+    h = storeHarness();
+  });
+
+  it('writes the page, then advances essays_stored from the page offset under a condition', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 2 }) });
+    h.ddb.on(QueryCommand).resolves({ Items: [{ offset: 0, ids: ['e0', 'e1'] }] });
+    h.ddb.on(BatchWriteCommand).resolves({});
+    h.ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    const result = await h.store.putEssayPage(BATCH_ID, 2, essays(2, 2), NOW);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'stored', essays_stored: 4 });
+    expect(writtenItems(h).map((item) => item.sk)).toEqual([
+      'ESSAY#000002',
+      'ESSAY#000003',
+      'IDS#000002',
+    ]);
+    const update = h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(update.ConditionExpression).toBe(
+      '#status = :pending_essays AND essays_stored = :offset',
+    );
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':offset': 2, ':end': 4 });
+  });
+
+  it('treats a resent stored page as a no-op', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 2 }) });
+
+    // Act
+    const result = await h.store.putEssayPage(BATCH_ID, 0, essays(2), NOW);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'already_stored', essays_stored: 2 });
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('rejects a page that skips ahead, or one that goes past essay_count', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 2 }) });
+
+    // Act
+    const skipped = await h.store.putEssayPage(BATCH_ID, 3, essays(1, 3), NOW);
+    const overflow = await h.store.putEssayPage(BATCH_ID, 2, essays(3, 2), NOW);
+
+    // Assess
+    expect(skipped).toEqual({ outcome: 'out_of_order', essays_stored: 2 });
+    expect(overflow).toEqual({ outcome: 'too_many', essays_stored: 2 });
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('rejects an id already stored by an earlier page, naming it', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 2 }) });
+    h.ddb.on(QueryCommand).resolves({ Items: [{ offset: 0, ids: ['e0', 'e1'] }] });
+
+    // Act
+    const result = await h.store.putEssayPage(
+      BATCH_ID,
+      2,
+      [
+        { id: 'e9', text: 'x' },
+        { id: 'e1', text: 'y' },
+      ],
+      NOW,
+    );
+
+    // Assess
+    expect(result).toEqual({ outcome: 'duplicate_id', id: 'e1', position: 1 });
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('refuses pages for a batch that already started', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: metaItem({ status: 'RUNNING', essay_count: 4, essays_stored: 4 }) });
+
+    // Act
+    const result = await h.store.putEssayPage(BATCH_ID, 4, essays(1, 4), NOW);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'not_accepting', status: 'RUNNING' });
+  });
+
+  it('reports already_stored when a concurrent retry of the same page advanced META first', async () => {
+    // Prepare
+    h.ddb
+      .on(GetCommand)
+      .resolvesOnce({
+        Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 2 }),
+      })
+      .resolves({ Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 4, essays_stored: 4 }) });
+    h.ddb.on(QueryCommand).resolves({ Items: [] });
+    h.ddb.on(BatchWriteCommand).resolves({});
+    h.ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const result = await h.store.putEssayPage(BATCH_ID, 2, essays(2, 2), NOW);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'already_stored', essays_stored: 4 });
+  });
+});
+
+describe('startBatch', () => {
+  let h: StoreHarness;
+  beforeEach(() => {
+    h = storeHarness();
+  });
+
+  it('starts only when every essay is stored (condition), indexing the batch as active', async () => {
+    // Prepare
+    h.ddb.on(UpdateCommand).resolves({ Attributes: metaItem({ status: 'RUNNING' }) });
+
+    // Act
+    const result = await h.store.startBatch(BATCH_ID, NOW);
+
+    // Assess
+    expect(result.outcome).toBe('started');
+    const update = h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(update.ConditionExpression).toBe(
+      '#status = :pending_essays AND essays_stored = essay_count',
+    );
+    expect(update.ExpressionAttributeValues).toMatchObject({
+      ':running': 'RUNNING',
+      ':active_pk': 'ACTIVE',
+    });
+  });
+
+  it('explains a refused start: essays missing, already started, not found', async () => {
+    // Prepare
+    h.ddb.on(UpdateCommand).rejects(conditionFailed());
+    h.ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: metaItem({ status: 'PENDING_ESSAYS', essays_stored: 1 }) })
+      .resolvesOnce({ Item: metaItem({ status: 'RUNNING' }) })
+      .resolves({});
+
+    // Act
+    const outcomes = [
+      (await h.store.startBatch(BATCH_ID, NOW)).outcome,
+      (await h.store.startBatch(BATCH_ID, NOW)).outcome,
+      (await h.store.startBatch(BATCH_ID, NOW)).outcome,
+    ];
+
+    // Assess
+    expect(outcomes).toEqual(['essays_missing', 'already_started', 'not_found']);
+  });
+});
+
+describe('cancelBatch', () => {
+  let h: StoreHarness;
+  beforeEach(() => {
+    h = storeHarness();
+  });
+
+  it('cancels from an active status and removes the batch from the active index', async () => {
+    // Prepare
+    h.ddb.on(UpdateCommand).resolves({ Attributes: metaItem({ status: 'CANCELLED' }) });
+
+    // Act
+    const result = await h.store.cancelBatch(BATCH_ID, NOW);
+
+    // Assess
+    expect(result.outcome).toBe('cancelled');
+    const update = h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(update.ConditionExpression).toBe('#status IN (:pending_essays, :running)');
+    expect(update.UpdateExpression).toContain('REMOVE #active_pk, #active_sk');
+  });
+
+  it('answers already_final for a finished batch and not_found for an unknown one', async () => {
+    // Prepare
+    h.ddb.on(UpdateCommand).rejects(conditionFailed());
+    h.ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: metaItem({ status: 'FAILED' }) })
+      .resolves({});
+
+    // Act
+    const finished = await h.store.cancelBatch(BATCH_ID, NOW);
+    const unknown = await h.store.cancelBatch('nope', NOW);
+
+    // Assess
+    expect(finished.outcome).toBe('already_final');
+    expect(unknown.outcome).toBe('not_found');
+  });
+});
+
+describe('getBatch and getEssays', () => {
+  it('reads META strongly consistently and strips keys and index attributes', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb
+      .on(GetCommand)
+      .resolves({ Item: { ...metaItem(), gsi2pk: 'ACTIVE', gsi2sk: BATCH_ID, expires_at: 1 } });
+
+    // Act
+    const batch = await h.store.getBatch(BATCH_ID);
+
+    // Assess
+    expect(batch).not.toHaveProperty('pk');
+    expect(batch).not.toHaveProperty('gsi2pk');
+    expect(batch).not.toHaveProperty('expires_at');
+    expect(batch?.status).toBe('RUNNING');
+    expect(h.ddb.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('batch-gets essays by index in calls of at most 100 keys, retrying unprocessed keys', async () => {
+    // Prepare
+    const h = storeHarness();
+    const essayItem = (index: number) => ({
+      pk: `BATCH#${BATCH_ID}`,
+      sk: `ESSAY#${index}`,
+      index,
+      id: `e${index}`,
+      text: 't',
+    });
+    h.ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [TABLE]: [essayItem(0)] },
+        UnprocessedKeys: { [TABLE]: { Keys: [{ pk: `BATCH#${BATCH_ID}`, sk: 'ESSAY#000001' }] } },
+      })
+      .resolvesOnce({ Responses: { [TABLE]: [essayItem(1)] } })
+      .resolves({ Responses: { [TABLE]: [] } });
+
+    // Act
+    const result = await h.store.getEssays(BATCH_ID, [
+      0,
+      1,
+      1,
+      ...Array.from({ length: 100 }, (_, i) => i + 2),
+    ]);
+
+    // Assess
+    expect(result.get(0)?.id).toBe('e0');
+    expect(result.get(1)?.id).toBe('e1');
+    const keyCounts = h.ddb
+      .commandCalls(BatchGetCommand)
+      .map((call) => call.args[0].input.RequestItems?.[TABLE]?.Keys?.length);
+    expect(keyCounts).toEqual([100, 1, 2]);
+    expect(h.sleeps).toEqual([50]);
+  });
+
+  it('maps essay ids by index from the id chunks', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(QueryCommand).resolves({
+      Items: [
+        { offset: 0, ids: ['a', 'b'] },
+        { offset: 2, ids: ['c'] },
+      ],
+    });
+
+    // Act
+    const ids = await h.store.getEssayIds(BATCH_ID);
+
+    // Assess
+    expect(ids).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -102,7 +102,11 @@ export const createBatchRequestSchema = z
     essays: essayListSchema(2).optional(),
     /** Required when essays are sent in pages; must equal essays.length when both are given. */
     essay_count: z.number().int().min(2, 'a batch needs at least 2 essays').optional(),
-    budget: z.number().int().positive('budget must be a positive integer').optional(),
+    budget: z
+      .number()
+      .int('budget must be a positive integer')
+      .positive('budget must be a positive integer')
+      .optional(),
     judge: judgeChoiceSchema.optional(),
     config: configOverridesSchema.optional(),
   })

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { createBatchRequestSchema, essayPageRequestSchema } from '#messages/api.ts';
+import { toValidationError } from '#messages/validation.ts';
+
+const essay = (id: string, text = `text of ${id}`) => ({ id, text });
+
+/** Parses and returns the 400 body (or null when valid). */
+function errorOf(body: unknown) {
+  const parsed = createBatchRequestSchema.safeParse(body);
+  return parsed.success ? null : toValidationError(parsed.error);
+}
+
+describe('create batch request', () => {
+  it('accepts inline essays with budget, judge and config overrides; v defaults to 1', () => {
+    // Prepare
+    const body = {
+      essays: [essay('e1'), { ...essay('e2'), metadata: { quality: 1.5, cohort: 'x' } }],
+      budget: 10,
+      judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low', failure_rate: 0.2, seed: 7 },
+      config: { MIN_RESAMPLING_NET_SIZE: 5 },
+    };
+
+    // Act
+    const parsed = createBatchRequestSchema.parse(body);
+
+    // Assess
+    expect(parsed.v).toBe(1);
+    expect(parsed.essays?.[1]?.metadata?.quality).toBe(1.5);
+    expect(parsed.config).toEqual({ MIN_RESAMPLING_NET_SIZE: 5 });
+  });
+
+  it('accepts a paged batch announced by essay_count alone', () => {
+    // Prepare
+    const body = { essay_count: 10_000 };
+
+    // Act
+    const error = errorOf(body);
+
+    // Assess
+    expect(error).toBeNull();
+  });
+
+  it.each([
+    ['a single essay', { essays: [essay('e1')] }, 'essays', /at least 2 essays/],
+    [
+      'duplicate ids',
+      { essays: [essay('e1'), essay('e2'), essay('e1')] },
+      'essays[2].id',
+      /duplicate essay id "e1"/,
+    ],
+    [
+      'empty text',
+      { essays: [essay('e1'), essay('e2', '   ')] },
+      'essays[1].text',
+      /must not be empty/,
+    ],
+    [
+      'an oversized essay',
+      { essays: [essay('e1'), essay('e2', 'x'.repeat(DEFAULT_CONFIG.MAX_ESSAY_CHARS + 1))] },
+      'essays[1].text',
+      /at most 50000 characters/,
+    ],
+    ['an empty id', { essays: [essay(''), essay('e2')] }, 'essays[0].id', /must not be empty/],
+    ['an unsafe id', { essays: [essay('a/b'), essay('e2')] }, 'essays[0].id', /may contain only/],
+    ['budget 0', { essays: [essay('e1'), essay('e2')], budget: 0 }, 'budget', /positive integer/],
+    [
+      'a fractional budget',
+      { essays: [essay('e1'), essay('e2')], budget: 1.5 },
+      'budget',
+      /integer/i,
+    ],
+    [
+      'an unknown config name',
+      { essays: [essay('e1'), essay('e2')], config: { NOPE: 1 } },
+      'config.NOPE',
+      /unknown config name "NOPE"/,
+    ],
+    [
+      'a bad config value',
+      { essays: [essay('e1'), essay('e2')], config: { MIN_SUCCESS_RATE: 2 } },
+      'config.MIN_SUCCESS_RATE',
+      /invalid value/,
+    ],
+    [
+      'an unknown version',
+      { v: 2, essays: [essay('e1'), essay('e2')] },
+      'v',
+      /unsupported message version/,
+    ],
+    [
+      'an unknown judge provider',
+      { essays: [essay('e1'), essay('e2')], judge: { provider: 'oracle', profile: 'x' } },
+      'judge.provider',
+      /./,
+    ],
+    ['an unknown field', { essays: [essay('e1'), essay('e2')], priority: 'high' }, '', /priority/],
+    ['neither essays nor essay_count', {}, 'essays', /essay_count/],
+    [
+      'essay_count disagreeing with essays',
+      { essays: [essay('e1'), essay('e2')], essay_count: 3 },
+      'essay_count',
+      /differs/,
+    ],
+  ])('rejects %s, naming the field', (_name, body, field, message) => {
+    // Prepare (table row)
+
+    // Act
+    const error = errorOf(body);
+
+    // Assess
+    expect(error).not.toBeNull();
+    expect(error?.error).toBe('validation_error');
+    expect(error?.field).toBe(field);
+    expect(error?.message).toMatch(message);
+  });
+
+  it('never echoes essay text in the error', () => {
+    // Prepare
+    const secret = 'my private essay text';
+    const body = { essays: [essay('e1', secret), essay('e1', secret)] };
+
+    // Act
+    const error = errorOf(body);
+
+    // Assess
+    expect(JSON.stringify(error)).not.toContain(secret);
+  });
+});
+
+describe('essay page request', () => {
+  it('accepts an ordered page with an offset', () => {
+    // Prepare
+    const body = { offset: 1000, essays: [essay('e1000')] };
+
+    // Act
+    const parsed = essayPageRequestSchema.safeParse(body);
+
+    // Assess
+    expect(parsed.success).toBe(true);
+  });
+
+  it('rejects a page above MAX_ESSAYS_PER_PAGE and a missing offset', () => {
+    // Prepare
+    const tooMany = {
+      offset: 0,
+      essays: Array.from({ length: DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE + 1 }, (_, i) =>
+        essay(`e${i}`),
+      ),
+    };
+    const noOffset = { essays: [essay('e1')] };
+
+    // Act
+    const tooManyError = essayPageRequestSchema.safeParse(tooMany);
+    const noOffsetError = essayPageRequestSchema.safeParse(noOffset);
+
+    // Assess
+    expect(tooManyError.success).toBe(false);
+    expect(!tooManyError.success && toValidationError(tooManyError.error).field).toBe('essays');
+    expect(!noOffsetError.success && toValidationError(noOffsetError.error).field).toBe('offset');
+  });
+});

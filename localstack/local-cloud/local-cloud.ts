@@ -1,0 +1,397 @@
+/**
+ * The local cloud in one process: moto_server with the template's data resources, the function
+ * host, one poller per event source mapping, the scheduler and the HTTP API. The supervisor runs
+ * this in a detached background process; unit tests run it in-process against fixture templates.
+ */
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type FunctionDefinition, FunctionHost } from './function-host.ts';
+import { type HttpApiServer, type HttpRoute, startHttpApi } from './http-api.ts';
+import { freePort, type MotoServer, startMotoServer } from './moto-server.ts';
+import {
+  type CreatedResources,
+  createResources,
+  type LocalQueue,
+  localClientConfig,
+} from './resources.ts';
+import { type ScheduleDefinition, Scheduler } from './scheduler.ts';
+import { localSetting } from './settings.ts';
+import { EventSourcePoller, type MappingDefinition } from './sqs-poller.ts';
+import { readTemplate, resourcesOfType, type Template, TemplateResolver } from './template.ts';
+
+export interface LocalCloudOptions {
+  templatePath: string;
+  /** Folder holding the `asset.*` bundles (the template's folder unless given). */
+  assetDir?: string;
+  /** Use this moto_server instead of starting one (it must be empty of the stack's resources). */
+  endpoint?: string;
+  /** Function logs go to `<logDir>/<short name>.log`; moto's log to `<logDir>/moto.log`. */
+  logDir?: string;
+  apiPort?: number;
+  /** Extra variables for every function (after the template's). */
+  functionEnv?: Record<string, string>;
+  pollWaitSeconds?: number;
+  /** Overrides every schedule's interval (CJ_LOCAL_SCHEDULE_INTERVAL_S when not given). */
+  scheduleIntervalSeconds?: number;
+  region?: string;
+  /** Load every function before reporting ready (default true), so no first request is cold. */
+  prewarm?: boolean;
+  /** Report what happens (poll errors, skipped resources); silent when not given. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface FunctionSummary {
+  logicalId: string;
+  name: string;
+  shortName: string;
+  logFile?: string;
+}
+
+export interface LocalCloud {
+  endpoint: string;
+  apiUrl: string;
+  region: string;
+  accountId: string;
+  stackName: string;
+  /** The stack outputs resolved to local values (same keys as the deployed stack's). */
+  outputs: Record<string, string>;
+  resources: CreatedResources;
+  functions: FunctionSummary[];
+  mappings: MappingDefinition[];
+  routes: HttpRoute[];
+  schedules: ScheduleDefinition[];
+  host: FunctionHost;
+  pollers: EventSourcePoller[];
+  scheduler: Scheduler;
+  motoPid?: number;
+  /** Settles when the moto_server this cloud started exits (never, for a given endpoint). */
+  motoExited: Promise<void>;
+  stop(options?: { abort?: boolean }): Promise<void>;
+}
+
+export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const log = options.log ?? (() => {});
+  const template = readTemplate(options.templatePath);
+  const stackName = basename(options.templatePath).replace(/\.template\.json$/, '');
+  const region = options.region ?? localSetting('region');
+  const accountId = localSetting('accountId');
+  let moto: MotoServer | undefined;
+  if (!options.endpoint) {
+    if (options.logDir) mkdirSync(options.logDir, { recursive: true });
+    const logFd = options.logDir ? openSync(join(options.logDir, 'moto.log'), 'a') : undefined;
+    moto = await startMotoServer(logFd === undefined ? {} : { logFd });
+  }
+  const endpoint = options.endpoint ?? moto?.endpoint ?? '';
+  const started: Array<() => Promise<void>> = [];
+  let abortPolls = false;
+  const stopAll = async (abort: boolean) => {
+    abortPolls = abort;
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    if (moto && !options.endpoint) await moto.stop();
+  };
+  try {
+    const apiPort = options.apiPort ?? (await freePort());
+    const apiEndpoint = `http://127.0.0.1:${apiPort}`;
+    const resolver = new TemplateResolver(template, {
+      stackName,
+      region,
+      accountId,
+      endpoint,
+      apiEndpoint,
+    });
+    const config = localClientConfig(endpoint, region);
+    const resources = await createResources(resolver, config);
+    const assetDir = options.assetDir ?? dirname(options.templatePath);
+    const functions = functionDefinitions(resolver, {
+      assetDir,
+      endpoint,
+      region,
+      stackName,
+      extraEnv: options.functionEnv ?? {},
+      log,
+    });
+    const host = new FunctionHost(functions, options.logDir);
+    started.push(() => host.close());
+    if (options.prewarm ?? true) await host.warmAll();
+
+    const mappings = mappingDefinitions(resolver, resources.queues, functions);
+    const pollers = mappings.map(
+      (mapping) =>
+        new EventSourcePoller(mapping, host, config, {
+          ...(options.pollWaitSeconds !== undefined
+            ? { pollWaitSeconds: options.pollWaitSeconds }
+            : {}),
+        }),
+    );
+    started.push(async () => {
+      await Promise.all(pollers.map((poller) => poller.stop({ abort: abortPolls })));
+    });
+    for (const poller of pollers) {
+      poller.on('pollError', (error) =>
+        log({
+          level: 'WARN',
+          message: 'poll_error',
+          mapping: poller.mapping.logicalId,
+          error: error.message,
+        }),
+      );
+      poller.start();
+    }
+
+    const schedules = scheduleDefinitions(resolver, functions);
+    const scheduler = new Scheduler(schedules, host, {
+      accountId,
+      region,
+      overrideSeconds:
+        options.scheduleIntervalSeconds ?? localSetting('scheduleIntervalOverrideSeconds'),
+    });
+    scheduler.start();
+    started.push(() => scheduler.stop());
+
+    const routes = routeDefinitions(resolver, functions);
+    const api: HttpApiServer = await startHttpApi({
+      routes,
+      host,
+      accountId,
+      port: apiPort,
+      integrationTimeoutMs: localSetting('httpIntegrationTimeoutMs'),
+    });
+    started.push(() => api.close());
+
+    for (const skipped of resources.skippedRuleTargets) {
+      log({ level: 'WARN', message: 'rule_target_not_run_locally', ...skipped });
+    }
+    const apiUrl = `${api.url}/`;
+    return {
+      endpoint,
+      apiUrl,
+      region,
+      accountId,
+      stackName,
+      outputs: resolveOutputs(resolver, template, apiUrl),
+      resources,
+      functions: functions.map((fn) => ({
+        logicalId: fn.logicalId,
+        name: fn.name,
+        shortName: fn.shortName,
+        ...(options.logDir ? { logFile: join(options.logDir, `${fn.shortName}.log`) } : {}),
+      })),
+      mappings,
+      routes,
+      schedules,
+      host,
+      pollers,
+      scheduler,
+      ...(moto ? { motoPid: moto.pid } : {}),
+      motoExited: moto
+        ? new Promise<void>((resolve) => {
+            if (moto.process.exitCode !== null) resolve();
+            else moto.process.once('exit', () => resolve());
+          })
+        : new Promise<void>(() => {}),
+      stop: ({ abort = false } = {}) => stopAll(abort),
+    };
+  } catch (error) {
+    await stopAll(true);
+    throw error;
+  }
+}
+
+/** Outputs resolved locally; API URLs point at the local HTTP API instead of execute-api. */
+export function resolveOutputs(
+  resolver: TemplateResolver,
+  template: Template,
+  apiUrl: string,
+): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+    const value = resolver.resolveString(output.Value, `output ${name}`);
+    outputs[name] = /execute-api\./.test(value) || name === 'ApiUrl' ? apiUrl : value;
+  }
+  return outputs;
+}
+
+/** `CjEngine-dev-create-batch` → `create-batch`; else the construct id, kebab-cased. */
+export function shortFunctionName(
+  physicalName: string,
+  stackName: string,
+  cdkPath: string | undefined,
+): string {
+  if (
+    physicalName.startsWith(`${stackName}-`) &&
+    !/[A-Z]/.test(physicalName.slice(stackName.length + 1))
+  ) {
+    return physicalName.slice(stackName.length + 1);
+  }
+  const parts = (cdkPath ?? '').split('/').filter((part) => part !== '' && part !== 'Resource');
+  const construct = parts.at(-1) === 'Function' ? parts.at(-2) : parts.at(-1);
+  const base = (construct ?? physicalName).replace(/(Function|Fn|Handler|Lambda)$/, '');
+  return base
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .toLowerCase();
+}
+
+const BUNDLE_FILES = ['index.mjs', 'index.js', 'index.cjs'];
+
+function functionDefinitions(
+  resolver: TemplateResolver,
+  context: {
+    assetDir: string;
+    endpoint: string;
+    region: string;
+    stackName: string;
+    extraEnv: Record<string, string>;
+    log: (line: Record<string, unknown>) => void;
+  },
+): FunctionDefinition[] {
+  const definitions: FunctionDefinition[] = [];
+  for (const [logicalId, resource] of resourcesOfType(resolver.template, 'AWS::Lambda::Function')) {
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    const props = resolver.properties(logicalId);
+    const handler = String(props.Handler ?? 'index.handler');
+    const [moduleName = 'index', exportName = 'handler'] = handler.split(/\.(?=[^.]+$)/);
+    const bundleDir = typeof assetPath === 'string' ? resolve(context.assetDir, assetPath) : '';
+    const candidates = BUNDLE_FILES.map((file) =>
+      join(bundleDir, file.replace('index', moduleName)),
+    );
+    const bundlePath = bundleDir ? candidates.find((file) => existsSync(file)) : undefined;
+    if (!bundlePath) {
+      // Inline-code helpers CDK adds (log retention, custom resources) are not part of the app.
+      context.log({ level: 'INFO', message: 'function_skipped_no_bundle', logicalId });
+      continue;
+    }
+    const name = resolver.ref(logicalId);
+    const memoryMb = Number(props.MemorySize ?? 128);
+    const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables ?? {}) as Record<string, unknown>;
+    const environment: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      AWS_REGION: context.region,
+      AWS_DEFAULT_REGION: context.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL: context.endpoint,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_LAMBDA_FUNCTION_NAME: name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+      LAMBDA_TASK_ROOT: bundleDir,
+      _HANDLER: handler,
+      ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+      ...context.extraEnv,
+    };
+    const reserved = props.ReservedConcurrentExecutions;
+    definitions.push({
+      logicalId,
+      name,
+      shortName: shortFunctionName(
+        name,
+        context.stackName,
+        resource.Metadata?.['aws:cdk:path'] as string | undefined,
+      ),
+      arn: resolver.getAtt(logicalId, 'Arn'),
+      bundlePath,
+      exportName,
+      timeoutSeconds: Number(props.Timeout ?? localSetting('defaultTimeoutSeconds')),
+      memoryMb,
+      environment,
+      maxInstances:
+        reserved === undefined
+          ? localSetting('maxInstancesPerFunction')
+          : Math.max(1, Number(reserved)),
+    });
+  }
+  return definitions;
+}
+
+function functionFor(
+  functions: readonly FunctionDefinition[],
+  nameOrArn: string,
+): FunctionDefinition | undefined {
+  // A function ARN may carry a version or alias qualifier.
+  const unqualified = nameOrArn.replace(/^(arn:[^:]+:lambda:[^:]+:[^:]+:function:[^:]+):.+$/, '$1');
+  return functions.find((fn) => fn.name === unqualified || fn.arn === unqualified);
+}
+
+function mappingDefinitions(
+  resolver: TemplateResolver,
+  queues: readonly LocalQueue[],
+  functions: readonly FunctionDefinition[],
+): MappingDefinition[] {
+  const mappings: MappingDefinition[] = [];
+  for (const [logicalId] of resourcesOfType(resolver.template, 'AWS::Lambda::EventSourceMapping')) {
+    const props = resolver.properties(logicalId);
+    const queue = queues.find((candidate) => candidate.arn === props.EventSourceArn);
+    if (!queue) throw new Error(`${logicalId}: its event source is not a queue of this template`);
+    const fn = functionFor(functions, String(props.FunctionName));
+    if (!fn) throw new Error(`${logicalId}: function ${String(props.FunctionName)} has no bundle`);
+    const scaling = props.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+    const concurrency = Math.min(
+      Number(scaling?.MaximumConcurrency ?? localSetting('defaultPollers')),
+      fn.maxInstances,
+    );
+    mappings.push({
+      logicalId,
+      functionId: fn.logicalId,
+      queue,
+      batchSize: Number(props.BatchSize ?? localSetting('defaultBatchSize')),
+      batchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+      reportBatchItemFailures: (
+        (props.FunctionResponseTypes as string[] | undefined) ?? []
+      ).includes('ReportBatchItemFailures'),
+      concurrency,
+      enabled: props.Enabled !== false && props.Enabled !== 'false',
+    });
+  }
+  return mappings;
+}
+
+function routeDefinitions(
+  resolver: TemplateResolver,
+  functions: readonly FunctionDefinition[],
+): HttpRoute[] {
+  const routes: HttpRoute[] = [];
+  for (const [logicalId] of resourcesOfType(resolver.template, 'AWS::ApiGatewayV2::Route')) {
+    const props = resolver.properties(logicalId);
+    const target = String(props.Target ?? '');
+    const integrationId = target.replace(/^integrations\//, '');
+    const integration = resolver.template.Resources[integrationId];
+    if (integration?.Type !== 'AWS::ApiGatewayV2::Integration') {
+      throw new Error(`${logicalId}: target ${target} is not an integration of this template`);
+    }
+    const uri = String(resolver.properties(integrationId).IntegrationUri ?? '');
+    // Lambda proxy URIs are either the function ARN or the apigateway invocation path around it.
+    const arn = /arn:[^:]+:lambda:[^:]+:[^:]+:function:[^/:]+/.exec(uri)?.[0] ?? uri;
+    const fn = functionFor(functions, arn);
+    if (!fn)
+      throw new Error(`${logicalId}: integration ${integrationId} targets no local function`);
+    routes.push({ routeKey: String(props.RouteKey), functionId: fn.logicalId });
+  }
+  return routes;
+}
+
+function scheduleDefinitions(
+  resolver: TemplateResolver,
+  functions: readonly FunctionDefinition[],
+): ScheduleDefinition[] {
+  const schedules: ScheduleDefinition[] = [];
+  for (const [logicalId] of resourcesOfType(resolver.template, 'AWS::Events::Rule')) {
+    const props = resolver.properties(logicalId);
+    if (typeof props.ScheduleExpression !== 'string' || props.State === 'DISABLED') continue;
+    for (const target of (props.Targets as Array<Record<string, unknown>> | undefined) ?? []) {
+      const fn = functionFor(functions, String(target.Arn));
+      if (!fn) continue;
+      schedules.push({
+        ruleName: resolver.ref(logicalId),
+        ruleArn: resolver.getAtt(logicalId, 'Arn'),
+        expression: props.ScheduleExpression,
+        functionId: fn.logicalId,
+        ...(target.Input !== undefined ? { input: JSON.parse(String(target.Input)) } : {}),
+      });
+    }
+  }
+  return schedules;
+}

@@ -1,0 +1,52 @@
+/**
+ * `CJ_TARGET=localstack`: the stack is deployed into a LocalStack container (see
+ * localstack/README.md); nothing is started locally, the outputs come from the deployed stack.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { localSetting } from './settings.ts';
+
+export const LOCALSTACK_DEFAULT_ENDPOINT = 'http://localhost:4566';
+
+export function isLocalStackTarget(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+) {
+  return env.CJ_TARGET === 'localstack';
+}
+
+export interface LocalStackInfo {
+  apiUrl: string;
+  endpoint: string;
+  region: string;
+  outputs: Record<string, string>;
+}
+
+/** Reads the outputs of `CjEngine-<stage>` from LocalStack's CloudFormation. */
+export async function localStackInfo(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<LocalStackInfo> {
+  const endpoint = env.LOCALSTACK_ENDPOINT ?? LOCALSTACK_DEFAULT_ENDPOINT;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? localSetting('region', env);
+  const stackName = `CjEngine-${localSetting('stage', env)}`;
+  // LocalStack accepts any credentials; these keep real ones from being sent to it.
+  const client = new CloudFormationClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    const response = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = response.Stacks?.[0];
+    if (!stack) throw new Error(`stack ${stackName} is not deployed in LocalStack at ${endpoint}`);
+    const outputs: Record<string, string> = {};
+    for (const output of stack.Outputs ?? []) {
+      if (output.OutputKey && output.OutputValue !== undefined) {
+        outputs[output.OutputKey] = output.OutputValue;
+      }
+    }
+    const apiUrl = outputs.ApiUrl;
+    if (!apiUrl) throw new Error(`stack ${stackName} has no ApiUrl output`);
+    return { apiUrl, endpoint, region, outputs };
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The local event source mapping: pollers that receive from a queue with the mapping's batch size
+ * and batching window, invoke the function with Lambda's SQS event, and delete only what the
+ * function's answer lets them delete. Failed messages are left alone: they return after the
+ * visibility timeout and moto moves them to the DLQ after maxReceiveCount.
+ */
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import type { FunctionHost, InvokeResult } from './function-host.ts';
+import type { AwsClientConfig, LocalQueue } from './resources.ts';
+import { localSetting } from './settings.ts';
+import { type BatchOutcome, batchOutcome, toSqsEvent } from './sqs-event.ts';
+
+export interface MappingDefinition {
+  logicalId: string;
+  /** Logical id of the function the mapping invokes. */
+  functionId: string;
+  queue: LocalQueue;
+  batchSize: number;
+  batchingWindowSeconds: number;
+  reportBatchItemFailures: boolean;
+  /** Concurrent pollers, i.e. concurrent invocations this mapping may drive. */
+  concurrency: number;
+  enabled: boolean;
+}
+
+export interface BatchRecord {
+  mapping: MappingDefinition;
+  event: SQSEvent;
+  result: InvokeResult;
+  outcome: BatchOutcome;
+}
+
+export interface PollerOptions {
+  /** Long-poll wait of standard queues. */
+  pollWaitSeconds?: number;
+  fifoIdleDelayMs?: number;
+}
+
+/** SQS returns at most this many messages per ReceiveMessage / DeleteMessageBatch. */
+const SQS_MAX_BATCH = 10;
+const RECEIVE_ERROR_BACKOFF_MS = 1_000;
+
+export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; pollError: [Error] }> {
+  private readonly sqs: SQSClient;
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private stopped = false;
+  private readonly pollWaitSeconds: number;
+  private readonly fifoIdleDelayMs: number;
+
+  constructor(
+    readonly mapping: MappingDefinition,
+    private readonly host: FunctionHost,
+    config: AwsClientConfig,
+    options: PollerOptions = {},
+  ) {
+    super();
+    this.sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
+    this.pollWaitSeconds = options.pollWaitSeconds ?? localSetting('pollWaitSeconds');
+    this.fifoIdleDelayMs = options.fifoIdleDelayMs ?? localSetting('fifoIdleDelayMs');
+  }
+
+  start(): void {
+    if (!this.mapping.enabled) return;
+    for (let index = 0; index < Math.max(1, this.mapping.concurrency); index += 1) {
+      this.loops.push(this.loop());
+    }
+  }
+
+  /** Stops polling; `abort` cancels in-flight long polls instead of letting them finish. */
+  async stop(options: { abort?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (options.abort) this.abort.abort();
+    await Promise.allSettled(this.loops);
+    this.sqs.destroy();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const messages = await this.collect();
+        if (messages.length === 0) {
+          if (this.mapping.queue.fifo && !this.stopped) await sleep(this.fifoIdleDelayMs);
+          continue;
+        }
+        await this.process(messages);
+      } catch (error) {
+        if (this.stopped) return;
+        this.emit('pollError', error as Error);
+        await sleep(RECEIVE_ERROR_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** One batch: up to batchSize messages, gathered for at most the batching window. */
+  private async collect(): Promise<Message[]> {
+    const { batchSize, batchingWindowSeconds, queue } = this.mapping;
+    const batch = await this.receive(Math.min(SQS_MAX_BATCH, batchSize), this.waitSeconds());
+    if (batch.length === 0 || batchingWindowSeconds === 0) return batch;
+    const deadline = Date.now() + batchingWindowSeconds * 1000;
+    while (batch.length < batchSize && Date.now() < deadline && !this.stopped) {
+      const remainingS = Math.ceil((deadline - Date.now()) / 1000);
+      const more = await this.receive(
+        Math.min(SQS_MAX_BATCH, batchSize - batch.length),
+        Math.min(this.waitSeconds(), remainingS),
+      );
+      batch.push(...more);
+      if (more.length === 0 && queue.fifo) {
+        await sleep(Math.min(this.fifoIdleDelayMs, Math.max(0, deadline - Date.now())));
+      }
+    }
+    return batch;
+  }
+
+  /** FIFO queues are short-polled: moto busy-waits a long poll while a message group is locked. */
+  private waitSeconds(): number {
+    return this.mapping.queue.fifo ? 0 : this.pollWaitSeconds;
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const response = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.mapping.queue.url,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return response.Messages ?? [];
+  }
+
+  private async process(messages: Message[]): Promise<void> {
+    const { mapping } = this;
+    const event = toSqsEvent(messages, {
+      queueArn: mapping.queue.arn,
+      region: String(await this.sqs.config.region()),
+      fifo: mapping.queue.fifo,
+    });
+    const result = await this.host.invoke(mapping.functionId, event);
+    const outcome = batchOutcome(
+      event.Records,
+      result.ok
+        ? { ok: true, value: result.value }
+        : { ok: false, reason: `${result.error.errorType}: ${result.error.errorMessage}` },
+      { reportBatchItemFailures: mapping.reportBatchItemFailures, fifo: mapping.queue.fifo },
+    );
+    await this.delete(messages.filter((m) => outcome.deleteIds.includes(m.MessageId ?? '')));
+    this.emit('batch', { mapping, event, result, outcome });
+  }
+
+  private async delete(messages: Message[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += SQS_MAX_BATCH) {
+      const chunk = messages.slice(start, start + SQS_MAX_BATCH);
+      const response = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.mapping.queue.url,
+          Entries: chunk.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle ?? '',
+          })),
+        }),
+      );
+      if (response.Failed?.length) {
+        this.emit('pollError', new Error(`delete failed for ${response.Failed.length} message(s)`));
+      }
+    }
+  }
+}

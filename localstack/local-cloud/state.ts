@@ -1,0 +1,37 @@
+/** What the supervisor and its background process exchange through `.local-cloud/state.json`. */
+
+export interface DaemonOptions {
+  templatePath: string;
+  logDir: string;
+  stateFile: string;
+  functionEnv?: Record<string, string>;
+  scheduleIntervalSeconds?: number;
+}
+
+export interface ReadyState {
+  ready: true;
+  /** The background process; it leads the process group holding everything it started. */
+  pid: number;
+  motoPid?: number;
+  /** moto_server's URL (what `AWS_ENDPOINT_URL` is set to). */
+  endpoint: string;
+  apiUrl: string;
+  region: string;
+  stackName: string;
+  /** The stack outputs resolved to local values: ApiUrl, TableName, ComparisonQueueUrl, ... */
+  outputs: Record<string, string>;
+  templatePath: string;
+  logDir: string;
+  /** By short name (`judge`, `create-batch`, ...): physical name and JSON-lines log file. */
+  functions: Record<string, { name: string; logFile: string }>;
+  startedAt: string;
+  readyMs: number;
+}
+
+export interface FailedState {
+  ready: false;
+  pid: number;
+  error: string;
+}
+
+export type LocalCloudState = ReadyState | FailedState;

@@ -1,0 +1,282 @@
+/**
+ * Starts the local cloud as one detached background process group (synthesizing the stack first
+ * when cdk.out is missing or stale), reports its state, and stops every process it started.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { isMotoUp } from './moto-server.ts';
+import { localSetting } from './settings.ts';
+import type { DaemonOptions, LocalCloudState, ReadyState } from './state.ts';
+
+/** The repository root (this file lives in localstack/local-cloud/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
+
+/** Sources whose change makes cdk.out stale. */
+const SYNTH_SOURCES = ['infra', 'lambdas', 'shared', 'package.json', 'cdk.json'];
+const STATE_POLL_MS = 100;
+const LOG_TAIL_LINES = 20;
+
+export interface LocalCloudPaths {
+  root: string;
+  /** Folder of state.json and logs/ (default `<root>/.local-cloud`). */
+  stateDir: string;
+  stateFile: string;
+  logDir: string;
+}
+
+export interface LocationOptions {
+  root?: string;
+  stateDir?: string;
+}
+
+export function localCloudPaths(options: LocationOptions = {}): LocalCloudPaths {
+  const root = options.root ?? REPO_ROOT;
+  const stateDir = options.stateDir ?? join(root, '.local-cloud');
+  return {
+    root,
+    stateDir,
+    stateFile: join(stateDir, 'state.json'),
+    logDir: join(stateDir, 'logs'),
+  };
+}
+
+export interface StartOptions extends LocationOptions {
+  /** Run `npm run synth` when cdk.out is missing or older than the sources (default true). */
+  synth?: boolean;
+  /** Template to run (default `<root>/cdk.out/CjEngine-<stage>.template.json`). */
+  templatePath?: string;
+  stage?: string;
+  /** Extra environment for every function. */
+  functionEnv?: Record<string, string>;
+  /** Interval of every schedule (CJ_LOCAL_SCHEDULE_INTERVAL_S when not given). */
+  scheduleIntervalSeconds?: number;
+}
+
+export interface LocalCloudInfo {
+  apiUrl: string;
+  /** moto_server's URL: point AWS SDK clients here (with fake credentials). */
+  endpoint: string;
+  region: string;
+  outputs: Record<string, string>;
+  state: ReadyState;
+  /** False when an already running local cloud was returned. */
+  started: boolean;
+}
+
+export function templatePathFor(root: string, stage: string): string {
+  return join(root, 'cdk.out', `CjEngine-${stage}.template.json`);
+}
+
+/** Starts the local cloud in the background and returns when it is ready (or it is running). */
+export async function startLocalCloud(options: StartOptions = {}): Promise<LocalCloudInfo> {
+  const paths = localCloudPaths(options);
+  const current = await localCloudStatus(options);
+  if (current.running && current.state?.ready) return toInfo(current.state, false);
+  if (current.state) rmSync(paths.stateFile, { force: true });
+
+  const stage = options.stage ?? localSetting('stage');
+  const templatePath = options.templatePath ?? templatePathFor(paths.root, stage);
+  mkdirSync(paths.logDir, { recursive: true });
+  // Logs of an earlier run would mix with this run's gate and decision lines.
+  for (const file of readdirSync(paths.logDir)) rmSync(join(paths.logDir, file), { force: true });
+  if (options.synth ?? true) ensureSynth(paths, templatePath);
+  if (!existsSync(templatePath)) {
+    throw new Error(`no template at ${templatePath}: run \`npm run synth\` first`);
+  }
+
+  const daemonOptions: DaemonOptions = {
+    templatePath,
+    logDir: paths.logDir,
+    stateFile: paths.stateFile,
+    ...(options.functionEnv ? { functionEnv: options.functionEnv } : {}),
+    ...(options.scheduleIntervalSeconds !== undefined
+      ? { scheduleIntervalSeconds: options.scheduleIntervalSeconds }
+      : {}),
+  };
+  const output = openSync(join(paths.logDir, 'daemon.out'), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', DAEMON], {
+    cwd: paths.root,
+    detached: true,
+    stdio: ['ignore', output, output],
+    env: { ...process.env, CJ_LOCAL_CLOUD_OPTIONS: JSON.stringify(daemonOptions) },
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the local cloud process');
+
+  const deadline = Date.now() + localSetting('readyTimeoutMs');
+  for (;;) {
+    const state = readState(paths.stateFile);
+    if (state?.pid === pid && state.ready) return toInfo(state, true);
+    if (state?.pid === pid && !state.ready) {
+      await killGroup(pid);
+      rmSync(paths.stateFile, { force: true });
+      throw new Error(`local cloud failed to start: ${state.error}\n${tail(paths.logDir)}`);
+    }
+    if (!isAlive(pid)) {
+      rmSync(paths.stateFile, { force: true });
+      throw new Error(`local cloud process exited during start\n${tail(paths.logDir)}`);
+    }
+    if (Date.now() > deadline) {
+      await killGroup(pid);
+      throw new Error(`local cloud not ready within ${localSetting('readyTimeoutMs')} ms`);
+    }
+    await sleep(STATE_POLL_MS);
+  }
+}
+
+export interface StopResult {
+  stopped: boolean;
+  /** Processes that were running and are now gone. */
+  pids: number[];
+}
+
+/** Ends the background process group (moto_server included) and removes the state file. */
+export async function stopLocalCloud(options: LocationOptions = {}): Promise<StopResult> {
+  const paths = localCloudPaths(options);
+  const state = readState(paths.stateFile);
+  if (!state) return { stopped: false, pids: [] };
+  const pids = [state.pid, ...(state.ready && state.motoPid ? [state.motoPid] : [])];
+  await killGroup(state.pid);
+  // moto_server is in the group; should anything have moved it out, end it by its own id.
+  for (const pid of pids) {
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(paths.stateFile, { force: true });
+  return { stopped: true, pids };
+}
+
+export interface LocalCloudStatus {
+  running: boolean;
+  state?: LocalCloudState;
+  processAlive: boolean;
+  motoUp: boolean;
+  apiUp: boolean;
+}
+
+export async function localCloudStatus(options: LocationOptions = {}): Promise<LocalCloudStatus> {
+  const state = readState(localCloudPaths(options).stateFile);
+  if (!state) return { running: false, processAlive: false, motoUp: false, apiUp: false };
+  const processAlive = isAlive(state.pid);
+  if (!state.ready || !processAlive) {
+    return { running: false, state, processAlive, motoUp: false, apiUp: false };
+  }
+  const [motoUp, apiUp] = await Promise.all([isMotoUp(state.endpoint), isApiUp(state.apiUrl)]);
+  return { running: motoUp && apiUp, state, processAlive, motoUp, apiUp };
+}
+
+export function readState(stateFile: string): LocalCloudState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as LocalCloudState;
+  } catch {
+    return undefined;
+  }
+}
+
+function toInfo(state: ReadyState, started: boolean): LocalCloudInfo {
+  return {
+    apiUrl: state.apiUrl,
+    endpoint: state.endpoint,
+    region: state.region,
+    outputs: state.outputs,
+    state,
+    started,
+  };
+}
+
+async function isApiUp(apiUrl: string): Promise<boolean> {
+  try {
+    // Any HTTP answer (a 404 for an unknown route included) shows the server is serving.
+    const response = await fetch(apiUrl, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Synthesizes when the template is missing or older than any source file. */
+export function ensureSynth(paths: LocalCloudPaths, templatePath: string): void {
+  const builtAt = existsSync(templatePath) ? statSync(templatePath).mtimeMs : 0;
+  const newest = Math.max(
+    0,
+    ...SYNTH_SOURCES.map((source) => newestMtime(join(paths.root, source))),
+  );
+  if (builtAt >= newest) return;
+  const output = openSync(join(paths.logDir, 'synth.log'), 'a');
+  const result = spawnSync('npm', ['run', '-s', 'synth'], {
+    cwd: paths.root,
+    stdio: ['ignore', output, output],
+  });
+  if (result.status !== 0) {
+    throw new Error(`npm run synth failed (see ${join(paths.logDir, 'synth.log')})`);
+  }
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(join(path, entry.name)));
+  }
+  return newest;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM to the whole group, then SIGKILL to whatever is left after the grace period. */
+async function killGroup(pgid: number): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + localSetting('stopTimeoutMs');
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(STATE_POLL_MS);
+  if (groupAlive(pgid)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Already gone between the check and the kill.
+    }
+    while (groupAlive(pgid)) await sleep(STATE_POLL_MS);
+  }
+}
+
+function tail(logDir: string): string {
+  const file = join(logDir, 'daemon.out');
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trim().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+}

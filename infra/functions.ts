@@ -1,0 +1,182 @@
+/**
+ * The deployment contract of every function: trigger, size, environment and permissions. The stack
+ * wires exactly what is declared here, so this table is the least-privilege review surface.
+ * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
+ * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
+ */
+import type { TableAction } from './constructs/table-grants.ts';
+
+export type QueueName = 'comparison' | 'callback' | 'continuation';
+export type EnvName =
+  | 'TABLE_NAME'
+  | 'COMPARISON_QUEUE_URL'
+  | 'CALLBACK_QUEUE_URL'
+  | 'CONTINUATION_QUEUE_URL'
+  | 'EVENT_BUS_NAME'
+  | 'ALLOWED_PROVIDERS';
+
+export type Trigger =
+  | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
+  | {
+      readonly kind: 'queue';
+      readonly queue: QueueName;
+      readonly batchSize: number;
+      /** Omitted for the FIFO queue: Lambda does not batch FIFO records by time. */
+      readonly maxBatchingWindowSeconds?: number;
+      /** Only the judge is throttled (provider rate limits); set from the deployment settings. */
+      readonly limitConcurrency?: boolean;
+    }
+  | { readonly kind: 'schedule'; readonly rateMinutes: number };
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly trigger: Trigger;
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly env: readonly EnvName[];
+  readonly table: readonly TableAction[];
+  /** Global secondary indexes the function queries (by logical index name, see TABLE_INDEXES). */
+  readonly queryIndexes?: readonly IndexName[];
+  readonly sendsTo?: readonly QueueName[];
+  readonly putsEvents?: boolean;
+  /** cloudwatch:PutMetricData, restricted to the engine namespace by condition. */
+  readonly putsMetricData?: boolean;
+  readonly readsProviderSecrets?: boolean;
+}
+
+/** The table's sparse indexes: partition and sort key attribute names. */
+export const TABLE_INDEXES = {
+  /** Pending comparisons by deadline (the sweeper's timeout scan). */
+  gsi1: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Batches that are still running (the sweeper's pending-callbacks gauge). */
+  gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+} as const;
+export type IndexName = keyof typeof TABLE_INDEXES;
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: 'create-batch',
+    description: 'POST /batches: validates and stores a new batch (and its first essays)',
+    trigger: { kind: 'http', method: 'POST', path: '/batches' },
+    memorySize: 512,
+    timeoutSeconds: 29,
+    env: ['TABLE_NAME', 'ALLOWED_PROVIDERS'],
+    table: ['GetItem', 'PutItem', 'BatchWriteItem', 'ConditionCheckItem'],
+  },
+  {
+    name: 'add-essays',
+    description: 'POST /batches/{id}/essays: stores one page of essays of a batch not yet started',
+    trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/essays' },
+    memorySize: 512,
+    timeoutSeconds: 29,
+    env: ['TABLE_NAME'],
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'ConditionCheckItem'],
+  },
+  {
+    name: 'start-batch',
+    description: 'POST /batches/{id}/start: marks a complete batch running and triggers planning',
+    trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/start' },
+    memorySize: 256,
+    timeoutSeconds: 10,
+    env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
+    table: ['GetItem', 'UpdateItem', 'ConditionCheckItem'],
+    sendsTo: ['continuation'],
+  },
+  {
+    name: 'get-batch',
+    description: 'GET /batches/{id}: status and counters',
+    trigger: { kind: 'http', method: 'GET', path: '/batches/{id}' },
+    memorySize: 256,
+    timeoutSeconds: 10,
+    env: ['TABLE_NAME'],
+    table: ['GetItem'],
+  },
+  {
+    name: 'get-results',
+    description: 'GET /batches/{id}/results: scores, ranks and diagnostics',
+    trigger: { kind: 'http', method: 'GET', path: '/batches/{id}/results' },
+    memorySize: 512,
+    timeoutSeconds: 29,
+    env: ['TABLE_NAME'],
+    table: ['GetItem', 'Query'],
+  },
+  {
+    name: 'cancel-batch',
+    description: 'POST /batches/{id}/cancel: stops planning; late callbacks are ignored',
+    trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/cancel' },
+    memorySize: 256,
+    timeoutSeconds: 10,
+    env: ['TABLE_NAME'],
+    table: ['GetItem', 'UpdateItem'],
+  },
+  {
+    name: 'admin-mock-mode',
+    description: 'GET /admin/mock-mode: the judge providers and mock profiles available',
+    trigger: { kind: 'http', method: 'GET', path: '/admin/mock-mode' },
+    memorySize: 256,
+    timeoutSeconds: 10,
+    env: ['ALLOWED_PROVIDERS'],
+    table: [],
+  },
+  {
+    name: 'judge',
+    description: 'Comparison requests: asks the provider and puts exactly one callback per request',
+    trigger: {
+      kind: 'queue',
+      queue: 'comparison',
+      batchSize: 5,
+      maxBatchingWindowSeconds: 0,
+      limitConcurrency: true,
+    },
+    memorySize: 512,
+    timeoutSeconds: 120,
+    env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL', 'ALLOWED_PROVIDERS'],
+    // Reads essays only: it must never touch the batch counters.
+    table: ['GetItem', 'BatchGetItem'],
+    sendsTo: ['callback'],
+    readsProviderSecrets: true,
+  },
+  {
+    name: 'callback',
+    description: 'Callbacks: records each result once and triggers the gate',
+    trigger: { kind: 'queue', queue: 'callback', batchSize: 10, maxBatchingWindowSeconds: 1 },
+    memorySize: 512,
+    timeoutSeconds: 30,
+    env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+    sendsTo: ['continuation'],
+  },
+  {
+    name: 'continuation',
+    description: 'Continuation (FIFO per batch): decides, plans the next wave or finalizes',
+    trigger: { kind: 'queue', queue: 'continuation', batchSize: 10 },
+    // 1769 MB is one full vCPU: the Bradley–Terry fit of a large batch is CPU-bound.
+    memorySize: 1769,
+    timeoutSeconds: 120,
+    env: ['TABLE_NAME', 'COMPARISON_QUEUE_URL', 'EVENT_BUS_NAME'],
+    table: [
+      'GetItem',
+      'BatchGetItem',
+      'Query',
+      'PutItem',
+      'UpdateItem',
+      'BatchWriteItem',
+      'ConditionCheckItem',
+    ],
+    sendsTo: ['comparison'],
+    putsEvents: true,
+  },
+  {
+    name: 'sweeper',
+    description: 'Every minute: times out overdue comparisons and publishes the pending gauge',
+    trigger: { kind: 'schedule', rateMinutes: 1 },
+    memorySize: 512,
+    timeoutSeconds: 55,
+    env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
+    table: ['GetItem', 'UpdateItem', 'ConditionCheckItem'],
+    queryIndexes: ['gsi1', 'gsi2'],
+    sendsTo: ['continuation'],
+    putsMetricData: true,
+  },
+];

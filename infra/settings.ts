@@ -1,0 +1,127 @@
+/**
+ * Deployment settings: what a deployer may choose with `cdk deploy -c NAME=VALUE`, with name, unit,
+ * meaning and validation. Engine behaviour defaults live in shared/domain/config.ts; only the
+ * comparison deadline is shared (the alarms watch the same deadline the sweeper enforces).
+ */
+
+import { z } from 'zod';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+
+/** One deployment setting: its context key, schema, default and meaning. */
+interface SettingEntry<S extends z.ZodType> {
+  readonly schema: S;
+  readonly default: z.input<S>;
+  readonly unit: string;
+  readonly description: string;
+}
+
+function setting<S extends z.ZodType>(
+  schema: S,
+  defaultValue: z.input<S>,
+  unit: string,
+  description: string,
+): SettingEntry<S> {
+  return { schema, default: defaultValue, unit, description };
+}
+
+const commaList = z.string().transform((raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** Context values arrive as strings from the CLI (`-c x=5`) and as JSON values from cdk.json. */
+const contextInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const SETTINGS_SPEC = {
+  stage: setting(
+    z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and dashes'),
+    'dev',
+    'name',
+    'Deployment stage; the stack is named CjEngine-<stage>. The stage `prod` retains data on destroy and turns on table deletion protection.',
+  ),
+  allowedProviders: setting(
+    commaList.pipe(z.array(z.string().regex(/^[a-z0-9_-]+$/)).min(1)),
+    'mock',
+    'comma list',
+    'Judge providers this deployment accepts (ALLOWED_PROVIDERS); `mock` needs no secret.',
+  ),
+  providerSecrets: setting(
+    commaList.pipe(z.array(z.string().regex(/^[a-z0-9_-]+=[A-Za-z0-9/_+=.@-]+$/))),
+    '',
+    'comma list of provider=secretName',
+    'Secrets Manager secret (name, created by the deployer) holding each real provider API key; only the judge may read them.',
+  ),
+  judgeMaxConcurrency: setting(
+    contextInt(2, 1000),
+    5,
+    'concurrent judge invocations',
+    'Most judge invocations the comparison queue drives at once (SQS event source MaximumConcurrency, at least 2): the knob for provider rate limits.',
+  ),
+  comparisonDeadlineSeconds: setting(
+    contextInt(60, 86_400),
+    DEFAULT_CONFIG.COMPARISON_DEADLINE_SECONDS,
+    'seconds',
+    'Comparison deadline the alarms watch (oldest callback message, stuck pending callbacks); keep it equal to the engine COMPARISON_DEADLINE_SECONDS.',
+  ),
+  logLevel: setting(
+    z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+    'INFO',
+    'level',
+    'POWERTOOLS_LOG_LEVEL of every function.',
+  ),
+  logRetentionDays: setting(
+    z.coerce
+      .number()
+      .int()
+      .refine((days) => [1, 3, 5, 7, 14, 30, 60, 90, 180, 365].includes(days), {
+        message: 'one of 1, 3, 5, 7, 14, 30, 60, 90, 180, 365',
+      }),
+    30,
+    'days',
+    'Retention of the function and API access log groups.',
+  ),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS_SPEC;
+export type DeploymentSettings = {
+  [K in SettingName]: z.output<(typeof SETTINGS_SPEC)[K]['schema']>;
+};
+
+/** A bad `-c NAME=VALUE`; names the setting so the deployer can fix it. */
+export class SettingsError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Resolves every setting from a context lookup (`node.tryGetContext`), falling back to defaults. */
+export function resolveSettings(lookup: (name: string) => unknown): DeploymentSettings {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS_SPEC) as SettingName[]) {
+    const spec = SETTINGS_SPEC[name];
+    const raw = lookup(name) ?? spec.default;
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      const detail = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new SettingsError(name, `invalid context value for ${name}: ${detail}`);
+    }
+    out[name] = parsed.data;
+  }
+  return out as DeploymentSettings;
+}
+
+/** Provider name → secret name, from the `providerSecrets` list. */
+export function providerSecretMap(settings: DeploymentSettings): Map<string, string> {
+  return new Map(
+    settings.providerSecrets.map((pair) => {
+      const eq = pair.indexOf('=');
+      return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
+    }),
+  );
+}

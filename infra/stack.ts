@@ -1,0 +1,345 @@
+/**
+ * The cj-engine stack: one table, three work queues (each with a dead-letter queue), one function
+ * per handler with exactly the permissions it uses, an IAM-authorized HTTP API, the sweeper
+ * schedule, an event bus for batch outcomes, and the pending-callbacks dashboard and alarms.
+ * Names are explicit and stack-prefixed: the local cloud reads them from the synthesized template.
+ */
+import path from 'node:path';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { EngineFunction } from './constructs/engine-function.ts';
+import { EngineMonitoring } from './constructs/engine-monitoring.ts';
+import { SecureQueue } from './constructs/secure-queue.ts';
+import { grantTable } from './constructs/table-grants.ts';
+import {
+  type EnvName,
+  FUNCTIONS,
+  type FunctionSpec,
+  type QueueName,
+  TABLE_INDEXES,
+} from './functions.ts';
+import { type DeploymentSettings, providerSecretMap } from './settings.ts';
+
+export const SERVICE_NAME = 'cj-engine';
+export const METRICS_NAMESPACE = 'CjEngine';
+/** Stage whose data survives `cdk destroy` and whose table refuses deletion. */
+export const PROTECTED_STAGE = 'prod';
+/**
+ * SQS should not hand a message to a second consumer while the first may still be working on it:
+ * AWS advises a visibility timeout of at least 6 × the function timeout (plus the batching window).
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export function stackName(stage: string): string {
+  return `CjEngine-${stage}`;
+}
+
+export interface CjEngineStackProps extends StackProps {
+  readonly settings: DeploymentSettings;
+  /** Repository root (where package.json, package-lock.json and lambdas/ live). */
+  readonly projectRoot: string;
+  /** Handler module of a function; defaults to `lambdas/<name>/handler.ts` under the root. */
+  readonly handlerEntry?: (functionName: string) => string;
+}
+
+export class CjEngineStack extends Stack {
+  readonly table: Table;
+  readonly queues: Record<QueueName, SecureQueue>;
+  readonly functions: ReadonlyMap<string, EngineFunction>;
+  readonly eventBus: EventBus;
+  readonly api: HttpApi;
+  readonly monitoring: EngineMonitoring;
+
+  constructor(scope: Construct, id: string, props: CjEngineStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const prefix = this.stackName;
+    const protectedStage = settings.stage === PROTECTED_STAGE;
+    const dataRemovalPolicy = protectedStage ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = settings.logRetentionDays as RetentionDays;
+    const handlerEntry =
+      props.handlerEntry ??
+      ((name: string) => path.join(props.projectRoot, 'lambdas', name, 'handler.ts'));
+
+    this.table = new Table(this, 'Table', {
+      tableName: `${prefix}-table`,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expires_at',
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: protectedStage,
+      removalPolicy: dataRemovalPolicy,
+    });
+    for (const [indexName, keys] of Object.entries(TABLE_INDEXES)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: keys.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${prefix}-events` });
+
+    const consumerOf = (queue: QueueName): FunctionSpec => {
+      const spec = FUNCTIONS.find((f) => f.trigger.kind === 'queue' && f.trigger.queue === queue);
+      if (!spec) throw new Error(`no function consumes the ${queue} queue`);
+      return spec;
+    };
+    const visibilityFor = (queue: QueueName): Duration => {
+      const spec = consumerOf(queue);
+      const window =
+        spec.trigger.kind === 'queue' ? (spec.trigger.maxBatchingWindowSeconds ?? 0) : 0;
+      return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * spec.timeoutSeconds + window);
+    };
+    this.queues = {
+      comparison: new SecureQueue(this, 'ComparisonQueue', {
+        queueName: `${prefix}-comparison-requests`,
+        visibilityTimeout: visibilityFor('comparison'),
+      }),
+      callback: new SecureQueue(this, 'CallbackQueue', {
+        queueName: `${prefix}-callbacks`,
+        visibilityTimeout: visibilityFor('callback'),
+      }),
+      continuation: new SecureQueue(this, 'ContinuationQueue', {
+        queueName: `${prefix}-continuation`,
+        visibilityTimeout: visibilityFor('continuation'),
+        fifo: true,
+      }),
+    };
+
+    const envValues: Record<EnvName, string> = {
+      TABLE_NAME: this.table.tableName,
+      COMPARISON_QUEUE_URL: this.queues.comparison.queue.queueUrl,
+      CALLBACK_QUEUE_URL: this.queues.callback.queue.queueUrl,
+      CONTINUATION_QUEUE_URL: this.queues.continuation.queue.queueUrl,
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      ALLOWED_PROVIDERS: settings.allowedProviders.join(','),
+    };
+    const providerSecrets = providerSecretMap(settings);
+
+    const functions = new Map<string, EngineFunction>();
+    for (const spec of FUNCTIONS) {
+      const environment: Record<string, string> = {
+        STAGE: settings.stage,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: settings.logLevel,
+      };
+      for (const name of spec.env) environment[name] = envValues[name];
+      if (spec.readsProviderSecrets && providerSecrets.size > 0) {
+        environment.PROVIDER_SECRET_NAMES = settings.providerSecrets.join(',');
+      }
+
+      const fn = new EngineFunction(this, pascalCase(spec.name), {
+        functionName: `${prefix}-${spec.name}`,
+        entry: handlerEntry(spec.name),
+        projectRoot: props.projectRoot,
+        description: spec.description,
+        memorySize: spec.memorySize,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        environment,
+        logRetention,
+        removalPolicy: dataRemovalPolicy,
+      });
+      functions.set(spec.name, fn);
+      this.grantDeclared(spec, fn, providerSecrets);
+    }
+    this.functions = functions;
+
+    this.api = this.createApi(prefix, logRetention, dataRemovalPolicy);
+    this.wireTriggers(settings);
+
+    this.monitoring = new EngineMonitoring(this, 'Monitoring', {
+      dashboardName: prefix,
+      alarmPrefix: prefix,
+      namespace: METRICS_NAMESPACE,
+      gateLogGroupNames: ['callback', 'continuation', 'sweeper'].map(
+        (name) => this.fn(name).logGroupName,
+      ),
+      queues: (Object.keys(this.queues) as QueueName[]).map((name) => ({
+        label: name,
+        queue: this.queues[name].queue,
+        deadLetterQueue: this.queues[name].deadLetterQueue,
+      })),
+      callbackQueue: this.queues.callback.queue,
+      functions: FUNCTIONS.map((spec) => ({ label: spec.name, fn: this.fn(spec.name).fn })),
+      deadline: Duration.seconds(settings.comparisonDeadlineSeconds),
+    });
+
+    const outputs: Record<string, string> = {
+      ApiUrl: this.api.apiEndpoint,
+      TableName: this.table.tableName,
+      ComparisonQueueUrl: this.queues.comparison.queue.queueUrl,
+      CallbackQueueUrl: this.queues.callback.queue.queueUrl,
+      ContinuationQueueUrl: this.queues.continuation.queue.queueUrl,
+      EventBusName: this.eventBus.eventBusName,
+      DashboardName: this.monitoring.dashboard.dashboardName,
+    };
+    for (const [name, value] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value });
+    }
+  }
+
+  /** The function deployed for a contract name (throws on an unknown name). */
+  fn(name: string): EngineFunction {
+    const fn = this.functions.get(name);
+    if (!fn) throw new Error(`unknown function ${name}`);
+    return fn;
+  }
+
+  private grantDeclared(
+    spec: FunctionSpec,
+    fn: EngineFunction,
+    providerSecrets: ReadonlyMap<string, string>,
+  ): void {
+    grantTable(fn.role, this.table, spec.table, spec.queryIndexes ?? []);
+    for (const queue of spec.sendsTo ?? []) {
+      this.queues[queue].queue.grantSendMessages(fn.role);
+    }
+    if (spec.putsEvents) {
+      this.eventBus.grantPutEventsTo(fn.role);
+    }
+    if (spec.putsMetricData) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+        }),
+      );
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the CjEngine namespace by the cloudwatch:namespace condition.',
+      });
+    }
+    if (spec.readsProviderSecrets) {
+      for (const [provider, secretName] of providerSecrets) {
+        const secret = Secret.fromSecretNameV2(this, `ProviderSecret-${provider}`, secretName);
+        secret.grantRead(fn.role);
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
+          reason: `Secrets Manager appends a random 6-character suffix to the ARN of the deployer-created secret ${secretName}; the wildcard matches only that suffix.`,
+        });
+      }
+    }
+  }
+
+  private createApi(
+    prefix: string,
+    logRetention: RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): HttpApi {
+    const api = new HttpApi(this, 'HttpApi', {
+      apiName: `${prefix}-api`,
+      description: 'cj-engine batch API (IAM-authorized)',
+      createDefaultStage: false,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}-api`,
+      retention: logRetention,
+      removalPolicy,
+    });
+    new HttpStage(this, 'HttpApiDefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            caller: '$context.identity.caller',
+            sourceIp: '$context.identity.sourceIp',
+            responseLength: '$context.responseLength',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    return api;
+  }
+
+  private wireTriggers(settings: DeploymentSettings): void {
+    for (const spec of FUNCTIONS) {
+      const { fn } = this.fn(spec.name);
+      const trigger = spec.trigger;
+      switch (trigger.kind) {
+        case 'http':
+          this.api.addRoutes({
+            path: trigger.path,
+            methods: [trigger.method === 'GET' ? HttpMethod.GET : HttpMethod.POST],
+            integration: new HttpLambdaIntegration(`${pascalCase(spec.name)}Integration`, fn),
+          });
+          break;
+        case 'queue':
+          fn.addEventSource(
+            new SqsEventSource(this.queues[trigger.queue].queue, {
+              batchSize: trigger.batchSize,
+              maxBatchingWindow:
+                trigger.maxBatchingWindowSeconds === undefined
+                  ? undefined
+                  : Duration.seconds(trigger.maxBatchingWindowSeconds),
+              reportBatchItemFailures: true,
+              maxConcurrency: trigger.limitConcurrency ? settings.judgeMaxConcurrency : undefined,
+            }),
+          );
+          break;
+        case 'schedule':
+          new Rule(this, `${pascalCase(spec.name)}Schedule`, {
+            ruleName: `${this.stackName}-${spec.name}`,
+            description: `Runs ${spec.name} every ${trigger.rateMinutes} minute(s)`,
+            schedule: Schedule.rate(Duration.minutes(trigger.rateMinutes)),
+            // A missed run is superseded by the next one a minute later: no retries to pile up.
+            targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+          });
+          break;
+      }
+    }
+  }
+}
+
+function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

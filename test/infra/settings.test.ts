@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { providerSecretMap, resolveSettings, SettingsError } from '#infra/settings.ts';
+
+function contextOf(values: Record<string, unknown>): (name: string) => unknown {
+  return (name) => values[name];
+}
+
+describe('deployment settings', () => {
+  it('default to the dev stage, the mock provider and the engine comparison deadline', () => {
+    // Prepare
+    const empty = contextOf({});
+
+    // Act
+    const settings = resolveSettings(empty);
+
+    // Assess
+    expect(settings.stage).toBe('dev');
+    expect(settings.allowedProviders).toEqual(['mock']);
+    expect(settings.providerSecrets).toEqual([]);
+    expect(settings.comparisonDeadlineSeconds).toBe(DEFAULT_CONFIG.COMPARISON_DEADLINE_SECONDS);
+  });
+
+  it('parse CLI strings into typed values', () => {
+    // Prepare
+    const cli = contextOf({
+      stage: 'prod',
+      allowedProviders: 'mock, openai',
+      providerSecrets: 'openai=cj/openai-key',
+      judgeMaxConcurrency: '8',
+      logRetentionDays: '90',
+    });
+
+    // Act
+    const settings = resolveSettings(cli);
+
+    // Assess
+    expect(settings.allowedProviders).toEqual(['mock', 'openai']);
+    expect(settings.judgeMaxConcurrency).toBe(8);
+    expect(settings.logRetentionDays).toBe(90);
+    expect([...providerSecretMap(settings)]).toEqual([['openai', 'cj/openai-key']]);
+  });
+
+  it.each([
+    ['stage', 'Prod_Stage'],
+    ['judgeMaxConcurrency', '1'],
+    ['comparisonDeadlineSeconds', 'soon'],
+    ['providerSecrets', 'openai'],
+    ['logRetentionDays', '31'],
+    ['allowedProviders', ''],
+  ])('reject a bad %s, naming the setting', (name, value) => {
+    // Prepare
+    const bad = contextOf({ [name]: value });
+
+    // Act
+    const act = () => resolveSettings(bad);
+
+    // Assess
+    expect(act).toThrow(SettingsError);
+    expect(act).toThrow(name);
+  });
+});

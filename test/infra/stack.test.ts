@@ -1,0 +1,423 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VISIBILITY_TIMEOUT_FACTOR } from '#infra/stack.ts';
+import {
+  buildTestStack,
+  functionLogicalId,
+  resourcesOfType,
+  SYNTH_TIMEOUT_MS,
+  type TestStack,
+} from '#test/helpers/cdk-stack.ts';
+
+const PREFIX = 'CjEngine-test';
+const QUEUE_NAMES = [
+  `${PREFIX}-comparison-requests`,
+  `${PREFIX}-callbacks`,
+  `${PREFIX}-continuation.fifo`,
+];
+
+let built: TestStack;
+beforeAll(() => {
+  built = buildTestStack();
+}, SYNTH_TIMEOUT_MS);
+
+function queueByName(name: string): [string, Record<string, unknown>] {
+  const match = resourcesOfType(built.template, 'AWS::SQS::Queue').find(
+    ([, props]) => props.QueueName === name,
+  );
+  if (!match) throw new Error(`no queue ${name}`);
+  return match;
+}
+
+describe('queues', () => {
+  it('gives every work queue a dead-letter queue after 5 receives', () => {
+    // Prepare
+    const queues = QUEUE_NAMES.map(queueByName);
+
+    // Act
+    const redrives = queues.map(([, props]) => props.RedrivePolicy as Record<string, unknown>);
+
+    // Assess
+    for (const [index, redrive] of redrives.entries()) {
+      expect(redrive.maxReceiveCount).toBe(5);
+      const dlqName = QUEUE_NAMES[index]!.replace(/(\.fifo)?$/, '-dlq$1');
+      const [dlqId] = queueByName(dlqName);
+      expect(redrive.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+    }
+  });
+
+  it('encrypts every queue, dead-letter queues included, with SSE', () => {
+    // Prepare
+    const queues = resourcesOfType(built.template, 'AWS::SQS::Queue');
+
+    // Act
+    const unencrypted = queues.filter(
+      ([, props]) => props.SqsManagedSseEnabled !== true && props.KmsMasterKeyId === undefined,
+    );
+
+    // Assess
+    expect(queues).toHaveLength(6);
+    expect(unencrypted).toEqual([]);
+  });
+
+  it('denies non-TLS access to every queue', () => {
+    // Prepare
+    const queueIds = resourcesOfType(built.template, 'AWS::SQS::Queue').map(([id]) => id);
+    const policies = resourcesOfType(built.template, 'AWS::SQS::QueuePolicy');
+
+    // Act
+    const enforced = queueIds.filter((id) =>
+      policies.some(([, props]) => {
+        const targets = props.Queues as Array<{ Ref: string }>;
+        const statements = (props.PolicyDocument as { Statement: Array<Record<string, unknown>> })
+          .Statement;
+        return (
+          targets.some((target) => target.Ref === id) &&
+          statements.some(
+            (statement) =>
+              statement.Effect === 'Deny' &&
+              JSON.stringify(statement.Condition) ===
+                JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+          )
+        );
+      }),
+    );
+
+    // Assess
+    expect(enforced.sort()).toEqual([...queueIds].sort());
+  });
+
+  it('makes the continuation queue and its DLQ FIFO with explicit deduplication ids', () => {
+    // Prepare
+    const [, continuation] = queueByName(`${PREFIX}-continuation.fifo`);
+    const [, dlq] = queueByName(`${PREFIX}-continuation-dlq.fifo`);
+
+    // Act
+    const fifoFlags = [continuation.FifoQueue, dlq.FifoQueue];
+
+    // Assess
+    expect(fifoFlags).toEqual([true, true]);
+    expect(continuation.ContentBasedDeduplication).toBe(false);
+    expect(continuation.DeduplicationScope).toBe('messageGroup');
+  });
+
+  it('keeps every message invisible for at least 6 times its consumer timeout', () => {
+    // Prepare
+    const mappings = resourcesOfType(built.template, 'AWS::Lambda::EventSourceMapping');
+    const functions = Object.fromEntries(resourcesOfType(built.template, 'AWS::Lambda::Function'));
+    const queues = Object.fromEntries(resourcesOfType(built.template, 'AWS::SQS::Queue'));
+
+    // Act
+    const pairs = mappings.map(([, mapping]) => {
+      const queueId = (mapping.EventSourceArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const fnId = (mapping.FunctionName as { Ref: string }).Ref;
+      return {
+        visibility: queues[queueId]?.VisibilityTimeout as number,
+        timeout: functions[fnId]?.Timeout as number,
+      };
+    });
+
+    // Assess
+    expect(pairs).toHaveLength(3);
+    for (const { visibility, timeout } of pairs) {
+      expect(visibility).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
+    }
+  });
+});
+
+describe('table', () => {
+  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the two indexes', () => {
+    // Prepare
+    const expected = {
+      TableName: `${PREFIX}-table`,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'gsi1' }),
+        Match.objectLike({ IndexName: 'gsi2' }),
+      ],
+    };
+
+    // Act
+    const act = () => built.template.hasResourceProperties('AWS::DynamoDB::Table', expected);
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it('can be deleted outside prod', () => {
+    // Prepare
+    const tables = built.template.findResources('AWS::DynamoDB::Table');
+
+    // Act
+    const [table] = Object.values(tables) as Array<Record<string, unknown>>;
+
+    // Assess
+    expect(table?.DeletionPolicy).toBe('Delete');
+    expect(table?.Properties).toMatchObject({ DeletionProtectionEnabled: false });
+  });
+
+  it('is retained and deletion-protected in prod', () => {
+    // Prepare
+    const prod = buildTestStack({ context: { stage: 'prod' } });
+
+    // Act
+    const [table] = Object.values(prod.template.findResources('AWS::DynamoDB::Table')) as Array<
+      Record<string, unknown>
+    >;
+
+    // Assess
+    expect(table?.DeletionPolicy).toBe('Retain');
+    expect(table?.UpdateReplacePolicy).toBe('Retain');
+    expect(table?.Properties).toMatchObject({ DeletionProtectionEnabled: true });
+  });
+});
+
+describe('functions', () => {
+  it('deploys one ARM64 Node 22 ESM function per handler of the contract', () => {
+    // Prepare
+    const contractNames = [
+      'create-batch',
+      'add-essays',
+      'start-batch',
+      'get-batch',
+      'get-results',
+      'cancel-batch',
+      'admin-mock-mode',
+      'judge',
+      'callback',
+      'continuation',
+      'sweeper',
+    ];
+    const expectedNames = contractNames.map((name) => `${PREFIX}-${name}`).sort();
+
+    // Act
+    const functions = resourcesOfType(built.template, 'AWS::Lambda::Function');
+
+    // Assess
+    expect(functions.map(([, props]) => props.FunctionName).sort()).toEqual(expectedNames);
+    for (const [, props] of functions) {
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Handler).toBe('index.handler');
+    }
+  });
+
+  it('gives every function its own log group with retention', () => {
+    // Prepare
+    const logGroups = Object.fromEntries(resourcesOfType(built.template, 'AWS::Logs::LogGroup'));
+
+    // Act
+    const functions = resourcesOfType(built.template, 'AWS::Lambda::Function');
+
+    // Assess
+    for (const [, props] of functions) {
+      const ref = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(logGroups[ref]?.LogGroupName).toBe(`/aws/lambda/${props.FunctionName}`);
+      expect(logGroups[ref]?.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('hands each function only the environment it needs, with references to the resources', () => {
+    // Prepare
+    const envOf = (name: string) => {
+      const id = functionLogicalId(built.template, PREFIX, name);
+      const props = Object.fromEntries(resourcesOfType(built.template, 'AWS::Lambda::Function'))[
+        id
+      ];
+      return (
+        (props?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {}
+      );
+    };
+    const [comparisonQueueId] = queueByName(`${PREFIX}-comparison-requests`);
+
+    // Act
+    const judge = envOf('judge');
+    const continuation = envOf('continuation');
+    const admin = envOf('admin-mock-mode');
+
+    // Assess
+    expect(Object.keys(judge).sort()).toEqual(
+      [
+        'ALLOWED_PROVIDERS',
+        'CALLBACK_QUEUE_URL',
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'STAGE',
+        'TABLE_NAME',
+      ].sort(),
+    );
+    expect(judge.POWERTOOLS_SERVICE_NAME).toBe('cj-engine');
+    expect(judge.POWERTOOLS_METRICS_NAMESPACE).toBe('CjEngine');
+    expect(judge.ALLOWED_PROVIDERS).toBe('mock');
+    expect(continuation.COMPARISON_QUEUE_URL).toEqual({ Ref: comparisonQueueId });
+    expect(continuation.EVENT_BUS_NAME).toEqual({ Ref: expect.any(String) });
+    expect(admin.TABLE_NAME).toBeUndefined();
+  });
+});
+
+describe('event source mappings', () => {
+  it('report partial batch failures on every mapping', () => {
+    // Prepare
+    const mappings = resourcesOfType(built.template, 'AWS::Lambda::EventSourceMapping');
+
+    // Act
+    const responseTypes = mappings.map(([, props]) => props.FunctionResponseTypes);
+
+    // Assess
+    expect(responseTypes).toEqual([
+      ['ReportBatchItemFailures'],
+      ['ReportBatchItemFailures'],
+      ['ReportBatchItemFailures'],
+    ]);
+  });
+
+  it('batch callbacks by 10 within 1 s and the FIFO continuation by at most 10', () => {
+    // Prepare
+    const [callbackQueueId] = queueByName(`${PREFIX}-callbacks`);
+    const [continuationQueueId] = queueByName(`${PREFIX}-continuation.fifo`);
+
+    // Act
+    const mappingFor = (queueId: string) =>
+      resourcesOfType(built.template, 'AWS::Lambda::EventSourceMapping').find(
+        ([, props]) =>
+          JSON.stringify(props.EventSourceArn) ===
+          JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+      )?.[1];
+
+    // Assess
+    expect(mappingFor(callbackQueueId)).toMatchObject({
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+    });
+    expect(mappingFor(continuationQueueId)?.BatchSize).toBeLessThanOrEqual(10);
+    expect(mappingFor(continuationQueueId)?.MaximumBatchingWindowInSeconds).toBeUndefined();
+  });
+
+  it('caps the judge concurrency from context for provider rate limits', () => {
+    // Prepare
+    const throttled = buildTestStack({ context: { judgeMaxConcurrency: '3' } });
+    const judgeId = functionLogicalId(throttled.template, PREFIX, 'judge');
+
+    // Act
+    const act = () =>
+      throttled.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: judgeId },
+        ScalingConfig: { MaximumConcurrency: 3 },
+      });
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+});
+
+describe('HTTP API', () => {
+  it('routes every batch and admin path of the contract to its function with IAM auth', () => {
+    // Prepare
+    const contract: Record<string, string> = {
+      'POST /batches': 'create-batch',
+      'POST /batches/{id}/essays': 'add-essays',
+      'POST /batches/{id}/start': 'start-batch',
+      'GET /batches/{id}': 'get-batch',
+      'GET /batches/{id}/results': 'get-results',
+      'POST /batches/{id}/cancel': 'cancel-batch',
+      'GET /admin/mock-mode': 'admin-mock-mode',
+    };
+    const integrations = Object.fromEntries(
+      resourcesOfType(built.template, 'AWS::ApiGatewayV2::Integration'),
+    );
+
+    // Act
+    const routes = resourcesOfType(built.template, 'AWS::ApiGatewayV2::Route');
+
+    // Assess
+    expect(routes.map(([, props]) => props.RouteKey).sort()).toEqual(Object.keys(contract).sort());
+    for (const [routeKey, functionName] of Object.entries(contract)) {
+      const route = routes.find(([, props]) => props.RouteKey === routeKey)?.[1] ?? {};
+      expect(route.AuthorizationType, routeKey).toBe('AWS_IAM');
+      const target = (route.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      const integration = integrations[(target[1] as { Ref: string }).Ref];
+      expect(integration, routeKey).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: {
+          'Fn::GetAtt': [functionLogicalId(built.template, PREFIX, functionName), 'Arn'],
+        },
+      });
+    }
+  });
+
+  it('logs every request to an access log group', () => {
+    // Prepare
+    const stages = resourcesOfType(built.template, 'AWS::ApiGatewayV2::Stage');
+
+    // Act
+    const [stage] = stages;
+
+    // Assess
+    expect(stages).toHaveLength(1);
+    expect(stage?.[1]).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+    });
+  });
+});
+
+describe('schedule and events', () => {
+  it('runs the sweeper every minute', () => {
+    // Prepare
+    const sweeperId = functionLogicalId(built.template, PREFIX, 'sweeper');
+
+    // Act
+    const act = () =>
+      built.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] } })],
+      });
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it('creates a named event bus for completion and failure events', () => {
+    // Prepare
+    const expected = { Name: `${PREFIX}-events` };
+
+    // Act
+    const act = () => built.template.hasResourceProperties('AWS::Events::EventBus', expected);
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+});
+
+describe('outputs', () => {
+  it('exports the names the CLI and the local cloud read', () => {
+    // Prepare
+    const expected = [
+      'ApiUrl',
+      'CallbackQueueUrl',
+      'ComparisonQueueUrl',
+      'ContinuationQueueUrl',
+      'DashboardName',
+      'EventBusName',
+      'TableName',
+    ];
+
+    // Act
+    const outputs = Object.keys(built.template.toJSON().Outputs as Record<string, unknown>);
+
+    // Assess
+    expect(outputs.sort()).toEqual(expected);
+  });
+});

@@ -27,6 +27,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Starts the local cloud (or checks the LocalStack target) once and stops it at the end.
+          globalSetup: ['test/integration/global-setup.ts'],
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 120_000,

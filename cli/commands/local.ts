@@ -4,15 +4,30 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ParsedArgs } from '../args.ts';
-import { booleanFlag } from '../args.ts';
+import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { repoRoot } from '../target.ts';
 
+/** The parts of localstack/local-cloud/index.ts this command uses. */
+interface LocalCloudInfo {
+  apiUrl: string;
+  endpoint: string;
+  region: string;
+  started: boolean;
+  state: { readyMs: number; logDir: string };
+}
+interface LocalCloudStatus {
+  running: boolean;
+  processAlive: boolean;
+  motoUp: boolean;
+  apiUp: boolean;
+  state?: { ready: boolean; apiUrl?: string; endpoint?: string; logDir?: string; error?: string };
+}
 interface LocalCloudModule {
-  startLocalCloud(options?: Record<string, unknown>): Promise<unknown>;
-  stopLocalCloud(options?: Record<string, unknown>): Promise<unknown>;
-  localCloudStatus(options?: Record<string, unknown>): Promise<unknown> | unknown;
+  startLocalCloud(options?: { scheduleIntervalSeconds?: number }): Promise<LocalCloudInfo>;
+  stopLocalCloud(): Promise<{ stopped: boolean; pids: number[] }>;
+  localCloudStatus(): Promise<LocalCloudStatus>;
 }
 
 async function loadLocalCloud(): Promise<LocalCloudModule> {
@@ -27,17 +42,21 @@ async function loadLocalCloud(): Promise<LocalCloudModule> {
 const ACTIONS = ['start', 'stop', 'status'] as const;
 type Action = (typeof ACTIONS)[number];
 
-function render(value: unknown, json: boolean): string {
-  if (value === undefined) return '';
-  if (json || typeof value !== 'string') return `${JSON.stringify(value, null, 2)}\n`;
-  return `${value}\n`;
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export const localCommand: Command = {
   name: 'local',
   summary: 'start, stop or inspect the local cloud (moto_server + local function host)',
-  usage: 'cj local start|stop|status [--json]',
+  usage: 'cj local start|stop|status [--schedule-interval-s N] [--json]',
   flags: {
+    'schedule-interval-s': {
+      type: 'number',
+      valueName: 'N',
+      description:
+        'start: run scheduled functions (the sweeper) every N seconds instead of their schedule',
+    },
     json: { type: 'boolean', description: 'print the answer as JSON' },
   },
   async run(args: ParsedArgs, io: Io): Promise<number> {
@@ -47,26 +66,67 @@ export const localCommand: Command = {
       throw new UsageError(action, 'expected start, stop or status');
     }
     if (extra.length > 0) throw new UsageError(extra[0] as string, 'unexpected argument');
-    const json = booleanFlag(args, 'json');
+    const interval = numberFlag(args, 'schedule-interval-s');
+    if (interval !== undefined && !(interval > 0)) {
+      throw new UsageError('--schedule-interval-s', `expected a number > 0, got ${interval}`);
+    }
+    const asJson = booleanFlag(args, 'json');
     const cloud = await loadLocalCloud();
-    const started = Date.now();
     switch (action as Action) {
       case 'start': {
-        const info = await cloud.startLocalCloud();
-        if (!json)
-          io.stderr(`local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-        io.stdout(render(info, json));
+        let info: LocalCloudInfo;
+        try {
+          info = await cloud.startLocalCloud(
+            interval === undefined ? {} : { scheduleIntervalSeconds: interval },
+          );
+        } catch (error) {
+          throw new CliError(
+            `local cloud did not start: ${(error as Error).message}`,
+            EXIT.FAILURE,
+          );
+        }
+        const { apiUrl, endpoint, region, started } = info;
+        io.stdout(
+          asJson
+            ? json({
+                apiUrl,
+                endpoint,
+                region,
+                started,
+                readyMs: info.state.readyMs,
+                logDir: info.state.logDir,
+              })
+            : `local cloud ${started ? `ready in ${(info.state.readyMs / 1000).toFixed(1)} s` : 'already running'}\n` +
+                `  API       ${apiUrl}\n  AWS       ${endpoint} (${region})\n  logs      ${info.state.logDir}\n`,
+        );
         return EXIT.OK;
       }
       case 'stop': {
-        const info = await cloud.stopLocalCloud();
-        if (!json) io.stderr('local cloud stopped\n');
-        io.stdout(render(info, json));
+        const result = await cloud.stopLocalCloud();
+        io.stdout(
+          asJson
+            ? json(result)
+            : result.stopped
+              ? `local cloud stopped (processes ${result.pids.join(', ')})\n`
+              : 'local cloud was not running\n',
+        );
         return EXIT.OK;
       }
       case 'status': {
-        io.stdout(render(await cloud.localCloudStatus(), true));
-        return EXIT.OK;
+        const status = await cloud.localCloudStatus();
+        if (asJson) {
+          io.stdout(json(status));
+        } else if (status.running) {
+          io.stdout(
+            `local cloud running\n  API       ${status.state?.apiUrl}\n  AWS       ${status.state?.endpoint}\n  logs      ${status.state?.logDir}\n`,
+          );
+        } else {
+          io.stdout(
+            `local cloud not running${status.state?.error ? ` (last start failed: ${status.state.error})` : ''}` +
+              `${status.processAlive ? ` (process alive, moto ${status.motoUp ? 'up' : 'down'}, API ${status.apiUp ? 'up' : 'down'})` : ''}\n`,
+          );
+        }
+        return status.running ? EXIT.OK : EXIT.UNREACHABLE;
       }
     }
   },

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { buildProcessingMetadata, type MetadataInputs } from '#domain/metadata.ts';
+import { fullCoverage, makeComparison, makeConfig } from '#test/helpers/domain-factories.ts';
+
+function inputs(overrides: Partial<MetadataInputs> = {}): MetadataInputs {
+  return {
+    essayCount: 4,
+    comparisons: fullCoverage(4),
+    scores: Float64Array.from([1.5, 0.5, -0.5, -1.5]),
+    se: Float64Array.from([0.9, 0.7, 0.7, 0.9]),
+    resamplingPassCount: 0,
+    config: makeConfig(),
+    seed: 1,
+    ...overrides,
+  };
+}
+
+describe('buildProcessingMetadata', () => {
+  it('reports coverage, SE summary and per-essay results', () => {
+    // Act
+    const { metadata, results } = buildProcessingMetadata(inputs({ resamplingPassCount: 2 }));
+    // Assess
+    expect(metadata).toMatchObject({
+      max_possible_pairs: 6,
+      successful_pairs_count: 6,
+      unique_coverage_complete: true,
+      resampling_pass_count: 2,
+      successful_comparisons: 6,
+      failed_comparisons: 0,
+      bt_se_summary: {
+        mean_se: expect.closeTo(0.8, 12),
+        max_se: 0.9,
+        mean_comparisons_per_item: 3,
+        isolated_items: 0,
+      },
+      bt_quality_flags: {
+        bt_se_inflated: false,
+        comparison_coverage_sparse: true,
+        has_isolated_items: false,
+      },
+    });
+    // fullCoverage: the lower index always wins, so essay 0 won all three.
+    expect(results).toEqual([
+      { index: 0, score: 1.5, se: 0.9, rank: 1, comparisons: 3, wins: 3 },
+      { index: 1, score: 0.5, se: 0.7, rank: 2, comparisons: 3, wins: 2 },
+      { index: 2, score: -0.5, se: 0.7, rank: 3, comparisons: 3, wins: 1 },
+      { index: 3, score: -1.5, se: 0.9, rank: 4, comparisons: 3, wins: 0 },
+    ]);
+  });
+
+  it('counts distinct judged pairs, not comparisons, and ignores failures', () => {
+    // Prepare
+    const comparisons = [
+      makeComparison({ a: 0, b: 1 }),
+      makeComparison({ a: 1, b: 0, winner: 'B', kind: 'resample', resamplePass: 1 }),
+      makeComparison({ a: 2, b: 3, status: 'FAILED', winner: undefined }),
+    ];
+    // Act
+    const { metadata, results } = buildProcessingMetadata(inputs({ comparisons }));
+    // Assess
+    expect(metadata.successful_pairs_count).toBe(1);
+    expect(metadata.unique_coverage_complete).toBe(false);
+    expect(metadata.failed_comparisons).toBe(1);
+    expect(metadata.bt_se_summary.isolated_items).toBe(2);
+    expect(metadata.bt_quality_flags.has_isolated_items).toBe(true);
+    expect(results[0]).toMatchObject({ comparisons: 2, wins: 2 });
+  });
+
+  it('raises bt_se_inflated above BT_STANDARD_ERROR_MAX', () => {
+    // Prepare
+    const se = Float64Array.from([0.5, 0.5, 0.5, 2.5]);
+    // Act
+    const { metadata } = buildProcessingMetadata(inputs({ se }));
+    // Assess
+    expect(metadata.bt_quality_flags.bt_se_inflated).toBe(true);
+  });
+
+  it('breaks score ties by index', () => {
+    // Prepare
+    const scores = Float64Array.from([0, 1, 0, -1]);
+    // Act
+    const { results } = buildProcessingMetadata(inputs({ scores }));
+    // Assess
+    expect(results.map((r) => r.rank)).toEqual([2, 1, 3, 4]);
+  });
+
+  it('reports SSR and a Spearman–Brown corrected split-half', () => {
+    // Prepare
+    const comparisons = [...fullCoverage(4, 1), ...fullCoverage(4, 2), ...fullCoverage(4, 3)];
+    // Act
+    const { metadata } = buildProcessingMetadata(inputs({ comparisons }));
+    const { reliability } = metadata;
+    // Assess
+    const raw = reliability.split_half_uncorrected ?? Number.NaN;
+    expect(reliability.split_half).toBeCloseTo((2 * raw) / (1 + raw), 12);
+    expect(reliability.split_half_splits).toBeGreaterThan(0);
+    expect(reliability.ssr).toBeGreaterThan(0);
+  });
+
+  it('has no results and no reliability without any verdict', () => {
+    // Prepare
+    const comparisons = [makeComparison({ status: 'FAILED', winner: undefined })];
+    // Act
+    const report = buildProcessingMetadata(inputs({ comparisons, scores: null, se: null }));
+    // Assess
+    expect(report.results).toEqual([]);
+    expect(report.metadata.reliability).toEqual({
+      ssr: null,
+      split_half: null,
+      split_half_uncorrected: null,
+      split_half_splits: 0,
+    });
+    expect(report.metadata.bt_se_summary.mean_se).toBeNull();
+    expect(report.metadata.successful_pairs_count).toBe(0);
+  });
+});

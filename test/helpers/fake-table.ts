@@ -1,0 +1,392 @@
+/**
+ * An in-memory single table behind aws-sdk-client-mock, for tests that run SEQUENCES of store
+ * operations (and handler tests that want real accounting without a local cloud). It evaluates the
+ * subset of expression syntax the store uses: conditions joined by AND (`=`, `<`, `<=`, `>=`, `>`
+ * between attributes and values, `IN (...)`, `attribute_exists`, `attribute_not_exists`,
+ * `begins_with`, `BETWEEN`), updates with SET / REMOVE / ADD, queries on the table and on GSIs, and
+ * transactions that cancel with per-item reasons as DynamoDB does. Projection expressions are
+ * ignored (whole items come back). `failNext` injects a crash or an error into the next matching call.
+ */
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { StoreHarness } from '#test/helpers/store-fakes.ts';
+
+type Item = Record<string, unknown>;
+type Names = Record<string, string> | undefined;
+type Values = Record<string, unknown> | undefined;
+
+const GSIS: Record<string, { pk: string; sk: string }> = {
+  'pending-by-deadline': { pk: 'gsi1pk', sk: 'gsi1sk' },
+  'active-batches': { pk: 'gsi2pk', sk: 'gsi2sk' },
+};
+
+type CommandName =
+  | 'Get'
+  | 'Put'
+  | 'Update'
+  | 'Delete'
+  | 'Query'
+  | 'BatchWrite'
+  | 'BatchGet'
+  | 'TransactWrite';
+
+export class FakeTable {
+  readonly items = new Map<string, Item>();
+  private readonly failures: Array<{
+    command: CommandName;
+    error: Error;
+    when?: (input: never) => boolean;
+  }> = [];
+
+  /** The next call of `command` (matching `when`, if given) throws `error` instead of running. */
+  failNext<I>(command: CommandName, error: Error, when?: (input: I) => boolean): void {
+    this.failures.push({
+      command,
+      error,
+      ...(when ? { when: when as (input: never) => boolean } : {}),
+    });
+  }
+
+  get(pk: string, sk: string): Item | undefined {
+    return this.items.get(`${pk}\u0000${sk}`);
+  }
+
+  /** Routes every command of the harness's mock to this table. */
+  attach(h: StoreHarness): this {
+    h.ddb.on(GetCommand).callsFake((input) => this.run('Get', input, () => this.doGet(input)));
+    h.ddb.on(PutCommand).callsFake((input) => this.run('Put', input, () => this.doPut(input)));
+    h.ddb
+      .on(UpdateCommand)
+      .callsFake((input) => this.run('Update', input, () => this.doUpdate(input)));
+    h.ddb
+      .on(DeleteCommand)
+      .callsFake((input) => this.run('Delete', input, () => this.doDelete(input)));
+    h.ddb
+      .on(QueryCommand)
+      .callsFake((input) => this.run('Query', input, () => this.doQuery(input)));
+    h.ddb
+      .on(BatchWriteCommand)
+      .callsFake((input) => this.run('BatchWrite', input, () => this.doBatchWrite(input)));
+    h.ddb
+      .on(BatchGetCommand)
+      .callsFake((input) => this.run('BatchGet', input, () => this.doBatchGet(input)));
+    h.ddb
+      .on(TransactWriteCommand)
+      .callsFake((input) => this.run('TransactWrite', input, () => this.doTransactWrite(input)));
+    return this;
+  }
+
+  private run<T>(command: CommandName, input: unknown, operation: () => T): T {
+    const index = this.failures.findIndex(
+      (failure) => failure.command === command && (!failure.when || failure.when(input as never)),
+    );
+    if (index >= 0) {
+      const [failure] = this.failures.splice(index, 1);
+      throw failure!.error;
+    }
+    return structuredClone(operation());
+  }
+
+  private key(item: Item): string {
+    return `${String(item.pk)}\u0000${String(item.sk)}`;
+  }
+
+  private doGet(input: { Key?: Item }) {
+    const item = this.items.get(this.key(input.Key ?? {}));
+    return item ? { Item: structuredClone(item) } : {};
+  }
+
+  private doPut(input: {
+    Item?: Item;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Names;
+    ExpressionAttributeValues?: Values;
+  }) {
+    const item = input.Item ?? {};
+    const existing = this.items.get(this.key(item));
+    if (
+      input.ConditionExpression &&
+      !evaluate(
+        input.ConditionExpression,
+        existing,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+      });
+    }
+    this.items.set(this.key(item), structuredClone(item));
+    return {};
+  }
+
+  private doDelete(input: { Key?: Item }) {
+    this.items.delete(this.key(input.Key ?? {}));
+    return {};
+  }
+
+  private doUpdate(input: UpdateInput) {
+    const existing = this.items.get(this.key(input.Key ?? {}));
+    if (
+      input.ConditionExpression &&
+      !evaluate(
+        input.ConditionExpression,
+        existing,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+      });
+    }
+    const next = applyUpdate(existing ?? { ...input.Key }, input);
+    this.items.set(this.key(next), next);
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {};
+  }
+
+  private doQuery(input: QueryInput) {
+    const names = input.ExpressionAttributeNames;
+    const values = input.ExpressionAttributeValues;
+    const gsi = input.IndexName ? GSIS[input.IndexName] : undefined;
+    const sortAttribute = gsi?.sk ?? 'sk';
+    let rows = [...this.items.values()].filter((item) => {
+      if (gsi && item[gsi.pk] === undefined) return false;
+      return evaluate(input.KeyConditionExpression ?? '', item, names, values);
+    });
+    rows.sort((x, y) => String(x[sortAttribute]).localeCompare(String(y[sortAttribute])));
+    if (input.ScanIndexForward === false) rows.reverse();
+    if (input.Limit !== undefined) rows = rows.slice(0, input.Limit);
+    if (input.FilterExpression) {
+      const filter = input.FilterExpression;
+      rows = rows.filter((item) => evaluate(filter, item, names, values));
+    }
+    return { Items: rows.map((item) => structuredClone(item)) };
+  }
+
+  private doBatchWrite(input: {
+    RequestItems?: Record<
+      string,
+      Array<{ PutRequest?: { Item?: Item }; DeleteRequest?: { Key?: Item } }>
+    >;
+  }) {
+    for (const requests of Object.values(input.RequestItems ?? {})) {
+      for (const request of requests) {
+        if (request.PutRequest?.Item)
+          this.items.set(
+            this.key(request.PutRequest.Item),
+            structuredClone(request.PutRequest.Item),
+          );
+        if (request.DeleteRequest?.Key) this.items.delete(this.key(request.DeleteRequest.Key));
+      }
+    }
+    return {};
+  }
+
+  private doBatchGet(input: { RequestItems?: Record<string, { Keys?: Item[] }> }) {
+    const responses: Record<string, Item[]> = {};
+    for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+      responses[table] = (request.Keys ?? []).flatMap((key) => {
+        const item = this.items.get(this.key(key));
+        return item ? [structuredClone(item)] : [];
+      });
+    }
+    return { Responses: responses };
+  }
+
+  private doTransactWrite(input: { TransactItems?: Array<{ Update?: UpdateInput }> }) {
+    const updates = (input.TransactItems ?? [])
+      .map((entry) => entry.Update)
+      .filter((u): u is UpdateInput => !!u);
+    const reasons = updates.map((update) => {
+      const existing = this.items.get(this.key(update.Key ?? {}));
+      const ok =
+        !update.ConditionExpression ||
+        evaluate(
+          update.ConditionExpression,
+          existing,
+          update.ExpressionAttributeNames,
+          update.ExpressionAttributeValues,
+        );
+      if (ok) return { Code: 'None' };
+      return {
+        Code: 'ConditionalCheckFailed',
+        ...(existing && update.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+          ? { Item: marshal(existing) }
+          : {}),
+      };
+    });
+    if (reasons.some((reason) => reason.Code !== 'None')) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: reasons as never,
+      });
+    }
+    for (const update of updates) {
+      const existing = this.items.get(this.key(update.Key ?? {}));
+      const next = applyUpdate(existing ?? { ...update.Key }, update);
+      this.items.set(this.key(next), next);
+    }
+    return {};
+  }
+}
+
+interface UpdateInput {
+  Key?: Item;
+  UpdateExpression?: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+  ReturnValues?: string;
+  ReturnValuesOnConditionCheckFailure?: string;
+}
+
+interface QueryInput {
+  IndexName?: string;
+  KeyConditionExpression?: string;
+  FilterExpression?: string;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+  ScanIndexForward?: boolean;
+  Limit?: number;
+}
+
+/** Shallow marshalling, as cancellation reasons carry items. */
+function marshal(item: Item): Item {
+  return Object.fromEntries(
+    Object.entries(item).map(([name, value]) => {
+      if (typeof value === 'string') return [name, { S: value }];
+      if (typeof value === 'number') return [name, { N: String(value) }];
+      if (typeof value === 'boolean') return [name, { BOOL: value }];
+      return [name, { M: {} }];
+    }),
+  );
+}
+
+function attributeName(token: string, names: Names): string {
+  return token.startsWith('#') ? (names?.[token] ?? token) : token;
+}
+
+function operand(token: string, item: Item | undefined, names: Names, values: Values): unknown {
+  if (token.startsWith(':')) return values?.[token];
+  return item?.[attributeName(token, names)];
+}
+
+function compare(left: unknown, operator: string, right: unknown): boolean {
+  if (left === undefined || right === undefined) return false;
+  const l = left as number | string;
+  const r = right as number | string;
+  switch (operator) {
+    case '=':
+      return l === r;
+    case '<':
+      return l < r;
+    case '<=':
+      return l <= r;
+    case '>':
+      return l > r;
+    case '>=':
+      return l >= r;
+    default:
+      throw new Error(`fake table: unsupported operator ${operator}`);
+  }
+}
+
+function evaluate(
+  expression: string,
+  item: Item | undefined,
+  names: Names,
+  values: Values,
+): boolean {
+  // BETWEEN contains an AND of its own: protect it before splitting the conjunction.
+  const protectedExpression = expression.replace(
+    / BETWEEN (\S+) AND (\S+)/g,
+    ' BETWEEN $1 __AND__ $2',
+  );
+  return protectedExpression
+    .split(' AND ')
+    .every((part) => evaluateTerm(part.trim(), item, names, values));
+}
+
+function evaluateTerm(term: string, item: Item | undefined, names: Names, values: Values): boolean {
+  let match = /^attribute_not_exists\((\S+)\)$/.exec(term);
+  if (match) return item?.[attributeName(match[1]!, names)] === undefined;
+  match = /^attribute_exists\((\S+)\)$/.exec(term);
+  if (match) return item?.[attributeName(match[1]!, names)] !== undefined;
+  match = /^begins_with\((\S+), (\S+)\)$/.exec(term);
+  if (match) {
+    const value = operand(match[1]!, item, names, values);
+    return (
+      typeof value === 'string' && value.startsWith(String(operand(match[2]!, item, names, values)))
+    );
+  }
+  match = /^(\S+) BETWEEN (\S+) __AND__ (\S+)$/.exec(term);
+  if (match) {
+    const value = operand(match[1]!, item, names, values);
+    return (
+      compare(value, '>=', operand(match[2]!, item, names, values)) &&
+      compare(value, '<=', operand(match[3]!, item, names, values))
+    );
+  }
+  match = /^(\S+) IN \((.+)\)$/.exec(term);
+  if (match) {
+    const value = operand(match[1]!, item, names, values);
+    return match[2]!
+      .split(',')
+      .some((token) => operand(token.trim(), item, names, values) === value);
+  }
+  match = /^(\S+) (=|<|<=|>|>=) (\S+)$/.exec(term);
+  if (match)
+    return compare(
+      operand(match[1]!, item, names, values),
+      match[2]!,
+      operand(match[3]!, item, names, values),
+    );
+  throw new Error(`fake table: unsupported condition "${term}"`);
+}
+
+function applyUpdate(existing: Item, update: UpdateInput): Item {
+  const next: Item = structuredClone(existing);
+  const names = update.ExpressionAttributeNames;
+  const values = update.ExpressionAttributeValues;
+  const sections = (update.UpdateExpression ?? '').split(/\b(?=SET |REMOVE |ADD )/);
+  for (const section of sections) {
+    const [keyword, ...rest] = section.trim().split(' ');
+    const clauses = rest
+      .join(' ')
+      .split(',')
+      .map((clause) => clause.trim())
+      .filter(Boolean);
+    for (const clause of clauses) {
+      if (keyword === 'SET') {
+        const [target, source] = clause.split('=').map((side) => side.trim());
+        next[attributeName(target!, names)] = operand(source!, next, names, values);
+      } else if (keyword === 'REMOVE') {
+        delete next[attributeName(clause, names)];
+      } else if (keyword === 'ADD') {
+        const [target, source] = clause.split(' ');
+        const name = attributeName(target!, names);
+        next[name] = Number(next[name] ?? 0) + Number(operand(source!, next, names, values));
+      } else {
+        throw new Error(`fake table: unsupported update "${section}"`);
+      }
+    }
+  }
+  return next;
+}

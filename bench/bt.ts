@@ -5,12 +5,13 @@
  *                          [--se auto|exact|approx] [--probes K] [--compare-se] --json
  *
  * True scores ~ N(0, S²) (S = 1.5 by default), M uniformly random distinct pairs, each winner drawn
- * from the BT probability. Run i uses seed X+i. Before timing, one untimed warm-up fit (with SEs)
- * on a small instance compiles the hot loops, so figures are steady-state medians.
+ * from the BT probability. Run i uses seed X+i. Before timing, a few untimed warm-up fits (with
+ * SEs) on a small instance compile the hot loops, so figures are steady-state medians.
  * Prints one JSON object { n, m, fit_ms_median, fit_with_se_ms_median, iterations, peak_rss_mb,
  * se_method }; --compare-se adds the relative error of approximate vs exact SEs on run 0's data
  * (se_rel_err_median, se_rel_err_max) and the time of each.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BtData, fitBradleyTerry, type SeMethod } from '#domain/bradley-terry.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
@@ -30,6 +31,9 @@ interface Args {
 }
 
 class UsageError extends Error {}
+
+/** Untimed fits before measuring, so the optimising compiler has compiled the hot loops. */
+const WARM_UP_PASSES = 3;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -130,32 +134,44 @@ function round(value: number, digits = 1): number {
   return Math.round(value * f) / f;
 }
 
-function timed<T>(fn: () => T): [T, number] {
+/** Runs fn, returning its result, wall milliseconds and CPU (user + system) milliseconds. */
+function timed<T>(fn: () => T): [T, number, number] {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const result = fn();
-  return [result, performance.now() - start];
+  const wall = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return [result, wall, (cpu.user + cpu.system) / 1000];
 }
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const options = { alpha: args.alpha, seProbes: args.probes };
   const warm = generate(Math.min(args.n, 300), Math.min(args.m, 3000), args.sd, args.seed - 1);
-  fitBradleyTerry(warm, { ...options, standardErrors: 'exact' });
-  fitBradleyTerry(warm, { ...options, standardErrors: 'approx' });
+  for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
+    fitBradleyTerry(warm, { ...options, standardErrors: 'exact' });
+    fitBradleyTerry(warm, { ...options, standardErrors: 'approx' });
+  }
 
   const fitMs: number[] = [];
   const fitSeMs: number[] = [];
+  const fitCpuMs: number[] = [];
+  const fitSeCpuMs: number[] = [];
   const iterations: number[] = [];
   let seMethod: SeMethod = 'none';
   for (let run = 0; run < args.runs; run++) {
     const data = generate(args.n, args.m, args.sd, args.seed + run);
-    const [fit, ms] = timed(() => fitBradleyTerry(data, { ...options, standardErrors: 'none' }));
+    const [fit, ms, cpuMs] = timed(() =>
+      fitBradleyTerry(data, { ...options, standardErrors: 'none' }),
+    );
     fitMs.push(ms);
+    fitCpuMs.push(cpuMs);
     iterations.push(fit.iterations);
-    const [withSe, seMs] = timed(() =>
+    const [withSe, seMs, seCpuMs] = timed(() =>
       fitBradleyTerry(data, { ...options, standardErrors: args.se }),
     );
     fitSeMs.push(seMs);
+    fitSeCpuMs.push(seCpuMs);
     seMethod = withSe.seMethod;
   }
   const result: Record<string, number | string> = {
@@ -166,6 +182,11 @@ function main(): void {
     iterations: median(iterations),
     peak_rss_mb: 0,
     se_method: seMethod,
+    // CPU time and load show how much of the wall time is contention on a shared machine.
+    fit_cpu_ms_median: round(median(fitCpuMs)),
+    fit_with_se_cpu_ms_median: round(median(fitSeCpuMs)),
+    runs: args.runs,
+    load_avg_1m: round(loadavg()[0] ?? 0, 2),
   };
   if (args.compareSe) {
     const data = generate(args.n, args.m, args.sd, args.seed);

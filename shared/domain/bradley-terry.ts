@@ -8,9 +8,11 @@
  * step so rounding never lets the mean drift.
  *
  * Fitting: Newton's method on ℓ, with each Newton system (L + αI)·δ = ∇ℓ solved by Jacobi-
- * preconditioned conjugate gradients on the sparse weighted Laplacian L (L_ij = −n_ij p_ij (1−p_ij))
- * and a backtracking (Armijo) line search. Duplicate pairs are aggregated first, so the cost per
- * iteration is O(distinct pairs).
+ * preconditioned conjugate gradients on the sparse weighted Laplacian L (L_ij = −n_ij p_ij (1−p_ij)).
+ * Duplicate pairs are aggregated first and each distinct pair is stored once, so an iteration costs
+ * one exp per distinct pair plus a few sparse products. Step control: the full Newton step is kept
+ * when the directional derivative at its end is still ≥ 0 (ℓ is concave, so ℓ then rose all the way
+ * and no log is needed); otherwise an Armijo backtracking search on ℓ.
  *
  * Standard errors of the centred scores: Cov = P (L + αI)⁻¹ P with P = I − 11ᵀ/n (the Fisher
  * information at the MAP, consistent with the centring). With M = L + αI + 11ᵀ/n (SPD; eigenvalue
@@ -23,6 +25,7 @@
  *    deterministic. Measured error vs exact: see BT_APPROX_SE_PROBES in config.ts and BENCHMARKS.md.
  */
 import { DEFAULT_CONFIG } from './config.ts';
+import { choleskyInPlace, inverseDiagonalFromCholesky } from './linear-algebra.ts';
 import { hashSeed, seededRandom } from './random.ts';
 
 /** One entry per successful comparison; indices are 0..n-1. */
@@ -73,9 +76,9 @@ export function winProbability(scoreA: number, scoreB: number): number {
 }
 
 /**
- * Comparisons aggregated per distinct pair, as symmetric CSR adjacency: for row i, entries
- * rowStart[i]..rowStart[i+1]-1 hold neighbour col[e], the wins of i over that neighbour wins[e]
- * and the comparisons between them count[e]. Columns within a row are ascending.
+ * Comparisons aggregated per distinct pair, each pair stored once (upper-triangular CSR): row i
+ * holds the pairs (i, j) with j > i, entries rowStart[i]..rowStart[i+1]-1, with neighbour col[e]
+ * (ascending), the wins of i over j wins[e] and the comparisons between them count[e].
  */
 export interface PairGraph {
   readonly n: number;
@@ -91,16 +94,17 @@ export interface PairGraph {
 
 function validate(data: BtData): void {
   const { n, winners, losers } = data;
-  if (!Number.isInteger(n) || n < 0)
+  if (!Number.isInteger(n) || n < 0) {
     throw new RangeError(`n must be a non-negative integer, got ${n}`);
+  }
   if (winners.length !== losers.length) {
     throw new RangeError(
       `winners and losers differ in length (${winners.length} vs ${losers.length})`,
     );
   }
   for (let k = 0; k < winners.length; k++) {
-    const w = winners[k] as number;
-    const l = losers[k] as number;
+    const w = winners[k]!;
+    const l = losers[k]!;
     if (w < 0 || w >= n || l < 0 || l >= n) {
       throw new RangeError(`comparison ${k} has an index outside 0..${n - 1}`);
     }
@@ -108,7 +112,7 @@ function validate(data: BtData): void {
   }
 }
 
-/** Aggregates comparisons into the CSR pair graph (O(m + distinct pairs · log degree)). */
+/** Aggregates comparisons into the pair graph (O(m + distinct pairs · row length)). */
 export function buildPairGraph(data: BtData): PairGraph {
   validate(data);
   const { n, winners, losers } = data;
@@ -117,71 +121,68 @@ export function buildPairGraph(data: BtData): PairGraph {
   const totalWins = new Float64Array(n);
   const rawStart = new Int32Array(n + 1);
   for (let k = 0; k < m; k++) {
-    const w = winners[k] as number;
-    const l = losers[k] as number;
-    rawStart[w + 1] = (rawStart[w + 1] as number) + 1;
-    rawStart[l + 1] = (rawStart[l + 1] as number) + 1;
-    degree[w] = (degree[w] as number) + 1;
-    degree[l] = (degree[l] as number) + 1;
-    totalWins[w] = (totalWins[w] as number) + 1;
+    const w = winners[k]!;
+    const l = losers[k]!;
+    const low = Math.min(w, l);
+    rawStart[low + 1] = rawStart[low + 1]! + 1;
+    degree[w] = degree[w]! + 1;
+    degree[l] = degree[l]! + 1;
+    totalWins[w] = totalWins[w]! + 1;
   }
-  for (let i = 0; i < n; i++)
-    rawStart[i + 1] = (rawStart[i + 1] as number) + (rawStart[i] as number);
-  const rawCol = new Int32Array(2 * m);
-  const rawWin = new Uint8Array(2 * m);
+  for (let i = 0; i < n; i++) rawStart[i + 1] = rawStart[i + 1]! + rawStart[i]!;
+  const rawCol = new Int32Array(m);
+  const rawWin = new Uint8Array(m);
   const cursor = rawStart.slice(0, n);
   for (let k = 0; k < m; k++) {
-    const w = winners[k] as number;
-    const l = losers[k] as number;
-    let p = cursor[w] as number;
-    rawCol[p] = l;
-    rawWin[p] = 1;
-    cursor[w] = p + 1;
-    p = cursor[l] as number;
-    rawCol[p] = w;
-    cursor[l] = p + 1;
+    const w = winners[k]!;
+    const l = losers[k]!;
+    const low = Math.min(w, l);
+    const p = cursor[low]!;
+    rawCol[p] = Math.max(w, l);
+    rawWin[p] = w < l ? 1 : 0;
+    cursor[low] = p + 1;
   }
-  // Deduplicate each row with a per-column stamp; rows are compacted in place.
+  // Deduplicate each row with a per-column stamp.
   const stamp = new Int32Array(n).fill(-1);
   const slot = new Int32Array(n);
   const rowStart = new Int32Array(n + 1);
-  const colTmp = new Int32Array(2 * m);
-  const winsTmp = new Float64Array(2 * m);
-  const countTmp = new Float64Array(2 * m);
+  const col = new Int32Array(m);
+  const wins = new Float64Array(m);
+  const count = new Float64Array(m);
   let out = 0;
   for (let i = 0; i < n; i++) {
     rowStart[i] = out;
     const begin = out;
-    for (let p = rawStart[i] as number, end = rawStart[i + 1] as number; p < end; p++) {
-      const j = rawCol[p] as number;
+    for (let p = rawStart[i]!, end = rawStart[i + 1]!; p < end; p++) {
+      const j = rawCol[p]!;
       if (stamp[j] !== i) {
         stamp[j] = i;
         slot[j] = out;
-        colTmp[out] = j;
-        winsTmp[out] = rawWin[p] as number;
-        countTmp[out] = 1;
+        col[out] = j;
+        wins[out] = rawWin[p]!;
+        count[out] = 1;
         out++;
       } else {
-        const s = slot[j] as number;
-        winsTmp[s] = (winsTmp[s] as number) + (rawWin[p] as number);
-        countTmp[s] = (countTmp[s] as number) + 1;
+        const s = slot[j]!;
+        wins[s] = wins[s]! + rawWin[p]!;
+        count[s] = count[s]! + 1;
       }
     }
-    sortRow(colTmp, winsTmp, countTmp, begin, out);
+    sortRow(col, wins, count, begin, out);
   }
   rowStart[n] = out;
   return {
     n,
     rowStart,
-    col: colTmp.slice(0, out),
-    wins: winsTmp.slice(0, out),
-    count: countTmp.slice(0, out),
+    col: col.slice(0, out),
+    wins: wins.slice(0, out),
+    count: count.slice(0, out),
     totalWins,
     degree,
   };
 }
 
-/** Insertion sort of one CSR row by column (rows are short: the distinct opponents of an item). */
+/** Insertion sort of one row by column (rows are short: the distinct opponents of an item). */
 function sortRow(
   col: Int32Array,
   wins: Float64Array,
@@ -190,14 +191,14 @@ function sortRow(
   end: number,
 ): void {
   for (let a = begin + 1; a < end; a++) {
-    const c = col[a] as number;
-    const w = wins[a] as number;
-    const k = count[a] as number;
+    const c = col[a]!;
+    const w = wins[a]!;
+    const k = count[a]!;
     let b = a - 1;
-    while (b >= begin && (col[b] as number) > c) {
-      col[b + 1] = col[b] as number;
-      wins[b + 1] = wins[b] as number;
-      count[b + 1] = count[b] as number;
+    while (b >= begin && col[b]! > c) {
+      col[b + 1] = col[b]!;
+      wins[b + 1] = wins[b]!;
+      count[b + 1] = count[b]!;
       b--;
     }
     col[b + 1] = c;
@@ -206,11 +207,10 @@ function sortRow(
   }
 }
 
-/** Workspace for evaluating ℓ, its gradient and the Hessian weights at a point. */
+/** Gradient of ℓ and the Fisher information at one point. */
 interface Evaluation {
-  value: number;
   grad: Float64Array;
-  /** Per CSR entry: n_ij p_ij (1 − p_ij), the Fisher weight of the pair. */
+  /** Per pair: n_ij p_ij (1 − p_ij), the Fisher weight (−L_ij). */
   weight: Float64Array;
   /** Diagonal of L + αI. */
   diag: Float64Array;
@@ -218,57 +218,84 @@ interface Evaluation {
 
 function newEvaluation(graph: PairGraph): Evaluation {
   return {
-    value: 0,
     grad: new Float64Array(graph.n),
     weight: new Float64Array(graph.col.length),
     diag: new Float64Array(graph.n),
   };
 }
 
-/** Evaluates ℓ(θ), ∇ℓ(θ) and the Fisher weights in one pass (one exp and one log1p per entry). */
+/** ∇ℓ(θ) and the Fisher weights in one pass over the pairs (one exp per pair). */
 function evaluate(graph: PairGraph, alpha: number, theta: Float64Array, out: Evaluation): void {
-  const { n, rowStart, col, wins, count, totalWins } = graph;
+  const { n, rowStart, col, count, totalWins } = graph;
   const { grad, weight, diag } = out;
-  let loglik = 0;
-  let prior = 0;
   for (let i = 0; i < n; i++) {
-    const ti = theta[i] as number;
-    let g = (totalWins[i] as number) - alpha * ti;
-    let d = alpha;
-    for (let e = rowStart[i] as number, end = rowStart[i + 1] as number; e < end; e++) {
-      const x = ti - (theta[col[e] as number] as number);
-      const w = wins[e] as number;
-      const c = count[e] as number;
-      // σ(x) and log σ(x) from one exp(−|x|), stable for any x.
+    grad[i] = totalWins[i]! - alpha * theta[i]!;
+    diag[i] = alpha;
+  }
+  for (let i = 0; i < n; i++) {
+    const ti = theta[i]!;
+    let gi = 0;
+    let di = 0;
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = col[e]!;
+      const c = count[e]!;
+      // s = σ(θ_i − θ_j) from exp(−|x|), stable for any x.
+      const x = ti - theta[j]!;
       const ex = Math.exp(-Math.abs(x));
       const inv = 1 / (1 + ex);
       const s = x >= 0 ? inv : ex * inv;
-      if (w > 0) loglik += w * (x >= 0 ? -Math.log1p(ex) : x - Math.log1p(ex));
-      g -= c * s;
-      const h = c * s * (1 - s);
+      const cs = c * s;
+      const h = cs * (1 - s);
+      gi += cs;
+      grad[j] = grad[j]! - (c - cs);
       weight[e] = h;
-      d += h;
+      di += h;
+      diag[j] = diag[j]! + h;
     }
-    grad[i] = g;
-    diag[i] = d;
-    prior += ti * ti;
+    grad[i] = grad[i]! - gi;
+    diag[i] = diag[i]! + di;
   }
-  out.value = loglik - 0.5 * alpha * prior;
 }
 
-/** y = M x with M = L + αI + 11ᵀ/n (L from the Fisher weights; diag already includes α). */
+/** ℓ(θ): log-likelihood plus log-prior, constants dropped. */
+function logPosteriorAt(graph: PairGraph, alpha: number, theta: Float64Array): number {
+  const { n, rowStart, col, wins, count } = graph;
+  let loglik = 0;
+  let prior = 0;
+  for (let i = 0; i < n; i++) {
+    const ti = theta[i]!;
+    prior += ti * ti;
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const x = ti - theta[col[e]!]!;
+      const w = wins[e]!;
+      // log σ(x) = min(x, 0) − log1p(exp(−|x|)); the pair adds w·log σ(x) + (c − w)·log σ(−x).
+      const soft = Math.log1p(Math.exp(-Math.abs(x)));
+      const logS = Math.min(x, 0) - soft;
+      const logNotS = (x > 0 ? -x : 0) - soft;
+      loglik += w * logS + (count[e]! - w) * logNotS;
+    }
+  }
+  return loglik - 0.5 * alpha * prior;
+}
+
+/** y = M x with M = L + αI + 11ᵀ/n (symmetric product over the once-stored pairs). */
 function applyM(graph: PairGraph, ev: Evaluation, x: Float64Array, y: Float64Array): void {
   const { n, rowStart, col } = graph;
   const { weight, diag } = ev;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i] as number;
+  for (let i = 0; i < n; i++) sum += x[i]!;
   const mean = sum / n;
+  for (let i = 0; i < n; i++) y[i] = diag[i]! * x[i]! + mean;
   for (let i = 0; i < n; i++) {
-    let acc = (diag[i] as number) * (x[i] as number) + mean;
-    for (let e = rowStart[i] as number, end = rowStart[i + 1] as number; e < end; e++) {
-      acc -= (weight[e] as number) * (x[col[e] as number] as number);
+    const xi = x[i]!;
+    let acc = 0;
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = col[e]!;
+      const h = weight[e]!;
+      acc += h * x[j]!;
+      y[j] = y[j]! - h * xi;
     }
-    y[i] = acc;
+    y[i] = y[i]! - acc;
   }
 }
 
@@ -303,17 +330,18 @@ function pcgSolve(
 ): number {
   const n = graph.n;
   const { r, z, p, q } = work;
+  const diag = ev.diag;
   const invN = 1 / n;
   applyM(graph, ev, x, q);
   let bNorm2 = 0;
   let rz = 0;
   let rNorm2 = 0;
   for (let i = 0; i < n; i++) {
-    const bi = b[i] as number;
+    const bi = b[i]!;
     bNorm2 += bi * bi;
-    const ri = bi - (q[i] as number);
+    const ri = bi - q[i]!;
     r[i] = ri;
-    const zi = ri / ((ev.diag[i] as number) + invN);
+    const zi = ri / (diag[i]! + invN);
     z[i] = zi;
     p[i] = zi;
     rz += ri * zi;
@@ -324,23 +352,23 @@ function pcgSolve(
   while (rNorm2 > target && it < maxIter) {
     applyM(graph, ev, p, q);
     let pq = 0;
-    for (let i = 0; i < n; i++) pq += (p[i] as number) * (q[i] as number);
+    for (let i = 0; i < n; i++) pq += p[i]! * q[i]!;
     if (!(pq > 0)) break;
     const step = rz / pq;
     let rzNext = 0;
     rNorm2 = 0;
     for (let i = 0; i < n; i++) {
-      x[i] = (x[i] as number) + step * (p[i] as number);
-      const ri = (r[i] as number) - step * (q[i] as number);
+      x[i] = x[i]! + step * p[i]!;
+      const ri = r[i]! - step * q[i]!;
       r[i] = ri;
-      const zi = ri / ((ev.diag[i] as number) + invN);
+      const zi = ri / (diag[i]! + invN);
       z[i] = zi;
       rzNext += ri * zi;
       rNorm2 += ri * ri;
     }
     const beta = rzNext / rz;
     rz = rzNext;
-    for (let i = 0; i < n; i++) p[i] = (z[i] as number) + beta * (p[i] as number);
+    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
     it++;
   }
   return it;
@@ -350,9 +378,15 @@ function centre(x: Float64Array): void {
   const n = x.length;
   if (n === 0) return;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i] as number;
+  for (let i = 0; i < n; i++) sum += x[i]!;
   const mean = sum / n;
-  for (let i = 0; i < n; i++) x[i] = (x[i] as number) - mean;
+  for (let i = 0; i < n; i++) x[i] = x[i]! - mean;
+}
+
+function dotProduct(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
 }
 
 function resolveSeMethod(requested: BtOptions['standardErrors'], n: number): SeMethod {
@@ -363,8 +397,7 @@ function resolveSeMethod(requested: BtOptions['standardErrors'], n: number): SeM
 
 /** Fits the Bradley–Terry MAP (and standard errors unless standardErrors is 'none'). */
 export function fitBradleyTerry(data: BtData, options: BtOptions = {}): BtFit {
-  const graph = buildPairGraph(data);
-  return fitPairGraph(graph, options);
+  return fitPairGraph(buildPairGraph(data), options);
 }
 
 /** As fitBradleyTerry, on an already aggregated pair graph (lets callers reuse the aggregation). */
@@ -393,7 +426,7 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
       throw new RangeError(`initial has length ${options.initial.length}, expected ${n}`);
     }
     for (let i = 0; i < n; i++) {
-      const v = options.initial[i] as number;
+      const v = options.initial[i]!;
       theta[i] = Number.isFinite(v) ? v : 0;
     }
     centre(theta);
@@ -410,8 +443,7 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations) {
-    let gNorm2 = 0;
-    for (let i = 0; i < n; i++) gNorm2 += (current.grad[i] as number) ** 2;
+    const gNorm2 = dotProduct(current.grad, current.grad);
     if (gNorm2 === 0) {
       converged = true;
       break;
@@ -421,30 +453,17 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
     step.fill(0);
     pcgSolve(graph, current, current.grad, step, relTol, innerMax, work);
     centre(step);
-    let slope = 0;
+    const slope = dotProduct(step, current.grad);
     let maxStep = 0;
-    for (let i = 0; i < n; i++) {
-      const s = step[i] as number;
-      slope += s * (current.grad[i] as number);
-      const a = Math.abs(s);
-      if (a > maxStep) maxStep = a;
-    }
+    for (let i = 0; i < n; i++) maxStep = Math.max(maxStep, Math.abs(step[i]!));
     iterations++;
-    // Backtracking line search on ℓ (Armijo); a full step is taken almost always.
-    let t = 1;
-    let accepted = false;
-    for (let halvings = 0; halvings < 60; halvings++) {
-      for (let i = 0; i < n; i++) trialTheta[i] = (theta[i] as number) + t * (step[i] as number);
-      centre(trialTheta);
-      evaluate(graph, alpha, trialTheta, trial);
-      if (trial.value >= current.value + 1e-4 * t * slope) {
-        accepted = true;
-        break;
-      }
-      t *= 0.5;
+    if (!(slope > 0)) {
+      // No ascent direction left at working precision: we are at the optimum.
+      converged = true;
+      break;
     }
-    if (!accepted) {
-      // No ascent possible at machine precision: we are at the optimum.
+    const t = takeStep(graph, alpha, theta, step, slope, trial, trialTheta);
+    if (t === 0) {
       converged = true;
       break;
     }
@@ -468,104 +487,96 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
       options.seSeed ?? hashSeed('bt-approx-se', n, graph.col.length),
     );
   }
-  return { scores: theta, se, seMethod, iterations, converged, logPosterior: current.value };
+  return {
+    scores: theta,
+    se,
+    seMethod,
+    iterations,
+    converged,
+    logPosterior: logPosteriorAt(graph, alpha, theta),
+  };
 }
 
 /**
- * Exact SEs: dense Cholesky M = R Rᵀ (R lower, row-major), then X = R⁻¹ in place; diag(M⁻¹)_c is
- * the squared norm of column c of X. Inner loops run over contiguous rows.
+ * Chooses the step length along the Newton direction, leaving the new point in trialTheta and its
+ * evaluation in `trial`; returns the length (0 when no step increases ℓ at working precision).
+ */
+function takeStep(
+  graph: PairGraph,
+  alpha: number,
+  theta: Float64Array,
+  step: Float64Array,
+  slope: number,
+  trial: Evaluation,
+  trialTheta: Float64Array,
+): number {
+  const n = graph.n;
+  const moveTo = (t: number): void => {
+    for (let i = 0; i < n; i++) trialTheta[i] = theta[i]! + t * step[i]!;
+    centre(trialTheta);
+  };
+  moveTo(1);
+  evaluate(graph, alpha, trialTheta, trial);
+  // ℓ is concave along the step: a non-negative slope at its end means ℓ rose all the way.
+  if (dotProduct(trial.grad, step) >= 0) return 1;
+  // Overshoot: Armijo backtracking on ℓ. The slack absorbs rounding in ℓ near the optimum.
+  const base = logPosteriorAt(graph, alpha, theta);
+  const slack = 1e-12 * (1 + Math.abs(base));
+  let t = 1;
+  for (let halvings = 0; halvings < 60; halvings++) {
+    if (halvings > 0) moveTo(t);
+    if (logPosteriorAt(graph, alpha, trialTheta) >= base + 1e-4 * t * slope - slack) {
+      if (halvings > 0) evaluate(graph, alpha, trialTheta, trial);
+      return t;
+    }
+    t *= 0.5;
+  }
+  return 0;
+}
+
+/**
+ * Exact SEs: dense Cholesky of M, then diag(M⁻¹) (see linear-algebra.ts), shifted by the 11ᵀ/n
+ * term. Memory: one n×n Float64Array (8n² bytes).
  */
 function exactStandardErrors(graph: PairGraph, ev: Evaluation, alpha: number): Float64Array {
-  const n = graph.n;
+  const { n, rowStart, col } = graph;
   const invN = 1 / n;
   const a = new Float64Array(n * n);
-  // Lower triangle of M.
+  // Lower triangle of M: 1/n everywhere, minus the Fisher weight of each pair, plus the diagonal.
   for (let i = 0; i < n; i++) {
     const row = i * n;
-    for (let j = 0; j < i; j++) a[row + j] = invN;
-    a[row + i] = (ev.diag[i] as number) + invN;
-    for (let e = graph.rowStart[i] as number, end = graph.rowStart[i + 1] as number; e < end; e++) {
-      const j = graph.col[e] as number;
-      if (j < i) a[row + j] = (a[row + j] as number) - (ev.weight[e] as number);
+    a.fill(invN, row, row + i);
+    a[row + i] = ev.diag[i]! + invN;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const index = col[e]! * n + i;
+      a[index] = a[index]! - ev.weight[e]!;
     }
   }
   choleskyInPlace(a, n);
-  const diagInv = lowerInverseColumnNorms(a, n);
+  const diagInv = inverseDiagonalFromCholesky(a, n);
   const shift = 1 / (n * (1 + alpha));
   const se = new Float64Array(n);
-  for (let i = 0; i < n; i++) se[i] = Math.sqrt(Math.max(0, (diagInv[i] as number) - shift));
+  for (let i = 0; i < n; i++) se[i] = Math.sqrt(Math.max(0, diagInv[i]! - shift));
   return se;
-}
-
-function dot(a: Float64Array, offA: number, offB: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < len; k += 4) {
-    s0 += (a[offA + k] as number) * (a[offB + k] as number);
-    s1 += (a[offA + k + 1] as number) * (a[offB + k + 1] as number);
-    s2 += (a[offA + k + 2] as number) * (a[offB + k + 2] as number);
-    s3 += (a[offA + k + 3] as number) * (a[offB + k + 3] as number);
-  }
-  for (; k < len; k++) s0 += (a[offA + k] as number) * (a[offB + k] as number);
-  return s0 + s1 + s2 + s3;
-}
-
-/** In-place Cholesky of the lower triangle of a row-major SPD matrix. */
-function choleskyInPlace(a: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j < i; j++) {
-      const rj = j * n;
-      const s = (a[ri + j] as number) - dot(a, ri, rj, j);
-      a[ri + j] = s / (a[rj + j] as number);
-    }
-    const d = (a[ri + i] as number) - dot(a, ri, ri, i);
-    if (!(d > 0)) throw new Error('information matrix is not positive definite');
-    a[ri + i] = Math.sqrt(d);
-  }
-}
-
-/**
- * Overwrites the lower-triangular factor R with X = R⁻¹ (row by row: row r of X only needs row r
- * of R and rows < r of X) and returns the squared column norms of X, i.e. diag(M⁻¹).
- */
-function lowerInverseColumnNorms(a: Float64Array, n: number): Float64Array {
-  const norms = new Float64Array(n);
-  const t = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    const rr = r * n;
-    t.fill(0, 0, r);
-    for (let k = 0; k < r; k++) {
-      const coef = a[rr + k] as number;
-      if (coef === 0) continue;
-      const rk = k * n;
-      for (let c = 0; c <= k; c++) t[c] = (t[c] as number) + coef * (a[rk + c] as number);
-    }
-    const inv = 1 / (a[rr + r] as number);
-    for (let c = 0; c < r; c++) {
-      const v = -(t[c] as number) * inv;
-      a[rr + c] = v;
-      norms[c] = (norms[c] as number) + v * v;
-    }
-    a[rr + r] = inv;
-    norms[r] = (norms[r] as number) + inv * inv;
-  }
-  return norms;
 }
 
 /** y = W x with W the off-diagonal Fisher weights (L + αI = D − W). */
 function applyW(graph: PairGraph, ev: Evaluation, x: Float64Array, y: Float64Array): void {
   const { n, rowStart, col } = graph;
   const weight = ev.weight;
+  y.fill(0);
   for (let i = 0; i < n; i++) {
+    const xi = x[i]!;
     let acc = 0;
-    for (let e = rowStart[i] as number, end = rowStart[i + 1] as number; e < end; e++) {
-      acc += (weight[e] as number) * (x[col[e] as number] as number);
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = col[e]!;
+      const h = weight[e]!;
+      acc += h * x[j]!;
+      y[j] = y[j]! + h * xi;
     }
-    y[i] = acc;
+    y[i] = y[i]! + acc;
   }
 }
 
@@ -585,39 +596,37 @@ function approxStandardErrors(
   const { rowStart, col } = graph;
   const { weight, diag } = ev;
   const invD = new Float64Array(n);
-  for (let i = 0; i < n; i++) invD[i] = 1 / (diag[i] as number);
+  for (let i = 0; i < n; i++) invD[i] = 1 / diag[i]!;
   // Exact diagonal of C: 1/D_i + Σ_j w_ij² / (D_i² D_j) (the one-hop term has zero diagonal).
-  const diagC = new Float64Array(n);
+  const twoHop = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let acc = 0;
-    for (let e = rowStart[i] as number, end = rowStart[i + 1] as number; e < end; e++) {
-      const w = weight[e] as number;
-      acc += w * w * (invD[col[e] as number] as number);
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = col[e]!;
+      const w2 = weight[e]! * weight[e]!;
+      twoHop[i] = twoHop[i]! + w2 * invD[j]!;
+      twoHop[j] = twoHop[j]! + w2 * invD[i]!;
     }
-    const di = invD[i] as number;
-    diagC[i] = di + di * di * acc;
   }
+  const diagC = new Float64Array(n);
+  for (let i = 0; i < n; i++) diagC[i] = invD[i]! + invD[i]! * invD[i]! * twoHop[i]!;
   const t1 = new Float64Array(n);
   const t2 = new Float64Array(n);
   const applyC = (x: Float64Array, y: Float64Array): void => {
-    for (let i = 0; i < n; i++) y[i] = (x[i] as number) * (invD[i] as number);
+    for (let i = 0; i < n; i++) y[i] = x[i]! * invD[i]!;
     applyW(graph, ev, y, t1);
-    for (let i = 0; i < n; i++) t1[i] = (t1[i] as number) * (invD[i] as number);
+    for (let i = 0; i < n; i++) t1[i] = t1[i]! * invD[i]!;
     applyW(graph, ev, t1, t2);
-    for (let i = 0; i < n; i++) {
-      y[i] = (y[i] as number) + (t1[i] as number) + (t2[i] as number) * (invD[i] as number);
-    }
+    for (let i = 0; i < n; i++) y[i] = y[i]! + t1[i]! + t2[i]! * invD[i]!;
   };
   // diag(PCP)_i = C_ii − 2 (C1)_i / n + 1ᵀC1 / n².
   const ones = new Float64Array(n).fill(1);
   const c1 = new Float64Array(n);
   applyC(ones, c1);
   let total = 0;
-  for (let i = 0; i < n; i++) total += c1[i] as number;
+  for (let i = 0; i < n; i++) total += c1[i]!;
   const estimate = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    estimate[i] = (diagC[i] as number) - (2 * (c1[i] as number)) / n + total / (n * n);
-  }
+  for (let i = 0; i < n; i++) estimate[i] = diagC[i]! - (2 * c1[i]!) / n + total / (n * n);
+
   const rng = seededRandom(seed);
   const sign = new Float64Array(n);
   const pz = new Float64Array(n);
@@ -637,15 +646,11 @@ function approxStandardErrors(
     x.set(cz);
     pcgSolve(graph, ev, pz, x, relTol, innerMax, work);
     // E[z ⊙ G z] = diag(G) for Rademacher z, with G = P((L+αI)⁻¹ − C)P: Gz = x − PCPz.
-    for (let i = 0; i < n; i++) {
-      remainder[i] =
-        (remainder[i] as number) + (sign[i] as number) * ((x[i] as number) - (cz[i] as number));
-    }
+    for (let i = 0; i < n; i++) remainder[i] = remainder[i]! + sign[i]! * (x[i]! - cz[i]!);
   }
-  // Variances of the centred scores; the shift of the exact path does not apply (no 11ᵀ/n term).
   const se = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const variance = (estimate[i] as number) + (probes > 0 ? (remainder[i] as number) / probes : 0);
+    const variance = estimate[i]! + (probes > 0 ? remainder[i]! / probes : 0);
     se[i] = Math.sqrt(Math.max(0, variance));
   }
   return se;

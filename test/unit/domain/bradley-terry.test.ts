@@ -226,29 +226,36 @@ describe('fitBradleyTerry', () => {
 });
 
 describe('buildPairGraph', () => {
-  it('aggregates duplicate pairs into symmetric counts and wins', () => {
+  it('stores each distinct pair once, under its lower index, with counts and wins', () => {
     // Prepare
-    const data = btDataFromPairs(3, [
+    const data = btDataFromPairs(4, [
       [0, 1],
       [1, 0],
       [0, 1],
       [2, 0],
+      [3, 1],
     ]);
 
     // Act
     const graph = buildPairGraph(data);
 
-    // Assess: row 0 has neighbours 1 (3 comparisons, 2 wins) and 2 (1 comparison, 0 wins).
-    const row0 = Array.from(
-      { length: (graph.rowStart[1] as number) - (graph.rowStart[0] as number) },
-      (_, k) => [graph.col[k], graph.count[k], graph.wins[k]],
-    );
-    expect(row0).toEqual([
-      [1, 3, 2],
-      [2, 1, 0],
+    // Assess: [row, neighbour, comparisons, wins of row over neighbour]
+    const entries = Array.from({ length: 4 }, (_, i) =>
+      Array.from(
+        { length: (graph.rowStart[i + 1] as number) - (graph.rowStart[i] as number) },
+        (_, k) => {
+          const e = (graph.rowStart[i] as number) + k;
+          return [i, graph.col[e], graph.count[e], graph.wins[e]];
+        },
+      ),
+    ).flat();
+    expect(entries).toEqual([
+      [0, 1, 3, 2],
+      [0, 2, 1, 0],
+      [1, 3, 1, 0],
     ]);
-    expect(Array.from(graph.totalWins)).toEqual([2, 1, 1]);
-    expect(Array.from(graph.degree)).toEqual([4, 3, 1]);
+    expect(Array.from(graph.totalWins)).toEqual([2, 1, 1, 1]);
+    expect(Array.from(graph.degree)).toEqual([4, 4, 1, 1]);
   });
 });
 

@@ -1,0 +1,124 @@
+/**
+ * Item sizes and DynamoDB capacity units of the store's operations, measured by running the real
+ * store against the in-memory table (no AWS): one callback, planning one wave, a snapshot, and the
+ * big items at n = 10,000. Prints JSON. Run: `npm run bench:store-cost`.
+ */
+
+import { buildResultRows } from '#messages/state.ts';
+import type { BatchStore } from '#store/batch-store.ts';
+import { itemSize, readUnits, writeUnits } from '#test/helpers/ddb-cost.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { storeHarness } from '#test/helpers/store-fakes.ts';
+
+const now = new Date('2026-11-27T08:00:00.000Z');
+const batchId = '2f1c7a58-6a55-4c1e-9f3a-0d0c4f4f8e21';
+const n = 10_000;
+const wave = 5_000;
+const h = storeHarness();
+const table = new FakeTable().attach(h);
+const store: BatchStore = h.store;
+
+await store.createBatch({
+  batchId,
+  essayCount: n,
+  totalBudget: 75_000,
+  config: { MIN_RESAMPLING_NET_SIZE: 5, MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3 },
+  judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low', failure_rate: 0.1, seed: 42 },
+  now,
+});
+const essayText = 'word '.repeat(600); // ~3,000 characters: an ordinary essay
+for (let offset = 0; offset < n; offset += 1000) {
+  const page = Array.from({ length: 1000 }, (_, i) => ({
+    id: `student-${String(offset + i).padStart(5, '0')}`,
+    text: essayText,
+  }));
+  await store.putEssayPage(batchId, offset, page, now);
+}
+await store.startBatch(batchId, now);
+const pairs = Array.from({ length: wave }, (_, i) => ({
+  a: 2 * i,
+  b: 2 * i + 1,
+  kind: 'coverage' as const,
+  attempt: 1,
+}));
+h.ddb.resetHistory();
+await store.planWave(batchId, {
+  expectedIteration: 0,
+  pairs,
+  resamplingPassCount: 0,
+  deadline: new Date(now.getTime() + 900_000),
+  now,
+});
+const planCalls = h.ddb.calls().map((call) => call.args[0].constructor.name);
+
+const pk = `BATCH#${batchId}`;
+const metaBefore = itemSize(table.get(pk, 'META')!);
+const comparison = table.get(pk, 'CMP#000001-000000')!;
+const comparisonBefore = itemSize(comparison);
+h.ddb.resetHistory();
+await store.recordCallback(
+  { v: 1, batch_id: batchId, comparison_id: '000001-000000', outcome: 'verdict', winner: 'A' },
+  now,
+);
+const callbackCalls = h.ddb.calls().map((call) => call.args[0].constructor.name);
+const comparisonAfter = itemSize(table.get(pk, 'CMP#000001-000000')!);
+const metaAfter = itemSize(table.get(pk, 'META')!);
+
+await store.saveScores(
+  batchId,
+  1,
+  Float64Array.from({ length: n }, (_, i) => i / n),
+  now,
+);
+const scores = [...table.items.values()].find((item) => String(item.sk).startsWith('SCORES#'))!;
+const rows = buildResultRows({
+  ids: Array.from({ length: n }, (_, i) => `student-${String(i).padStart(5, '0')}`),
+  scores: Float64Array.from({ length: n }, () => Math.random() * 6 - 3),
+  se: Float64Array.from({ length: n }, () => 0.3 + Math.random()),
+  comparisons: Array.from({ length: n }, () => 15),
+  wins: Array.from({ length: n }, () => 7),
+});
+const resultChunk = { pk, sk: 'RESULT#000000', rows: rows.slice(0, 1000), expires_at: 1 };
+const idsChunk = table.get(pk, 'IDS#000000')!;
+const essay = table.get(pk, 'ESSAY#000000')!;
+
+const comparisonWrite = writeUnits(Math.max(comparisonBefore, comparisonAfter), true);
+const metaWrite = writeUnits(Math.max(metaBefore, metaAfter), true);
+const snapshotComparisonBytes = comparisonBefore * 75_000;
+
+console.log(
+  JSON.stringify(
+    {
+      item_bytes: {
+        meta_running: metaBefore,
+        comparison_pending: comparisonBefore,
+        comparison_completed: comparisonAfter,
+        essay_3000_chars: itemSize(essay),
+        essay_ids_chunk_1000: itemSize(idsChunk),
+        scores_n10000: itemSize(scores),
+        results_chunk_1000: itemSize(resultChunk),
+      },
+      one_callback: {
+        requests: callbackCalls,
+        transactional_wcu: comparisonWrite + metaWrite,
+        pending_index_wcu: 1,
+        consistent_meta_read_rcu: readUnits(metaAfter),
+      },
+      plan_wave: {
+        wave_size: wave,
+        requests: Object.fromEntries(
+          [...new Set(planCalls)].map((name) => [name, planCalls.filter((c) => c === name).length]),
+        ),
+        wcu_per_comparison: writeUnits(comparisonBefore) + 1,
+        fixed_rcu: readUnits(metaBefore) + 1,
+        fixed_wcu: writeUnits(metaBefore),
+      },
+      snapshot_at_75000_comparisons: {
+        rcu_consistent:
+          readUnits(snapshotComparisonBytes) + readUnits(metaAfter) + readUnits(itemSize(scores)),
+      },
+    },
+    null,
+    2,
+  ),
+);

@@ -1,0 +1,103 @@
+/**
+ * The DynamoDB cost of one callback and of planning comparisons (docs/data-model.md), checked
+ * against the requests the store makes and the items it actually writes.
+ */
+import {
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { itemSize, readUnits, writeUnits } from '#test/helpers/ddb-cost.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { BATCH_ID, NOW, storeHarness, wavePairs } from '#test/helpers/store-fakes.ts';
+
+const PK = `BATCH#${BATCH_ID}`;
+
+async function runningBatch() {
+  const h = storeHarness();
+  const table = new FakeTable().attach(h);
+  await h.store.createBatch({
+    batchId: BATCH_ID,
+    essays: Array.from({ length: 60 }, (_, i) => ({
+      id: `student-${i}`,
+      text: 'word '.repeat(600),
+    })),
+    essayCount: 60,
+    totalBudget: 450,
+    config: { MIN_RESAMPLING_NET_SIZE: 5 },
+    judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low', failure_rate: 0.1, seed: 1 },
+    now: NOW,
+  });
+  return { h, table };
+}
+
+describe('request cost', () => {
+  it('one recorded callback = 1 transaction of 2 items + 1 consistent read: 5 WCU and 1 RCU', async () => {
+    // Prepare
+    const { h, table } = await runningBatch();
+    await h.store.planWave(BATCH_ID, {
+      expectedIteration: 0,
+      pairs: wavePairs(30),
+      resamplingPassCount: 0,
+      deadline: NOW,
+      now: NOW,
+    });
+    const comparisonBefore = itemSize(table.get(PK, 'CMP#000001-000000')!);
+    const metaBefore = itemSize(table.get(PK, 'META')!);
+    h.ddb.resetHistory();
+
+    // Act
+    const result = await h.store.recordCallback(
+      { v: 1, batch_id: BATCH_ID, comparison_id: '000001-000000', outcome: 'verdict', winner: 'A' },
+      NOW,
+    );
+
+    // Assess
+    expect(result.outcome).toBe('recorded');
+    expect(h.ddb.calls()).toHaveLength(2);
+    expect(h.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems).toHaveLength(
+      2,
+    );
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(1);
+    const comparisonAfter = itemSize(table.get(PK, 'CMP#000001-000000')!);
+    const metaAfter = itemSize(table.get(PK, 'META')!);
+    const pendingIndexDelete = 1;
+    const wcu =
+      writeUnits(Math.max(comparisonBefore, comparisonAfter), true) +
+      writeUnits(Math.max(metaBefore, metaAfter), true) +
+      pendingIndexDelete;
+    expect(wcu).toBe(5);
+    expect(readUnits(metaAfter)).toBe(1);
+  });
+
+  it('planning = 2 WCU per comparison (item + pending index) plus a fixed 2 RCU + 1 WCU per wave', async () => {
+    // Prepare
+    const { h, table } = await runningBatch();
+    h.ddb.resetHistory();
+
+    // Act
+    await h.store.planWave(BATCH_ID, {
+      expectedIteration: 0,
+      pairs: wavePairs(30),
+      resamplingPassCount: 0,
+      deadline: NOW,
+      now: NOW,
+    });
+
+    // Assess
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(1);
+    expect(h.ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(2);
+    expect(h.ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    const comparisons = [...table.items.values()].filter((item) =>
+      String(item.sk).startsWith('CMP#'),
+    );
+    expect(comparisons).toHaveLength(30);
+    const perComparison = comparisons.map((item) => writeUnits(itemSize(item)) + 1);
+    expect(new Set(perComparison)).toEqual(new Set([2]));
+    expect(writeUnits(itemSize(table.get(PK, 'META')!))).toBe(1);
+  });
+});

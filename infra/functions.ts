@@ -45,12 +45,15 @@ export interface FunctionSpec {
   readonly readsProviderSecrets?: boolean;
 }
 
-/** The table's sparse indexes: partition and sort key attribute names. */
+/**
+ * The table's sparse indexes (names and key attributes mirror shared/store/keys.ts). Keys-only
+ * projection: the store reads nothing from them but the keys.
+ */
 export const TABLE_INDEXES = {
-  /** Pending comparisons by deadline (the sweeper's timeout scan). */
-  gsi1: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  /** Batches that are still running (the sweeper's pending-callbacks gauge). */
-  gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Sparse: PENDING comparisons by deadline, sharded (the sweeper's timeout scan). */
+  'pending-by-deadline': { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Sparse: RUNNING batches (the sweeper's pending-callbacks gauge). */
+  'active-batches': { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
 } as const;
 export type IndexName = keyof typeof TABLE_INDEXES;
 
@@ -62,7 +65,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 29,
     env: ['TABLE_NAME', 'ALLOWED_PROVIDERS'],
-    table: ['GetItem', 'PutItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    table: ['PutItem', 'BatchWriteItem'],
   },
   {
     name: 'add-essays',
@@ -71,7 +74,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 29,
     env: ['TABLE_NAME'],
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    table: ['GetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
   },
   {
     name: 'start-batch',
@@ -80,7 +83,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 256,
     timeoutSeconds: 10,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    table: ['GetItem', 'UpdateItem', 'ConditionCheckItem'],
+    table: ['GetItem', 'UpdateItem'],
     sendsTo: ['continuation'],
   },
   {
@@ -144,7 +147,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 30,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+    // Records a callback as one transaction of two updates (comparison + counters).
+    table: ['GetItem', 'UpdateItem'],
     sendsTo: ['continuation'],
   },
   {
@@ -155,15 +159,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 1769,
     timeoutSeconds: 120,
     env: ['TABLE_NAME', 'COMPARISON_QUEUE_URL', 'EVENT_BUS_NAME'],
-    table: [
-      'GetItem',
-      'BatchGetItem',
-      'Query',
-      'PutItem',
-      'UpdateItem',
-      'BatchWriteItem',
-      'ConditionCheckItem',
-    ],
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
     sendsTo: ['comparison'],
     putsEvents: true,
   },
@@ -174,8 +170,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 55,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    table: ['GetItem', 'UpdateItem', 'ConditionCheckItem'],
-    queryIndexes: ['gsi1', 'gsi2'],
+    // Times out overdue comparisons through the callback path (updates of comparison + counters).
+    table: ['GetItem', 'UpdateItem'],
+    queryIndexes: ['pending-by-deadline', 'active-batches'],
     sendsTo: ['continuation'],
     putsMetricData: true,
   },

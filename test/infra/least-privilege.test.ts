@@ -120,8 +120,8 @@ describe('least privilege', () => {
     );
 
     // Assess
-    expect(JSON.stringify(query?.Resource)).toContain('/index/gsi1');
-    expect(JSON.stringify(query?.Resource)).toContain('/index/gsi2');
+    expect(JSON.stringify(query?.Resource)).toContain('/index/pending-by-deadline');
+    expect(JSON.stringify(query?.Resource)).toContain('/index/active-batches');
     expect(JSON.stringify(query?.Resource)).not.toContain('index/*');
     expect(metrics?.Condition).toEqual({
       StringEquals: { 'cloudwatch:namespace': 'CjEngine' },

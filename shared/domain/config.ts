@@ -140,6 +140,12 @@ export const CONFIG_SPEC = {
     'draws',
     'Random partners drawn for an essay before an exhaustive scan of the unmatched essays; keeps planning O(n) per wave while new partners are plentiful.',
   ),
+  PAIRING_FOCUS_FRACTION: entry(
+    z.number().gt(0).max(1),
+    0.85,
+    'fraction of essays',
+    'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave.',
+  ),
 
   // --- Bradley–Terry ------------------------------------------------------------------------
   BT_PRIOR_ALPHA: entry(
@@ -180,13 +186,13 @@ export const CONFIG_SPEC = {
   ),
   BT_APPROX_SE_PROBES: entry(
     positiveInt,
-    64,
+    128,
     'probe vectors',
     'Rademacher probes of the approximate standard errors (one sparse solve each); more probes, smaller error.',
   ),
   BT_APPROX_SE_CG_TOLERANCE: entry(
     z.number().positive().max(1),
-    1e-6,
+    1e-4,
     'relative residual',
     'Conjugate-gradient tolerance of each probe solve of the approximate standard errors.',
   ),

@@ -397,6 +397,58 @@ function planAdaptiveCoverage(
   return wave;
 }
 
+/** First index in ascending `values` whose value is >= x. */
+function lowerBound(values: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index in ascending `values` whose value is > x. */
+function upperBound(values: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] ?? 0) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The essays whose rank is most uncertain, in their original order: the top `fraction` by
+ * se_i × (essays whose score lies within ±se_i of essay i's). That product grows with the local
+ * density of scores times the squared SE, which is how much one more comparison of essay i can
+ * reduce its expected rank error; essays in sparse tails are ranked well with fewer comparisons.
+ */
+export function focusParticipants(
+  order: readonly number[],
+  scores: Float64Array,
+  se: Float64Array,
+  fraction: number,
+): number[] {
+  const keep = Math.max(2, Math.round(fraction * order.length));
+  if (keep >= order.length) return [...order];
+  const sortedScores = Float64Array.from(scores).sort();
+  const priority = new Float64Array(scores.length);
+  for (const i of order) {
+    const score = scores[i] ?? 0;
+    const spread = se[i] ?? 0;
+    const nearby =
+      upperBound(sortedScores, score + spread) - lowerBound(sortedScores, score - spread);
+    priority[i] = spread * nearby;
+  }
+  const ranked = [...order].sort((x, y) => (priority[y] ?? 0) - (priority[x] ?? 0));
+  const chosen = new Set(ranked.slice(0, keep));
+  return order.filter((i) => chosen.has(i));
+}
+
 /** Mean comparisons per essay (pending or with a verdict) so far. */
 function meanLoad(load: Int32Array): number {
   let total = 0;
@@ -468,6 +520,12 @@ export function planWave(req: WavePlanRequest): PlannedPair[] {
     const ctx: CoverageContext = { n, maxPairs, attempted, state, order, config, rng };
     const explored = meanLoad(state.load) >= config.PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY;
     if (req.strategy === 'adaptive' && req.scores !== null && explored) {
+      if (req.se !== null && config.PAIRING_FOCUS_FRACTION < 1) {
+        const focused = focusParticipants(order, req.scores, req.se, config.PAIRING_FOCUS_FRACTION);
+        const wave = planAdaptiveCoverage({ ...ctx, order: focused }, req.scores, req.se);
+        // Coverage must never look exhausted while new pairs remain outside the focus.
+        if (wave.length > 0) return wave;
+      }
       return planAdaptiveCoverage(ctx, req.scores, req.se);
     }
     return planRandomCoverage(ctx);

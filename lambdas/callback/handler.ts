@@ -1,0 +1,16 @@
+/** Callback queue → record exactly once → re-check the gate → maybe trigger the continuation. */
+import { callbackSchema } from '#messages/queue.ts';
+import { lazyDeps } from '#shared/runtime/deps.ts';
+import { sqsHandler } from '#shared/runtime/middleware.ts';
+import { processCallback } from '#shared/workflow/callback.ts';
+import { parseRecord } from '#shared/workflow/parse.ts';
+
+const deps = lazyDeps(['CONTINUATION_QUEUE_URL']);
+
+export const handler = sqsHandler(
+  async (record) => {
+    const callback = parseRecord(callbackSchema, record, 'callback', deps().telemetry);
+    await processCallback(deps(), callback);
+  },
+  { fifo: false },
+);

@@ -1,0 +1,12 @@
+/** `POST /batches`: validate the batch, store it, and start it when its essays came inline. */
+import { lazyDeps } from '#shared/runtime/deps.ts';
+import { jsonBody, jsonResponse } from '#shared/runtime/http.ts';
+import { httpHandler } from '#shared/runtime/middleware.ts';
+import { createBatch } from '#shared/workflow/api.ts';
+
+const deps = lazyDeps(['CONTINUATION_QUEUE_URL']);
+
+export const handler = httpHandler(async (event) => {
+  const result = await createBatch(deps(), jsonBody(event));
+  return jsonResponse(result.status, result.body);
+});

@@ -1,0 +1,19 @@
+/**
+ * Comparison-request queue → provider → exactly one callback per request. A retryable failure
+ * fails the record (SQS redelivers it); the last delivery sends a failure callback instead.
+ */
+import { comparisonRequestSchema } from '#messages/queue.ts';
+import { lazyDeps } from '#shared/runtime/deps.ts';
+import { sqsHandler } from '#shared/runtime/middleware.ts';
+import { processComparisonRequest } from '#shared/workflow/judge.ts';
+import { parseRecord, receiveCount } from '#shared/workflow/parse.ts';
+
+const deps = lazyDeps(['CALLBACK_QUEUE_URL']);
+
+export const handler = sqsHandler(
+  async (record) => {
+    const request = parseRecord(comparisonRequestSchema, record, 'judge', deps().telemetry);
+    await processComparisonRequest(deps(), request, receiveCount(record));
+  },
+  { fifo: false },
+);

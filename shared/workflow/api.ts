@@ -1,0 +1,197 @@
+/**
+ * The HTTP API's operations (create, add essays, start, get, results, cancel, mock mode). Each
+ * returns `{ status, body }` or throws an `HttpError` (400 naming the field, 404 unknown batch,
+ * 409 illegal state change); the handlers only parse the event and map the result.
+ */
+import { completionDenominator } from '#domain/batch-state.ts';
+import { defaultBudget, resolveConfig } from '#domain/config.ts';
+import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
+import { isTerminal } from '#domain/types.ts';
+import {
+  createBatchRequestSchema,
+  emptyRequestSchema,
+  essayPageRequestSchema,
+  type JudgeChoice,
+} from '#messages/api.ts';
+import { type BatchState, toBatchResults, toBatchState } from '#messages/state.ts';
+import { formatPath } from '#messages/validation.ts';
+import { badRequest, conflict, HttpError, notFound } from '#shared/runtime/http.ts';
+import type { BatchMeta } from '#store/types.ts';
+import { publishIfUnpublished } from './continuation.ts';
+import type { ApiDeps } from './ports.ts';
+
+export interface ApiResult {
+  status: number;
+  body: unknown;
+}
+
+const DEFAULT_JUDGE: JudgeChoice = { provider: 'mock', profile: 'default' };
+
+export function stateOf(batch: BatchMeta): BatchState {
+  return toBatchState(
+    batch,
+    completionDenominator({
+      essayCount: batch.essay_count,
+      totalBudget: batch.total_budget,
+      config: resolveConfig(batch.config),
+    }),
+  );
+}
+
+/** The per-batch judge choice: allowed by this deployment and valid for its provider. */
+function validateJudge(judge: JudgeChoice, allowed: readonly string[]): JudgeChoice {
+  if (!allowed.includes(judge.provider)) {
+    throw badRequest(
+      'judge.provider',
+      `provider "${judge.provider}" is not allowed here (allowed: ${allowed.join(', ')})`,
+    );
+  }
+  const parsed = mockJudgeSettingsSchema.safeParse(judge);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badRequest(
+      formatPath(['judge', ...(issue?.path ?? [])]),
+      issue?.message ?? 'invalid judge',
+    );
+  }
+  return judge;
+}
+
+async function startContinuation(deps: ApiDeps, batch: BatchMeta): Promise<void> {
+  await deps.messaging.sendContinuationTrigger({
+    v: 1,
+    batch_id: batch.batch_id,
+    iteration: batch.current_iteration,
+    cause: 'batch_started',
+  });
+}
+
+export async function createBatch(deps: ApiDeps, body: unknown): Promise<ApiResult> {
+  const request = createBatchRequestSchema.parse(body);
+  const judge = validateJudge(request.judge ?? DEFAULT_JUDGE, deps.allowedProviders);
+  const overrides = request.config ?? {};
+  const essayCount = request.essays?.length ?? request.essay_count ?? 0;
+  const totalBudget = request.budget ?? defaultBudget(essayCount, resolveConfig(overrides));
+  const created = await deps.store.createBatch({
+    batchId: deps.newBatchId(),
+    ...(request.essays ? { essays: request.essays } : {}),
+    essayCount,
+    totalBudget,
+    config: overrides,
+    judge,
+    now: deps.now(),
+  });
+  if (created.outcome === 'exists') {
+    throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
+  }
+  deps.telemetry.info('batch_created', {
+    batch_id: created.batch.batch_id,
+    essay_count: essayCount,
+    total_budget: totalBudget,
+    status: created.batch.status,
+    provider: judge.provider,
+  });
+  if (created.batch.status === 'RUNNING') await startContinuation(deps, created.batch);
+  return { status: 201, body: stateOf(created.batch) };
+}
+
+export async function addEssays(deps: ApiDeps, batchId: string, body: unknown): Promise<ApiResult> {
+  const page = essayPageRequestSchema.parse(body);
+  const result = await deps.store.putEssayPage(batchId, page.offset, page.essays, deps.now());
+  switch (result.outcome) {
+    case 'stored':
+    case 'already_stored':
+      return {
+        status: 200,
+        body: { batch_id: batchId, outcome: result.outcome, essays_stored: result.essays_stored },
+      };
+    case 'out_of_order':
+      throw conflict(
+        `page offset ${page.offset} does not follow the ${result.essays_stored} essays stored`,
+        'offset',
+      );
+    case 'too_many':
+      throw conflict('the page goes past the essay_count given at creation', 'essays');
+    case 'duplicate_id':
+      throw badRequest(`essays[${result.position}].id`, `duplicate essay id "${result.id}"`);
+    case 'not_accepting':
+      throw conflict(`batch is ${result.status}: essays can no longer be added`);
+    case 'not_found':
+      throw notFound(batchId);
+  }
+}
+
+export async function startBatch(
+  deps: ApiDeps,
+  batchId: string,
+  body: unknown,
+): Promise<ApiResult> {
+  emptyRequestSchema.parse(body);
+  const result = await deps.store.startBatch(batchId, deps.now());
+  switch (result.outcome) {
+    case 'started':
+      await startContinuation(deps, result.batch);
+      return { status: 202, body: stateOf(result.batch) };
+    case 'already_started':
+      // A retried start after a lost trigger: the FIFO dedup id makes a repeat harmless.
+      if (result.batch.submitted_comparisons === 0) await startContinuation(deps, result.batch);
+      return { status: 200, body: stateOf(result.batch) };
+    case 'essays_missing':
+      throw conflict(
+        `only ${result.batch.essays_stored} of ${result.batch.essay_count} essays are stored`,
+        'essays',
+      );
+    case 'not_startable':
+      throw conflict(`batch is ${result.batch.status} and cannot be started`);
+    case 'not_found':
+      throw notFound(batchId);
+  }
+}
+
+export async function getBatch(deps: ApiDeps, batchId: string): Promise<ApiResult> {
+  const batch = await deps.store.getBatch(batchId, false);
+  if (!batch) throw notFound(batchId);
+  return { status: 200, body: stateOf(batch) };
+}
+
+export async function getResults(deps: ApiDeps, batchId: string): Promise<ApiResult> {
+  const batch = await deps.store.getBatch(batchId, false);
+  if (!batch) throw notFound(batchId);
+  if (!isTerminal(batch.status) || batch.status === 'CANCELLED') {
+    throw conflict(`batch is ${batch.status}: results exist once it is finalized`);
+  }
+  return { status: 200, body: toBatchResults(batch, await deps.store.getResults(batchId)) };
+}
+
+export async function cancelBatch(
+  deps: ApiDeps,
+  batchId: string,
+  body: unknown,
+): Promise<ApiResult> {
+  emptyRequestSchema.parse(body);
+  const result = await deps.store.cancelBatch(batchId, deps.now());
+  if (result.outcome === 'not_found') throw notFound(batchId);
+  if (result.outcome === 'already_final' && result.batch.status !== 'CANCELLED') {
+    throw conflict(`batch is already ${result.batch.status}`);
+  }
+  // Cancelled (now or by an earlier call): publish the event unless that already happened.
+  await publishIfUnpublished(deps, result.batch);
+  if (result.outcome === 'cancelled') {
+    deps.telemetry.info('batch_cancelled', { batch_id: batchId });
+  }
+  const latest = (await deps.store.getBatch(batchId)) ?? result.batch;
+  return { status: 200, body: stateOf(latest) };
+}
+
+export function mockMode(deps: Pick<ApiDeps, 'allowedProviders'>): ApiResult {
+  const mockAllowed = deps.allowedProviders.includes('mock');
+  return {
+    status: 200,
+    body: {
+      allowed_providers: deps.allowedProviders,
+      use_mock_llm: mockAllowed,
+      default_judge: DEFAULT_JUDGE,
+      mock_profiles: mockAllowed ? listMockProfiles() : [],
+    },
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The continuation step (SPEC §1.5, §3, §4): snapshot → gate → decide → plan a wave and send its
+ * requests, or finalize and publish the completion/failure event.
+ *
+ * Every external call is safe to repeat, so a crash between any two of them is completed by the
+ * FIFO redelivery of the same trigger without counting anything twice:
+ * - scores are saved per evaluated iteration (a repeat overwrites the same item);
+ * - planWave is idempotent per iteration; a trigger for the iteration just planned re-sends the
+ *   comparisons of the new wave that are still PENDING (callbacks are deduplicated downstream);
+ * - finalizeBatch is a conditional write from RUNNING; the event is published while the batch is
+ *   not marked published, then marked (consumers deduplicate a re-publish by batch_id).
+ */
+import { completionDenominator } from '#domain/batch-state.ts';
+import { resolveConfig } from '#domain/config.ts';
+import type { Decision } from '#domain/decide.ts';
+import { hashSeed } from '#domain/random.ts';
+import { isTerminal } from '#domain/types.ts';
+import type { BatchFinishedEvent } from '#messages/events.ts';
+import type { ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
+import { MetricName } from '#shared/runtime/observability.ts';
+import type { BatchMeta, PendingComparison } from '#store/types.ts';
+import { gateOf, logGate } from './gate.ts';
+import type { WorkflowDeps } from './ports.ts';
+
+export type ContinuationDeps = Pick<
+  WorkflowDeps,
+  'store' | 'messaging' | 'telemetry' | 'engine' | 'now'
+>;
+
+export type ContinuationOutcome =
+  | 'unknown_batch'
+  | 'final'
+  | 'not_running'
+  | 'stale_trigger'
+  | 'resumed_wave'
+  | 'gate_closed'
+  | 'waiting'
+  | 'planned'
+  | 'finalized';
+
+export function batchFinishedEvent(batch: BatchMeta): BatchFinishedEvent {
+  return {
+    v: 1,
+    batch_id: batch.batch_id,
+    status: batch.status,
+    failure_reason: batch.failure_reason ?? null,
+    counters: {
+      submitted_comparisons: batch.submitted_comparisons,
+      completed_comparisons: batch.completed_comparisons,
+      failed_comparisons: batch.failed_comparisons,
+    },
+    completion_denominator: completionDenominator({
+      essayCount: batch.essay_count,
+      totalBudget: batch.total_budget,
+      config: resolveConfig(batch.config),
+    }),
+    finalized_at: batch.finalized_at ?? batch.updated_at,
+  };
+}
+
+/** Publishes the event of a final batch unless it is marked published; returns whether it did. */
+export async function publishIfUnpublished(
+  deps: Pick<WorkflowDeps, 'store' | 'messaging' | 'telemetry' | 'now'>,
+  batch: BatchMeta,
+): Promise<boolean> {
+  if (!isTerminal(batch.status) || batch.event_published === true) return false;
+  await deps.messaging.publishBatchEvent(batchFinishedEvent(batch));
+  const marked = await deps.store.markEventPublished(batch.batch_id, deps.now());
+  deps.telemetry.info('batch_event_published', {
+    batch_id: batch.batch_id,
+    status: batch.status,
+    marked,
+  });
+  return true;
+}
+
+function toRequest(batchId: string, pending: PendingComparison): ComparisonRequest {
+  return {
+    v: 1,
+    batch_id: batchId,
+    comparison_id: pending.comparison_id,
+    iteration: pending.iteration,
+    a: pending.a,
+    b: pending.b,
+    attempt: pending.attempt,
+    deadline: pending.deadline,
+  };
+}
+
+function logDecision(deps: ContinuationDeps, batch: BatchMeta, decision: Decision): void {
+  const waveSize =
+    decision.type === 'REQUEST_MORE_COMPARISONS' || decision.type === 'RESAMPLE'
+      ? decision.pairs.length
+      : 0;
+  const status =
+    decision.type === 'FINALIZE_SCORING'
+      ? decision.status
+      : decision.type === 'FINALIZE_FAILURE'
+        ? 'FAILED'
+        : batch.status;
+  deps.telemetry.info('continuation_decision', {
+    batch_id: batch.batch_id,
+    iteration: batch.current_iteration,
+    decision: decision.type,
+    reason: decision.reason,
+    wave_size: waveSize,
+    status,
+    failure_reason: decision.type === 'FINALIZE_FAILURE' ? decision.failureReason : null,
+  });
+}
+
+export async function runContinuation(
+  deps: ContinuationDeps,
+  trigger: ContinuationTrigger,
+): Promise<ContinuationOutcome> {
+  const { store, telemetry } = deps;
+  const batchId = trigger.batch_id;
+  const noop = (outcome: ContinuationOutcome, batch?: BatchMeta): ContinuationOutcome => {
+    telemetry.info('continuation_noop', {
+      batch_id: batchId,
+      trigger_iteration: trigger.iteration,
+      cause: trigger.cause,
+      outcome,
+      ...(batch ? { status: batch.status, current_iteration: batch.current_iteration } : {}),
+    });
+    return outcome;
+  };
+
+  const snapshot = await store.loadSnapshot(batchId);
+  if (!snapshot) return noop('unknown_batch');
+  telemetry.count(MetricName.ContinuationRuns);
+  const { batch } = snapshot;
+
+  if (isTerminal(batch.status)) {
+    await publishIfUnpublished(deps, batch);
+    return noop('final', batch);
+  }
+  if (batch.status !== 'RUNNING') return noop('not_running', batch);
+
+  if (trigger.iteration + 1 === batch.current_iteration) {
+    // The wave this trigger planned is committed; a crash may have cut its sending short.
+    const pending = await store.listPendingInIteration(batchId, batch.current_iteration);
+    await deps.messaging.sendComparisonRequests(pending.map((p) => toRequest(batchId, p)));
+    telemetry.info('continuation_resumed_wave', {
+      batch_id: batchId,
+      iteration: batch.current_iteration,
+      resent: pending.length,
+    });
+    return 'resumed_wave';
+  }
+  if (trigger.iteration !== batch.current_iteration) return noop('stale_trigger', batch);
+
+  const gate = gateOf(batch);
+  const firstWave = batch.submitted_comparisons === 0 && batch.current_iteration === 0;
+  if (!gate.proceed && !firstWave) {
+    logGate(deps, gate);
+    return noop('gate_closed', batch);
+  }
+
+  const decision = deps.engine.decide({
+    ...snapshot,
+    seed: hashSeed('plan', batchId, batch.current_iteration),
+  });
+  logGate(deps, gate, decision.type);
+  logDecision(deps, batch, decision);
+  const now = deps.now();
+
+  switch (decision.type) {
+    case 'WAIT':
+      return 'waiting';
+    case 'REQUEST_MORE_COMPARISONS':
+    case 'RESAMPLE': {
+      if (decision.scores) {
+        await store.saveScores(batchId, batch.current_iteration, decision.scores, now);
+      }
+      const deadline = new Date(now.getTime() + snapshot.config.COMPARISON_DEADLINE_SECONDS * 1000);
+      const planned = await store.planWave(batchId, {
+        expectedIteration: batch.current_iteration,
+        pairs: decision.pairs,
+        resamplingPassCount: decision.resamplingPassCount,
+        deadline,
+        now,
+      });
+      if (!('pending' in planned)) {
+        if (planned.outcome === 'stale') return noop('stale_trigger', planned.batch ?? batch);
+        telemetry.error('wave_over_budget', {
+          batch_id: batchId,
+          wave_size: decision.pairs.length,
+        });
+        throw new Error(`planned wave for batch ${batchId} exceeds its budget`);
+      }
+      if (planned.outcome === 'planned') {
+        telemetry.count(MetricName.ComparisonsSubmitted, decision.pairs.length);
+      }
+      await deps.messaging.sendComparisonRequests(
+        planned.pending.map((p) => toRequest(batchId, p)),
+      );
+      return 'planned';
+    }
+    case 'FINALIZE_SCORING':
+    case 'FINALIZE_FAILURE': {
+      const essayIds = await store.getEssayIds(batchId);
+      const finalization = deps.engine.finalization(
+        { ...snapshot, seed: hashSeed('plan', batchId, batch.current_iteration) },
+        decision,
+        essayIds,
+      );
+      const result = await store.finalizeBatch(batchId, {
+        expectedIteration: batch.current_iteration,
+        status: decision.type === 'FINALIZE_SCORING' ? decision.status : 'FAILED',
+        failureReason: decision.type === 'FINALIZE_FAILURE' ? decision.failureReason : null,
+        processingMetadata: finalization.processingMetadata,
+        resamplingPassCount: decision.resamplingPassCount,
+        results: finalization.results,
+        now,
+      });
+      if (result.outcome === 'not_found') return noop('unknown_batch');
+      if (result.outcome === 'stale') return noop('stale_trigger', result.batch);
+      if (result.outcome === 'finalized') {
+        telemetry.countWithDimension(MetricName.BatchesFinalized, 'Outcome', result.batch.status);
+        const fields = {
+          batch_id: batchId,
+          status: result.batch.status,
+          failure_reason: result.batch.failure_reason ?? null,
+        };
+        if (result.batch.status === 'FAILED') telemetry.error('batch_failed', fields);
+        else telemetry.info('batch_finalized', fields);
+      }
+      await publishIfUnpublished(deps, result.batch);
+      return 'finalized';
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Judging one comparison request (SPEC §1.3, §6): read the two essays from the table (never from
+ * the message), ask the batch's provider, and send exactly one callback — a verdict, or a failure
+ * with a reason. Retryable failures are retried in process with backoff, then left to SQS
+ * redelivery; the last delivery sends a failure callback instead of giving up silently.
+ * For a mock batch the seeded delivery faults apply: a dropped callback (the sweeper times it
+ * out) or extra copies (the callback function counts one).
+ */
+import type { Callback, ComparisonRequest } from '#messages/queue.ts';
+import { MockJudgeProvider } from '#shared/judges/mock.ts';
+import type {
+  JudgeFailure,
+  JudgeProvider,
+  JudgeRequest,
+  JudgeResult,
+} from '#shared/judges/port.ts';
+import type { JudgeDeps } from './ports.ts';
+
+/** Thrown to leave a request to SQS redelivery after the in-process retries ran out. */
+export class RetryLaterError extends Error {
+  constructor(readonly failure: JudgeFailure) {
+    super(`judge failed (${failure.kind}: ${failure.reason}); leaving the request to redelivery`);
+    this.name = 'RetryLaterError';
+  }
+}
+
+export type JudgeOutcome = 'verdict' | 'failure' | 'dropped' | 'unknown_batch';
+
+function failureCallback(
+  request: ComparisonRequest,
+  failure: Pick<JudgeFailure, 'kind' | 'reason'>,
+): Callback {
+  return {
+    v: 1,
+    batch_id: request.batch_id,
+    comparison_id: request.comparison_id,
+    outcome: 'failure',
+    failure_kind: failure.kind,
+    reason: failure.reason,
+  };
+}
+
+function toCallback(request: ComparisonRequest, result: JudgeResult): Callback {
+  if (result.outcome === 'failure') return failureCallback(request, result);
+  return {
+    v: 1,
+    batch_id: request.batch_id,
+    comparison_id: request.comparison_id,
+    outcome: 'verdict',
+    winner: result.winner,
+    ...(result.confidence === undefined ? {} : { confidence: result.confidence }),
+    ...(result.usage === undefined ? {} : { usage: result.usage }),
+  };
+}
+
+async function judgeWithRetries(
+  deps: JudgeDeps,
+  provider: JudgeProvider,
+  request: JudgeRequest,
+): Promise<JudgeResult> {
+  const { config } = deps;
+  let result: JudgeResult = {
+    outcome: 'failure',
+    kind: 'provider_error',
+    reason: 'not_called',
+    retryable: true,
+  };
+  for (let attempt = 1; attempt <= config.JUDGE_INPROCESS_ATTEMPTS; attempt += 1) {
+    try {
+      result = await provider.judge(request);
+    } catch (error) {
+      // Unexpected provider errors are retryable; only the error's name is kept (no payloads).
+      result = {
+        outcome: 'failure',
+        kind: 'provider_error',
+        reason: `exception_${(error as Error).name ?? 'Error'}`.slice(0, 64),
+        retryable: true,
+      };
+    }
+    if (result.outcome === 'verdict' || !result.retryable) return result;
+    if (attempt < config.JUDGE_INPROCESS_ATTEMPTS) {
+      const cap = Math.min(
+        config.JUDGE_RETRY_MAX_DELAY_MS,
+        config.JUDGE_RETRY_BASE_DELAY_MS * 2 ** attempt,
+      );
+      await deps.sleep(deps.random() * cap);
+    }
+  }
+  return result;
+}
+
+export async function processComparisonRequest(
+  deps: JudgeDeps,
+  request: ComparisonRequest,
+  receiveCount: number,
+): Promise<JudgeOutcome> {
+  const { store, telemetry, messaging } = deps;
+  const fields = {
+    batch_id: request.batch_id,
+    comparison_id: request.comparison_id,
+    attempt: request.attempt,
+    receive_count: receiveCount,
+  };
+  const send = async (callback: Callback, copies = 1): Promise<JudgeOutcome> => {
+    for (let copy = 0; copy < copies; copy += 1) await messaging.sendCallback(callback);
+    telemetry.info('judge_callback_sent', {
+      ...fields,
+      outcome: callback.outcome,
+      copies,
+      ...(callback.outcome === 'failure' ? { failure_kind: callback.failure_kind } : {}),
+    });
+    return callback.outcome;
+  };
+
+  const batch = await store.getBatch(request.batch_id);
+  if (!batch) {
+    telemetry.warn('judge_request_for_unknown_batch', fields);
+    return 'unknown_batch';
+  }
+  if (batch.status !== 'RUNNING') {
+    return send(failureCallback(request, { kind: 'invalid_request', reason: 'batch_not_running' }));
+  }
+  if (deps.now().getTime() > Date.parse(request.deadline)) {
+    return send(failureCallback(request, { kind: 'timeout', reason: 'deadline_passed' }));
+  }
+  const essays = await store.getEssays(request.batch_id, [request.a, request.b]);
+  const essayA = essays.get(request.a);
+  const essayB = essays.get(request.b);
+  if (!essayA || !essayB) {
+    return send(failureCallback(request, { kind: 'invalid_request', reason: 'essay_missing' }));
+  }
+
+  let provider: JudgeProvider;
+  try {
+    provider = deps.providerFor(batch.judge);
+  } catch {
+    return send(
+      failureCallback(request, { kind: 'invalid_request', reason: 'invalid_judge_settings' }),
+    );
+  }
+  const key = {
+    batchId: request.batch_id,
+    comparisonId: request.comparison_id,
+    attempt: request.attempt,
+  };
+  const result = await judgeWithRetries(deps, provider, {
+    essayA: {
+      id: essayA.id,
+      text: essayA.text,
+      ...(essayA.metadata ? { metadata: essayA.metadata } : {}),
+    },
+    essayB: {
+      id: essayB.id,
+      text: essayB.text,
+      ...(essayB.metadata ? { metadata: essayB.metadata } : {}),
+    },
+    key,
+  });
+  if (result.outcome === 'failure' && result.retryable) {
+    const lastDelivery = receiveCount >= deps.config.QUEUE_MAX_RECEIVE_COUNT - 1;
+    if (!lastDelivery) {
+      telemetry.warn('judge_retry_later', {
+        ...fields,
+        failure_kind: result.kind,
+        reason: result.reason,
+      });
+      throw new RetryLaterError(result);
+    }
+  }
+
+  const delivery =
+    provider instanceof MockJudgeProvider
+      ? provider.delivery(key)
+      : { drop: false, extraCopies: 0 };
+  if (delivery.drop) {
+    telemetry.info('judge_callback_dropped_by_mock', fields);
+    return 'dropped';
+  }
+  return send(toCallback(request, result), 1 + delivery.extraCopies);
+}

@@ -1,0 +1,103 @@
+/**
+ * The sweeper (SPEC §4, every minute): comparisons past their deadline become `timeout` failures
+ * through the same atomic path as a callback (then the gate, then maybe a trigger); RUNNING
+ * batches with nothing pending are re-triggered (the FIFO dedup id makes a repeat harmless), so a
+ * lost trigger never strands a batch; and the total of pending callbacks is emitted as a gauge.
+ */
+import { pendingCallbacks } from '#domain/batch-state.ts';
+import type { Callback } from '#messages/queue.ts';
+import { MetricName } from '#shared/runtime/observability.ts';
+import { gateOf, logGate, recheckGate } from './gate.ts';
+import type { WorkflowDeps } from './ports.ts';
+
+export type SweeperDeps = Pick<
+  WorkflowDeps,
+  'store' | 'messaging' | 'telemetry' | 'now' | 'config'
+>;
+
+export interface SweepSummary {
+  timed_out: number;
+  retriggered: number;
+  active_batches: number;
+  pending_callbacks: number;
+  errors: number;
+}
+
+export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
+  const { store, telemetry } = deps;
+  const now = deps.now();
+  const summary: SweepSummary = {
+    timed_out: 0,
+    retriggered: 0,
+    active_batches: 0,
+    pending_callbacks: 0,
+    errors: 0,
+  };
+  const triggered = new Set<string>();
+
+  const expired = await store.listExpiredPending(now, deps.config.SWEEPER_MAX_TIMEOUTS_PER_RUN);
+  for (const comparison of expired) {
+    const timeout: Callback = {
+      v: 1,
+      batch_id: comparison.batch_id,
+      comparison_id: comparison.comparison_id,
+      outcome: 'failure',
+      failure_kind: 'timeout',
+      reason: 'deadline_passed',
+    };
+    try {
+      const { outcome, batch } = await store.recordCallback(timeout, now);
+      telemetry.info('comparison_timeout', {
+        batch_id: comparison.batch_id,
+        comparison_id: comparison.comparison_id,
+        deadline: comparison.deadline,
+        record_outcome: outcome,
+      });
+      if (outcome === 'recorded') {
+        summary.timed_out += 1;
+        telemetry.count(MetricName.ComparisonsTimedOut);
+      }
+      if (batch && !triggered.has(batch.batch_id) && (await recheckGate(deps, batch, 'sweeper'))) {
+        triggered.add(batch.batch_id);
+      }
+    } catch (error) {
+      summary.errors += 1;
+      telemetry.error('sweeper_timeout_failed', {
+        batch_id: comparison.batch_id,
+        comparison_id: comparison.comparison_id,
+        error: (error as Error).name,
+      });
+    }
+  }
+
+  for (const batchId of await store.listActiveBatches()) {
+    try {
+      const batch = await store.getBatch(batchId);
+      if (batch?.status !== 'RUNNING') continue;
+      summary.active_batches += 1;
+      summary.pending_callbacks += Math.max(0, pendingCallbacks(batch));
+      if (triggered.has(batchId)) continue;
+      const gate = gateOf(batch);
+      logGate(deps, gate);
+      // Started but never planned (its first trigger was lost) counts as drained too.
+      const neverPlanned = batch.submitted_comparisons === 0 && batch.current_iteration === 0;
+      if (gate.proceed || neverPlanned) {
+        await deps.messaging.sendContinuationTrigger({
+          v: 1,
+          batch_id: batchId,
+          iteration: batch.current_iteration,
+          cause: 'sweeper',
+        });
+        triggered.add(batchId);
+        summary.retriggered += 1;
+      }
+    } catch (error) {
+      summary.errors += 1;
+      telemetry.error('sweeper_batch_failed', { batch_id: batchId, error: (error as Error).name });
+    }
+  }
+
+  telemetry.gauge(MetricName.PendingCallbacks, summary.pending_callbacks);
+  telemetry.info('sweeper_run', { ...summary });
+  return summary;
+}

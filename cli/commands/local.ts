@@ -2,38 +2,17 @@
  * `cj local start|stop|status`: drives the local cloud (localstack/local-cloud). Loaded lazily so
  * the other commands never pull in the emulator's code.
  */
-import { pathToFileURL } from 'node:url';
 import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
-import { repoRoot } from '../target.ts';
 
-/** The parts of localstack/local-cloud/index.ts this command uses. */
-interface LocalCloudInfo {
-  apiUrl: string;
-  endpoint: string;
-  region: string;
-  started: boolean;
-  state: { readyMs: number; logDir: string };
-}
-interface LocalCloudStatus {
-  running: boolean;
-  processAlive: boolean;
-  motoUp: boolean;
-  apiUp: boolean;
-  state?: { ready: boolean; apiUrl?: string; endpoint?: string; logDir?: string; error?: string };
-}
-interface LocalCloudModule {
-  startLocalCloud(options?: { scheduleIntervalSeconds?: number }): Promise<LocalCloudInfo>;
-  stopLocalCloud(): Promise<{ stopped: boolean; pids: number[] }>;
-  localCloudStatus(): Promise<LocalCloudStatus>;
-}
+type LocalCloudModule = typeof import('#localstack/local-cloud/index.ts');
+type LocalCloudInfo = Awaited<ReturnType<LocalCloudModule['startLocalCloud']>>;
 
 async function loadLocalCloud(): Promise<LocalCloudModule> {
-  const url = pathToFileURL(`${repoRoot()}localstack/local-cloud/index.ts`).href;
   try {
-    return (await import(url)) as LocalCloudModule;
+    return await import('#localstack/local-cloud/index.ts');
   } catch (error) {
     throw new CliError(`cannot load the local cloud (${(error as Error).message})`, EXIT.FAILURE);
   }
@@ -118,11 +97,13 @@ export const localCommand: Command = {
           io.stdout(json(status));
         } else if (status.running) {
           io.stdout(
-            `local cloud running\n  API       ${status.state?.apiUrl}\n  AWS       ${status.state?.endpoint}\n  logs      ${status.state?.logDir}\n`,
+            status.state?.ready
+              ? `local cloud running\n  API       ${status.state.apiUrl}\n  AWS       ${status.state.endpoint}\n  logs      ${status.state.logDir}\n`
+              : 'local cloud running\n',
           );
         } else {
           io.stdout(
-            `local cloud not running${status.state?.error ? ` (last start failed: ${status.state.error})` : ''}` +
+            `local cloud not running${status.state && !status.state.ready ? ` (last start failed: ${status.state.error})` : ''}` +
               `${status.processAlive ? ` (process alive, moto ${status.motoUp ? 'up' : 'down'}, API ${status.apiUp ? 'up' : 'down'})` : ''}\n`,
           );
         }

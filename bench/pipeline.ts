@@ -1,0 +1,191 @@
+/**
+ * bench:pipeline — one batch end to end through the local cloud, with every AWS request counted.
+ *
+ *   npm run -s bench:pipeline -- --essays 120 --per-essay 10 --json
+ *
+ * Runs its own local cloud in-process (moto_server behind a counting proxy, the function host, the
+ * pollers, the HTTP API), submits N synthetic essays with a budget of N·K/2 comparisons (K per
+ * essay) to the mock judge, and waits for a terminal status. Prints throughput, AWS requests per
+ * comparison and an AWS cost estimate per 1,000 comparisons (LLM cost excluded; prices and their
+ * sources in bench/aws-prices.ts). Lambda GB-s come from local durations on this machine, which
+ * are an upper bound of what Lambda would bill for the same work on a quiet host.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiClient, TERMINAL_STATUSES } from '#cli/api.ts';
+import { submitBatch } from '#cli/upload.ts';
+import { waitForBatch } from '#cli/waiting.ts';
+import { runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
+import { startMotoServer } from '#localstack/local-cloud/moto-server.ts';
+import {
+  ensureSynth,
+  localCloudPaths,
+  templatePathFor,
+} from '#localstack/local-cloud/supervisor.ts';
+import { AWS_PRICES_USD } from './aws-prices.ts';
+import { startCountingProxy } from './request-counter.ts';
+
+/** Functions that serve the benchmark's own status polling, not the pipeline. */
+const CLIENT_POLLING_FUNCTIONS = new Set(['get-batch', 'get-results']);
+const STATUS_POLL_MS = 500;
+
+const { values } = parseArgs({
+  options: {
+    essays: { type: 'string', default: '120' },
+    'per-essay': { type: 'string', default: '10' },
+    'latency-ms': { type: 'string', default: '20' },
+    profile: { type: 'string', default: 'default' },
+    seed: { type: 'string', default: '1' },
+    'timeout-s': { type: 'string', default: '900' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+function positiveNumber(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    process.stderr.write(`bench:pipeline: --${name} must be a non-negative number, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const essayCount = positiveNumber('essays', values.essays);
+const perEssay = positiveNumber('per-essay', values['per-essay']);
+const latencyMs = positiveNumber('latency-ms', values['latency-ms']);
+const seed = positiveNumber('seed', values.seed);
+const timeoutS = positiveNumber('timeout-s', values['timeout-s']);
+const budget = Math.ceil((essayCount * perEssay) / 2);
+
+/** Deterministic latent qualities (mulberry32 + Box–Muller, SD 1.5 logits). */
+function essays(count: number) {
+  let state = 0x9e3779b9 ^ seed;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const quality =
+      1.5 * Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+    const id = `bench-${String(i).padStart(5, '0')}`;
+    return { id, text: `Synthetic benchmark essay ${id}. `.repeat(20), metadata: { quality } };
+  });
+}
+
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+async function main(): Promise<void> {
+  const paths = localCloudPaths();
+  const templatePath = templatePathFor(paths.root, process.env.CJ_STAGE ?? 'dev');
+  ensureSynth(paths, templatePath);
+  const logDir = mkdtempSync(join(tmpdir(), 'cj-bench-logs-'));
+  const moto = await startMotoServer();
+  const proxy = await startCountingProxy(moto.endpoint);
+  const cloud = await runLocalCloud({ templatePath, endpoint: proxy.endpoint, logDir });
+  const invocations: Record<string, number> = {};
+  let gbSeconds = 0;
+  let counting = false;
+  cloud.host.on('invocation', ({ function: fn, result }) => {
+    if (!counting || CLIENT_POLLING_FUNCTIONS.has(fn.shortName)) return;
+    invocations[fn.shortName] = (invocations[fn.shortName] ?? 0) + 1;
+    gbSeconds += (result.durationMs / 1000) * (fn.memoryMb / 1024);
+  });
+  try {
+    const api = new ApiClient({ baseUrl: cloud.apiUrl });
+    proxy.reset();
+    counting = true;
+    const started = performance.now();
+    const { batchId } = await submitBatch(api, essays(essayCount), {
+      budget,
+      judge: { provider: 'mock', profile: values.profile as string, latency_ms: latencyMs, seed },
+    });
+    const { state, timedOut } = await waitForBatch(api, batchId, {
+      timeoutMs: timeoutS * 1000,
+      pollMs: STATUS_POLL_MS,
+      onState: (s) => {
+        if (!values.json) {
+          process.stderr.write(
+            `\r${s.status} ${s.completed_comparisons + s.failed_comparisons}/${s.total_budget}`,
+          );
+        }
+      },
+    });
+    const wallS = (performance.now() - started) / 1000;
+    counting = false;
+    const tally = structuredClone(proxy.tally);
+    if (timedOut || !TERMINAL_STATUSES.has(state.status)) {
+      throw new Error(`batch ${batchId} still ${state.status} after ${timeoutS} s`);
+    }
+    const comparisons = state.submitted_comparisons;
+    const per = (value: number) => (comparisons > 0 ? value / comparisons : Number.NaN);
+    const lambdaInvocations = Object.values(invocations).reduce((a, b) => a + b, 0);
+    const perThousand = (usd: number) => per(usd) * 1000;
+    const cost = {
+      dynamodb: perThousand(
+        (tally.dynamodbReadUnits * AWS_PRICES_USD.dynamodbPerMillionReadUnits +
+          tally.dynamodbWriteUnits * AWS_PRICES_USD.dynamodbPerMillionWriteUnits) /
+          1e6,
+      ),
+      sqs: perThousand(
+        (tally.sqsStandardBilledRequests * AWS_PRICES_USD.sqsStandardPerMillionRequests +
+          tally.sqsFifoBilledRequests * AWS_PRICES_USD.sqsFifoPerMillionRequests) /
+          1e6,
+      ),
+      lambda: perThousand(
+        (lambdaInvocations * AWS_PRICES_USD.lambdaPerMillionRequests) / 1e6 +
+          gbSeconds * AWS_PRICES_USD.lambdaArmPerGbSecond,
+      ),
+      eventbridge: perThousand(
+        (tally.eventBridgeEvents * AWS_PRICES_USD.eventBridgePerMillionEvents) / 1e6,
+      ),
+    };
+    const total = cost.dynamodb + cost.sqs + cost.lambda + cost.eventbridge;
+    const result = {
+      comparisons,
+      wall_s: round(wallS, 1),
+      comparisons_per_s: round(comparisons / wallS, 2),
+      dynamodb_requests_per_comparison: round(per(tally.requestsByService.dynamodb ?? 0), 2),
+      sqs_requests_per_comparison: round(per(tally.requestsByService.sqs ?? 0), 2),
+      lambda_invocations_per_comparison: round(per(lambdaInvocations), 3),
+      est_aws_cost_usd_per_1k_comparisons: round(total, 5),
+      details: {
+        essays: essayCount,
+        per_essay: perEssay,
+        budget,
+        status: state.status,
+        judge_latency_ms: latencyMs,
+        dynamodb_read_units_per_comparison: round(per(tally.dynamodbReadUnits), 2),
+        dynamodb_write_units_per_comparison: round(per(tally.dynamodbWriteUnits), 2),
+        sqs_billed_requests_per_comparison: round(
+          per(tally.sqsStandardBilledRequests + tally.sqsFifoBilledRequests),
+          2,
+        ),
+        lambda_gb_s_per_comparison: round(per(gbSeconds), 4),
+        cost_usd_per_1k_comparisons: Object.fromEntries(
+          Object.entries(cost).map(([k, v]) => [k, round(v, 5)]),
+        ),
+        invocations_by_function: invocations,
+        requests_by_action: tally.byAction,
+        excluded:
+          'LLM calls; API Gateway (client requests); CloudWatch logs and metrics; free tiers',
+      },
+    };
+    if (!values.json) process.stderr.write('\n');
+    process.stdout.write(`${JSON.stringify(result, null, values.json ? undefined : 2)}\n`);
+  } finally {
+    await cloud.stop({ abort: true });
+    await proxy.close();
+    await moto.stop();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:pipeline: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

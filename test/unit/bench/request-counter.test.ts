@@ -1,0 +1,117 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import {
+  actionOf,
+  dynamodbUnits,
+  itemBytes,
+  serviceOf,
+  startCountingProxy,
+} from '#bench/request-counter.ts';
+
+const AUTH = (service: string) =>
+  `AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=x`;
+
+describe('request classification', () => {
+  it('reads the service from the SigV4 scope and the action from the target or form body', () => {
+    // Prepare
+    const auth = AUTH('dynamodb');
+
+    // Act
+    const service = serviceOf(auth);
+    const jsonAction = actionOf('DynamoDB_20120810.TransactWriteItems', '');
+    const queryAction = actionOf(undefined, 'Version=2010-08-01&Action=PutMetricData&x=1');
+
+    // Assess
+    expect(service).toBe('dynamodb');
+    expect(serviceOf(undefined)).toBe('unknown');
+    expect(jsonAction).toBe('TransactWriteItems');
+    expect(queryAction).toBe('PutMetricData');
+  });
+});
+
+describe('DynamoDB request units', () => {
+  it('sizes an item by attribute names and values', () => {
+    // Prepare
+    const item = { pk: { S: 'abc' }, n: { N: '12345' }, ok: { BOOL: true } };
+
+    // Act
+    const bytes = itemBytes(item);
+
+    // Assess: pk+abc = 5, n+ceil(5/2)+1 = 1+4, ok+1 = 3
+    expect(bytes).toBe(13);
+  });
+
+  it('charges transactions double per item and rounds writes up per KB', () => {
+    // Prepare
+    const big = { pk: { S: 'x'.repeat(1500) } };
+    const request = { TransactItems: [{ Put: { Item: big } }, { Update: { Key: {} } }] };
+
+    // Act
+    const units = dynamodbUnits('TransactWriteItems', request, {});
+
+    // Assess: put 2 KB → 2 units ×2, update 1 unit ×2
+    expect(units).toEqual({ read: 0, write: 6 });
+  });
+
+  it('charges an eventually consistent query half a unit per started 4 KB of results', () => {
+    // Prepare
+    const items = Array.from({ length: 3 }, () => ({ pk: { S: 'y'.repeat(2000) } }));
+
+    // Act
+    const eventual = dynamodbUnits('Query', {}, { Items: items });
+    const strong = dynamodbUnits('Query', { ConsistentRead: true }, { Items: items });
+
+    // Assess: ~6 KB → 2 units strongly consistent, 1 eventually
+    expect(eventual).toEqual({ read: 1, write: 0 });
+    expect(strong).toEqual({ read: 2, write: 0 });
+  });
+});
+
+describe('counting proxy', () => {
+  it('forwards requests unchanged and tallies them by service, action and queue type', async () => {
+    // Prepare
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ echoed: req.headers['x-amz-target'] }));
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    const proxy = await startCountingProxy(`http://127.0.0.1:${port}`);
+    const call = (service: string, target: string, body: unknown) =>
+      fetch(proxy.endpoint, {
+        method: 'POST',
+        headers: { authorization: AUTH(service), 'x-amz-target': target },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+
+    try {
+      // Act
+      const answer = await call('sqs', 'AmazonSQS.SendMessage', { QueueUrl: 'http://q/a.fifo' });
+      await call('sqs', 'AmazonSQS.ReceiveMessage', { QueueUrl: 'http://q/b' });
+      await call('dynamodb', 'DynamoDB_20120810.PutItem', { Item: { pk: { S: 'a' } } });
+      await call('events', 'AWSEvents.PutEvents', { Entries: [{}, {}] });
+
+      // Assess
+      expect(answer).toEqual({ echoed: 'AmazonSQS.SendMessage' });
+      expect(proxy.tally.byAction).toEqual({
+        'sqs.SendMessage': 1,
+        'sqs.ReceiveMessage': 1,
+        'dynamodb.PutItem': 1,
+        'events.PutEvents': 1,
+      });
+      expect(proxy.tally.sqsFifoBilledRequests).toBe(1);
+      expect(proxy.tally.sqsStandardBilledRequests).toBe(1);
+      expect(proxy.tally.dynamodbWriteUnits).toBe(1);
+      expect(proxy.tally.eventBridgeEvents).toBe(2);
+      proxy.reset();
+      expect(proxy.tally.requestsByService).toEqual({});
+    } finally {
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+});

@@ -40,8 +40,6 @@ export interface FunctionSpec {
   readonly queryIndexes?: readonly IndexName[];
   readonly sendsTo?: readonly QueueName[];
   readonly putsEvents?: boolean;
-  /** cloudwatch:PutMetricData, restricted to the engine namespace by condition. */
-  readonly putsMetricData?: boolean;
   readonly readsProviderSecrets?: boolean;
 }
 
@@ -64,8 +62,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches' },
     memorySize: 512,
     timeoutSeconds: 29,
-    env: ['TABLE_NAME', 'ALLOWED_PROVIDERS'],
+    env: ['TABLE_NAME', 'ALLOWED_PROVIDERS', 'CONTINUATION_QUEUE_URL'],
     table: ['PutItem', 'BatchWriteItem'],
+    // A batch created with all its essays starts at once.
+    sendsTo: ['continuation'],
   },
   {
     name: 'add-essays',
@@ -110,8 +110,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/cancel' },
     memorySize: 256,
     timeoutSeconds: 10,
-    env: ['TABLE_NAME'],
+    env: ['TABLE_NAME', 'EVENT_BUS_NAME'],
     table: ['GetItem', 'UpdateItem'],
+    // A cancelled batch gets its one outcome event here (the continuation no longer runs).
+    putsEvents: true,
   },
   {
     name: 'admin-mock-mode',
@@ -165,6 +167,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     name: 'sweeper',
+    // The PendingCallbacks gauge goes out in embedded metric format (log lines): no CloudWatch API.
     description: 'Every minute: times out overdue comparisons and publishes the pending gauge',
     trigger: { kind: 'schedule', rateMinutes: 1 },
     memorySize: 512,
@@ -174,6 +177,5 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: ['GetItem', 'UpdateItem'],
     queryIndexes: ['pending-by-deadline', 'active-batches'],
     sendsTo: ['continuation'],
-    putsMetricData: true,
   },
 ];

@@ -31,7 +31,6 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -230,21 +229,6 @@ export class CjEngineStack extends Stack {
     }
     if (spec.putsEvents) {
       this.eventBus.grantPutEventsTo(fn.role);
-    }
-    if (spec.putsMetricData) {
-      fn.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['cloudwatch:PutMetricData'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-        }),
-      );
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the CjEngine namespace by the cloudwatch:namespace condition.',
-      });
     }
     if (spec.readsProviderSecrets) {
       for (const [provider, secretName] of providerSecrets) {

@@ -94,7 +94,7 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets only the continuation publish events and enqueue comparison requests', () => {
+  it('lets only the continuation and cancel publish outcome events', () => {
     // Prepare
     const functionNames = resourcesOfType(built.template, 'AWS::Lambda::Function').map(
       ([, props]) => String(props.FunctionName).slice(PREFIX.length + 1),
@@ -106,26 +106,38 @@ describe('least privilege', () => {
     );
 
     // Assess
-    expect(publishers).toEqual(['continuation']);
+    expect(publishers.sort()).toEqual(['cancel-batch', 'continuation']);
   });
 
-  it('lets the sweeper query only the two indexes and publish only CjEngine metrics', () => {
+  it('lets the sweeper query only the two indexes, never the whole table', () => {
     // Prepare
     const statements = statementsOfFunction(built.template, PREFIX, 'sweeper');
 
     // Act
-    const query = statements.find((statement) => actionsOf(statement).includes('dynamodb:Query'));
-    const metrics = statements.find((statement) =>
-      actionsOf(statement).includes('cloudwatch:PutMetricData'),
-    );
+    const queried = statements
+      .filter((statement) => actionsOf(statement).includes('dynamodb:Query'))
+      .flatMap((statement) =>
+        Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+      )
+      .map((resource) => JSON.stringify(resource));
 
     // Assess
-    expect(JSON.stringify(query?.Resource)).toContain('/index/pending-by-deadline');
-    expect(JSON.stringify(query?.Resource)).toContain('/index/active-batches');
-    expect(JSON.stringify(query?.Resource)).not.toContain('index/*');
-    expect(metrics?.Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': 'CjEngine' },
-    });
+    expect(queried).toHaveLength(2);
+    expect(queried[0]).toContain('/index/pending-by-deadline"');
+    expect(queried[1]).toContain('/index/active-batches"');
+  });
+
+  it('give no function the CloudWatch API: metrics go out as embedded-metric log lines', () => {
+    // Prepare
+    const statements = allStatements();
+
+    // Act
+    const cloudWatch = statements
+      .flatMap((statement) => actionsOf(statement as Parameters<typeof actionsOf>[0]))
+      .filter((action) => action.startsWith('cloudwatch:'));
+
+    // Assess
+    expect(cloudWatch).toEqual([]);
   });
 
   it('lets only the judge read the provider secrets', () => {

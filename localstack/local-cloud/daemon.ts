@@ -61,6 +61,9 @@ try {
     region: cloud.region,
     stackName: cloud.stackName,
     outputs: cloud.outputs,
+    eventCaptureQueues: Object.fromEntries(
+      cloud.resources.eventBuses.map((bus) => [bus.name, bus.captureQueueUrl]),
+    ),
     templatePath: options.templatePath,
     logDir: options.logDir,
     functions: Object.fromEntries(

@@ -46,7 +46,11 @@ export interface LocalQueue {
 export interface CreatedResources {
   tables: Array<{ logicalId: string; name: string }>;
   queues: LocalQueue[];
-  eventBuses: Array<{ logicalId: string; name: string; arn: string }>;
+  /**
+   * Each bus also gets a catch-all rule delivering every event to a local capture queue (not part
+   * of the stack), so tests can read the completion/failure events the engine publishes.
+   */
+  eventBuses: Array<{ logicalId: string; name: string; arn: string; captureQueueUrl: string }>;
   /** Pattern rules created in moto (their targets deliver there, e.g. to a queue). */
   eventRules: Array<{ logicalId: string; name: string; targets: string[] }>;
   /** Rule targets moto cannot run (functions): listed so `status` can say they are not wired. */
@@ -68,6 +72,8 @@ const QUEUE_ATTRIBUTES = [
 ] as const;
 
 const SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30;
+/** Name suffix of the local queue (and rule) that captures every event put on a bus. */
+export const CAPTURE_SUFFIX = '-local-capture';
 
 export async function createResources(
   resolver: TemplateResolver,
@@ -252,11 +258,34 @@ async function createEventBuses(
   created: CreatedResources,
 ): Promise<void> {
   const events = new EventBridgeClient(config);
+  const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
   try {
     for (const [logicalId] of resourcesOfType(resolver.template, 'AWS::Events::EventBus')) {
       const name = resolver.ref(logicalId);
       await events.send(new CreateEventBusCommand({ Name: name }));
-      created.eventBuses.push({ logicalId, name, arn: resolver.getAtt(logicalId, 'Arn') });
+      const captureName = `${name}${CAPTURE_SUFFIX}`.slice(0, 80);
+      const capture = await sqs.send(new CreateQueueCommand({ QueueName: captureName }));
+      const { region, accountId } = resolver.context;
+      await events.send(
+        new PutRuleCommand({
+          Name: captureName.slice(0, 64),
+          EventBusName: name,
+          EventPattern: JSON.stringify({ account: [accountId] }),
+        }),
+      );
+      await events.send(
+        new PutTargetsCommand({
+          Rule: captureName.slice(0, 64),
+          EventBusName: name,
+          Targets: [{ Id: 'capture', Arn: `arn:aws:sqs:${region}:${accountId}:${captureName}` }],
+        }),
+      );
+      created.eventBuses.push({
+        logicalId,
+        name,
+        arn: resolver.getAtt(logicalId, 'Arn'),
+        captureQueueUrl: capture.QueueUrl ?? '',
+      });
     }
     for (const [logicalId] of resourcesOfType(resolver.template, 'AWS::Events::Rule')) {
       const props = resolver.properties(logicalId);
@@ -297,6 +326,7 @@ async function createEventBuses(
     }
   } finally {
     events.destroy();
+    sqs.destroy();
   }
 }
 

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -47,6 +48,8 @@ export interface PollerOptions {
 /** SQS returns at most this many messages per ReceiveMessage / DeleteMessageBatch. */
 const SQS_MAX_BATCH = 10;
 const RECEIVE_ERROR_BACKOFF_MS = 1_000;
+/** After this many releases the held-back message is assumed dead-lettered and forgotten. */
+const MAX_ORDER_RELEASES = 3;
 
 export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; pollError: [Error] }> {
   private readonly sqs: SQSClient;
@@ -55,6 +58,13 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
   private stopped = false;
   private readonly pollWaitSeconds: number;
   private readonly fifoIdleDelayMs: number;
+  /**
+   * FIFO only, by message group: the earliest record of the group that failed and has not been
+   * received since. moto 5.2.1 may redeliver a group's later message before an earlier one when
+   * both return from a failure (it drops the group lock only while scanning), which real SQS never
+   * does; a batch that would skip the held-back record releases the later ones and polls again.
+   */
+  private readonly heldBack = new Map<string, { messageId: string; releases: number }>();
 
   constructor(
     readonly mapping: MappingDefinition,
@@ -86,7 +96,9 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const messages = await this.collect();
+        const messages = this.mapping.queue.fifo
+          ? await this.keepGroupOrder(await this.collect())
+          : await this.collect();
         if (messages.length === 0) {
           if (this.mapping.queue.fifo && !this.stopped) await sleep(this.fifoIdleDelayMs);
           continue;
@@ -118,6 +130,45 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
       }
     }
     return batch;
+  }
+
+  private async keepGroupOrder(messages: Message[]): Promise<Message[]> {
+    const release: Message[] = [];
+    for (const [group, held] of this.heldBack) {
+      const ofGroup = messages.filter((message) => groupOf(message) === group);
+      if (ofGroup.length === 0) continue;
+      if (ofGroup.some((message) => message.MessageId === held.messageId)) {
+        this.heldBack.delete(group);
+        continue;
+      }
+      held.releases += 1;
+      if (held.releases > MAX_ORDER_RELEASES) this.heldBack.delete(group);
+      else release.push(...ofGroup);
+    }
+    if (release.length === 0) return messages;
+    await this.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: this.mapping.queue.url,
+        Entries: release.slice(0, SQS_MAX_BATCH).map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle ?? '',
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+    const released = new Set(release.slice(0, SQS_MAX_BATCH));
+    return messages.filter((message) => !released.has(message));
+  }
+
+  /** Records arrive in queue order (moto's sequence numbers are random, so order is by position). */
+  private rememberFailures(messages: Message[], failedIds: readonly string[]): void {
+    const seen = new Set<string>();
+    for (const message of messages) {
+      const group = groupOf(message);
+      if (seen.has(group) || !failedIds.includes(message.MessageId ?? '')) continue;
+      seen.add(group);
+      this.heldBack.set(group, { messageId: message.MessageId ?? '', releases: 0 });
+    }
   }
 
   /** FIFO queues are short-polled: moto busy-waits a long poll while a message group is locked. */
@@ -155,6 +206,7 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
       { reportBatchItemFailures: mapping.reportBatchItemFailures, fifo: mapping.queue.fifo },
     );
     await this.delete(messages.filter((m) => outcome.deleteIds.includes(m.MessageId ?? '')));
+    if (mapping.queue.fifo) this.rememberFailures(messages, outcome.failedIds);
     this.emit('batch', { mapping, event, result, outcome });
   }
 
@@ -175,4 +227,8 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
       }
     }
   }
+}
+
+function groupOf(message: Message): string {
+  return message.Attributes?.MessageGroupId ?? '';
 }

@@ -20,6 +20,8 @@ export interface ReadyState {
   stackName: string;
   /** The stack outputs resolved to local values: ApiUrl, TableName, ComparisonQueueUrl, ... */
   outputs: Record<string, string>;
+  /** By bus name: the local queue receiving every event put on that bus (not a stack resource). */
+  eventCaptureQueues: Record<string, string>;
   templatePath: string;
   logDir: string;
   /** By short name (`judge`, `create-batch`, ...): physical name and JSON-lines log file. */

@@ -43,7 +43,7 @@ export interface LocationOptions {
 
 export function localCloudPaths(options: LocationOptions = {}): LocalCloudPaths {
   const root = options.root ?? REPO_ROOT;
-  const stateDir = options.stateDir ?? join(root, '.local-cloud');
+  const stateDir = options.stateDir ?? process.env.CJ_LOCAL_CLOUD_DIR ?? join(root, '.local-cloud');
   return {
     root,
     stateDir,

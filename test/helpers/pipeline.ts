@@ -98,11 +98,16 @@ export interface PipelineOptions {
   allowedProviders?: string[];
 }
 
-function wrapSend(client: { send: (...args: never[]) => unknown }, onCall: () => void): void {
+function wrapSend(
+  client: { send: (...args: never[]) => unknown },
+  onCall: (command: string) => void,
+): void {
   const original = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
   (client as { send: unknown }).send = (...args: unknown[]) => {
     try {
-      onCall();
+      onCall(
+        (args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -211,7 +216,10 @@ export function createPipeline(options: PipelineOptions = {}) {
 
   // Crash injection over every external call, whatever the client.
   const crash = { calls: 0, at: undefined as number | undefined };
-  const onCall = () => {
+  /** Every external call by command name (`TransactWrite`, `SendMessageBatch`, `PutEvents`...). */
+  const callLog: string[] = [];
+  const onCall = (command: string) => {
+    callLog.push(command);
     crash.calls += 1;
     if (crash.at !== undefined && crash.calls === crash.at) {
       crash.at = undefined;
@@ -275,6 +283,7 @@ export function createPipeline(options: PipelineOptions = {}) {
     events,
     deadLetters,
     errors: [] as unknown[],
+    callLog,
     backoffSleeps,
     judgeSleeps,
     /** The next external call numbered `k` from now (1 = the very next) throws a CrashError. */

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  localCloudStatus,
+  startLocalCloud,
+  stopLocalCloud,
+} from '#localstack/local-cloud/index.ts';
+import { isAlive } from '#localstack/local-cloud/supervisor.ts';
+import { FIXTURE_TEMPLATE, temporaryDir } from '#test/helpers/local-cloud-fixtures.ts';
+
+// A state folder of its own: the test never touches a local cloud someone else is running.
+const stateDir = temporaryDir('local-cloud-state');
+const options = { stateDir, templatePath: FIXTURE_TEMPLATE, synth: false };
+
+function groupMembers(pgid: number): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
+  } catch {
+    return [];
+  }
+}
+
+afterAll(async () => {
+  await stopLocalCloud({ stateDir });
+});
+
+describe('startLocalCloud / stopLocalCloud', () => {
+  it('starts one background process group, reports it ready, and stop leaves no process behind', async () => {
+    // Act
+    const info = await startLocalCloud(options);
+    const status = await localCloudStatus({ stateDir });
+    const again = await startLocalCloud(options);
+    const pgid = info.state.pid;
+    const motoPid = info.state.motoPid ?? -1;
+    const membersWhileRunning = groupMembers(pgid);
+    const apiAnswer = await fetch(`${info.apiUrl}plain`);
+    const stopped = await stopLocalCloud({ stateDir });
+
+    // Assess
+    expect(info.started).toBe(true);
+    expect(info.outputs.ApiUrl).toBe(info.apiUrl);
+    expect(info.outputs.TableName).toBe('local-fixture-table');
+    expect(info.state.functions.worker?.logFile).toBe(join(stateDir, 'logs', 'worker.log'));
+    expect(status).toMatchObject({ running: true, processAlive: true, motoUp: true, apiUp: true });
+    expect(again.started).toBe(false);
+    expect(again.apiUrl).toBe(info.apiUrl);
+    expect(membersWhileRunning).toContain(String(motoPid));
+    expect(apiAnswer.status).toBe(200);
+    expect(stopped).toEqual({ stopped: true, pids: [pgid, motoPid] });
+    expect(isAlive(pgid)).toBe(false);
+    expect(isAlive(motoPid)).toBe(false);
+    expect(groupMembers(pgid)).toEqual([]);
+    expect(existsSync(join(stateDir, 'state.json'))).toBe(false);
+    expect(await localCloudStatus({ stateDir })).toMatchObject({ running: false });
+  }, 120_000);
+
+  it('reports a stop when nothing runs as not stopped', async () => {
+    // Act
+    const result = await stopLocalCloud({ stateDir: temporaryDir('local-cloud-empty') });
+
+    // Assess
+    expect(result).toEqual({ stopped: false, pids: [] });
+  });
+
+  it('fails to start with the reason when the template is missing, leaving nothing running', async () => {
+    // Prepare
+    const emptyDir = temporaryDir('local-cloud-missing');
+
+    // Act
+    const start = startLocalCloud({
+      stateDir: emptyDir,
+      templatePath: join(emptyDir, 'CjEngine-dev.template.json'),
+      synth: false,
+    });
+
+    // Assess
+    await expect(start).rejects.toThrow(/no template at .*run `npm run synth`/);
+    expect((await localCloudStatus({ stateDir: emptyDir })).running).toBe(false);
+  });
+
+  it('reports a background start failure and ends the process', async () => {
+    // Prepare
+    const badDir = temporaryDir('local-cloud-bad');
+    const badTemplate = join(badDir, 'Bad.template.json');
+    execFileSync('sh', [
+      '-c',
+      `echo '{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"QueueName":{"Fn::ImportValue":"x"}}}}}' > ${badTemplate}`,
+    ]);
+
+    // Act
+    const start = startLocalCloud({ stateDir: badDir, templatePath: badTemplate, synth: false });
+
+    // Assess
+    await expect(start).rejects.toThrow(/Fn::ImportValue is not supported/);
+    expect((await localCloudStatus({ stateDir: badDir })).processAlive).toBe(false);
+  }, 60_000);
+});

@@ -11,7 +11,13 @@ import {
   parseConfigAssignment,
   resolveConfig,
 } from '#domain/config.ts';
-import { type Decision, type DecisionType, decide } from '#domain/decide.ts';
+import {
+  type DecideDependencies,
+  type Decision,
+  type DecisionType,
+  decide,
+  type WavePair,
+} from '#domain/decide.ts';
 import { buildProcessingMetadata, type FinalReport } from '#domain/metadata.ts';
 import {
   MOCK_PROFILE_NAMES,
@@ -19,6 +25,7 @@ import {
   mockJudge,
   resolveMockJudge,
 } from '#domain/mock-judge.ts';
+import { pairKey } from '#domain/pairing.ts';
 import { normal, seededRandom } from '#domain/random.ts';
 import { kendallTau, pearson, spearman } from '#domain/reliability.ts';
 import type { BatchStatus, ComparisonRecord, Counters, FailureReason } from '#domain/types.ts';
@@ -38,6 +45,8 @@ export interface SimulationOptions {
   failureRate?: number;
   /** Compute split-half reliability (costs SPLIT_HALF_SPLITS × 2 fits). Default true. */
   splitHalf?: boolean;
+  /** Replaces the planner or fitter (tests of the simulator's own checks). */
+  decideDependencies?: DecideDependencies;
   /** Called after every state change (wave submitted, each callback), e.g. to check invariants. */
   observe?: (event: SimulationEvent) => void;
 }
@@ -114,24 +123,30 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
   let resamplingPassCount = 0;
   let previousScores: Float64Array | null = null;
   const decisions: DecisionType[] = [];
+  // Pairs ever attempted / ever judged, to check every wave's shape (catches planner regressions).
+  const attempted = new Set<number>();
+  const succeeded = new Set<number>();
   const assertInvariants = (before: CounterState) => {
     const violations = checkInvariants(before, counterState(counters, budget));
     if (violations.length > 0) throw new Error(`invariant violated: ${violations.join('; ')}`);
   };
 
   for (;;) {
-    const decision = decide({
-      essayCount: n,
-      counters: { ...counters },
-      totalBudget: budget,
-      currentIteration: iteration,
-      resamplingPassCount,
-      status: 'RUNNING',
-      comparisons: history,
-      previousScores,
-      config,
-      seed,
-    });
+    const decision = decide(
+      {
+        essayCount: n,
+        counters: { ...counters },
+        totalBudget: budget,
+        currentIteration: iteration,
+        resamplingPassCount,
+        status: 'RUNNING',
+        comparisons: history,
+        previousScores,
+        config,
+        seed,
+      },
+      options.decideDependencies,
+    );
     decisions.push(decision.type);
     options.observe?.({ type: 'decision', decision, counters: { ...counters } });
     resamplingPassCount = decision.resamplingPassCount;
@@ -142,6 +157,7 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       // Every callback is in before each decision here, so WAIT would be an engine bug.
       throw new Error(`unexpected WAIT (${decision.reason}) with every callback in`);
     }
+    assertWaveShape(n, decision.pairs, attempted, succeeded);
     previousScores = decision.scores;
     iteration++;
     const before = counterState(counters, budget);
@@ -157,6 +173,7 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       };
       if (pair.resamplePass !== undefined) record.resamplePass = pair.resamplePass;
       history.push(record);
+      attempted.add(pairKey(pair.a, pair.b));
     }
     counters.submitted_comparisons += decision.pairs.length;
     assertInvariants(before);
@@ -177,6 +194,7 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       if (outcome.ok) {
         record.status = 'COMPLETED';
         record.winner = outcome.winner;
+        succeeded.add(pairKey(record.a, record.b));
         counters.completed_comparisons++;
       } else {
         record.status = 'FAILED';
@@ -186,6 +204,34 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       assertInvariants(beforeCallback);
       options.observe?.({ type: 'callback', counters: { ...counters } });
     }
+  }
+}
+
+/**
+ * A wave must be non-empty, use each essay at most once, and plan coverage only for new pairs,
+ * resampling only for judged pairs and retries only for attempted pairs without a verdict.
+ */
+function assertWaveShape(
+  n: number,
+  pairs: readonly WavePair[],
+  attempted: ReadonlySet<number>,
+  succeeded: ReadonlySet<number>,
+): void {
+  if (pairs.length === 0) throw new Error('wave with zero pairs');
+  const used = new Set<number>();
+  for (const { a, b, kind } of pairs) {
+    const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < n;
+    if (!valid(a) || !valid(b) || a === b) throw new Error(`invalid pair (${a}, ${b})`);
+    if (used.has(a) || used.has(b)) throw new Error(`essay used twice in one wave: (${a}, ${b})`);
+    used.add(a).add(b);
+    const key = pairKey(a, b);
+    const fine =
+      kind === 'coverage'
+        ? !attempted.has(key)
+        : kind === 'resample'
+          ? succeeded.has(key)
+          : attempted.has(key) && !succeeded.has(key);
+    if (!fine) throw new Error(`${kind} pair (${a}, ${b}) does not fit its kind`);
   }
 }
 

@@ -4,9 +4,10 @@ import { checkInvariants, pendingCallbacks } from '#domain/batch-state.ts';
 import { decide } from '#domain/decide.ts';
 import { checkWorkflowContinuation } from '#domain/gate.ts';
 import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
+import type { WavePlanRequest } from '#domain/pairing.ts';
 import { seededRandom, shuffleInPlace } from '#domain/random.ts';
 import { type SimulationEvent, simulateBatch, summarizeRuns } from '#domain/simulator.ts';
-import type { ComparisonRecord, Counters } from '#domain/types.ts';
+import type { ComparisonRecord, Counters, PlannedPair } from '#domain/types.ts';
 import { makeConfig } from '#test/helpers/domain-factories.ts';
 
 /** Consecutive duplicates collapsed: the decision path as the log lines show it. */
@@ -155,6 +156,45 @@ describe('simulated ranking', () => {
     // Assess
     expect(summary.comparisons).toBe(20);
     expect(summary.spearman).toBeCloseTo(0.6, 12);
+  });
+});
+
+describe('wave checks', () => {
+  it('stops on a planner that repeats a covered pair', () => {
+    // Prepare
+    const repeating = (req: WavePlanRequest): PlannedPair[] =>
+      req.kind === 'coverage' ? [{ a: 0, b: 1, kind: 'coverage' }] : [];
+    // Act
+    const run = () =>
+      simulateBatch({
+        n: 4,
+        config: makeConfig(),
+        seed: 1,
+        decideDependencies: { planWave: repeating },
+      });
+    // Assess
+    expect(run).toThrow('coverage pair (0, 1) does not fit its kind');
+  });
+
+  it('stops on a planner that uses an essay twice in one wave', () => {
+    // Prepare
+    const overlapping = (req: WavePlanRequest): PlannedPair[] =>
+      req.kind === 'coverage'
+        ? [
+            { a: 0, b: 1, kind: 'coverage' },
+            { a: 1, b: 2, kind: 'coverage' },
+          ]
+        : [];
+    // Act
+    const run = () =>
+      simulateBatch({
+        n: 4,
+        config: makeConfig(),
+        seed: 1,
+        decideDependencies: { planWave: overlapping },
+      });
+    // Assess
+    expect(run).toThrow('essay used twice in one wave');
   });
 });
 

@@ -1,0 +1,173 @@
+/**
+ * The sweeper: overdue comparisons fail with `timeout` through the callback path, drained or
+ * never-planned RUNNING batches are re-triggered, the PendingCallbacks gauge is the total over
+ * active batches, and a crashed run is completed by the next one without double counting.
+ */
+import { describe, expect, it } from 'vitest';
+import { createBatch } from '#shared/workflow/api.ts';
+import { processCallback } from '#shared/workflow/callback.ts';
+import { runContinuation } from '#shared/workflow/continuation.ts';
+import { runSweep } from '#shared/workflow/sweeper.ts';
+import {
+  CrashError,
+  createPipeline,
+  deliverOne,
+  metaOf,
+  type Pipeline,
+  testEssays,
+} from '#test/helpers/pipeline.ts';
+
+/** A RUNNING 6-essay batch with its first wave (3 comparisons) planned; requests discarded. */
+async function plannedBatch(p: Pipeline): Promise<string> {
+  const created = await createBatch(p.deps, {
+    essays: testEssays(6),
+    config: { RESAMPLING_ENABLED: false },
+  });
+  await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+  return (created.body as { batch_id: string }).batch_id;
+}
+
+const pastDeadline = (p: Pipeline) =>
+  p.advance(p.deps.config.COMPARISON_DEADLINE_SECONDS * 1000 + 1);
+
+describe('runSweep', () => {
+  it('fails overdue comparisons with timeout, then triggers the continuation once pending is 0', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = await plannedBatch(p);
+    const [answered] = p.queues.comparison.splice(0);
+    await processCallback(p.deps, {
+      v: 1,
+      batch_id: batchId,
+      comparison_id: answered!.body.comparison_id,
+      outcome: 'verdict',
+      winner: 'B',
+    });
+    pastDeadline(p);
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess
+    expect(summary).toMatchObject({ timed_out: 2, errors: 0 });
+    expect(metaOf(p, batchId)).toMatchObject({
+      submitted_comparisons: 3,
+      completed_comparisons: 1,
+      failed_comparisons: 2,
+    });
+    expect(p.telemetry.metricTotal('ComparisonsTimedOut')).toBe(2);
+    expect(p.sent.continuation.filter((t) => t.body.cause === 'sweeper')).toEqual([
+      {
+        body: { v: 1, batch_id: batchId, iteration: 1, cause: 'sweeper' },
+        groupId: batchId,
+        dedupId: `${batchId}:1`,
+      },
+    ]);
+    expect(p.telemetry.lines('gate_evaluation').at(-1)).toMatchObject({
+      batch_id: batchId,
+      submitted_comparisons: 3,
+      completed_comparisons: 1,
+      failed_comparisons: 2,
+      pending_callbacks: 0,
+      completion_denominator: 15,
+      decision: 'continue',
+    });
+  });
+
+  it('emits PendingCallbacks as the total over active batches and leaves waiting batches alone', async () => {
+    // Prepare
+    const p = createPipeline();
+    await plannedBatch(p);
+    await plannedBatch(p);
+    const gateLinesBefore = p.telemetry.lines('gate_evaluation').length;
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess
+    expect(summary).toMatchObject({ active_batches: 2, pending_callbacks: 6, retriggered: 0 });
+    expect(p.telemetry.metrics.filter((m) => m.name === 'PendingCallbacks')).toEqual([
+      { name: 'PendingCallbacks', value: 6, dimensions: {} },
+    ]);
+    expect(p.telemetry.lines('gate_evaluation')).toHaveLength(gateLinesBefore + 2);
+    expect(p.sent.continuation.filter((t) => t.body.cause === 'sweeper')).toHaveLength(0);
+  });
+
+  it('re-triggers a RUNNING batch whose start trigger was lost', async () => {
+    // Prepare
+    const p = createPipeline();
+    const created = await createBatch(p.deps, { essays: testEssays(3) });
+    const batchId = (created.body as { batch_id: string }).batch_id;
+    p.queues.continuation.length = 0;
+    p.advance(6 * 60 * 1000); // past the FIFO deduplication window of the lost trigger
+
+    // Act
+    const summary = await runSweep(p.deps);
+    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+
+    // Assess
+    expect(summary.retriggered).toBe(1);
+    expect(metaOf(p, batchId)).toMatchObject({ current_iteration: 1 });
+    expect(p.queues.comparison.length).toBeGreaterThan(0);
+  });
+
+  it('records overdue comparisons of a cancelled batch as late, counting nothing', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = await plannedBatch(p);
+    await p.store.cancelBatch(batchId, p.clock.now);
+    pastDeadline(p);
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess
+    expect(summary).toMatchObject({ timed_out: 0, active_batches: 0 });
+    expect(metaOf(p, batchId)).toMatchObject({ status: 'CANCELLED', failed_comparisons: 0 });
+    expect(p.telemetry.lines('comparison_timeout').map((l) => l.record_outcome)).toEqual([
+      'late',
+      'late',
+      'late',
+    ]);
+  });
+
+  it('completes the work of a crashed run in the next run without double counting', async () => {
+    // Prepare
+    const probe = createPipeline();
+    await plannedBatch(probe);
+    pastDeadline(probe);
+    const before = probe.externalCalls();
+    await runSweep(probe.deps);
+    const calls = probe.externalCalls() - before;
+
+    for (let k = 1; k <= calls; k++) {
+      const p = createPipeline();
+      const batchId = await plannedBatch(p);
+      pastDeadline(p);
+      p.crashAtCall(k);
+
+      // Act
+      await runSweep(p.deps).catch((error: unknown) => {
+        if (!(error instanceof CrashError)) throw error;
+      });
+      p.advance(60_000);
+      await runSweep(p.deps);
+
+      // Assess
+      expect(metaOf(p, batchId), `crash at call ${k}`).toMatchObject({
+        submitted_comparisons: 3,
+        completed_comparisons: 0,
+        failed_comparisons: 3,
+      });
+      // The metric is emitted after the write: a crash in between loses it, never doubles it.
+      expect(
+        p.telemetry.metricTotal('ComparisonsTimedOut'),
+        `crash at call ${k}`,
+      ).toBeLessThanOrEqual(3);
+      expect(
+        p.queues.continuation.filter((m) => m.dedupId === `${batchId}:1`),
+        `crash at call ${k}`,
+      ).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * The HTTP API operations: create (inline and paged), add essays, start, get, results, cancel and
+ * mock mode — status codes, `{error, field, message}` bodies naming the field, the state JSON, and
+ * the continuation trigger that starting a batch sends.
+ */
+import { describe, expect, it } from 'vitest';
+import { errorResponse } from '#shared/runtime/http.ts';
+import {
+  addEssays,
+  cancelBatch,
+  createBatch,
+  getBatch,
+  getResults,
+  mockMode,
+  startBatch,
+} from '#shared/workflow/api.ts';
+import { processCallback } from '#shared/workflow/callback.ts';
+import { runContinuation } from '#shared/workflow/continuation.ts';
+import { createPipeline, deliverOne, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
+
+/** The HTTP response an operation's error maps to. */
+async function failure(operation: Promise<unknown>) {
+  try {
+    await operation;
+  } catch (error) {
+    const response = errorResponse(error);
+    return { status: response.statusCode, body: JSON.parse(String(response.body)) as unknown };
+  }
+  throw new Error('expected the operation to fail');
+}
+
+const idOf = (result: { body: unknown }) => (result.body as { batch_id: string }).batch_id;
+
+async function runToCompletion(p: Pipeline): Promise<void> {
+  for (let step = 0; step < 200; step++) {
+    if ((await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t))) !== 'empty')
+      continue;
+    const request = p.queues.comparison.shift();
+    if (!request) return;
+    await processCallback(p.deps, {
+      v: 1,
+      batch_id: request.body.batch_id,
+      comparison_id: request.body.comparison_id,
+      outcome: 'verdict',
+      winner: 'A',
+    });
+  }
+}
+
+describe('HTTP API operations', () => {
+  it('creates an inline batch: 201 with the state JSON, and a start trigger', async () => {
+    // Prepare
+    const p = createPipeline();
+
+    // Act
+    const result = await createBatch(p.deps, { essays: testEssays(4), budget: 20 });
+
+    // Assess
+    expect(result.status).toBe(201);
+    expect(result.body).toEqual({
+      v: 1,
+      batch_id: 'batch-0001',
+      status: 'RUNNING',
+      failure_reason: null,
+      essay_count: 4,
+      essays_stored: 4,
+      submitted_comparisons: 0,
+      completed_comparisons: 0,
+      failed_comparisons: 0,
+      pending_callbacks: 0,
+      total_comparisons: 0,
+      total_budget: 20,
+      current_iteration: 0,
+      resampling_pass_count: 0,
+      completion_denominator: 6,
+      processing_metadata: {},
+      created_at: p.clock.now.toISOString(),
+      updated_at: p.clock.now.toISOString(),
+      finalized_at: null,
+    });
+    expect(p.sent.continuation).toEqual([
+      expect.objectContaining({
+        body: { v: 1, batch_id: 'batch-0001', iteration: 0, cause: 'batch_started' },
+        dedupId: 'batch-0001:0',
+      }),
+    ]);
+  });
+
+  it.each([
+    [{ essays: testEssays(1) }, 'essays'],
+    [{ essays: [...testEssays(2), testEssays(1)[0]] }, 'essays[2].id'],
+    [{ essays: testEssays(3), budget: 0 }, 'budget'],
+    [{ essays: testEssays(3), config: { NO_SUCH_SETTING: 1 } }, 'config.NO_SUCH_SETTING'],
+    [{ essays: testEssays(3), judge: { provider: 'mock', profile: 'nope' } }, 'judge.profile'],
+    [{ essays: testEssays(3), v: 2 }, 'v'],
+  ])('rejects %j with 400 naming %s', async (body, field) => {
+    // Prepare
+    const p = createPipeline();
+
+    // Act
+    const response = await failure(createBatch(p.deps, body));
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'validation_error', field });
+    expect(p.sent.continuation).toHaveLength(0);
+  });
+
+  it('rejects a provider this deployment does not allow with 400 on judge.provider', async () => {
+    // Prepare
+    const p = createPipeline({ allowedProviders: ['openai'] });
+
+    // Act
+    const response = await failure(
+      createBatch(p.deps, {
+        essays: testEssays(3),
+        judge: { provider: 'mock', profile: 'default' },
+      }),
+    );
+
+    // Assess
+    expect(response).toEqual({
+      status: 400,
+      body: expect.objectContaining({ error: 'validation_error', field: 'judge.provider' }),
+    });
+  });
+
+  it('runs the paged flow: start is 409 until every essay is stored, then 202 with a trigger', async () => {
+    // Prepare
+    const p = createPipeline();
+    const created = await createBatch(p.deps, { essay_count: 4 });
+    const batchId = idOf(created);
+    const essays = testEssays(4);
+
+    // Act
+    const early = await failure(startBatch(p.deps, batchId, {}));
+    const page1 = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
+    const retried = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
+    const gap = await failure(addEssays(p.deps, batchId, { offset: 3, essays: essays.slice(3) }));
+    await addEssays(p.deps, batchId, { offset: 2, essays: essays.slice(2) });
+    const started = await startBatch(p.deps, batchId, {});
+
+    // Assess
+    expect(created).toMatchObject({
+      status: 201,
+      body: { status: 'PENDING_ESSAYS', essays_stored: 0 },
+    });
+    expect(early).toEqual({
+      status: 409,
+      body: expect.objectContaining({ error: 'conflict', field: 'essays' }),
+    });
+    expect(page1.body).toMatchObject({ outcome: 'stored', essays_stored: 2 });
+    expect(retried.body).toMatchObject({ outcome: 'already_stored', essays_stored: 2 });
+    expect(gap).toMatchObject({ status: 409, body: { field: 'offset' } });
+    expect(started).toMatchObject({ status: 202, body: { status: 'RUNNING', essays_stored: 4 } });
+    expect(p.sent.continuation.map((t) => t.body.cause)).toEqual(['batch_started']);
+  });
+
+  it('answers 404 for an unknown batch on every route', async () => {
+    // Prepare
+    const p = createPipeline();
+
+    // Act
+    const responses = await Promise.all([
+      failure(getBatch(p.deps, 'missing')),
+      failure(getResults(p.deps, 'missing')),
+      failure(startBatch(p.deps, 'missing', {})),
+      failure(cancelBatch(p.deps, 'missing', {})),
+      failure(addEssays(p.deps, 'missing', { offset: 0, essays: testEssays(1) })),
+    ]);
+
+    // Assess
+    for (const response of responses) {
+      expect(response).toEqual({
+        status: 404,
+        body: { error: 'not_found', field: 'id', message: 'batch missing not found' },
+      });
+    }
+  });
+
+  it('serves results only once the batch is finalized', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = idOf(
+      await createBatch(p.deps, { essays: testEssays(3), config: { RESAMPLING_ENABLED: false } }),
+    );
+    const early = await failure(getResults(p.deps, batchId));
+
+    // Act
+    await runToCompletion(p);
+    const results = await getResults(p.deps, batchId);
+
+    // Assess
+    expect(early).toMatchObject({ status: 409, body: { field: 'status' } });
+    const body = results.body as { status: string; essays: Array<{ id: string; rank: number }> };
+    expect(body.status).toMatch(/^COMPLETE_/);
+    expect(body.essays.map((e) => e.rank)).toEqual([1, 2, 3]);
+    expect(new Set(body.essays.map((e) => e.id))).toEqual(new Set(testEssays(3).map((e) => e.id)));
+  });
+
+  it('cancels once: 200 CANCELLED with one event; again 200 without a second; a finished batch is 409', async () => {
+    // Prepare
+    const p = createPipeline();
+    const running = idOf(await createBatch(p.deps, { essays: testEssays(4) }));
+    const finished = idOf(
+      await createBatch(p.deps, { essays: testEssays(2), config: { RESAMPLING_ENABLED: false } }),
+    );
+    p.queues.continuation.splice(0, 1); // the running batch's start trigger: it stays unplanned
+    await runToCompletion(p);
+
+    // Act
+    const first = await cancelBatch(p.deps, running, {});
+    const second = await cancelBatch(p.deps, running, {});
+    const finishedCancel = await failure(cancelBatch(p.deps, finished, {}));
+
+    // Assess
+    expect(first).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
+    expect(second).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
+    expect(p.events.filter((e) => e.batch_id === running)).toEqual([
+      expect.objectContaining({ status: 'CANCELLED' }),
+    ]);
+    expect(finishedCancel).toMatchObject({ status: 409, body: { error: 'conflict' } });
+  });
+
+  it('lists the allowed providers and the mock profiles', () => {
+    // Act
+    const result = mockMode({ allowedProviders: ['mock'] });
+
+    // Assess
+    const body = result.body as {
+      allowed_providers: string[];
+      mock_profiles: Array<{ name: string }>;
+    };
+    expect(body.allowed_providers).toEqual(['mock']);
+    expect(body.mock_profiles.map((profile) => profile.name)).toEqual(
+      expect.arrayContaining(['eng5_lower5_gpt51_low', 'flaky_half', 'always_fail']),
+    );
+  });
+});

@@ -24,7 +24,7 @@ export interface LocalStackInfo {
 export async function localStackInfo(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<LocalStackInfo> {
-  const endpoint = env.LOCALSTACK_ENDPOINT ?? LOCALSTACK_DEFAULT_ENDPOINT;
+  const endpoint = env.LOCALSTACK_ENDPOINT ?? env.AWS_ENDPOINT_URL ?? LOCALSTACK_DEFAULT_ENDPOINT;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? localSetting('region', env);
   const stackName = `CjEngine-${localSetting('stage', env)}`;
   // LocalStack accepts any credentials; these keep real ones from being sent to it.

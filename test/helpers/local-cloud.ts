@@ -1,0 +1,64 @@
+/**
+ * What integration tests call to reach a cloud: the local cloud (started when it is not running)
+ * or, with `CJ_TARGET=localstack`, the stack deployed into LocalStack (nothing is started).
+ */
+import {
+  isLocalStackTarget,
+  localCloudStatus,
+  localStackInfo,
+  startLocalCloud,
+  stopLocalCloud,
+} from '#localstack/local-cloud/index.ts';
+
+export interface CloudEndpoints {
+  target: 'local' | 'localstack';
+  /** Base URL of the HTTP API, ending with `/`. */
+  apiUrl: string;
+  /** AWS endpoint for SDK clients (moto_server or LocalStack), with any credentials. */
+  endpoint: string;
+  region: string;
+  /** The stack outputs: ApiUrl, TableName, ComparisonQueueUrl, CallbackQueueUrl, ... */
+  outputs: Record<string, string>;
+  /** Folder of the function logs (`<function>.log`, JSON lines); local cloud only. */
+  logDir?: string;
+  /** By bus name: a queue receiving every event put on the bus; local cloud only. */
+  eventCaptureQueues?: Record<string, string>;
+  /** True when this call started the local cloud (so the caller should stop it). */
+  startedHere: boolean;
+}
+
+/**
+ * The schedule interval integration tests run the sweeper at, unless CJ_LOCAL_SCHEDULE_INTERVAL_S
+ * says otherwise: short enough that timed-out comparisons are failed within a test.
+ */
+export const INTEGRATION_SCHEDULE_INTERVAL_S = 2;
+
+export async function ensureLocalCloud(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CloudEndpoints> {
+  if (isLocalStackTarget(env)) {
+    const info = await localStackInfo(env);
+    return { target: 'localstack', ...info, startedHere: false };
+  }
+  const interval = Number(env.CJ_LOCAL_SCHEDULE_INTERVAL_S) || INTEGRATION_SCHEDULE_INTERVAL_S;
+  const info = await startLocalCloud({ scheduleIntervalSeconds: interval });
+  return {
+    target: 'local',
+    apiUrl: info.apiUrl,
+    endpoint: info.endpoint,
+    region: info.region,
+    outputs: info.outputs,
+    logDir: info.state.logDir,
+    eventCaptureQueues: info.state.eventCaptureQueues,
+    startedHere: info.started,
+  };
+}
+
+/** Stops the local cloud if `cloud` says this process started it; otherwise leaves it alone. */
+export async function releaseLocalCloud(cloud: CloudEndpoints): Promise<void> {
+  if (cloud.target === 'local' && cloud.startedHere) await stopLocalCloud();
+}
+
+export async function isLocalCloudRunning(): Promise<boolean> {
+  return (await localCloudStatus()).running;
+}

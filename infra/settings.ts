@@ -24,6 +24,9 @@ function setting<S extends z.ZodType>(
   return { schema, default: defaultValue, unit, description };
 }
 
+/** The built-in judge: needs no API key. */
+const MOCK_PROVIDER = 'mock';
+
 const commaList = z.string().transform((raw) =>
   raw
     .split(',')
@@ -113,7 +116,30 @@ export function resolveSettings(lookup: (name: string) => unknown): DeploymentSe
     }
     out[name] = parsed.data;
   }
-  return out as DeploymentSettings;
+  const settings = out as DeploymentSettings;
+  checkProviderSecrets(settings);
+  return settings;
+}
+
+/** The mock judge needs no key; every real provider needs exactly one secret, and vice versa. */
+function checkProviderSecrets(settings: DeploymentSettings): void {
+  const secrets = providerSecretMap(settings);
+  for (const provider of settings.allowedProviders) {
+    if (provider !== MOCK_PROVIDER && !secrets.has(provider)) {
+      throw new SettingsError(
+        'providerSecrets',
+        `provider "${provider}" is allowed but has no API key secret (add ${provider}=<secret name> to providerSecrets)`,
+      );
+    }
+  }
+  for (const provider of secrets.keys()) {
+    if (!settings.allowedProviders.includes(provider)) {
+      throw new SettingsError(
+        'providerSecrets',
+        `a secret is given for provider "${provider}", which allowedProviders does not allow`,
+      );
+    }
+  }
 }
 
 /** Provider name → secret name, from the `providerSecrets` list. */

@@ -21,7 +21,9 @@ const TABLE_WRITES = [
 
 let built: TestStack;
 beforeAll(() => {
-  built = buildTestStack({ context: { providerSecrets: 'openai=cj/openai-api-key' } });
+  built = buildTestStack({
+    context: { allowedProviders: 'mock,openai', providerSecrets: 'openai=cj/openai-api-key' },
+  });
 }, SYNTH_TIMEOUT_MS);
 
 function allStatements() {

@@ -42,7 +42,11 @@ describe('cdk-nag AwsSolutions checks', () => {
     () => {
       // Prepare
       const { app } = buildTestStack({
-        context: { stage: 'prod', providerSecrets: 'openai=cj/openai,anthropic=cj/anthropic' },
+        context: {
+          stage: 'prod',
+          allowedProviders: 'mock,openai,anthropic',
+          providerSecrets: 'openai=cj/openai,anthropic=cj/anthropic',
+        },
       });
 
       // Act
@@ -58,7 +62,9 @@ describe('cdk-nag AwsSolutions checks', () => {
     'acknowledge only the known exceptions, each with a specific reason',
     () => {
       // Prepare
-      const { app } = buildTestStack({ context: { providerSecrets: 'openai=cj/openai' } });
+      const { app } = buildTestStack({
+        context: { allowedProviders: 'openai', providerSecrets: 'openai=cj/openai' },
+      });
 
       // Act
       const acknowledged = acknowledgements(app);

@@ -59,4 +59,27 @@ describe('deployment settings', () => {
     expect(act).toThrow(SettingsError);
     expect(act).toThrow(name);
   });
+
+  it('reject a real provider without an API key secret', () => {
+    // Prepare
+    const noSecret = contextOf({ allowedProviders: 'mock,openai' });
+
+    // Act
+    const act = () => resolveSettings(noSecret);
+
+    // Assess
+    expect(act).toThrow(SettingsError);
+    expect(act).toThrow('provider "openai" is allowed but has no API key secret');
+  });
+
+  it('reject a secret for a provider that is not allowed', () => {
+    // Prepare
+    const stray = contextOf({ providerSecrets: 'openai=cj/openai-key' });
+
+    // Act
+    const act = () => resolveSettings(stray);
+
+    // Assess
+    expect(act).toThrow('which allowedProviders does not allow');
+  });
 });

@@ -2,6 +2,11 @@
  * A counting HTTP proxy in front of moto_server: every AWS API request the functions and the local
  * function host make passes through it and is classified by service (SigV4 credential scope) and
  * action, with DynamoDB request units and SQS billed requests estimated from the bodies.
+ *
+ * DynamoDB requests are forwarded one at a time: moto_server serves requests on threads without a
+ * lock, and a TransactWriteItems that fails a condition restores a copy of the whole table taken
+ * when it started, silently undoing writes other threads made meanwhile (lost counter increments
+ * were seen on the local cloud). Real DynamoDB has no such window.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -195,11 +200,25 @@ export interface CountingProxy {
 export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
   const target = new URL(upstream);
   const proxy: { tally: RequestTally } = { tally: emptyTally() };
+  let dynamodbQueue: Promise<void> = Promise.resolve();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const requestBody = Buffer.concat(chunks);
+      const service = serviceOf(req.headers.authorization);
+      const send = () =>
+        new Promise<void>((done) => {
+          res.once('close', () => done());
+          forwardRequest(requestBody, service);
+        });
+      if (service === 'dynamodb') {
+        dynamodbQueue = dynamodbQueue.then(send);
+      } else {
+        void send();
+      }
+    });
+    const forwardRequest = (requestBody: Buffer, service: string) => {
       const forward = httpRequest(
         {
           hostname: target.hostname,
@@ -216,7 +235,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
             if (!req.url?.startsWith('/moto-api')) {
               const requestText = requestBody.toString('utf8');
               tallyRequest(proxy.tally, {
-                service: serviceOf(req.headers.authorization),
+                service,
                 action: actionOf(req.headers['x-amz-target'] as string | undefined, requestText),
                 requestBody: requestText,
                 responseBody: responseBody.toString('utf8'),
@@ -232,7 +251,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
         res.end(String(error));
       });
       forward.end(requestBody);
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -6,6 +6,7 @@ import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
+import { localCloudDir } from '../target.ts';
 
 type LocalCloudModule = typeof import('#localstack/local-cloud/index.ts');
 type LocalCloudInfo = Awaited<ReturnType<LocalCloudModule['startLocalCloud']>>;
@@ -51,12 +52,14 @@ export const localCommand: Command = {
     }
     const asJson = booleanFlag(args, 'json');
     const cloud = await loadLocalCloud();
+    // The same folder the other commands read the API URL from (CJ_LOCAL_CLOUD_DIR overrides).
+    const location = { stateDir: localCloudDir(io.env) };
     switch (action as Action) {
       case 'start': {
         let info: LocalCloudInfo;
         try {
           info = await cloud.startLocalCloud(
-            interval === undefined ? {} : { scheduleIntervalSeconds: interval },
+            interval === undefined ? location : { ...location, scheduleIntervalSeconds: interval },
           );
         } catch (error) {
           throw new CliError(
@@ -81,7 +84,7 @@ export const localCommand: Command = {
         return EXIT.OK;
       }
       case 'stop': {
-        const result = await cloud.stopLocalCloud();
+        const result = await cloud.stopLocalCloud(location);
         io.stdout(
           asJson
             ? json(result)
@@ -92,7 +95,7 @@ export const localCommand: Command = {
         return EXIT.OK;
       }
       case 'status': {
-        const status = await cloud.localCloudStatus();
+        const status = await cloud.localCloudStatus(location);
         if (asJson) {
           io.stdout(json(status));
         } else if (status.running) {

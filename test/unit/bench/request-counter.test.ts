@@ -114,4 +114,46 @@ describe('counting proxy', () => {
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
     }
   });
+
+  it('forwards DynamoDB requests one at a time', async () => {
+    // Prepare: an upstream that answers after a pause and records how many requests overlap.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const upstream = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      req.resume();
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      }, 20);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    const proxy = await startCountingProxy(`http://127.0.0.1:${port}`);
+
+    try {
+      // Act
+      await Promise.all(
+        Array.from({ length: 5 }, () =>
+          fetch(proxy.endpoint, {
+            method: 'POST',
+            headers: {
+              authorization: AUTH('dynamodb'),
+              'x-amz-target': 'DynamoDB_20120810.PutItem',
+            },
+            body: '{}',
+          }).then((r) => r.text()),
+        ),
+      );
+
+      // Assess
+      expect(maxInFlight).toBe(1);
+      expect(proxy.tally.byAction['dynamodb.PutItem']).toBe(5);
+    } finally {
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
 });

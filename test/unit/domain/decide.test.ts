@@ -172,6 +172,48 @@ describe('decide: waves', () => {
     // Assess
     expect(decision).toMatchObject({ type: 'RESAMPLE', resamplePass: 2, resamplingPassCount: 2 });
   });
+  it('re-asks a failed resample within its pass with the next attempt number', () => {
+    // Prepare
+    const config = makeConfig({
+      MIN_RESAMPLING_NET_SIZE: 3,
+      MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 2,
+      SCORE_STABILITY_THRESHOLD: 0,
+    });
+    const settledInPass1 = (a: number, b: number) =>
+      makeComparison({ a, b, kind: 'resample', resamplePass: 1, iteration: 2 });
+    const comparisons: ComparisonRecord[] = [
+      ...fullCoverage(3),
+      settledInPass1(2, 0),
+      settledInPass1(2, 1),
+      makeComparison({
+        a: 1,
+        b: 0,
+        status: 'FAILED',
+        winner: undefined,
+        kind: 'resample',
+        resamplePass: 1,
+        iteration: 2,
+      }),
+    ];
+    const snapshot = makeSnapshot({ essayCount: 3, comparisons, config, resamplingPassCount: 1 });
+    // Act
+    const decision = decide(snapshot);
+    // Assess
+    expect(decision).toMatchObject({ type: 'RESAMPLE', resamplePass: 1, resamplingPassCount: 1 });
+    const again = pairsOf(decision).find((p) => pairKey(p.a, p.b) === pairKey(0, 1));
+    expect(again).toMatchObject({ attempt: 2, resamplePass: 1 });
+  });
+
+  it('never resamples a net larger than MIN_RESAMPLING_NET_SIZE', () => {
+    // Prepare
+    const config = makeConfig({ MIN_RESAMPLING_NET_SIZE: 3, SCORE_STABILITY_THRESHOLD: 0 });
+    const snapshot = makeSnapshot({ essayCount: 4, comparisons: fullCoverage(4), config });
+    // Act
+    const decision = decide(snapshot);
+    // Assess
+    expect(decision).toMatchObject({ type: 'FINALIZE_SCORING', status: 'COMPLETE_COVERAGE_CAP' });
+    expect(decision.resamplingPassCount).toBe(0);
+  });
 });
 
 describe('decide: finalizing', () => {

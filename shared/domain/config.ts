@@ -308,6 +308,19 @@ export const CONFIG_SPEC = {
     'comparisons',
     'Most expired comparisons one sweeper run fails with timeout; the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
   ),
+  // --- offline scoring (cj score) -----------------------------------------------------------
+  JUDGE_MISFIT_SD_MULTIPLIER: entry(
+    z.number().positive(),
+    2,
+    'standard deviations',
+    "A judge is flagged as misfitting when its infit mean square exceeds the judges' mean infit plus this many standard deviations (Pollitt 2012; the rule No More Marking reports).",
+  ),
+  JUDGE_MISFIT_MIN_JUDGES: entry(
+    positiveInt,
+    3,
+    'judges',
+    'Fewest judges with decisions for which judge misfit is flagged; with fewer the spread of infit values says nothing.',
+  ),
 } as const;
 
 export type ConfigName = keyof typeof CONFIG_SPEC;

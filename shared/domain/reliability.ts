@@ -204,32 +204,77 @@ export function spearmanBrown(r: number): number {
  * half is fitted on its own, and the two score vectors are correlated (Pearson); the median over
  * `splits` halvings is reported together with its Spearman–Brown correction. Honest under
  * adaptive pairing because it only looks at how well independent halves of the data agree.
+ *
+ * With `groups` (a group index 0..G−1 per comparison, e.g. its judge) the halves are random
+ * halves of the groups instead: ⌊G/2⌋ groups and all their comparisons on one side, the rest on
+ * the other (the judge-split of Kinnear, Jones & Davies 2025). Judges rarely see every item, so
+ * each correlation then runs over the items compared in both halves only (an item absent from a
+ * half has only the prior behind its score there). Fewer than two groups: no split (splits 0).
  */
 export function splitHalfReliability(
   data: BtData,
-  options: { splits?: number; seed: number; alpha?: number },
+  options: { splits?: number; seed: number; alpha?: number; groups?: Int32Array },
 ): SplitHalfResult {
   const splits = options.splits ?? DEFAULT_CONFIG.SPLIT_HALF_SPLITS;
   if (!Number.isInteger(splits) || splits < 1) {
     throw new RangeError(`splits must be a positive integer, got ${splits}`);
   }
   const m = data.winners.length;
-  if (m < 2 || data.n < 2) return { median: 0, spearmanBrown: 0, splits: 0 };
+  const none = { median: 0, spearmanBrown: 0, splits: 0 };
+  if (m < 2 || data.n < 2) return none;
   const fitOptions = {
     standardErrors: 'none' as const,
     ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
   };
-  const rng = seededRandom(hashSeed('split-half', options.seed));
-  const order = Array.from({ length: m }, (_, k) => k);
-  const half = m >> 1;
   const correlations: number[] = [];
-  for (let s = 0; s < splits; s++) {
-    shuffleInPlace(order, rng);
-    const first = subset(data, order, 0, half);
-    const second = subset(data, order, half, m);
-    const a = fitBradleyTerry(first, fitOptions);
-    const b = fitBradleyTerry(second, fitOptions);
-    correlations.push(pearson(a.scores, b.scores));
+  if (options.groups === undefined) {
+    const rng = seededRandom(hashSeed('split-half', options.seed));
+    const order = Array.from({ length: m }, (_, k) => k);
+    const half = m >> 1;
+    for (let s = 0; s < splits; s++) {
+      shuffleInPlace(order, rng);
+      const first = subset(data, order, 0, half);
+      const second = subset(data, order, half, m);
+      const a = fitBradleyTerry(first, fitOptions);
+      const b = fitBradleyTerry(second, fitOptions);
+      correlations.push(pearson(a.scores, b.scores));
+    }
+  } else {
+    const groups = options.groups;
+    if (groups.length !== m) {
+      throw new RangeError(`groups has ${groups.length} entries for ${m} comparisons`);
+    }
+    let groupCount = 0;
+    for (let k = 0; k < m; k++) {
+      const g = groups[k] as number;
+      if (!Number.isInteger(g) || g < 0) throw new RangeError(`group ${g} of comparison ${k}`);
+      groupCount = Math.max(groupCount, g + 1);
+    }
+    if (groupCount < 2) return none;
+    const rng = seededRandom(hashSeed('split-half-groups', options.seed));
+    const groupOrder = Array.from({ length: groupCount }, (_, g) => g);
+    const inFirst = new Uint8Array(groupCount);
+    for (let s = 0; s < splits; s++) {
+      shuffleInPlace(groupOrder, rng);
+      inFirst.fill(0);
+      for (let r = 0; r < groupCount >> 1; r++) inFirst[groupOrder[r] as number] = 1;
+      const firstOrder: number[] = [];
+      const secondOrder: number[] = [];
+      for (let k = 0; k < m; k++) {
+        (inFirst[groups[k] as number] === 1 ? firstOrder : secondOrder).push(k);
+      }
+      const first = subset(data, firstOrder, 0, firstOrder.length);
+      const second = subset(data, secondOrder, 0, secondOrder.length);
+      const a = fitBradleyTerry(first, fitOptions);
+      const b = fitBradleyTerry(second, fitOptions);
+      const shared = comparedInBoth(first, second);
+      correlations.push(
+        pearson(
+          shared.map((i) => a.scores[i] as number),
+          shared.map((i) => b.scores[i] as number),
+        ),
+      );
+    }
   }
   correlations.sort((p, q) => p - q);
   const mid = correlations.length >> 1;
@@ -238,6 +283,23 @@ export function splitHalfReliability(
       ? (correlations[mid] as number)
       : ((correlations[mid - 1] as number) + (correlations[mid] as number)) / 2;
   return { median, spearmanBrown: spearmanBrown(median), splits };
+}
+
+/** Indices of the items that take part in at least one comparison of each of the two data sets. */
+function comparedInBoth(a: BtData, b: BtData): number[] {
+  const seen = new Uint8Array(a.n);
+  for (let k = 0; k < a.winners.length; k++) {
+    seen[a.winners[k] as number] = 1;
+    seen[a.losers[k] as number] = 1;
+  }
+  for (let k = 0; k < b.winners.length; k++) {
+    for (const i of [b.winners[k] as number, b.losers[k] as number]) {
+      if (seen[i] === 1) seen[i] = 3;
+    }
+  }
+  const both: number[] = [];
+  for (let i = 0; i < a.n; i++) if (seen[i] === 3) both.push(i);
+  return both;
 }
 
 function subset(data: BtData, order: number[], from: number, to: number): BtData {

@@ -10,7 +10,7 @@
  * sources in bench/aws-prices.ts). Lambda GB-s come from local durations on this machine, which
  * are an upper bound of what Lambda would bill for the same work on a quiet host.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -80,10 +80,12 @@ function essays(count: number) {
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 async function main(): Promise<void> {
-  const paths = localCloudPaths();
+  const workDir = mkdtempSync(join(tmpdir(), 'cj-bench-'));
+  const paths = localCloudPaths({ stateDir: workDir });
+  const logDir = paths.logDir;
+  mkdirSync(logDir, { recursive: true });
   const templatePath = templatePathFor(paths.root, process.env.CJ_STAGE ?? 'dev');
   ensureSynth(paths, templatePath);
-  const logDir = mkdtempSync(join(tmpdir(), 'cj-bench-logs-'));
   const moto = await startMotoServer();
   const proxy = await startCountingProxy(moto.endpoint);
   const cloud = await runLocalCloud({ templatePath, endpoint: proxy.endpoint, logDir });
@@ -150,7 +152,10 @@ async function main(): Promise<void> {
       wall_s: round(wallS, 1),
       comparisons_per_s: round(comparisons / wallS, 2),
       dynamodb_requests_per_comparison: round(per(tally.requestsByService.dynamodb ?? 0), 2),
-      sqs_requests_per_comparison: round(per(tally.requestsByService.sqs ?? 0), 2),
+      sqs_requests_per_comparison: round(
+        per((tally.requestsByService.sqs ?? 0) - tally.sqsEmptyReceives),
+        2,
+      ),
       lambda_invocations_per_comparison: round(per(lambdaInvocations), 3),
       est_aws_cost_usd_per_1k_comparisons: round(total, 5),
       details: {
@@ -165,6 +170,7 @@ async function main(): Promise<void> {
           per(tally.sqsStandardBilledRequests + tally.sqsFifoBilledRequests),
           2,
         ),
+        sqs_empty_receives_per_comparison: round(per(tally.sqsEmptyReceives), 2),
         lambda_gb_s_per_comparison: round(per(gbSeconds), 4),
         cost_usd_per_1k_comparisons: Object.fromEntries(
           Object.entries(cost).map(([k, v]) => [k, round(v, 5)]),
@@ -181,7 +187,7 @@ async function main(): Promise<void> {
     await cloud.stop({ abort: true });
     await proxy.close();
     await moto.stop();
-    rmSync(logDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -24,6 +24,8 @@ export interface RequestTally {
   dynamodbWriteUnits: number;
   sqsStandardBilledRequests: number;
   sqsFifoBilledRequests: number;
+  /** ReceiveMessage calls that returned nothing: idle polling, a function of time, not of work. */
+  sqsEmptyReceives: number;
   eventBridgeEvents: number;
 }
 
@@ -35,6 +37,7 @@ export function emptyTally(): RequestTally {
     dynamodbWriteUnits: 0,
     sqsStandardBilledRequests: 0,
     sqsFifoBilledRequests: 0,
+    sqsEmptyReceives: 0,
     eventBridgeEvents: 0,
   };
 }
@@ -181,6 +184,13 @@ export function tallyRequest(
     tally.dynamodbWriteUnits += units.write;
   } else if (service === 'sqs') {
     const req = parseJson(requestBody);
+    if (action === 'ReceiveMessage') {
+      const messages = parseJson(responseBody).Messages as unknown[] | undefined;
+      if (!messages || messages.length === 0) {
+        tally.sqsEmptyReceives += 1;
+        return;
+      }
+    }
     const payload = Math.max(Buffer.byteLength(requestBody), Buffer.byteLength(responseBody));
     const billed = Math.max(1, Math.ceil(payload / SQS_BILLING_CHUNK_BYTES));
     if (String(req.QueueUrl ?? '').endsWith('.fifo')) tally.sqsFifoBilledRequests += billed;

@@ -104,7 +104,9 @@ describe('counting proxy', () => {
         'events.PutEvents': 1,
       });
       expect(proxy.tally.sqsFifoBilledRequests).toBe(1);
-      expect(proxy.tally.sqsStandardBilledRequests).toBe(1);
+      // The upstream's answer has no Messages: an empty receive, counted apart and not billed here.
+      expect(proxy.tally.sqsStandardBilledRequests).toBe(0);
+      expect(proxy.tally.sqsEmptyReceives).toBe(1);
       expect(proxy.tally.dynamodbWriteUnits).toBe(1);
       expect(proxy.tally.eventBridgeEvents).toBe(2);
       proxy.reset();

@@ -50,6 +50,12 @@ export const CONFIG_SPEC = {
     'successful comparisons',
     'Stability is not assessed before this many successful comparisons (failed callbacks never count).',
   ),
+  MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY: entry(
+    z.number().nonnegative(),
+    5,
+    'successful comparisons per essay',
+    'Stability is not assessed before the mean successful comparisons per essay reach this (2 * completed / n): a batch is never called stable while its coverage would be flagged sparse (same figure as SPARSE_COVERAGE_MIN_COMPARISONS_PER_ITEM). Without it, 6-12 essay batches stopped as stable after ~2 comparisons per essay (6 of 8 runs at n=12 with `npm run -s sim -- --n 12 --runs 8 --json`).',
+  ),
   SCORE_STABILITY_THRESHOLD: entry(
     z.number().nonnegative(),
     0.025,

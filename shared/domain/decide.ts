@@ -122,7 +122,8 @@ function fitSuccesses(
 
 /**
  * Stability (SPEC §3), judged on successful comparisons only: at least
- * MIN_COMPARISONS_FOR_STABILITY_CHECK successes, the latest wave added at least one success (a wave
+ * MIN_COMPARISONS_FOR_STABILITY_CHECK successes and MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY per essay
+ * (stricter than SPEC's minimum: small batches otherwise looked stable after ~2 per essay), the latest wave added at least one success (a wave
  * that only failed leaves the fit unchanged and must not look stable), and every score moved by
  * less than SCORE_STABILITY_THRESHOLD since the previous evaluation.
  */
@@ -132,6 +133,8 @@ export function isStable(snapshot: DecisionSnapshot, scores: Float64Array | null
     return false;
   }
   if (counters.completed_comparisons < config.MIN_COMPARISONS_FOR_STABILITY_CHECK) return false;
+  const perEssay = (2 * counters.completed_comparisons) / snapshot.essayCount;
+  if (perEssay < config.MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY) return false;
   let latestWave = 0;
   for (const c of comparisons) if (c.iteration > latestWave) latestWave = c.iteration;
   const latestWaveSucceeded = comparisons.some(

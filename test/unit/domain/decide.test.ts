@@ -328,6 +328,31 @@ describe('decide: finalizing', () => {
     expect(decision.type).toBe('REQUEST_MORE_COMPARISONS');
   });
 
+  it('does not assess stability before MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY per essay', () => {
+    // Prepare: 20 successes over 8 essays is 5 per essay; demand 6
+    const judged = [...fullCoverage(5, 1), ...fullCoverage(5, 2)];
+    const config = makeConfig({ MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY: 6 });
+    const previous = decide(
+      makeSnapshot({ essayCount: 8, comparisons: judged, config, totalBudget: 500 }),
+    );
+    const snapshot = makeSnapshot({
+      essayCount: 8,
+      comparisons: judged,
+      config,
+      totalBudget: 500,
+      previousScores: previous.scores,
+    });
+    // Act
+    const tooFew = decide(snapshot);
+    const enough = decide({
+      ...snapshot,
+      config: makeConfig({ MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY: 5 }),
+    });
+    // Assess
+    expect(tooFew.type).toBe('REQUEST_MORE_COMPARISONS');
+    expect(enough).toMatchObject({ type: 'FINALIZE_SCORING', status: 'COMPLETE_STABLE' });
+  });
+
   it('fails with no_successful_comparisons when every attempt failed', () => {
     // Prepare
     const comparisons = [

@@ -126,19 +126,19 @@ export const CONFIG_SPEC = {
     z.number().nonnegative(),
     2,
     'comparisons per essay',
-    'Adaptive coverage plans random waves until the mean comparisons per essay (pending or judged) reaches this, so the comparison graph is connected before scores steer pairing.',
+    'Adaptive coverage plans random waves until the mean comparisons per essay (pending or judged) reaches this, so the comparison graph is connected before scores steer pairing. Measured at n=100, true SD 2, 15 per essay (24-48 seeds): 1, 2 and 4 equal within noise (median Spearman 0.941-0.944).',
   ),
   PAIRING_THOMPSON_SCALE: entry(
     z.number().nonnegative(),
     1,
     'standard errors',
-    'Adaptive coverage pairs neighbours in scores drawn from N(score, (scale * SE)^2); 0 pairs by the point scores alone, larger values explore more.',
+    'Adaptive coverage pairs neighbours in scores drawn from N(score, (scale * SE)^2); 0 pairs by the point scores alone, larger values explore more. Measured at n=100, true SD 2, 15 per essay (24 seeds): 0 lost 0.015 median Spearman (0.920 vs 0.937); 0.5-2 equal within noise; 1 is plain Thompson sampling.',
   ),
   PAIRING_CANDIDATE_WINDOW: entry(
     positiveInt,
     8,
     'essays',
-    'Adaptive coverage looks at most this many unmatched neighbours on each side (in sampled-score order) for a partner not yet met, before falling back to a random new partner.',
+    'Adaptive coverage looks at most this many unmatched neighbours on each side (in sampled-score order) for a partner not yet met, before falling back to a random new partner. Measured at n=100, 15 per essay (24 seeds): 3 and 30 equal to 8 within noise; fewer than 0.1% of pairs needed the random fallback.',
   ),
   PAIRING_RANDOM_CANDIDATES: entry(
     positiveInt,
@@ -150,7 +150,7 @@ export const CONFIG_SPEC = {
     z.number().gt(0).max(1),
     0.85,
     'fraction of essays',
-    'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave.',
+    'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave. Measured at n=100, true SD 2, 15 per essay (48 seeds): median Spearman 0.944 at 0.85 vs 0.938 at 1; 0.6-0.85 equal within noise. Ablation: npm run -s bench:efficiency -- --strategies adaptive,adaptive-unfocused.',
   ),
 
   // --- Bradley–Terry ------------------------------------------------------------------------

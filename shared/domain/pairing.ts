@@ -17,9 +17,11 @@
  *   sorted by the draw and each essay is matched with its nearest unmatched neighbour in that order
  *   that it has not met yet. Near-equal pairs carry the most information (p(1−p) is largest at
  *   p = ½), and the draw makes uncertain essays travel further, which keeps the comparison graph
- *   well connected. The first PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY are random.
- *   Measured against random with `npm run -s bench:efficiency` (see BENCHMARKS.md, "Ranking
- *   efficiency").
+ *   well connected (pairing by the point scores alone measured clearly worse). A wave includes
+ *   only the PAIRING_FOCUS_FRACTION of essays whose rank is most uncertain (see
+ *   `focusParticipants`): essays in the sparse tails are ranked correctly with fewer comparisons.
+ *   The first PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY are random. Measured against random with
+ *   `npm run -s bench:efficiency` (BENCHMARKS.md, "Ranking efficiency"; docs/pairing.md).
  *
  * Orientation: every pair is shown with the essay that has been shown first less often as "Essay A"
  * (ties broken by the seed), so each essay's first/second counts stay even.

@@ -17,6 +17,7 @@ import {
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
+import { throttled } from '#test/helpers/store-fakes.ts';
 
 async function newBatch(p: Pipeline, essays: number, extra: Record<string, unknown> = {}) {
   const created = await createBatch(p.deps, {
@@ -280,5 +281,81 @@ describe('runContinuation', () => {
     expect(p.queues.comparison).toHaveLength(0);
     expect(metaOf(p, batchId)).toMatchObject({ submitted_comparisons: 0, event_published: true });
     expect(p.events).toEqual([expect.objectContaining({ batch_id: batchId, status: 'CANCELLED' })]);
+  });
+  it('sends nothing when a cancel lands between the snapshot and the wave commit (ConditionalCheckFailed)', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = await newBatch(p, 6);
+    const cancelFirst = (input: { UpdateExpression?: string }) => {
+      if (input.UpdateExpression?.includes('current_iteration = :next')) {
+        const meta = p.table.get(`BATCH#${batchId}`, 'META')!;
+        meta.status = 'CANCELLED';
+      }
+      return false;
+    };
+    p.table.failNext('Update', new Error('never thrown'), cancelFirst);
+
+    // Act
+    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+
+    // Assess
+    expect(metaOf(p, batchId)).toMatchObject({
+      status: 'CANCELLED',
+      submitted_comparisons: 0,
+      current_iteration: 0,
+    });
+    expect(p.queues.comparison).toHaveLength(0);
+    expect(p.telemetry.lines('continuation_noop').at(-1)).toMatchObject({
+      outcome: 'stale_trigger',
+      status: 'CANCELLED',
+    });
+  });
+
+  it('does not finalize over a cancel that lands first, and publishes the cancellation once', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = await newBatch(p, 2);
+    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+    await answerAll(p);
+    p.table.failNext(
+      'Update',
+      new Error('never thrown'),
+      (input: { UpdateExpression?: string }) => {
+        if (input.UpdateExpression?.includes('#status = :final')) {
+          const meta = p.table.get(`BATCH#${batchId}`, 'META')!;
+          Object.assign(meta, {
+            status: 'CANCELLED',
+            finalized_at: p.clock.now.toISOString(),
+            event_published: false,
+          });
+        }
+        return false;
+      },
+    );
+
+    // Act
+    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+
+    // Assess
+    expect(metaOf(p, batchId)).toMatchObject({ status: 'CANCELLED', event_published: true });
+    expect(p.telemetry.metricTotal('BatchesFinalized')).toBe(0);
+    expect(p.events).toEqual([expect.objectContaining({ status: 'CANCELLED' })]);
+  });
+
+  it('rides out DynamoDB throttling while planning (retried with backoff)', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = await newBatch(p, 6);
+    p.table.failNext('BatchWrite', throttled());
+    p.table.failNext('Update', throttled());
+
+    // Act
+    const result = await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+
+    // Assess
+    expect(result).toBe('ok');
+    expect(p.backoffSleeps).toHaveLength(2);
+    expect(metaOf(p, batchId)).toMatchObject({ current_iteration: 1, submitted_comparisons: 3 });
+    expect(p.queues.comparison).toHaveLength(3);
   });
 });

@@ -1,0 +1,213 @@
+/**
+ * The offline scoring pipeline behind `cj score`: decisions in, a report out — Bradley–Terry
+ * scores with standard errors, SSR, split-half reliability (by judge when judges are known), judge
+ * infit/outfit and a summary of the comparison graph. Pure: no I/O, no clock, seeded randomness.
+ */
+import { fitBradleyTerry } from '#domain/bradley-terry.ts';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { judgeFit } from '#domain/judge-fit.ts';
+import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
+import type { Decisions } from './decisions.ts';
+
+export interface ScoreOptions {
+  /** Ridge prior precision. Default BT_PRIOR_ALPHA. */
+  alpha?: number;
+  /** Split-half repetitions. Default SPLIT_HALF_SPLITS. */
+  splits?: number;
+  /** Seed of the split-half halvings (and of approximate SEs). Default 1. */
+  seed?: number;
+}
+
+export interface ItemScore {
+  id: string;
+  score: number;
+  se: number;
+  /** 1 = highest score; equal scores share the best rank of their group. */
+  rank: number;
+  comparisons: number;
+  wins: number;
+}
+
+export type SplitBy = 'judge' | 'decision';
+
+export interface ScoreReport {
+  items: ItemScore[];
+  reliability: {
+    ssr: number;
+    split_half_median: number;
+    split_half_spearman_brown: number;
+    splits: number;
+    split_by: SplitBy;
+  };
+  judges: {
+    judge: string;
+    decisions: number;
+    infit: number;
+    outfit: number;
+    flagged: boolean;
+  }[];
+  /** How judges are flagged, with the threshold in force (null: too few judges to flag). */
+  judge_flag: { rule: string; infit_threshold: number | null };
+  summary: {
+    items: number;
+    decisions: number;
+    judges: number;
+    components: number;
+    items_all_wins: number;
+    items_all_losses: number;
+    se_method: string;
+    alpha: number;
+    converged: boolean;
+  };
+  /** Conditions the user must see (also printed on stderr by the CLI). */
+  warnings: string[];
+}
+
+export const DEFAULT_SCORE_SEED = 1;
+
+/** Connected components of the comparison graph (union–find with path halving). */
+export function countComponents(n: number, winners: Int32Array, losers: Int32Array): number {
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    let x = i;
+    while (parent[x] !== x) {
+      const up = parent[parent[x] as number] as number;
+      parent[x] = up;
+      x = up;
+    }
+    return x;
+  };
+  let components = n;
+  for (let k = 0; k < winners.length; k++) {
+    const a = find(winners[k] as number);
+    const b = find(losers[k] as number);
+    if (a !== b) {
+      parent[a] = b;
+      components--;
+    }
+  }
+  return components;
+}
+
+/** Ranks by descending score, 1 = best; equal scores share the best rank of their group. */
+function competitionRanks(scores: Float64Array): Int32Array {
+  const order = Array.from(scores, (_, i) => i).sort(
+    (a, b) => (scores[b] as number) - (scores[a] as number),
+  );
+  const ranks = new Int32Array(scores.length);
+  order.forEach((item, position) => {
+    const previous = order[position - 1];
+    ranks[item] =
+      previous !== undefined && scores[previous] === scores[item]
+        ? (ranks[previous] as number)
+        : position + 1;
+  });
+  return ranks;
+}
+
+export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {}): ScoreReport {
+  const alpha = options.alpha ?? DEFAULT_CONFIG.BT_PRIOR_ALPHA;
+  const splits = options.splits ?? DEFAULT_CONFIG.SPLIT_HALF_SPLITS;
+  const seed = options.seed ?? DEFAULT_SCORE_SEED;
+  const { itemIds, winners, losers, judges, judgeIds } = decisions;
+  const n = itemIds.length;
+  const m = winners.length;
+  const data = { n, winners, losers };
+  const warnings: string[] = [];
+
+  const fit = fitBradleyTerry(data, { alpha, seSeed: seed });
+  if (!fit.converged) {
+    warnings.push(`the Bradley–Terry fit did not converge in ${fit.iterations} iterations`);
+  }
+  const se = fit.se ?? new Float64Array(n);
+  const comparisons = new Int32Array(n);
+  const wins = new Int32Array(n);
+  for (let k = 0; k < m; k++) {
+    const w = winners[k] as number;
+    const l = losers[k] as number;
+    wins[w] = (wins[w] as number) + 1;
+    comparisons[w] = (comparisons[w] as number) + 1;
+    comparisons[l] = (comparisons[l] as number) + 1;
+  }
+  const ranks = competitionRanks(fit.scores);
+  const items = itemIds.map((id, i) => ({
+    id,
+    score: fit.scores[i] as number,
+    se: se[i] as number,
+    rank: ranks[i] as number,
+    comparisons: comparisons[i] as number,
+    wins: wins[i] as number,
+  }));
+  items.sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id));
+
+  let splitBy: SplitBy = 'decision';
+  let groups: Int32Array | undefined;
+  if (judges !== null) {
+    if (judgeIds.length >= 2) {
+      splitBy = 'judge';
+      groups = judges;
+    } else {
+      warnings.push(
+        'only one judge: split-half reliability uses random halves of the decisions instead of the judges',
+      );
+    }
+  }
+  const splitHalf = splitHalfReliability(data, {
+    splits,
+    seed,
+    alpha,
+    ...(groups === undefined ? {} : { groups }),
+  });
+
+  const fitReport =
+    judges === null
+      ? null
+      : judgeFit({ scores: fit.scores, winners, losers, judges, judgeCount: judgeIds.length });
+  const judgeRows =
+    fitReport?.judges.map((j) => ({
+      judge: judgeIds[j.judge] as string,
+      decisions: j.decisions,
+      infit: j.infit,
+      outfit: j.outfit,
+      flagged: j.flagged,
+    })) ?? [];
+
+  const components = countComponents(n, winners, losers);
+  if (components > 1) {
+    warnings.push(
+      `the comparison graph has ${components} disconnected components: scores in different components are not on a common scale (the prior keeps them finite, centred on 0)`,
+    );
+  }
+  const allWins = items.filter((i) => i.wins === i.comparisons).length;
+  const allLosses = items.filter((i) => i.wins === 0).length;
+
+  return {
+    items,
+    reliability: {
+      ssr: scaleSeparationReliability(fit.scores, se),
+      split_half_median: splitHalf.median,
+      split_half_spearman_brown: splitHalf.spearmanBrown,
+      splits: splitHalf.splits,
+      split_by: splitBy,
+    },
+    judges: judgeRows,
+    judge_flag: {
+      rule: `infit > mean + ${DEFAULT_CONFIG.JUDGE_MISFIT_SD_MULTIPLIER} SD of the judges' infit (with at least ${DEFAULT_CONFIG.JUDGE_MISFIT_MIN_JUDGES} judges)`,
+      infit_threshold: fitReport?.infitThreshold ?? null,
+    },
+    summary: {
+      items: n,
+      decisions: m,
+      judges: judgeIds.length,
+      components,
+      items_all_wins: allWins,
+      items_all_losses: allLosses,
+      se_method: fit.seMethod,
+      alpha,
+      converged: fit.converged,
+    },
+    warnings,
+  };
+}
+
+export const ITEM_CSV_COLUMNS = ['rank', 'id', 'score', 'se', 'comparisons', 'wins'] as const;

@@ -6,6 +6,7 @@ import type { Command } from '../command.ts';
 import { demoCommand } from './demo.ts';
 import { localCommand } from './local.ts';
 import { resultsCommand } from './results.ts';
+import { scoreCommand } from './score.ts';
 import { statusCommand } from './status.ts';
 import { submitCommand } from './submit.ts';
 import { waitCommand } from './wait.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   waitCommand,
   resultsCommand,
   demoCommand,
+  scoreCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -168,36 +168,83 @@ function collectPairStats(comparisons: readonly ComparisonRecord[]): Map<number,
   return stats;
 }
 
+/**
+ * Which pairs have been attempted, as sorted per-essay partner lists (compressed sparse rows):
+ * O(m) to build from m comparisons and O(log degree) per lookup, with typed arrays only. A hash
+ * set of pair keys was several times slower at n = 10,000 with 150,000 comparisons.
+ */
+export class AttemptedPairs {
+  private readonly start: Int32Array;
+  private readonly partnerList: Int32Array;
+  /** Distinct partners attempted per essay: n − 1 means nothing left to cover. */
+  readonly partners: Int32Array;
+  /** Distinct pairs attempted. */
+  readonly size: number;
+
+  constructor(n: number, comparisons: readonly ComparisonRecord[]) {
+    const start = new Int32Array(n + 1);
+    for (const c of comparisons) {
+      start[c.a + 1] = (start[c.a + 1] ?? 0) + 1;
+      start[c.b + 1] = (start[c.b + 1] ?? 0) + 1;
+    }
+    for (let i = 0; i < n; i += 1) start[i + 1] = (start[i + 1] ?? 0) + (start[i] ?? 0);
+    const fill = start.slice(0, n);
+    const list = new Int32Array(start[n] ?? 0);
+    for (const c of comparisons) {
+      list[fill[c.a] ?? 0] = c.b;
+      fill[c.a] = (fill[c.a] ?? 0) + 1;
+      list[fill[c.b] ?? 0] = c.a;
+      fill[c.b] = (fill[c.b] ?? 0) + 1;
+    }
+    const partners = new Int32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i += 1) {
+      const from = start[i] ?? 0;
+      const to = start[i + 1] ?? 0;
+      const slice = list.subarray(from, to).sort();
+      let distinct = 0;
+      for (let k = 0; k < slice.length; k += 1) {
+        if (k === 0 || slice[k] !== slice[k - 1]) slice[distinct++] = slice[k] ?? 0;
+      }
+      partners[i] = distinct;
+      total += distinct;
+    }
+    this.start = start;
+    this.partnerList = list;
+    this.partners = partners;
+    this.size = total / 2;
+  }
+
+  has(i: number, j: number): boolean {
+    let lo = this.start[i] ?? 0;
+    let hi = lo + (this.partners[i] ?? 0);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const value = this.partnerList[mid] ?? 0;
+      if (value === j) return true;
+      if (value < j) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+}
+
+/** Comparisons per essay that are pending or have a verdict (failed attempts are retried separately). */
+function essayLoad(n: number, comparisons: readonly ComparisonRecord[]): Int32Array {
+  const load = new Int32Array(n);
+  for (const c of comparisons) {
+    if (c.status === 'FAILED') continue;
+    load[c.a] = (load[c.a] ?? 0) + 1;
+    load[c.b] = (load[c.b] ?? 0) + 1;
+  }
+  return load;
+}
+
 /** Per-essay counts read once from the history. */
 interface EssayState {
-  /** Comparisons pending or with a verdict (failed attempts are retried separately). */
   load: Int32Array;
   /** Shown first minus shown second; updated as the wave is built. */
   balance: Int32Array;
-  /** Distinct partners attempted (any status): n − 1 means nothing left to cover. */
-  partners: Int32Array;
-}
-
-function readEssayState(
-  n: number,
-  comparisons: readonly ComparisonRecord[],
-  attempted: Set<number>,
-): EssayState {
-  const load = new Int32Array(n);
-  const partners = new Int32Array(n);
-  for (const c of comparisons) {
-    if (c.status !== 'FAILED') {
-      load[c.a] = (load[c.a] ?? 0) + 1;
-      load[c.b] = (load[c.b] ?? 0) + 1;
-    }
-    const key = pairKey(c.a, c.b);
-    if (!attempted.has(key)) {
-      attempted.add(key);
-      partners[c.a] = (partners[c.a] ?? 0) + 1;
-      partners[c.b] = (partners[c.b] ?? 0) + 1;
-    }
-  }
-  return { load, balance: orientationBalance(n, comparisons), partners };
 }
 
 /** Orders {i, j} so the essay shown first less often becomes "Essay A"; updates the balance. */
@@ -277,18 +324,18 @@ class EssayPool {
 function randomPartner(
   essay: number,
   pool: EssayPool,
-  attempted: Set<number>,
+  attempted: AttemptedPairs,
   tries: number,
   rng: Rng,
 ): number | undefined {
   for (let t = 0; t < tries; t += 1) {
     const other = pool.pick(rng);
-    if (other !== undefined && other !== essay && !attempted.has(pairKey(essay, other))) {
+    if (other !== undefined && other !== essay && !attempted.has(essay, other)) {
       return other;
     }
   }
   for (const other of pool.scan(rng)) {
-    if (other !== essay && !attempted.has(pairKey(essay, other))) return other;
+    if (other !== essay && !attempted.has(essay, other)) return other;
   }
   return undefined;
 }
@@ -296,7 +343,7 @@ function randomPartner(
 interface CoverageContext {
   n: number;
   maxPairs: number;
-  attempted: Set<number>;
+  attempted: AttemptedPairs;
   state: EssayState;
   order: number[];
   config: EngineConfig;
@@ -309,7 +356,7 @@ function planRandomCoverage(ctx: CoverageContext): PlannedPair[] {
   const wave: PlannedPair[] = [];
   for (const essay of order) {
     if (wave.length >= ctx.maxPairs || pool.size < 2) break;
-    if (!pool.has(essay) || (state.partners[essay] ?? 0) >= n - 1) continue;
+    if (!pool.has(essay) || (attempted.partners[essay] ?? 0) >= n - 1) continue;
     pool.remove(essay);
     const partner = randomPartner(essay, pool, attempted, config.PAIRING_RANDOM_CANDIDATES, rng);
     if (partner === undefined) {
@@ -371,7 +418,7 @@ function planAdaptiveCoverage(
           rightSteps >= window ||
           at - (sampled[left] ?? 0) <= (sampled[right] ?? 0) - at);
       const candidate = useLeft ? left : right;
-      if (!attempted.has(pairKey(essay, candidate))) return candidate;
+      if (!attempted.has(essay, candidate)) return candidate;
       if (useLeft) {
         left = prev[left] ?? -1;
         leftSteps += 1;
@@ -386,7 +433,7 @@ function planAdaptiveCoverage(
   const wave: PlannedPair[] = [];
   for (const essay of order) {
     if (wave.length >= ctx.maxPairs || pool.size < 2) break;
-    if (!pool.has(essay) || (state.partners[essay] ?? 0) >= n - 1) continue;
+    if (!pool.has(essay) || (attempted.partners[essay] ?? 0) >= n - 1) continue;
     unlink(essay);
     const partner =
       nearestNew(essay) ??
@@ -515,9 +562,9 @@ export function planWave(req: WavePlanRequest): PlannedPair[] {
   if (n < 2) return [];
 
   if (kind === 'coverage') {
-    const attempted = new Set<number>();
-    const state = readEssayState(n, comparisons, attempted);
+    const attempted = new AttemptedPairs(n, comparisons);
     if (attempted.size >= maxPossiblePairs(n)) return [];
+    const state = { load: essayLoad(n, comparisons), balance: orientationBalance(n, comparisons) };
     const order = essayOrder(n, state.load, busy, rng);
     const ctx: CoverageContext = { n, maxPairs, attempted, state, order, config, rng };
     const explored = meanLoad(state.load) >= config.PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY;
@@ -533,13 +580,17 @@ export function planWave(req: WavePlanRequest): PlannedPair[] {
     return planRandomCoverage(ctx);
   }
 
-  const stats = [...collectPairStats(comparisons).values()];
-  const load = new Int32Array(n);
-  for (const c of comparisons) {
-    if (c.status === 'FAILED') continue;
-    load[c.a] = (load[c.a] ?? 0) + 1;
-    load[c.b] = (load[c.b] ?? 0) + 1;
+  // Retry waves run before every coverage wave; only pairs with a failure can be retried, so the
+  // per-pair statistics are built for those pairs alone (usually none).
+  let relevant = comparisons;
+  if (kind === 'retry') {
+    const failedPairs = new Set<number>();
+    for (const c of comparisons) if (c.status === 'FAILED') failedPairs.add(pairKey(c.a, c.b));
+    if (failedPairs.size === 0) return [];
+    relevant = comparisons.filter((c) => failedPairs.has(pairKey(c.a, c.b)));
   }
+  const stats = [...collectPairStats(relevant).values()];
+  const load = essayLoad(n, comparisons);
   // Sort by pair so the wave does not depend on the order the history was read in.
   stats.sort((x, y) => x.lo - y.lo || x.hi - y.hi);
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  AttemptedPairs,
   coverageRemaining,
   focusParticipants,
   maxPossiblePairs,
@@ -58,6 +59,33 @@ describe('pair keys and coverage helpers', () => {
         expect(pairKey(j, i)).toBe(key);
         expect(pairFromKey(key)).toEqual([Math.min(i, j), Math.max(i, j)]);
       }),
+    );
+  });
+
+  it('indexes attempted pairs exactly as a set of pair keys would', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 25 }),
+        fc.array(fc.tuple(fc.nat(24), fc.nat(24)), { maxLength: 120 }),
+        (n, raw) => {
+          // Prepare
+          const comparisons = raw
+            .map(([a, b]) => [a % n, b % n] as const)
+            .filter(([a, b]) => a !== b)
+            .map(([a, b]) => makeComparison({ a, b }));
+          const keys = new Set(comparisons.map((c) => pairKey(c.a, c.b)));
+          // Act
+          const index = new AttemptedPairs(n, comparisons);
+          // Assess
+          expect(index.size).toBe(keys.size);
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              if (i !== j) expect(index.has(i, j)).toBe(keys.has(pairKey(i, j)));
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

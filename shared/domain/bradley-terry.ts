@@ -22,10 +22,14 @@
  *  - 'approx': stochastic diagonal estimation (Hutchinson, Rademacher probes) of diag(Cov), with
  *    each probe solved by PCG and a control variate: a truncated Neumann series of (L+αI)⁻¹ whose
  *    diagonal is known exactly, so the probes only estimate the small remainder. Seeded and
- *    deterministic. Measured relative error of the SEs vs exact with the default 128 probes
- *    (`npm run -s bench:bt -- --n N --m 10N --runs 1 --compare-se --json`, seeds 1-3): median
- *    0.16-0.18 % and max 1.1-1.7 % at n = 300; median 0.15-0.18 % and max 1.9-3.8 % at n = 1,000
- *    and 2,000. Cost: BT_APPROX_SE_PROBES sparse solves (~10 sparse products each).
+ *    deterministic. Component-constant directions are handled exactly (connected components).
+ *    Probes start at BT_APPROX_SE_PROBES and are added (up to BT_APPROX_SE_MAX_PROBES) while the
+ *    estimated relative error of the worst item's SE exceeds BT_APPROX_SE_TARGET_ERROR.
+ *    Measured relative error of the SEs vs exact (`npm run -s bench:bt -- --n N --m 10N --runs 1
+ *    --compare-se --json`, seeds 1-3): median 0.16-0.18 % and max 1.1-1.7 % at n = 300; median
+ *    0.15-0.18 % and max 1.9-3.8 % at n = 1,000 and 2,000 (128 probes suffice there). Sparse data
+ *    (n = 300-400, 1-2 comparisons per essay): median 0.2-0.5 %, max 4-10 % (450-1,024 probes).
+ *    Cost: ~10 sparse products per probe.
  */
 import { DEFAULT_CONFIG } from './config.ts';
 import { choleskyInPlace, inverseDiagonalFromCholesky } from './linear-algebra.ts';
@@ -281,14 +285,92 @@ function logPosteriorAt(graph: PairGraph, alpha: number, theta: Float64Array): n
   return loglik - 0.5 * alpha * prior;
 }
 
-/** y = M x with M = L + αI + 11ᵀ/n (symmetric product over the once-stored pairs). */
-function applyM(graph: PairGraph, ev: Evaluation, x: Float64Array, y: Float64Array): void {
+/**
+ * A partition of the items into groups g with sizes n_g; M adds Σ_g 1_g 1_gᵀ / n_g to L + αI.
+ * The fit uses one group (M = L + αI + 11ᵀ/n). The approximate SEs use the connected components:
+ * then every component-constant direction has eigenvalue 1 + α instead of α, so CG on
+ * within-component-centred right-hand sides converges as if the graph were connected.
+ */
+interface Groups {
+  readonly label: Int32Array;
+  readonly invSize: Float64Array;
+  /** Scratch: one sum per group. */
+  readonly sums: Float64Array;
+}
+
+function singleGroup(n: number): Groups {
+  return {
+    label: new Int32Array(n),
+    invSize: Float64Array.of(1 / n),
+    sums: new Float64Array(1),
+  };
+}
+
+/** Connected components of the pair graph (union–find), as Groups. */
+function connectedComponents(graph: PairGraph): Groups {
+  const { n, rowStart, col } = graph;
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    let root = i;
+    while (parent[root] !== root) root = parent[root]!;
+    while (parent[i] !== root) {
+      const next = parent[i]!;
+      parent[i] = root;
+      i = next;
+    }
+    return root;
+  };
+  for (let i = 0; i < n; i++) {
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const a = find(i);
+      const b = find(col[e]!);
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    }
+  }
+  const label = new Int32Array(n);
+  const id = new Int32Array(n).fill(-1);
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const root = find(i);
+    if (id[root] === -1) {
+      id[root] = sizes.length;
+      sizes.push(0);
+    }
+    const g = id[root]!;
+    label[i] = g;
+    sizes[g] = sizes[g]! + 1;
+  }
+  return {
+    label,
+    invSize: Float64Array.from(sizes, (size) => 1 / size),
+    sums: new Float64Array(sizes.length),
+  };
+}
+
+/** x ← x minus its mean within each group. */
+function centreWithin(groups: Groups, x: Float64Array): void {
+  const { label, invSize, sums } = groups;
+  sums.fill(0);
+  for (let i = 0; i < x.length; i++) sums[label[i]!] = sums[label[i]!]! + x[i]!;
+  for (let g = 0; g < sums.length; g++) sums[g] = sums[g]! * invSize[g]!;
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! - sums[label[i]!]!;
+}
+
+/** y = M x with M = L + αI + Σ_g 1_g 1_gᵀ / n_g (symmetric product over the once-stored pairs). */
+function applyM(
+  graph: PairGraph,
+  ev: Evaluation,
+  groups: Groups,
+  x: Float64Array,
+  y: Float64Array,
+): void {
   const { n, rowStart, col } = graph;
   const { weight, diag } = ev;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i]!;
-  const mean = sum / n;
-  for (let i = 0; i < n; i++) y[i] = diag[i]! * x[i]! + mean;
+  const { label, invSize, sums } = groups;
+  sums.fill(0);
+  for (let i = 0; i < n; i++) sums[label[i]!] = sums[label[i]!]! + x[i]!;
+  for (let g = 0; g < sums.length; g++) sums[g] = sums[g]! * invSize[g]!;
+  for (let i = 0; i < n; i++) y[i] = diag[i]! * x[i]! + sums[label[i]!]!;
   for (let i = 0; i < n; i++) {
     const xi = x[i]!;
     let acc = 0;
@@ -323,11 +405,13 @@ function newPcgWork(n: number): PcgWork {
 
 /**
  * Solves M x = b by Jacobi-preconditioned CG, starting from the given x, until
- * ‖r‖₂ ≤ relTol·‖b‖₂ or maxIter. For b ⊥ 1 the solution equals (L+αI)⁻¹ b and is centred.
+ * ‖r‖₂ ≤ relTol·‖b‖₂ or maxIter. For b with zero sum in every group the solution equals
+ * (L+αI)⁻¹ b and has zero sum in every group too.
  */
 function pcgSolve(
   graph: PairGraph,
   ev: Evaluation,
+  groups: Groups,
   b: Float64Array,
   x: Float64Array,
   relTol: number,
@@ -336,9 +420,10 @@ function pcgSolve(
 ): number {
   const n = graph.n;
   const { invDiag, r, z, p, q } = work;
-  const invN = 1 / n;
-  for (let i = 0; i < n; i++) invDiag[i] = 1 / (ev.diag[i]! + invN);
-  applyM(graph, ev, x, q);
+  for (let i = 0; i < n; i++) {
+    invDiag[i] = 1 / (ev.diag[i]! + groups.invSize[groups.label[i]!]!);
+  }
+  applyM(graph, ev, groups, x, q);
   let bNorm2 = 0;
   let rz = 0;
   let rNorm2 = 0;
@@ -356,7 +441,7 @@ function pcgSolve(
   const target = relTol * relTol * bNorm2;
   let it = 0;
   while (rNorm2 > target && it < maxIter) {
-    applyM(graph, ev, p, q);
+    applyM(graph, ev, groups, p, q);
     let pq = 0;
     for (let i = 0; i < n; i++) pq += p[i]! * q[i]!;
     if (!(pq > 0)) break;
@@ -451,6 +536,7 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
   const trialTheta = new Float64Array(n);
   const step = new Float64Array(n);
   const work = newPcgWork(n);
+  const whole = singleGroup(n);
   const innerMax = Math.max(50, Math.min(n + 10, 2000));
   evaluate(graph, alpha, theta, current);
 
@@ -465,7 +551,7 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
     // Inexact Newton: solve loosely far from the optimum, tightly near it (superlinear).
     const relTol = Math.min(0.1, Math.max(1e-12, Math.sqrt(gNorm2)));
     step.fill(0);
-    pcgSolve(graph, current, current.grad, step, relTol, innerMax, work);
+    pcgSolve(graph, current, whole, current.grad, step, relTol, innerMax, work);
     centre(step);
     const slope = dotProduct(step, current.grad);
     let maxStep = 0;
@@ -497,7 +583,13 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
     se = approxStandardErrors(
       graph,
       current,
+      alpha,
       options.seProbes ?? DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
+      Math.max(
+        options.seProbes ?? DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
+        DEFAULT_CONFIG.BT_APPROX_SE_MAX_PROBES,
+      ),
+      DEFAULT_CONFIG.BT_APPROX_SE_TARGET_ERROR,
       options.seSeed ?? hashSeed('bt-approx-se', n, graph.col.length),
     );
   }
@@ -603,7 +695,10 @@ function applyW(graph: PairGraph, ev: Evaluation, x: Float64Array, y: Float64Arr
 function approxStandardErrors(
   graph: PairGraph,
   ev: Evaluation,
+  alpha: number,
   probes: number,
+  maxProbes: number,
+  targetError: number,
   seed: number,
 ): Float64Array {
   const n = graph.n;
@@ -632,14 +727,20 @@ function approxStandardErrors(
     applyW(graph, ev, t1, t2);
     for (let i = 0; i < n; i++) y[i] = y[i]! + t1[i]! + t2[i]! * invD[i]!;
   };
-  // diag(PCP)_i = C_ii − 2 (C1)_i / n + 1ᵀC1 / n².
+  // Q centres within each connected component g. C is block-diagonal by component, so
+  // diag(QCQ)_i = C_ii − 2 (C1)_i / n_g + (Σ_{j∈g} (C1)_j) / n_g².
+  const components = connectedComponents(graph);
+  const { label, invSize } = components;
   const ones = new Float64Array(n).fill(1);
   const c1 = new Float64Array(n);
   applyC(ones, c1);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += c1[i]!;
+  const componentTotal = new Float64Array(invSize.length);
+  for (let i = 0; i < n; i++) componentTotal[label[i]!] = componentTotal[label[i]!]! + c1[i]!;
   const estimate = new Float64Array(n);
-  for (let i = 0; i < n; i++) estimate[i] = diagC[i]! - (2 * c1[i]!) / n + total / (n * n);
+  for (let i = 0; i < n; i++) {
+    const inv = invSize[label[i]!]!;
+    estimate[i] = diagC[i]! - 2 * c1[i]! * inv + componentTotal[label[i]!]! * inv * inv;
+  }
 
   const rng = seededRandom(seed);
   const sign = new Float64Array(n);
@@ -650,21 +751,50 @@ function approxStandardErrors(
   const innerMax = Math.max(50, Math.min(n + 10, 2000));
   const relTol = DEFAULT_CONFIG.BT_APPROX_SE_CG_TOLERANCE;
   const remainder = new Float64Array(n);
-  for (let k = 0; k < probes; k++) {
+  const remainderSquares = new Float64Array(n);
+  let done = 0;
+  let planned = Math.min(probes, maxProbes);
+  while (done < planned) {
     for (let i = 0; i < n; i++) sign[i] = rng() < 0.5 ? -1 : 1;
     pz.set(sign);
-    centre(pz);
+    centreWithin(components, pz);
     applyC(pz, cz);
-    centre(cz);
-    // x = (L+αI)⁻¹ P z (centred because Pz ⊥ 1), warm-started at the control variate P C P z.
+    centreWithin(components, cz);
+    // x = (L+αI)⁻¹ Q z, warm-started at the control variate Q C Q z; the exact solution has
+    // zero sum in every component, so re-projecting only removes solver error.
     x.set(cz);
-    pcgSolve(graph, ev, pz, x, relTol, innerMax, work);
-    // E[z ⊙ G z] = diag(G) for Rademacher z, with G = P((L+αI)⁻¹ − C)P: Gz = x − PCPz.
-    for (let i = 0; i < n; i++) remainder[i] = remainder[i]! + sign[i]! * (x[i]! - cz[i]!);
+    pcgSolve(graph, ev, components, pz, x, relTol, innerMax, work);
+    centreWithin(components, x);
+    // E[z ⊙ G z] = diag(G) for Rademacher z, with G = Q((L+αI)⁻¹ − C)Q: Gz = x − QCQz.
+    for (let i = 0; i < n; i++) {
+      const term = sign[i]! * (x[i]! - cz[i]!);
+      remainder[i] = remainder[i]! + term;
+      remainderSquares[i] = remainderSquares[i]! + term * term;
+    }
+    done++;
+    if (done === planned && done < maxProbes) {
+      // Estimated relative standard error of the worst item's SE (half that of its variance);
+      // if above target, plan the probe count that the 1/√K law says would reach it.
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const mean = remainder[i]! / done;
+        const spread = Math.max(0, remainderSquares[i]! / done - mean * mean);
+        const variance = estimate[i]! + mean + (invSize[label[i]!]! - 1 / n) / alpha;
+        if (variance > 0) worst = Math.max(worst, (0.5 * Math.sqrt(spread / done)) / variance);
+      }
+      if (worst > targetError) {
+        // At least a quarter more, so a borderline estimate does not trigger many small rounds.
+        const needed = Math.ceil(done * Math.max(1.25, (worst / targetError) ** 2));
+        planned = Math.min(maxProbes, needed);
+      }
+    }
   }
+  // (L+αI)⁻¹ = Q(L+αI)⁻¹Q + Σ_g 1_g1_gᵀ/(α n_g), and Cov = P(L+αI)⁻¹P subtracts 1/(α n) from
+  // the diagonal ((L+αI)⁻¹1 = 1/α): the component-constant part is exact, not estimated.
   const se = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const variance = estimate[i]! + (probes > 0 ? remainder[i]! / probes : 0);
+    const exactPart = (invSize[label[i]!]! - 1 / n) / alpha;
+    const variance = estimate[i]! + (done > 0 ? remainder[i]! / done : 0) + exactPart;
     se[i] = Math.sqrt(Math.max(0, variance));
   }
   return se;

@@ -194,13 +194,25 @@ export const CONFIG_SPEC = {
     positiveInt,
     128,
     'probe vectors',
-    'Rademacher probes of the approximate standard errors (one sparse solve each); error shrinks like 1/sqrt(probes). Measured relative SE error vs exact (`npm run -s bench:bt -- --n 1000 --m 10000 --runs 1 --probes K --compare-se --json`): 32 probes median 0.32 % / max 3.5 %, 64: 0.22 % / 1.4 %, 128: 0.15-0.18 % / 1.9-3.8 % (seeds 1-3); at n=300, 128 probes: 0.16-0.18 % / 1.1-1.7 %.',
+    'Rademacher probes of the approximate standard errors to start with (one sparse solve each); error shrinks like 1/sqrt(probes), and more are added up to BT_APPROX_SE_MAX_PROBES while the estimated error exceeds BT_APPROX_SE_TARGET_ERROR. Measured relative SE error vs exact at a fixed probe count (`npm run -s bench:bt -- --n 1000 --m 10000 --runs 1 --probes K --compare-se --json`): 32 probes median 0.32 % / max 3.5 %, 64: 0.22 % / 1.4 %, 128: 0.15-0.18 % / 1.9-3.8 % (seeds 1-3); at n=300, 128 probes: 0.16-0.18 % / 1.1-1.7 %.',
   ),
   BT_APPROX_SE_CG_TOLERANCE: entry(
     z.number().positive().max(1),
     1e-4,
     'relative residual',
     'Conjugate-gradient tolerance of each probe solve of the approximate standard errors. Measured at n=1,000, m=10,000, 64 probes: 1e-6 / 1e-4 / 1e-3 took 11.7 / 7.1 / 4.7 CG iterations per probe with the same SE error (median 0.22 %, max 1.4 %), so the probe noise, not the solve, sets the error.',
+  ),
+  BT_APPROX_SE_MAX_PROBES: entry(
+    positiveInt,
+    1024,
+    'probe vectors',
+    'Cap on the probes of the approximate standard errors (sparse, tree-like comparison graphs need the most; a probe costs about ten sparse products, so the cap bounds the time at about 8x the dense case).',
+  ),
+  BT_APPROX_SE_TARGET_ERROR: entry(
+    z.number().positive().max(1),
+    0.03,
+    'relative standard error',
+    'Probes are added until the estimated relative standard error of the worst item\'s approximate SE is below this (or BT_APPROX_SE_MAX_PROBES). At n=10,000, m=100,000 the 128 starting probes already give 0.028, so dense data costs nothing extra; at n=300-400 with 1-2 comparisons per essay 128 probes gave 0.05-0.11 and max errors of 10-19 %, the adaptive count (~450-1,024 probes) max 4-10 %, median 0.2-0.5 %.',
   ),
   SPLIT_HALF_SPLITS: entry(
     positiveInt,

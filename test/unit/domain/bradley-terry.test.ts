@@ -147,6 +147,20 @@ describe('fitBradleyTerry', () => {
     expect(Array.from(approx.scores)).toEqual(Array.from(exact.scores));
   });
 
+  it('keeps approximate SEs within the documented error on sparse, disconnected data', () => {
+    // Prepare: about 2 comparisons per essay, so the graph is tree-like with small components.
+    const { data } = randomBtData(300, 300, 8);
+    const exact = fitBradleyTerry(data, { standardErrors: 'exact' });
+
+    // Act
+    const approx = fitBradleyTerry(data, { standardErrors: 'approx' });
+
+    // Assess: documented for BT_APPROX_SE_TARGET_ERROR (median ≤ 1 %, max ≤ 10 % on such data).
+    const errors = relativeErrors(approx.se as Float64Array, exact.se as Float64Array);
+    expect(errors[errors.length >> 1]).toBeLessThan(0.01);
+    expect(errors[errors.length - 1]).toBeLessThan(0.1);
+  });
+
   it('gives the same approximate SEs for the same seed and different ones for another', () => {
     // Prepare
     const { data } = randomBtData(120, 1200, 5);

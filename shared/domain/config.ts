@@ -339,6 +339,66 @@ export const CONFIG_SPEC = {
     'judges',
     'Fewest judges with decisions for which judge misfit is flagged; with fewer the spread of infit values says nothing.',
   ),
+  // --- LLM judges (real providers) -------------------------------------------------------------
+  JUDGE_CALL_TIMEOUT_MS: entry(
+    positiveInt,
+    30_000,
+    'milliseconds',
+    'Timeout of one provider HTTP call (AbortSignal.timeout); a timed-out call is a retryable `timeout` failure. With JUDGE_INPROCESS_ATTEMPTS calls (twice as many with judge_both_orders) it must fit the judge function timeout.',
+  ),
+  JUDGE_RETRY_AFTER_MAX_MS: entry(
+    nonNegativeInt,
+    10_000,
+    'milliseconds',
+    "Longest wait honoured from a provider's retry-after (seconds or HTTP date) before the next in-process attempt; a longer wait is cut to this (SQS redelivery covers the rest).",
+  ),
+  JUDGE_DEFAULT_MAX_TOKENS: entry(
+    z.number().int().positive().max(32_768),
+    1024,
+    'output tokens',
+    'Output-token cap of one judge call when the batch sets no max_tokens. The answer itself needs ~100 tokens; the headroom is for reasoning models, whose hidden reasoning counts against the cap. Billing follows actual usage, not the cap.',
+  ),
+  JUDGE_MAX_ASSIGNMENT_CHARS: entry(
+    z.number().int().positive().max(50_000),
+    10_000,
+    'characters',
+    'Longest assignment text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit like MAX_ESSAY_CHARS.',
+  ),
+  JUDGE_MAX_RUBRIC_CHARS: entry(
+    z.number().int().positive().max(50_000),
+    20_000,
+    'characters',
+    'Longest rubric text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit like MAX_ESSAY_CHARS.',
+  ),
+  JUDGE_JUSTIFICATION_MAX_WORDS: entry(
+    positiveInt,
+    50,
+    'words',
+    'Longest justification the judge may give; a longer one makes the answer a `malformed_answer` failure (the prompt asks for at most this many).',
+  ),
+  JUDGE_MODEL_PRICES_USD_PER_MTOK: entry(
+    z.record(
+      z.string().min(1),
+      z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
+    ),
+    {
+      'gpt-4o': { input: 2.5, output: 10 },
+      'gpt-4o-mini': { input: 0.15, output: 0.6 },
+      'gpt-4.1': { input: 2, output: 8 },
+      'gpt-4.1-mini': { input: 0.4, output: 1.6 },
+      'gpt-4.1-nano': { input: 0.1, output: 0.4 },
+      'claude-sonnet-4': { input: 3, output: 15 },
+      'claude-opus-4': { input: 15, output: 75 },
+      'claude-3-5-haiku': { input: 0.8, output: 4 },
+      'claude-3-7-sonnet': { input: 3, output: 15 },
+      'claude-opus-4-5': { input: 5, output: 25 },
+      'claude-haiku-4-5': { input: 1, output: 5 },
+      'gpt-5': { input: 1.25, output: 10 },
+      'gpt-5-mini': { input: 0.25, output: 2 },
+    },
+    'USD per 1M tokens (input, output)',
+    'Provider list prices (standard tier, no batch or cache discounts, as published in 2025 — check before relying on them) behind the estimated cost per comparison. A model matches an entry exactly or as a dated/suffixed variant (`gpt-4o-2024-08-06` uses `gpt-4o`; the longest matching entry wins). An unknown model (e.g. a self-hosted one) has cost null, never a guess.',
+  ),
 } as const;
 
 export type ConfigName = keyof typeof CONFIG_SPEC;

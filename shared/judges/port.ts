@@ -34,6 +34,12 @@ export interface JudgeUsage {
   output_tokens?: number;
   latency_ms?: number;
   model?: string;
+  /** Estimated USD from the config price table; null when the model has no price. */
+  cost_usd?: number | null;
+  /** Provider calls behind the verdict (2 when judged in both orders). */
+  calls?: number;
+  /** Judged in both orders and the two orders picked different essays. */
+  order_flip?: boolean;
 }
 
 export interface JudgeVerdict {
@@ -51,6 +57,8 @@ export interface JudgeFailure {
   reason: string;
   /** Worth trying again (rate limits, timeouts, 5xx); false for refusals and bad requests. */
   retryable: boolean;
+  /** The wait the provider asked for (retry-after), honoured before the next attempt. */
+  retryAfterMs?: number;
 }
 
 export type JudgeResult = JudgeVerdict | JudgeFailure;

@@ -63,7 +63,7 @@ function essayListSchema(minimum: number) {
     });
 }
 
-/** Per-batch judge choice. Only the mock exists so far; real providers join this union. */
+/** Per-batch judge choice: the mock, or a real LLM provider (`openai`, `anthropic`, `openai-compatible`). */
 export const mockJudgeSchema = z.object({
   provider: z.literal('mock'),
   profile: z.string().min(1).max(64),
@@ -77,7 +77,50 @@ export const mockJudgeSchema = z.object({
   drop_rate: z.number().min(0).max(1).optional(),
   seed: z.number().int().optional(),
 });
-export const judgeChoiceSchema = z.discriminatedUnion('provider', [mockJudgeSchema]);
+/** Settings every real LLM judge shares; lengths are the deployment limits in config. */
+const llmJudgeFields = {
+  model: z.string().trim().min(1, 'model is required').max(128),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().positive().max(32_768).optional(),
+  assignment: z
+    .string()
+    .max(
+      DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS,
+      `assignment must be at most ${DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS} characters`,
+    )
+    .optional(),
+  rubric: z
+    .string()
+    .max(
+      DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS,
+      `rubric must be at most ${DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS} characters`,
+    )
+    .optional(),
+  /** Judge every pair in both orders (two calls) and report order flips. */
+  judge_both_orders: z.boolean().optional(),
+};
+export const openAiJudgeSchema = z
+  .object({ provider: z.literal('openai'), ...llmJudgeFields })
+  .strict();
+export const anthropicJudgeSchema = z
+  .object({ provider: z.literal('anthropic'), ...llmJudgeFields })
+  .strict();
+export const openAiCompatibleJudgeSchema = z
+  .object({
+    provider: z.literal('openai-compatible'),
+    ...llmJudgeFields,
+    /** Up to and including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
+    base_url: z.url({ protocol: /^https?$/, error: 'base_url must be an http(s) URL' }).max(512),
+    /** How the server is asked for JSON; `none` parses the answer from text. */
+    response_format: z.enum(['json_schema', 'json_object', 'none']).optional(),
+  })
+  .strict();
+export const judgeChoiceSchema = z.discriminatedUnion('provider', [
+  mockJudgeSchema,
+  openAiJudgeSchema,
+  anthropicJudgeSchema,
+  openAiCompatibleJudgeSchema,
+]);
 export type JudgeChoice = z.infer<typeof judgeChoiceSchema>;
 
 /** Config overrides by name; names and values are checked by `resolveConfig` (error names the entry). */

@@ -38,6 +38,9 @@ const usageSchema = z.object({
   output_tokens: z.number().int().nonnegative().optional(),
   latency_ms: z.number().nonnegative().optional(),
   model: z.string().max(128).optional(),
+  cost_usd: z.number().nonnegative().nullable().optional(),
+  calls: z.number().int().positive().optional(),
+  order_flip: z.boolean().optional(),
 });
 
 const callbackBase = {

@@ -46,6 +46,8 @@ function validateJudge(judge: JudgeChoice, allowed: readonly string[]): JudgeCho
       `provider "${judge.provider}" is not allowed here (allowed: ${allowed.join(', ')})`,
     );
   }
+  // LLM choices were fully validated by the request schema; the mock also needs a known profile.
+  if (judge.provider !== 'mock') return judge;
   const parsed = mockJudgeSettingsSchema.safeParse(judge);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

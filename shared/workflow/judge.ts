@@ -7,6 +7,7 @@
  * out) or extra copies (the callback function counts one).
  */
 import type { Callback, ComparisonRequest } from '#messages/queue.ts';
+import { retryDelayMs } from '#shared/judges/http.ts';
 import { MockJudgeProvider } from '#shared/judges/mock.ts';
 import type {
   JudgeFailure,
@@ -79,11 +80,7 @@ async function judgeWithRetries(
     }
     if (result.outcome === 'verdict' || !result.retryable) return result;
     if (attempt < config.JUDGE_INPROCESS_ATTEMPTS) {
-      const cap = Math.min(
-        config.JUDGE_RETRY_MAX_DELAY_MS,
-        config.JUDGE_RETRY_BASE_DELAY_MS * 2 ** attempt,
-      );
-      await deps.sleep(deps.random() * cap);
+      await deps.sleep(retryDelayMs(attempt, result, config, deps.random));
     }
   }
   return result;
@@ -108,6 +105,7 @@ export async function processComparisonRequest(
       outcome: callback.outcome,
       copies,
       ...(callback.outcome === 'failure' ? { failure_kind: callback.failure_kind } : {}),
+      ...(callback.outcome === 'verdict' && callback.usage ? { usage: callback.usage } : {}),
     });
     return callback.outcome;
   };

@@ -1,0 +1,111 @@
+/**
+ * Anthropic Messages API with a forced tool call: the answer arrives as the `input` of the
+ * `record_verdict` tool, validated against the same strict contract as every other adapter.
+ * `stop_reason: refusal` is a `refusal` failure; a missing tool call is a `malformed_answer`.
+ */
+import { postJson } from './http.ts';
+import {
+  type CallOutcome,
+  field,
+  type LlmDialect,
+  type LlmRuntime,
+  type LlmSettings,
+  llmFailure,
+  tokenCount,
+} from './llm.ts';
+import {
+  ANSWER_JSON_SCHEMA,
+  ANSWER_TOOL_NAME,
+  type JudgePrompt,
+  validateAnswer,
+} from './prompt.ts';
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** The Messages API version header this adapter is written against. */
+export const ANTHROPIC_API_VERSION = '2023-06-01';
+
+export class AnthropicDialect implements LlmDialect {
+  readonly provider = 'anthropic' as const;
+  readonly keyRequired = true;
+
+  constructor(private readonly baseUrl: string = ANTHROPIC_DEFAULT_BASE_URL) {}
+
+  async call(
+    prompt: JudgePrompt,
+    apiKey: string | undefined,
+    settings: LlmSettings,
+    runtime: LlmRuntime,
+  ): Promise<CallOutcome> {
+    const response = await postJson({
+      url: `${this.baseUrl.replace(/\/+$/, '')}/v1/messages`,
+      headers: {
+        ...(apiKey ? { 'x-api-key': apiKey } : {}),
+        'anthropic-version': ANTHROPIC_API_VERSION,
+      },
+      body: {
+        model: settings.model,
+        max_tokens: settings.maxTokens,
+        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+        system: prompt.system,
+        messages: [{ role: 'user', content: prompt.user }],
+        tools: [
+          {
+            name: ANSWER_TOOL_NAME,
+            description: 'Record which essay is better, your confidence and a short justification.',
+            input_schema: ANSWER_JSON_SCHEMA,
+          },
+        ],
+        tool_choice: { type: 'tool', name: ANSWER_TOOL_NAME },
+      },
+      timeoutMs: runtime.config.JUDGE_CALL_TIMEOUT_MS,
+      fetch: runtime.fetch,
+      now: runtime.now,
+    });
+    if (!response.ok) return { ok: false, failure: response.failure };
+    return decodeAnthropicMessage(
+      response.body,
+      response.latencyMs,
+      runtime.config.JUDGE_JUSTIFICATION_MAX_WORDS,
+    );
+  }
+}
+
+export function decodeAnthropicMessage(
+  body: unknown,
+  latencyMs: number,
+  justificationMaxWords: number,
+): CallOutcome {
+  const stopReason = field(body, 'stop_reason');
+  if (stopReason === 'refusal') {
+    return { ok: false, failure: llmFailure('refusal', 'refusal', false) };
+  }
+  const content = field(body, 'content');
+  const toolUse = Array.isArray(content)
+    ? content.find(
+        (block: unknown) =>
+          field(block, 'type') === 'tool_use' && field(block, 'name') === ANSWER_TOOL_NAME,
+      )
+    : undefined;
+  if (toolUse === undefined) {
+    const reason = stopReason === 'max_tokens' ? 'truncated_answer' : 'no_tool_call';
+    return { ok: false, failure: llmFailure('malformed_answer', reason, false) };
+  }
+  const parsed = validateAnswer(field(toolUse, 'input'), justificationMaxWords);
+  if (!parsed.ok) {
+    return { ok: false, failure: llmFailure('malformed_answer', parsed.reason, false) };
+  }
+  const usage = field(body, 'usage');
+  const model = field(body, 'model');
+  const input = tokenCount(field(usage, 'input_tokens'));
+  const output = tokenCount(field(usage, 'output_tokens'));
+  return {
+    ok: true,
+    answer: parsed.answer,
+    latencyMs,
+    tokens: {
+      ...(input === undefined ? {} : { input_tokens: input }),
+      ...(output === undefined ? {} : { output_tokens: output }),
+      ...(typeof model === 'string' && model !== '' ? { model } : {}),
+    },
+  };
+}

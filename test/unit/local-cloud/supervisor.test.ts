@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -7,7 +7,7 @@ import {
   startLocalCloud,
   stopLocalCloud,
 } from '#localstack/local-cloud/index.ts';
-import { isAlive } from '#localstack/local-cloud/supervisor.ts';
+import { ensureSynth, isAlive } from '#localstack/local-cloud/supervisor.ts';
 import { FIXTURE_TEMPLATE, temporaryDir } from '#test/helpers/local-cloud-fixtures.ts';
 
 // A state folder of its own: the test never touches a local cloud someone else is running.
@@ -99,4 +99,57 @@ describe('startLocalCloud / stopLocalCloud', () => {
     await expect(start).rejects.toThrow(/Fn::ImportValue is not supported/);
     expect((await localCloudStatus({ stateDir: badDir })).processAlive).toBe(false);
   }, 60_000);
+});
+
+describe('ensureSynth', () => {
+  function projectWithSynthScript(): string {
+    const root = temporaryDir('local-cloud-synth');
+    // The synth script only records that it ran, so the test needs no CDK app.
+    writeFileSync(
+      join(root, 'package.json'),
+      JSON.stringify({
+        scripts: { synth: "node -e \"require('fs').writeFileSync('synth-ran', '')\"" },
+      }),
+    );
+    mkdirSync(join(root, 'infra'));
+    mkdirSync(join(root, 'logs'));
+    return root;
+  }
+
+  it('synthesizes when the template is older than a source file', () => {
+    // Prepare
+    const root = projectWithSynthScript();
+    const template = join(root, 'CjEngine-dev.template.json');
+    writeFileSync(template, '{}');
+    utimesSync(template, new Date(1_000), new Date(1_000));
+    writeFileSync(join(root, 'infra', 'stack.ts'), '');
+
+    // Act
+    ensureSynth(
+      { root, stateDir: root, stateFile: join(root, 'state.json'), logDir: join(root, 'logs') },
+      template,
+    );
+
+    // Assess
+    expect(existsSync(join(root, 'synth-ran'))).toBe(true);
+  });
+
+  it('leaves a template newer than every source alone', () => {
+    // Prepare
+    const root = projectWithSynthScript();
+    writeFileSync(join(root, 'infra', 'stack.ts'), '');
+    utimesSync(join(root, 'infra', 'stack.ts'), new Date(1_000), new Date(1_000));
+    utimesSync(join(root, 'package.json'), new Date(1_000), new Date(1_000));
+    const template = join(root, 'CjEngine-dev.template.json');
+    writeFileSync(template, '{}');
+
+    // Act
+    ensureSynth(
+      { root, stateDir: root, stateFile: join(root, 'state.json'), logDir: join(root, 'logs') },
+      template,
+    );
+
+    // Assess
+    expect(existsSync(join(root, 'synth-ran'))).toBe(false);
+  });
 });

@@ -16,7 +16,13 @@ import {
 } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
-import { createPipeline, deliverOne, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
+import {
+  CrashError,
+  createPipeline,
+  deliverOne,
+  type Pipeline,
+  testEssays,
+} from '#test/helpers/pipeline.ts';
 
 /** The HTTP response an operation's error maps to. */
 async function failure(operation: Promise<unknown>) {
@@ -235,5 +241,67 @@ describe('HTTP API operations', () => {
     expect(body.mock_profiles.map((profile) => profile.name)).toEqual(
       expect.arrayContaining(['eng5_lower5_gpt51_low', 'flaky_half', 'always_fail']),
     );
+  });
+  it('a client retry after a crash at any call of start sends the start trigger (deduplicated)', async () => {
+    // Prepare
+    const pagedBatch = async (p: Pipeline) => {
+      const batchId = idOf(await createBatch(p.deps, { essay_count: 2 }));
+      await addEssays(p.deps, batchId, { offset: 0, essays: testEssays(2) });
+      return batchId;
+    };
+    const probe = createPipeline();
+    const probeId = await pagedBatch(probe);
+    const before = probe.externalCalls();
+    await startBatch(probe.deps, probeId, {});
+    const calls = probe.externalCalls() - before;
+    expect(calls).toBe(2); // UpdateItem, SendMessage
+
+    for (let k = 1; k <= calls; k++) {
+      const p = createPipeline();
+      const batchId = await pagedBatch(p);
+      p.crashAtCall(k);
+
+      // Act
+      await expect(startBatch(p.deps, batchId, {})).rejects.toBeInstanceOf(CrashError);
+      const retried = await startBatch(p.deps, batchId, {});
+
+      // Assess
+      expect(retried.body, `crash at call ${k}`).toMatchObject({ status: 'RUNNING' });
+      expect(
+        p.queues.continuation.map((m) => m.dedupId),
+        `crash at call ${k}`,
+      ).toEqual([`${batchId}:0`]);
+    }
+  });
+
+  it('a client retry after a crash at any call of cancel publishes the cancellation exactly once', async () => {
+    // Prepare
+    const probe = createPipeline();
+    const probeId = idOf(await createBatch(probe.deps, { essays: testEssays(3) }));
+    const start = probe.callLog.length;
+    await cancelBatch(probe.deps, probeId, {});
+    const probeCalls = probe.callLog.slice(start);
+    expect(probeCalls).toEqual(['Update', 'PutEvents', 'Update', 'Get']);
+    const calls = probeCalls.length;
+    const markCall = probeCalls.indexOf('PutEvents') + 2; // 1-based: the call right after publishing
+
+    for (let k = 1; k <= calls; k++) {
+      const p = createPipeline();
+      const batchId = idOf(await createBatch(p.deps, { essays: testEssays(3) }));
+      p.crashAtCall(k);
+
+      // Act
+      await expect(cancelBatch(p.deps, batchId, {})).rejects.toBeInstanceOf(CrashError);
+      const retried = await cancelBatch(p.deps, batchId, {});
+
+      // Assess
+      expect(retried, `crash at call ${k}`).toMatchObject({
+        status: 200,
+        body: { status: 'CANCELLED' },
+      });
+      // Only a crash between publishing and marking publishes twice (consumers dedupe by batch_id).
+      expect(p.events.length, `crash at call ${k}`).toBe(k === markCall ? 2 : 1);
+      expect(p.events.every((e) => e.batch_id === batchId && e.status === 'CANCELLED')).toBe(true);
+    }
   });
 });

@@ -58,6 +58,7 @@ try {
     ...(cloud.motoPid !== undefined ? { motoPid: cloud.motoPid } : {}),
     endpoint: cloud.endpoint,
     apiUrl: cloud.apiUrl,
+    ports: { moto: Number(new URL(cloud.endpoint).port), api: Number(new URL(cloud.apiUrl).port) },
     region: cloud.region,
     stackName: cloud.stackName,
     outputs: cloud.outputs,

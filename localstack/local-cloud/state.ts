@@ -16,6 +16,8 @@ export interface ReadyState {
   /** moto_server's URL (what `AWS_ENDPOINT_URL` is set to). */
   endpoint: string;
   apiUrl: string;
+  /** The loopback ports of moto_server and the HTTP API. */
+  ports: { moto: number; api: number };
   region: string;
   stackName: string;
   /** The stack outputs resolved to local values: ApiUrl, TableName, ComparisonQueueUrl, ... */

@@ -18,6 +18,7 @@ beforeAll(async () => {
     logDir,
     pollWaitSeconds: 1,
     scheduleIntervalSeconds: 1,
+    functionEnv: { EXTRA_SETTING: 'from-start-options' },
   });
   cloud.host.on('invocation', (record) => invocations.push(record));
 }, 90_000);
@@ -95,6 +96,7 @@ describe('the local HTTP API', () => {
       AWS_REGION: cloud.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_LAMBDA_FUNCTION_NAME: 'LocalFixture-EchoApiFunction1A2B3C4D',
+      EXTRA_SETTING: 'from-start-options',
     });
     // A function sees its own variables only, not another function's or the host's.
     expect(env.WORK_QUEUE_NAME).toBeUndefined();

@@ -44,6 +44,8 @@ describe('startLocalCloud / stopLocalCloud', () => {
     // Assess
     expect(info.started).toBe(true);
     expect(info.outputs.ApiUrl).toBe(info.apiUrl);
+    expect(info.apiUrl).toBe(`http://127.0.0.1:${info.state.ports.api}/`);
+    expect(info.endpoint).toBe(`http://127.0.0.1:${info.state.ports.moto}`);
     expect(info.outputs.TableName).toBe('local-fixture-table');
     expect(info.state.functions.worker?.logFile).toBe(join(stateDir, 'logs', 'worker.log'));
     expect(status).toMatchObject({ running: true, processAlive: true, motoUp: true, apiUp: true });

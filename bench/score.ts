@@ -1,9 +1,10 @@
 /**
  * Benchmark of `cj score`'s pipeline on a generated export: 100,000 decisions over 5,000 items by
  * 50 judges (defaults), read from CSV text and scored with SEs, SSR, judge-split split-half and
- * judge fit. Prints JSON with per-stage wall times (median over --runs) and the reliability found.
+ * judge fit. Prints JSON with wall and CPU times (medians over --runs) and the reliability found,
+ * for each --splits value (default 1 and 20: the fit alone vs the default report).
  *
- *   npm run -s bench:score -- [--items 5000] [--decisions 100000] [--judges 50] [--splits 20]
+ *   npm run -s bench:score -- [--items 5000] [--decisions 100000] [--judges 50] [--splits 1,20]
  *     [--runs 3] [--seed 1]
  */
 import { loadavg } from 'node:os';
@@ -19,7 +20,7 @@ const { values } = parseArgs({
     items: { type: 'string', default: '5000' },
     decisions: { type: 'string', default: '100000' },
     judges: { type: 'string', default: '50' },
-    splits: { type: 'string', default: '20' },
+    splits: { type: 'string', default: '1,20' },
     runs: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
   },
@@ -27,7 +28,7 @@ const { values } = parseArgs({
 const items = Number(values.items);
 const decisionCount = Number(values.decisions);
 const judges = Number(values.judges);
-const splits = Number(values.splits);
+const splitsList = values.splits.split(',').map(Number);
 const runs = Number(values.runs);
 const seed = Number(values.seed);
 
@@ -39,31 +40,59 @@ const median = (xs: number[]) => {
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-const read: number[] = [];
-const score: number[] = [];
-const cpu: number[] = [];
-let last: ReturnType<typeof scoreDecisions> | undefined;
-let lastIds: string[] = [];
-for (let r = 0; r < runs; r++) {
-  const cpuStart = process.cpuUsage();
-  const t0 = performance.now();
-  const decisions = readDecisions(text);
-  const t1 = performance.now();
-  last = scoreDecisions(decisions, { splits, seed });
-  const t2 = performance.now();
-  const used = process.cpuUsage(cpuStart);
-  read.push((t1 - t0) / 1000);
-  score.push((t2 - t1) / 1000);
-  cpu.push((used.user + used.system) / 1e6);
-  lastIds = decisions.itemIds;
+interface Sample {
+  read: number[];
+  score: number[];
+  cpu: number[];
+  report?: ReturnType<typeof scoreDecisions>;
+  ids: string[];
 }
-if (last === undefined) throw new Error('--runs must be at least 1');
-const scoreOf = new Map(last.items.map((i) => [i.id, i.score]));
-const recovery = spearman(
-  lastIds.map((id) => scoreOf.get(id) as number),
-  lastIds.map((id) => generated.truth.get(id) as number),
+const samples = new Map<number, Sample>(
+  splitsList.map((k) => [k, { read: [], score: [], cpu: [], ids: [] }]),
 );
+// Interleaved: each run measures every --splits value once, so load changes hit all of them alike.
+for (let r = 0; r < runs; r++) {
+  for (const splits of splitsList) {
+    const sample = samples.get(splits) as Sample;
+    const cpuStart = process.cpuUsage();
+    const t0 = performance.now();
+    const decisions = readDecisions(text);
+    const t1 = performance.now();
+    sample.report = scoreDecisions(decisions, { splits, seed });
+    const t2 = performance.now();
+    const used = process.cpuUsage(cpuStart);
+    sample.read.push((t1 - t0) / 1000);
+    sample.score.push((t2 - t1) / 1000);
+    sample.cpu.push((used.user + used.system) / 1e6);
+    sample.ids = decisions.itemIds;
+  }
+}
+
+const results = [...samples].map(([splits, sample]) => {
+  const report = sample.report;
+  if (report === undefined) throw new Error('--runs must be at least 1');
+  const scoreOf = new Map(report.items.map((i) => [i.id, i.score]));
+  return {
+    splits,
+    median_read_seconds: round(median(sample.read)),
+    median_score_seconds: round(median(sample.score)),
+    median_total_seconds: round(median(sample.read.map((x, i) => x + (sample.score[i] as number)))),
+    median_cpu_seconds: round(median(sample.cpu)),
+    se_method: report.summary.se_method,
+    ssr: round(report.reliability.ssr, 4),
+    split_half_median: round(report.reliability.split_half_median, 4),
+    split_by: report.reliability.split_by,
+    spearman_to_truth: round(
+      spearman(
+        sample.ids.map((id) => scoreOf.get(id) as number),
+        sample.ids.map((id) => generated.truth.get(id) as number),
+      ),
+      4,
+    ),
+  };
+});
 process.stdout.write(
   `${JSON.stringify(
     {
@@ -71,19 +100,10 @@ process.stdout.write(
       items,
       decisions: decisionCount,
       judges,
-      splits,
       runs,
-      csv_megabytes: Number((text.length / 1e6).toFixed(2)),
-      median_read_seconds: Number(median(read).toFixed(3)),
-      median_score_seconds: Number(median(score).toFixed(3)),
-      median_total_seconds: Number(median(read.map((x, i) => x + (score[i] as number))).toFixed(3)),
-      median_cpu_seconds: Number(median(cpu).toFixed(3)),
-      se_method: last.summary.se_method,
-      ssr: Number(last.reliability.ssr.toFixed(4)),
-      split_half_median: Number(last.reliability.split_half_median.toFixed(4)),
-      split_by: last.reliability.split_by,
-      spearman_to_truth: Number(recovery.toFixed(4)),
-      load_average_1m: Number((loadavg()[0] ?? 0).toFixed(2)),
+      csv_megabytes: round(text.length / 1e6, 2),
+      load_average_1m: round(loadavg()[0] ?? 0, 2),
+      results,
     },
     null,
     2,

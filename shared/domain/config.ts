@@ -198,9 +198,9 @@ export const CONFIG_SPEC = {
   ),
   BT_APPROX_SE_CG_TOLERANCE: entry(
     z.number().positive().max(1),
-    1e-4,
+    1e-3,
     'relative residual',
-    'Conjugate-gradient tolerance of each probe solve of the approximate standard errors. Measured at n=1,000, m=10,000, 64 probes: 1e-6 / 1e-4 / 1e-3 took 11.7 / 7.1 / 4.7 CG iterations per probe with the same SE error (median 0.22 %, max 1.4 %), so the probe noise, not the solve, sets the error.',
+    'Conjugate-gradient tolerance of each probe solve of the approximate standard errors. Measured at n=1,000, m=10,000, 64 probes: 1e-6 / 1e-4 / 1e-3 took 11.7 / 7.1 / 4.7 CG iterations per probe with the same SE error (median 0.22 %, max 1.4 %), so the probe noise, not the solve, sets the error; 1e-3 is the cheapest of those.',
   ),
   BT_APPROX_SE_MAX_PROBES: entry(
     positiveInt,

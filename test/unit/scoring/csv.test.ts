@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvField, InputError, parseCsv } from '#shared/scoring/csv.ts';
 
@@ -72,5 +73,37 @@ describe('csvField', () => {
     expect(csvField('plain')).toBe('plain');
     expect(csvField(1.5)).toBe('1.5');
     expect(parseCsv(line)[0]?.fields).toEqual(values);
+  });
+});
+
+describe('parseCsv and csvField (property)', () => {
+  it('round-trip any table of fields, and each record starts on the line counted so far', () => {
+    // Prepare
+    const field = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r\n', ' ', 'é') });
+    const table = fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 8,
+    });
+
+    fc.assert(
+      fc.property(table, fc.boolean(), (rows, crlf) => {
+        // Skip tables whose first record is one empty field: that is a blank line, not a record.
+        fc.pre(rows.every((r) => r.length > 1 || (r[0] ?? '') !== ''));
+        const lines = rows.map((r) => r.map(csvField).join(','));
+        const text = lines.join(crlf ? '\r\n' : '\n');
+
+        // Act
+        const records = parseCsv(text);
+
+        // Assess
+        expect(records.map((r) => r.fields)).toEqual(rows);
+        let line = 1;
+        records.forEach((record, i) => {
+          expect(record.line).toBe(line);
+          line += (lines[i] as string).split(/\r\n|\n/).length;
+        });
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   });
 });

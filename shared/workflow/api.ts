@@ -3,6 +3,7 @@
  * returns `{ status, body }` or throws an `HttpError` (400 naming the field, 404 unknown batch,
  * 409 illegal state change); the handlers only parse the event and map the result.
  */
+import { createHash } from 'node:crypto';
 import { completionDenominator } from '#domain/batch-state.ts';
 import { defaultBudget, resolveConfig } from '#domain/config.ts';
 import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
@@ -68,14 +69,48 @@ async function startContinuation(deps: ApiDeps, batch: BatchMeta): Promise<void>
   });
 }
 
-export async function createBatch(deps: ApiDeps, body: unknown): Promise<ApiResult> {
+/** Longest `Idempotency-Key` header accepted. */
+const MAX_IDEMPOTENCY_KEY_CHARS = 128;
+
+/**
+ * The batch id for a create request: derived from the client's idempotency key when it sends one
+ * (a retried create then finds its batch instead of starting a second one), else random.
+ */
+function batchIdFor(deps: ApiDeps, idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) return deps.newBatchId();
+  if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS) {
+    throw badRequest(
+      'idempotency-key',
+      `Idempotency-Key must have 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters`,
+    );
+  }
+  return `k-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
+}
+
+/** A create retried with the same idempotency key: its start trigger may have been lost. */
+async function retriedCreate(deps: ApiDeps, batch: BatchMeta): Promise<ApiResult> {
+  if (batch.status === 'RUNNING' && batch.submitted_comparisons === 0) {
+    await startContinuation(deps, batch);
+  }
+  return { status: 200, body: stateOf(batch) };
+}
+
+export async function createBatch(
+  deps: ApiDeps,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<ApiResult> {
   const request = createBatchRequestSchema.parse(body);
   const judge = validateJudge(request.judge ?? DEFAULT_JUDGE, deps.allowedProviders);
   const overrides = request.config ?? {};
   const essayCount = request.essays?.length ?? request.essay_count ?? 0;
   const totalBudget = request.budget ?? defaultBudget(essayCount, resolveConfig(overrides));
+  const batchId = batchIdFor(deps, idempotencyKey);
+  // A retried create must not rewrite the essays of the batch its first attempt made.
+  const earlier = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
+  if (earlier) return retriedCreate(deps, earlier);
   const created = await deps.store.createBatch({
-    batchId: deps.newBatchId(),
+    batchId,
     ...(request.essays ? { essays: request.essays } : {}),
     essayCount,
     totalBudget,
@@ -84,7 +119,11 @@ export async function createBatch(deps: ApiDeps, body: unknown): Promise<ApiResu
     now: deps.now(),
   });
   if (created.outcome === 'exists') {
-    throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
+    const existing = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
+    if (!existing) {
+      throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
+    }
+    return retriedCreate(deps, existing);
   }
   deps.telemetry.info('batch_created', {
     batch_id: created.batch.batch_id,

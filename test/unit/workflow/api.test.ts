@@ -304,4 +304,50 @@ describe('HTTP API operations', () => {
       expect(p.events.every((e) => e.batch_id === batchId && e.status === 'CANCELLED')).toBe(true);
     }
   });
+  it('a create retried with the same Idempotency-Key after a crash at any call makes one batch and one trigger', async () => {
+    // Prepare
+    const body = { essays: testEssays(3) };
+    const probe = createPipeline();
+    const before = probe.externalCalls();
+    await createBatch(probe.deps, body, 'client-request-1');
+    const calls = probe.externalCalls() - before;
+    expect(calls).toBe(4); // GetItem (key lookup), BatchWriteItem (essays), PutItem (META), SendMessage
+
+    for (let k = 1; k <= calls; k++) {
+      const p = createPipeline();
+      p.crashAtCall(k);
+
+      // Act
+      await expect(createBatch(p.deps, body, 'client-request-1')).rejects.toBeInstanceOf(
+        CrashError,
+      );
+      const retried = await createBatch(p.deps, body, 'client-request-1');
+      const again = await createBatch(p.deps, body, 'client-request-1');
+
+      // Assess
+      const batchId = idOf(retried);
+      expect(idOf(again), `crash at call ${k}`).toBe(batchId);
+      expect(again.status).toBe(200);
+      const metas = [...p.table.items.values()].filter((item) => item.sk === 'META');
+      expect(metas, `crash at call ${k}`).toHaveLength(1);
+      expect(
+        p.queues.continuation.map((m) => m.dedupId),
+        `crash at call ${k}`,
+      ).toEqual([`${batchId}:0`]);
+    }
+  });
+
+  it('rejects an empty or oversized Idempotency-Key with 400 naming it', async () => {
+    // Prepare
+    const p = createPipeline();
+
+    // Act
+    const empty = await failure(createBatch(p.deps, { essays: testEssays(2) }, ''));
+    const long = await failure(createBatch(p.deps, { essays: testEssays(2) }, 'k'.repeat(129)));
+
+    // Assess
+    for (const response of [empty, long]) {
+      expect(response).toMatchObject({ status: 400, body: { field: 'idempotency-key' } });
+    }
+  });
 });

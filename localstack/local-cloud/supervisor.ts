@@ -11,6 +11,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,6 +83,46 @@ export function templatePathFor(root: string, stage: string): string {
 /** Starts the local cloud in the background and returns when it is ready (or it is running). */
 export async function startLocalCloud(options: StartOptions = {}): Promise<LocalCloudInfo> {
   const paths = localCloudPaths(options);
+  mkdirSync(paths.stateDir, { recursive: true });
+  // Two concurrent starts would leave one background process that no state file names.
+  const release = await acquireStartLock(join(paths.stateDir, 'start.lock'));
+  try {
+    return await startUnlocked(options, paths);
+  } finally {
+    release();
+  }
+}
+
+async function acquireStartLock(lockFile: string): Promise<() => void> {
+  const deadline = Date.now() + localSetting('readyTimeoutMs') * 2;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let text = '';
+    try {
+      text = readFileSync(lockFile, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const holder = Number(text);
+    // A lock left by a process that died mid-start is stale; an empty one is being written.
+    if (text !== '' && (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder))) {
+      rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another start (pid ${holder}) holds ${lockFile}`);
+    await sleep(STATE_POLL_MS);
+  }
+}
+
+async function startUnlocked(
+  options: StartOptions,
+  paths: LocalCloudPaths,
+): Promise<LocalCloudInfo> {
   const current = await localCloudStatus(options);
   if (current.running && current.state?.ready) return toInfo(current.state, false);
   if (current.state) rmSync(paths.stateFile, { force: true });

@@ -61,6 +61,25 @@ describe('startLocalCloud / stopLocalCloud', () => {
     expect(await localCloudStatus({ stateDir })).toMatchObject({ running: false });
   }, 120_000);
 
+  it('starts one local cloud when two starts race', async () => {
+    // Prepare
+    const raceDir = temporaryDir('local-cloud-race');
+    const raceOptions = { stateDir: raceDir, templatePath: FIXTURE_TEMPLATE, synth: false };
+
+    // Act
+    const [first, second] = await Promise.all([
+      startLocalCloud(raceOptions),
+      startLocalCloud(raceOptions),
+    ]);
+    const stopped = await stopLocalCloud({ stateDir: raceDir });
+
+    // Assess
+    expect([first.started, second.started].sort()).toEqual([false, true]);
+    expect(second.state.pid).toBe(first.state.pid);
+    expect(stopped.stopped).toBe(true);
+    expect(groupMembers(first.state.pid)).toEqual([]);
+  }, 120_000);
+
   it('reports a stop when nothing runs as not stopped', async () => {
     // Act
     const result = await stopLocalCloud({ stateDir: temporaryDir('local-cloud-empty') });

@@ -105,6 +105,8 @@ export function parseRetryAfter(headers: Headers, nowMs: number): number | undef
   const value = headers.get('retry-after');
   if (value === null) return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
+  // An HTTP date names its day and month; Date.parse alone would read "-3" as a year.
+  if (!/[a-z]{3}/i.test(value)) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);

@@ -1,0 +1,92 @@
+/**
+ * Cost estimates from the config price table: exact and dated model names, unknown models at
+ * null, and per-batch totals summed over the comparisons actually made.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { estimateCostUsd, priceFor, summarizeUsage } from '#shared/judges/pricing.ts';
+
+const PRICES = DEFAULT_CONFIG.JUDGE_MODEL_PRICES_USD_PER_MTOK;
+
+describe('priceFor', () => {
+  it.each([
+    ['gpt-4o', 'gpt-4o'],
+    ['gpt-4o-2024-08-06', 'gpt-4o'],
+    ['gpt-4o-mini-2024-07-18', 'gpt-4o-mini'],
+    ['claude-sonnet-4-20250514', 'claude-sonnet-4'],
+    ['claude-opus-4-5-20251101', 'claude-opus-4-5'],
+  ])('prices %s as %s', (model, entry) => {
+    // Act
+    const price = priceFor(model, PRICES);
+
+    // Assess
+    expect(price).toEqual(PRICES[entry]);
+  });
+
+  it.each([['llama-3.1-8b-instruct'], ['gpt-4oX'], ['my-gpt-4o']])(
+    'has no price for %s',
+    (model) => {
+      // Act
+      const price = priceFor(model, PRICES);
+
+      // Assess
+      expect(price).toBeNull();
+    },
+  );
+});
+
+describe('estimateCostUsd', () => {
+  it('charges input and output tokens at their own rates per million', () => {
+    // Act
+    const cost = estimateCostUsd('gpt-4o', { input_tokens: 2_000, output_tokens: 100 }, PRICES);
+
+    // Assess: 2,000 × 2.50 + 100 × 10 USD per 1M tokens
+    expect(cost).toBeCloseTo(0.006, 12);
+  });
+
+  it('is null for an unknown model or missing token counts', () => {
+    // Act
+    const unknown = estimateCostUsd('local-model', { input_tokens: 1, output_tokens: 1 }, PRICES);
+    const noUsage = estimateCostUsd('gpt-4o', { input_tokens: 10 }, PRICES);
+
+    // Assess
+    expect(unknown).toBeNull();
+    expect(noUsage).toBeNull();
+  });
+});
+
+describe('summarizeUsage', () => {
+  it('sums the comparisons made, counting unpriced ones and order flips apart', () => {
+    // Prepare
+    const usages = [
+      { input_tokens: 100, output_tokens: 10, cost_usd: 0.001 },
+      { input_tokens: 200, output_tokens: 20, cost_usd: 0.002, order_flip: true },
+      { input_tokens: 300, output_tokens: 30, cost_usd: null, order_flip: false },
+      undefined,
+    ];
+
+    // Act
+    const totals = summarizeUsage(usages);
+
+    // Assess
+    expect(totals).toEqual({
+      comparisons: 4,
+      input_tokens: 600,
+      output_tokens: 60,
+      cost_usd: expect.closeTo(0.003, 12),
+      unpriced_comparisons: 2,
+      both_orders_comparisons: 2,
+      order_flips: 1,
+      order_flip_rate: 0.5,
+    });
+  });
+
+  it('reports cost and flip rate as null when nothing was priced or judged both ways', () => {
+    // Act
+    const totals = summarizeUsage([{ input_tokens: 5, output_tokens: 1, cost_usd: null }]);
+
+    // Assess
+    expect(totals.cost_usd).toBeNull();
+    expect(totals.order_flip_rate).toBeNull();
+  });
+});

@@ -55,7 +55,11 @@ export interface BtOptions {
   maxIterations?: number;
   /** Warm start (e.g. scores from the previous wave); re-centred before use. */
   initial?: Float64Array;
-  /** Probes for approximate SEs. Default BT_APPROX_SE_PROBES. */
+  /**
+   * Probes the approximate SEs start with; more are added while the estimated error exceeds
+   * BT_APPROX_SE_TARGET_ERROR, up to max(seProbes, BT_APPROX_SE_MAX_PROBES).
+   * Default BT_APPROX_SE_PROBES.
+   */
   seProbes?: number;
   /** Seed for the approximate-SE probes (the result is deterministic given data and seed). */
   seSeed?: number;
@@ -501,6 +505,10 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
   const tolerance = options.tolerance ?? DEFAULT_CONFIG.BT_FIT_TOLERANCE;
   const maxIterations = options.maxIterations ?? DEFAULT_CONFIG.BT_MAX_NEWTON_ITERATIONS;
   const seMethod = resolveSeMethod(options.standardErrors, n);
+  const probes = options.seProbes ?? DEFAULT_CONFIG.BT_APPROX_SE_PROBES;
+  if (!Number.isInteger(probes) || probes < 1) {
+    throw new RangeError(`seProbes must be a positive integer, got ${probes}`);
+  }
   if (n === 0) {
     return {
       scores: new Float64Array(0),
@@ -584,11 +592,8 @@ export function fitPairGraph(graph: PairGraph, options: BtOptions = {}): BtFit {
       graph,
       current,
       alpha,
-      options.seProbes ?? DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
-      Math.max(
-        options.seProbes ?? DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
-        DEFAULT_CONFIG.BT_APPROX_SE_MAX_PROBES,
-      ),
+      probes,
+      Math.max(probes, DEFAULT_CONFIG.BT_APPROX_SE_MAX_PROBES),
       DEFAULT_CONFIG.BT_APPROX_SE_TARGET_ERROR,
       options.seSeed ?? hashSeed('bt-approx-se', n, graph.col.length),
     );

@@ -236,6 +236,7 @@ describe('fitBradleyTerry', () => {
     expect(() => fitBradleyTerry({ ...good, n: -1 })).toThrow(/non-negative integer/);
     expect(() => fitBradleyTerry(good, { alpha: 0 })).toThrow(/alpha/);
     expect(() => fitBradleyTerry(good, { initial: new Float64Array(2) })).toThrow(/initial/);
+    expect(() => fitBradleyTerry(good, { seProbes: 0 })).toThrow(/seProbes/);
   });
 });
 

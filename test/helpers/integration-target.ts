@@ -1,14 +1,12 @@
 /**
- * Where the integration tests run: the local cloud (default; its `.local-cloud/state.json`) or a
- * LocalStack deployment (`CJ_TARGET=localstack`: the stack `CjEngine-<stage>` deployed with the
- * CDK into LocalStack at AWS_ENDPOINT_URL, default http://localhost:4566).
+ * Where the integration tests run, as the integration project's global setup provides it: the
+ * local cloud, or a LocalStack deployment (`CJ_TARGET=localstack`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
 import { ApiClient } from '#cli/api.ts';
-import { localCloudDir } from '#cli/target.ts';
 
 export interface IntegrationTarget {
   kind: 'local' | 'localstack';
@@ -22,58 +20,18 @@ export interface IntegrationTarget {
   logDir?: string;
 }
 
-const LOCALSTACK_DEFAULT_ENDPOINT = 'http://localhost:4566';
 const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-interface LocalCloudState {
-  apiUrl: string;
-  endpoint: string;
-  region?: string;
-  outputs?: Record<string, string>;
-  logDir?: string;
-}
-
-let cached: Promise<IntegrationTarget> | undefined;
-
-async function localTarget(): Promise<IntegrationTarget> {
-  const dir = localCloudDir(process.env);
-  const statePath = join(dir, 'state.json');
-  let state: LocalCloudState;
-  try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as LocalCloudState;
-  } catch {
-    throw new Error(
-      `the local cloud is not running (no ${statePath}); run the integration project, whose global setup starts it`,
-    );
-  }
+export async function integrationTarget(): Promise<IntegrationTarget> {
+  const cloud = inject('cloud');
   return {
-    kind: 'local',
-    api: new ApiClient({ baseUrl: state.apiUrl }),
-    endpoint: state.endpoint,
-    region: state.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    outputs: state.outputs ?? {},
-    logDir: state.logDir ?? join(dir, 'logs'),
+    kind: cloud.target,
+    api: new ApiClient({ baseUrl: cloud.apiUrl }),
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    outputs: cloud.outputs,
+    ...(cloud.logDir ? { logDir: cloud.logDir } : {}),
   };
-}
-
-async function localstackTarget(): Promise<IntegrationTarget> {
-  const endpoint = process.env.AWS_ENDPOINT_URL ?? LOCALSTACK_DEFAULT_ENDPOINT;
-  const region = process.env.AWS_REGION ?? 'us-east-1';
-  const stackName = `CjEngine-${process.env.CJ_STAGE ?? 'dev'}`;
-  const cfn = new CloudFormationClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
-  const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs: Record<string, string> = {};
-  for (const output of Stacks?.[0]?.Outputs ?? []) {
-    if (output.OutputKey && output.OutputValue) outputs[output.OutputKey] = output.OutputValue;
-  }
-  const apiUrl = process.env.CJ_API_URL ?? outputs.ApiUrl;
-  if (!apiUrl) throw new Error(`stack ${stackName} has no ApiUrl output and CJ_API_URL is not set`);
-  return { kind: 'localstack', api: new ApiClient({ baseUrl: apiUrl }), endpoint, region, outputs };
-}
-
-export function integrationTarget(): Promise<IntegrationTarget> {
-  cached ??= process.env.CJ_TARGET === 'localstack' ? localstackTarget() : localTarget();
-  return cached;
 }
 
 export function sqsClient(target: IntegrationTarget): SQSClient {

@@ -234,7 +234,8 @@ export function shortFunctionName(
 
 const BUNDLE_FILES = ['index.mjs', 'index.js', 'index.cjs'];
 
-function functionDefinitions(
+/** The template's functions that have a bundle, with their resolved local environment. */
+export function functionDefinitions(
   resolver: TemplateResolver,
   context: {
     assetDir: string;
@@ -278,6 +279,8 @@ function functionDefinitions(
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs')}`,
       LAMBDA_TASK_ROOT: bundleDir,
       _HANDLER: handler,
       ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
@@ -316,7 +319,8 @@ function functionFor(
   return functions.find((fn) => fn.name === unqualified || fn.arn === unqualified);
 }
 
-function mappingDefinitions(
+/** The template's SQS event source mappings, checked as Lambda checks them. */
+export function mappingDefinitions(
   resolver: TemplateResolver,
   queues: readonly LocalQueue[],
   functions: readonly FunctionDefinition[],
@@ -328,6 +332,12 @@ function mappingDefinitions(
     if (!queue) throw new Error(`${logicalId}: its event source is not a queue of this template`);
     const fn = functionFor(functions, String(props.FunctionName));
     if (!fn) throw new Error(`${logicalId}: function ${String(props.FunctionName)} has no bundle`);
+    // Lambda refuses such a mapping: a message would become visible again mid-invocation.
+    if (queue.visibilityTimeoutSeconds < fn.timeoutSeconds) {
+      throw new Error(
+        `${logicalId}: queue ${queue.name} visibility timeout (${queue.visibilityTimeoutSeconds} s) is shorter than the timeout of ${fn.name} (${fn.timeoutSeconds} s)`,
+      );
+    }
     const scaling = props.ScalingConfig as { MaximumConcurrency?: number } | undefined;
     const concurrency = Math.min(
       Number(scaling?.MaximumConcurrency ?? localSetting('defaultPollers')),

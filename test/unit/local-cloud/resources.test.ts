@@ -49,7 +49,7 @@ describe('createResources against moto_server', () => {
     const attributes = await queueAttributes('fixture-work');
 
     // Assess
-    expect(attributes.VisibilityTimeout).toBe('1');
+    expect(attributes.VisibilityTimeout).toBe('2');
     expect(JSON.parse(attributes.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: `arn:aws:sqs:${REGION}:123456789012:fixture-work-dlq`,
       maxReceiveCount: 2,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { resolveOutputs, shortFunctionName } from '#localstack/local-cloud/local-cloud.ts';
+import {
+  functionDefinitions,
+  mappingDefinitions,
+  resolveOutputs,
+  shortFunctionName,
+} from '#localstack/local-cloud/local-cloud.ts';
+import type { LocalQueue } from '#localstack/local-cloud/resources.ts';
 import { scheduleIntervalSeconds } from '#localstack/local-cloud/scheduler.ts';
 import { localSetting } from '#localstack/local-cloud/settings.ts';
 import {
@@ -7,7 +13,11 @@ import {
   TemplateResolutionError,
   TemplateResolver,
 } from '#localstack/local-cloud/template.ts';
-import { fixtureTemplate, localContext } from '#test/helpers/local-cloud-fixtures.ts';
+import {
+  FIXTURE_ASSETS,
+  fixtureTemplate,
+  localContext,
+} from '#test/helpers/local-cloud-fixtures.ts';
 
 function resolverFor(template: Template = fixtureTemplate()) {
   return new TemplateResolver(template, localContext());
@@ -197,5 +207,108 @@ describe('schedules and settings', () => {
     expect(overridden).toBe(2);
     expect(unset).toBe(0);
     expect(invalid).toThrow(/CJ_LOCAL_SCHEDULE_INTERVAL_S/);
+  });
+});
+
+describe('functions and event source mappings from the template', () => {
+  function definitions(template: Template = fixtureTemplate()) {
+    const resolver = resolverFor(template);
+    const functions = functionDefinitions(resolver, {
+      assetDir: FIXTURE_ASSETS,
+      endpoint: 'http://127.0.0.1:4999',
+      region: 'eu-north-1',
+      stackName: 'LocalFixture',
+      extraEnv: { EXTRA: '1' },
+      log: () => {},
+    });
+    const queues: LocalQueue[] = ['WorkQueue', 'OrderedQueue'].map((logicalId) => ({
+      logicalId,
+      name: resolver.getAtt(logicalId, 'QueueName'),
+      url: resolver.ref(logicalId),
+      arn: resolver.getAtt(logicalId, 'Arn'),
+      fifo: logicalId === 'OrderedQueue',
+      visibilityTimeoutSeconds: Number(
+        template.Resources[logicalId]?.Properties?.VisibilityTimeout ?? 30,
+      ),
+    }));
+    return { resolver, functions, queues };
+  }
+
+  it('keeps the functions with a bundle, with their limits and Lambda environment', () => {
+    // Act
+    const { functions } = definitions();
+    const worker = functions.find((fn) => fn.shortName === 'worker');
+    const ordered = functions.find((fn) => fn.shortName === 'ordered');
+
+    // Assess
+    expect(functions.map((fn) => fn.shortName)).toEqual(['worker', 'ordered', 'echo-api', 'tick']);
+    expect(worker).toMatchObject({ timeoutSeconds: 2, memoryMb: 256, maxInstances: 4 });
+    expect(worker?.environment).toMatchObject({
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4999',
+      AWS_LAMBDA_FUNCTION_NAME: 'LocalFixture-worker',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      TABLE_NAME: 'local-fixture-table',
+      EXTRA: '1',
+    });
+    expect(ordered?.maxInstances).toBe(1);
+  });
+
+  it("reads each mapping's batch size, window, response types and concurrency", () => {
+    // Prepare
+    const { resolver, functions, queues } = definitions();
+
+    // Act
+    const mappings = mappingDefinitions(resolver, queues, functions);
+
+    // Assess
+    expect(
+      mappings.map(
+        ({
+          logicalId,
+          batchSize,
+          batchingWindowSeconds,
+          reportBatchItemFailures,
+          concurrency,
+        }) => ({
+          logicalId,
+          batchSize,
+          batchingWindowSeconds,
+          reportBatchItemFailures,
+          concurrency,
+        }),
+      ),
+    ).toEqual([
+      {
+        logicalId: 'WorkerMapping',
+        batchSize: 5,
+        batchingWindowSeconds: 0,
+        reportBatchItemFailures: true,
+        concurrency: 2,
+      },
+      {
+        logicalId: 'OrderedMapping',
+        batchSize: 10,
+        batchingWindowSeconds: 0,
+        reportBatchItemFailures: true,
+        concurrency: 1,
+      },
+    ]);
+  });
+
+  it('refuses a mapping whose queue visibility timeout is shorter than the function timeout, as Lambda does', () => {
+    // Prepare
+    const template = fixtureTemplate();
+    const worker = template.Resources.WorkerFunction?.Properties as Record<string, unknown>;
+    worker.Timeout = 30;
+    const { resolver, functions, queues } = definitions(template);
+
+    // Act
+    const build = () => mappingDefinitions(resolver, queues, functions);
+
+    // Assess
+    expect(build).toThrow(
+      /WorkerMapping: queue fixture-work visibility timeout \(2 s\) is shorter than the timeout of LocalFixture-worker \(30 s\)/,
+    );
   });
 });

@@ -212,7 +212,7 @@ export const CONFIG_SPEC = {
     z.number().positive().max(1),
     0.03,
     'relative standard error',
-    'Probes are added until the estimated relative standard error of the worst item\'s approximate SE is below this (or BT_APPROX_SE_MAX_PROBES). At n=10,000, m=100,000 the 128 starting probes already give 0.028, so dense data costs nothing extra; at n=300-400 with 1-2 comparisons per essay 128 probes gave 0.05-0.11 and max errors of 10-19 %, the adaptive count (~450-1,024 probes) max 4-10 %, median 0.2-0.5 %.',
+    "Probes are added until the estimated relative standard error of the worst item's approximate SE is below this (or BT_APPROX_SE_MAX_PROBES). At n=10,000, m=100,000 the 128 starting probes already give 0.028, so dense data costs nothing extra; at n=300-400 with 1-2 comparisons per essay 128 probes gave 0.05-0.11 and max errors of 10-19 %, the adaptive count (~450-1,024 probes) max 4-10 %, median 0.2-0.5 %.",
   ),
   SPLIT_HALF_SPLITS: entry(
     positiveInt,

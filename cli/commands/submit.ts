@@ -6,12 +6,23 @@ import { booleanFlag, numberFlag, stringFlag, stringListFlag } from '../args.ts'
 import type { Command, Io } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { loadEssays } from '../essays.ts';
+import {
+  isLlmProvider,
+  LLM_JUDGE_FLAGS,
+  llmJudgeFromArgs,
+  rejectLlmFlagsWithout,
+} from '../llm-judge.ts';
 import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { submitBatch } from '../upload.ts';
 
 export const SUBMIT_FLAGS: FlagSpecs = {
   budget: { type: 'number', valueName: 'N', description: 'most comparisons for the batch' },
-  judge: { type: 'string', valueName: 'provider', description: 'judge provider (mock)' },
+  judge: {
+    type: 'string',
+    valueName: 'provider',
+    description: 'judge provider: mock, openai, anthropic or openai-compatible',
+  },
+  ...LLM_JUDGE_FLAGS,
   'mock-profile': {
     type: 'string',
     valueName: 'name',
@@ -72,13 +83,18 @@ function requireNonNegative(
 const DEFAULT_MOCK_PROFILE = 'default';
 
 /** Builds the `judge` part of `POST /batches` from the flags; undefined leaves the API default. */
-export function judgeFromArgs(args: ParsedArgs): JudgeOptions | undefined {
+export function judgeFromArgs(args: ParsedArgs, cwd?: string): JudgeOptions | undefined {
   const mockFlags = Object.keys(args.flags).filter((name) => name.startsWith('mock-'));
   const provider = stringFlag(args, 'judge') ?? (mockFlags.length > 0 ? 'mock' : undefined);
-  if (provider === undefined) return undefined;
+  if (provider === undefined) {
+    rejectLlmFlagsWithout(args);
+    return undefined;
+  }
   if (provider !== 'mock' && mockFlags.length > 0) {
     throw new UsageError(`--${mockFlags[0]}`, `only applies with --judge mock`);
   }
+  if (isLlmProvider(provider)) return llmJudgeFromArgs(args, provider, cwd);
+  rejectLlmFlagsWithout(args);
   const profile = stringFlag(args, 'mock-profile') ?? DEFAULT_MOCK_PROFILE;
   if (!(MOCK_PROFILE_NAMES as readonly string[]).includes(profile)) {
     throw new UsageError(
@@ -124,7 +140,10 @@ export function configFromArgs(args: ParsedArgs): Record<string, unknown> | unde
 }
 
 /** The batch options shared by `submit` and `demo`. */
-export function batchOptionsFromArgs(args: ParsedArgs): Omit<CreateBatchRequest, 'essays'> {
+export function batchOptionsFromArgs(
+  args: ParsedArgs,
+  cwd?: string,
+): Omit<CreateBatchRequest, 'essays'> {
   const options: Omit<CreateBatchRequest, 'essays'> = {};
   const budget = numberFlag(args, 'budget');
   if (budget !== undefined) {
@@ -133,7 +152,7 @@ export function batchOptionsFromArgs(args: ParsedArgs): Omit<CreateBatchRequest,
     }
     options.budget = budget;
   }
-  const judge = judgeFromArgs(args);
+  const judge = judgeFromArgs(args, cwd);
   if (judge) options.judge = judge;
   const config = configFromArgs(args);
   if (config) options.config = config;
@@ -144,7 +163,7 @@ export const submitCommand: Command = {
   name: 'submit',
   summary: 'create a batch from a folder of .txt/.md files or a JSONL file',
   usage:
-    'cj submit <dir|file.jsonl> [--budget N] [--judge mock] [--mock-...] [--set NAME=VALUE ...] [--json]',
+    'cj submit <dir|file.jsonl> [--budget N] [--judge mock|openai|anthropic|openai-compatible] [--mock-...] [--judge-model M] [--judge-base-url URL] [--rubric FILE] [--assignment FILE] [--set NAME=VALUE ...] [--json]',
   flags: {
     ...SUBMIT_FLAGS,
     json: { type: 'boolean', description: 'print {"batch_id": ...} as JSON' },
@@ -154,7 +173,7 @@ export const submitCommand: Command = {
     const [path, ...extra] = args.positionals;
     if (path === undefined) throw new UsageError('<dir|file.jsonl>', 'missing essays argument');
     if (extra.length > 0) throw new UsageError(extra[0] as string, 'unexpected argument');
-    const options = batchOptionsFromArgs(args);
+    const options = batchOptionsFromArgs(args, io.cwd);
     const essays = loadEssays(path, io.cwd);
     const client = clientFor(resolveTarget(args, io.env));
     const json = booleanFlag(args, 'json');

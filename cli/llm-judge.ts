@@ -1,0 +1,104 @@
+/**
+ * `cj submit` flags for a real LLM judge: `--judge openai|anthropic|openai-compatible` with
+ * `--judge-model`, `--judge-base-url` (compatible servers only), `--rubric FILE`,
+ * `--assignment FILE` and `--judge-both-orders`. The server validates the choice again.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import type { JudgeOptions } from './api.ts';
+import type { FlagSpecs, ParsedArgs } from './args.ts';
+import { booleanFlag, stringFlag } from './args.ts';
+import { UsageError } from './errors.ts';
+
+export const LLM_PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
+
+export const LLM_JUDGE_FLAGS: FlagSpecs = {
+  'judge-model': {
+    type: 'string',
+    valueName: 'name',
+    description: 'model of an LLM judge (e.g. gpt-4o-mini, claude-sonnet-4-20250514)',
+  },
+  'judge-base-url': {
+    type: 'string',
+    valueName: 'url',
+    description: 'base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1',
+  },
+  rubric: { type: 'string', valueName: 'FILE', description: 'rubric text shown to an LLM judge' },
+  assignment: {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'assignment text shown to an LLM judge',
+  },
+  'judge-both-orders': {
+    type: 'boolean',
+    description: 'LLM judge: judge every pair in both orders (two calls) and report order flips',
+  },
+};
+
+export type LlmJudgeOptions = JudgeOptions & {
+  model: string;
+  base_url?: string;
+  assignment?: string;
+  rubric?: string;
+  judge_both_orders?: boolean;
+};
+
+export function isLlmProvider(provider: string): boolean {
+  return (LLM_PROVIDERS as readonly string[]).includes(provider);
+}
+
+function readTextFlag(args: ParsedArgs, flag: string, cwd: string, maxChars: number) {
+  const path = stringFlag(args, flag);
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch {
+    throw new UsageError(`--${flag}`, `cannot read ${path}`);
+  }
+  if (text.length > maxChars) {
+    throw new UsageError(`--${flag}`, `${path} is longer than ${maxChars} characters`);
+  }
+  return text;
+}
+
+/** Flags that only make sense with an LLM judge, given without one: a usage error. */
+export function rejectLlmFlagsWithout(args: ParsedArgs): void {
+  const given = Object.keys(LLM_JUDGE_FLAGS).find((name) => args.flags[name] !== undefined);
+  if (given !== undefined) {
+    throw new UsageError(`--${given}`, `only applies with --judge ${LLM_PROVIDERS.join('|')}`);
+  }
+}
+
+/** The `judge` body part for an LLM provider. */
+export function llmJudgeFromArgs(
+  args: ParsedArgs,
+  provider: string,
+  cwd: string = process.cwd(),
+): LlmJudgeOptions {
+  const model = stringFlag(args, 'judge-model');
+  if (model === undefined || model.trim() === '') {
+    throw new UsageError('--judge-model', `--judge ${provider} needs a model`);
+  }
+  const baseUrl = stringFlag(args, 'judge-base-url');
+  if (provider === 'openai-compatible' && baseUrl === undefined) {
+    throw new UsageError('--judge-base-url', '--judge openai-compatible needs the server base URL');
+  }
+  if (provider !== 'openai-compatible' && baseUrl !== undefined) {
+    throw new UsageError('--judge-base-url', 'only applies with --judge openai-compatible');
+  }
+  const judge: LlmJudgeOptions = { provider, model };
+  if (baseUrl !== undefined) judge.base_url = baseUrl;
+  const assignment = readTextFlag(
+    args,
+    'assignment',
+    cwd,
+    DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS,
+  );
+  if (assignment !== undefined) judge.assignment = assignment;
+  const rubric = readTextFlag(args, 'rubric', cwd, DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS);
+  if (rubric !== undefined) judge.rubric = rubric;
+  if (booleanFlag(args, 'judge-both-orders')) judge.judge_both_orders = true;
+  return judge;
+}

@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
 import { localClientConfig } from '#localstack/local-cloud/resources.ts';
 import { type BatchRecord, EventSourcePoller } from '#localstack/local-cloud/sqs-poller.ts';
@@ -18,6 +18,9 @@ import {
   recordBatches,
   waitFor,
 } from '#test/helpers/local-cloud-fixtures.ts';
+
+// Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 
 let cloud: LocalCloud;
 let sqs: SQSClient;

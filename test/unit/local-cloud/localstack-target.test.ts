@@ -1,8 +1,11 @@
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
 import { localClientConfig } from '#localstack/local-cloud/resources.ts';
 import { ensureLocalCloud } from '#test/helpers/local-cloud.ts';
+
+// Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 
 // moto's CloudFormation stands in for LocalStack's: the helper only reads a deployed stack's outputs.
 let moto: MotoServer;

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
 import {
   type CreatedResources,
@@ -15,6 +15,9 @@ import {
 } from '#localstack/local-cloud/resources.ts';
 import { TemplateResolver } from '#localstack/local-cloud/template.ts';
 import { fixtureTemplate, localContext, localSqs } from '#test/helpers/local-cloud-fixtures.ts';
+
+// Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 
 const REGION = 'eu-north-1';
 let moto: MotoServer;

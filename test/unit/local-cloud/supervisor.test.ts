@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   localCloudStatus,
   startLocalCloud,
@@ -9,6 +9,9 @@ import {
 } from '#localstack/local-cloud/index.ts';
 import { ensureSynth, isAlive } from '#localstack/local-cloud/supervisor.ts';
 import { FIXTURE_TEMPLATE, temporaryDir } from '#test/helpers/local-cloud-fixtures.ts';
+
+// Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 
 // A state folder of its own: the test never touches a local cloud someone else is running.
 const stateDir = temporaryDir('local-cloud-state');

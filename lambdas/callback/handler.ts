@@ -12,5 +12,7 @@ export const handler = sqsHandler(
     const callback = parseRecord(callbackSchema, record, 'callback', deps().telemetry);
     await processCallback(deps(), callback);
   },
-  { fifo: false },
+  // Callbacks of one batch update one counter item: sequential records avoid conflicting
+  // transactions within an invocation.
+  { fifo: false, parallel: false },
 );

@@ -48,7 +48,17 @@ export type RecordHandler = (record: SQSRecord) => Promise<void>;
  * (redelivered, then dead-lettered); the others are acknowledged. For FIFO queues processing stops
  * at the first failure and every later record is reported too, so order within a group holds.
  */
-export function sqsHandler(recordHandler: RecordHandler, options: { fifo: boolean }) {
+export interface SqsHandlerOptions {
+  fifo: boolean;
+  /**
+   * Standard queues only: process the records of one invocation concurrently (default). Off for
+   * records that all write the same item (callbacks raise one batch's counters): one at a time
+   * they do not conflict with each other's transactions.
+   */
+  parallel?: boolean;
+}
+
+export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOptions) {
   const processor = options.fifo
     ? new SqsFifoPartialProcessorAsync()
     : new BatchProcessor(EventType.SQS);
@@ -59,6 +69,7 @@ export function sqsHandler(recordHandler: RecordHandler, options: { fifo: boolea
         // A batch where every record failed is still answered with the list, not an exception,
         // so the function does not report an error for what is a per-message outcome.
         throwOnFullBatchFailure: false,
+        ...(options.fifo ? {} : { processInParallel: options.parallel ?? true }),
       }),
   )
     .use(injectLambdaContext(logger))

@@ -18,6 +18,7 @@ import {
 import { type BtData, type BtFit, type BtOptions, fitBradleyTerry } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
 import { pairKey, planWave, type WavePlanRequest } from '#domain/pairing.ts';
+import { fitWithPrior } from '#domain/prior.ts';
 import { hashSeed } from '#domain/random.ts';
 import type {
   BatchStatus,
@@ -109,14 +110,17 @@ function fitSuccesses(
   }
   const { previousScores, essayCount, config } = snapshot;
   const warm = previousScores?.length === essayCount ? previousScores : undefined;
-  return fitModel(
+  // Under BT_PRIOR_MODE empirical_bayes the prior's variance is estimated from these successes
+  // (prior.ts): calibrated scores steer the planner better and rank better (BENCHMARKS.md).
+  return fitWithPrior(
     { n: essayCount, winners: winners.subarray(0, k), losers: losers.subarray(0, k) },
     {
-      alpha: config.BT_PRIOR_ALPHA,
       standardErrors: 'auto',
       seSeed: snapshot.seed,
       ...(warm ? { initial: warm } : {}),
     },
+    config,
+    fitModel,
   );
 }
 

@@ -178,7 +178,7 @@ async function main(): Promise<void> {
         invocations_by_function: invocations,
         requests_by_action: tally.byAction,
         excluded:
-          'LLM calls; API Gateway (client requests); CloudWatch logs and metrics; free tiers',
+          'LLM calls; API Gateway (client requests); CloudWatch logs and metrics; free tiers; empty SQS receives (idle polling is billed per minute of polling, not per comparison)',
       },
     };
     if (!values.json) process.stderr.write('\n');

@@ -148,6 +148,27 @@ describe('whole batches through the workflow', () => {
     expect(p.telemetry.metricTotal('ComparisonsTimedOut')).toBeGreaterThan(0);
     expect(p.events.filter((e) => e.batch_id === batchId)).toHaveLength(1);
     expect(p.deadLetters).toHaveLength(0);
+    // Every gate evaluation of the run logged all four counters and the denominator, consistently.
+    const gates = p.telemetry.lines('gate_evaluation');
+    expect(gates.length).toBeGreaterThan(10);
+    for (const gate of gates) {
+      expect(gate).toEqual(
+        expect.objectContaining({
+          batch_id: batchId,
+          submitted_comparisons: expect.any(Number),
+          completed_comparisons: expect.any(Number),
+          failed_comparisons: expect.any(Number),
+          pending_callbacks: expect.any(Number),
+          completion_denominator: 28,
+          decision: expect.any(String),
+        }),
+      );
+      expect(gate.pending_callbacks).toBe(
+        Number(gate.submitted_comparisons) -
+          Number(gate.completed_comparisons) -
+          Number(gate.failed_comparisons),
+      );
+    }
   });
 });
 

@@ -179,6 +179,7 @@ async function startUnlocked(
 }
 
 export interface StopResult {
+  /** False when nothing of the local cloud was running (a stale state file is removed anyway). */
   stopped: boolean;
   /** Processes that were running and are now gone. */
   pids: number[];
@@ -189,14 +190,21 @@ export async function stopLocalCloud(options: LocationOptions = {}): Promise<Sto
   const paths = localCloudPaths(options);
   const state = readState(paths.stateFile);
   if (!state) return { stopped: false, pids: [] };
-  const pids = [state.pid, ...(state.ready && state.motoPid ? [state.motoPid] : [])];
-  await killGroup(state.pid);
+  // After a reboot the recorded ids may belong to someone else's processes: end only ours.
+  const ended: number[] = [];
+  const motoPid = state.ready ? state.motoPid : undefined;
+  const ownMoto = motoPid !== undefined && runs(motoPid, 'moto_server');
+  if (runs(state.pid, 'daemon.ts')) {
+    await killGroup(state.pid);
+    ended.push(state.pid);
+  }
   // moto_server is in the group; should anything have moved it out, end it by its own id.
-  for (const pid of pids) {
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (ownMoto && motoPid !== undefined) {
+    if (isAlive(motoPid)) process.kill(motoPid, 'SIGKILL');
+    ended.push(motoPid);
   }
   rmSync(paths.stateFile, { force: true });
-  return { stopped: true, pids };
+  return { stopped: ended.length > 0, pids: ended };
 }
 
 export interface LocalCloudStatus {
@@ -210,7 +218,7 @@ export interface LocalCloudStatus {
 export async function localCloudStatus(options: LocationOptions = {}): Promise<LocalCloudStatus> {
   const state = readState(localCloudPaths(options).stateFile);
   if (!state) return { running: false, processAlive: false, motoUp: false, apiUp: false };
-  const processAlive = isAlive(state.pid);
+  const processAlive = runs(state.pid, 'daemon.ts');
   if (!state.ready || !processAlive) {
     return { running: false, state, processAlive, motoUp: false, apiUp: false };
   }
@@ -276,6 +284,16 @@ function newestMtime(path: string): number {
     newest = Math.max(newest, newestMtime(join(path, entry.name)));
   }
   return newest;
+}
+
+/** Whether `pid` is alive and its command line names `marker` (any live pid where /proc is absent). */
+function runs(pid: number, marker: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return !existsSync('/proc');
+  }
 }
 
 export function isAlive(pid: number): boolean {

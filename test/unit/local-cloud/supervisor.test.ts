@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -175,5 +175,35 @@ describe('ensureSynth', () => {
 
     // Assess
     expect(existsSync(join(root, 'synth-ran'))).toBe(false);
+  });
+});
+
+describe('a stale state file', () => {
+  it("never signals a process that is not the local cloud's, even if it has the recorded id", async () => {
+    // Prepare
+    const staleDir = temporaryDir('local-cloud-stale');
+    const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    const strangerPid = stranger.pid ?? -1;
+    writeFileSync(
+      join(staleDir, 'state.json'),
+      JSON.stringify({
+        ready: true,
+        pid: strangerPid,
+        motoPid: strangerPid,
+        endpoint: 'http://127.0.0.1:9',
+        apiUrl: 'http://127.0.0.1:9/',
+      }),
+    );
+
+    // Act
+    const status = await localCloudStatus({ stateDir: staleDir });
+    const stopped = await stopLocalCloud({ stateDir: staleDir });
+
+    // Assess
+    expect(status).toMatchObject({ running: false, processAlive: false });
+    expect(stopped).toEqual({ stopped: false, pids: [] });
+    expect(isAlive(strangerPid)).toBe(true);
+    expect(existsSync(join(staleDir, 'state.json'))).toBe(false);
+    stranger.kill('SIGKILL');
   });
 });

@@ -11,17 +11,27 @@
  * the median curve needs to reach Spearman 0.90 and 0.95. Stability is switched off
  * (SCORE_STABILITY_THRESHOLD=0) so every run spends exactly its budget.
  *
- * Strategy `adaptive-unfocused` is the adaptive strategy with PAIRING_FOCUS_FRACTION=1 (an
- * ablation). It also times planning one adaptive and one random coverage wave for `--plan-n`
- * essays with about `--plan-m` prior comparisons. Prints one JSON object; a bad flag exits 2.
+ * Strategy `adaptive-unfocused` is the adaptive strategy with PAIRING_FOCUS_FRACTION=1, and
+ * `random-fixed-prior` / `adaptive-fixed-prior` use BT_PRIOR_MODE=fixed instead of the
+ * empirical-Bayes prior (ablations). It also times planning one adaptive and one random coverage
+ * wave, and the engine's fit under each prior mode, for `--plan-n` essays with about `--plan-m`
+ * prior comparisons. Prints one JSON object; a bad flag exits 2.
  */
+import { fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { type EngineConfig, resolveConfig } from '#domain/config.ts';
 import { planWave } from '#domain/pairing.ts';
+import { fitWithPrior } from '#domain/prior.ts';
 import { hashSeed, normal, seededRandom } from '#domain/random.ts';
 import { type SimulationRun, simulateBatch } from '#domain/simulator.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 
-const STRATEGIES = ['random', 'adaptive', 'adaptive-unfocused'] as const;
+const STRATEGIES = [
+  'random',
+  'adaptive',
+  'adaptive-unfocused',
+  'random-fixed-prior',
+  'adaptive-fixed-prior',
+] as const;
 type StrategyName = (typeof STRATEGIES)[number];
 const THRESHOLDS = [0.9, 0.95] as const;
 /** A reliability figure within this of the true r² counts as honest (issue 2). */
@@ -136,9 +146,10 @@ function round(value: number | null, digits = 4): number | null {
 
 function configFor(strategy: StrategyName): EngineConfig {
   return resolveConfig({
-    PAIRING_STRATEGY: strategy === 'random' ? 'random' : 'adaptive',
+    PAIRING_STRATEGY: strategy.startsWith('random') ? 'random' : 'adaptive',
     SCORE_STABILITY_THRESHOLD: 0,
     ...(strategy === 'adaptive-unfocused' ? { PAIRING_FOCUS_FRACTION: 1 } : {}),
+    ...(strategy.endsWith('-fixed-prior') ? { BT_PRIOR_MODE: 'fixed' } : {}),
   });
 }
 
@@ -282,6 +293,21 @@ function planTiming(options: Options) {
       pairs = wave.length;
     }
     result[strategy] = { plan_ms_median: round(median(times), 1), wave_pairs: pairs };
+  }
+  const data = {
+    n,
+    winners: Int32Array.from(comparisons, (c) => (c.winner === 'A' ? c.a : c.b)),
+    losers: Int32Array.from(comparisons, (c) => (c.winner === 'A' ? c.b : c.a)),
+  };
+  for (const mode of ['fixed', 'empirical_bayes'] as const) {
+    const config = resolveConfig({ BT_PRIOR_MODE: mode });
+    const times: number[] = [];
+    for (let r = 0; r < planRuns; r++) {
+      const start = performance.now();
+      fitWithPrior(data, { standardErrors: 'auto', seSeed: r }, config, fitBradleyTerry);
+      times.push(performance.now() - start);
+    }
+    result[`fit_${mode}`] = { fit_ms_median: round(median(times), 1) };
   }
   return result;
 }

@@ -3,7 +3,7 @@
  * synthesized stack, with small test bundles), SQS messages as the API returns them, clients for a
  * local endpoint, and a polling wait.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,8 +79,17 @@ export function localSqs(endpoint: string, region: string): SQSClient {
   });
 }
 
+const temporaryDirs: string[] = [];
+
+/** A fresh folder under the OS temp dir; `removeTemporaryDirs()` deletes them all. */
 export function temporaryDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  temporaryDirs.push(dir);
+  return dir;
+}
+
+export function removeTemporaryDirs(): void {
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Collects every batch a poller completes. */

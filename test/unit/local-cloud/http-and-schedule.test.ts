@@ -4,7 +4,12 @@ import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvocationRecord } from '#localstack/local-cloud/function-host.ts';
 import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
-import { FIXTURE_TEMPLATE, temporaryDir, waitFor } from '#test/helpers/local-cloud-fixtures.ts';
+import {
+  FIXTURE_TEMPLATE,
+  removeTemporaryDirs,
+  temporaryDir,
+  waitFor,
+} from '#test/helpers/local-cloud-fixtures.ts';
 
 // Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
@@ -28,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cloud?.stop();
+  removeTemporaryDirs();
 });
 
 describe('the local HTTP API', () => {

@@ -8,7 +8,11 @@ import {
   stopLocalCloud,
 } from '#localstack/local-cloud/index.ts';
 import { ensureSynth, isAlive } from '#localstack/local-cloud/supervisor.ts';
-import { FIXTURE_TEMPLATE, temporaryDir } from '#test/helpers/local-cloud-fixtures.ts';
+import {
+  FIXTURE_TEMPLATE,
+  removeTemporaryDirs,
+  temporaryDir,
+} from '#test/helpers/local-cloud-fixtures.ts';
 
 // Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
@@ -30,6 +34,7 @@ function groupMembers(pgid: number): string[] {
 
 afterAll(async () => {
   await stopLocalCloud({ stateDir });
+  removeTemporaryDirs();
 });
 
 describe('startLocalCloud / stopLocalCloud', () => {

@@ -224,13 +224,13 @@ export const CONFIG_SPEC = {
     z.enum(['fixed', 'empirical_bayes']),
     'empirical_bayes',
     'mode',
-    "Prior of the engine's Bradley–Terry fit (scores that steer adaptive pairing and the reported scores; shared/domain/prior.ts). fixed: the weak ridge BT_PRIOR_ALPHA. empirical_bayes: a ridge whose variance is estimated from the batch each wave (moment estimate var(scores) - mean(SE^2) from the weak fit, then BT_EB_EM_STEPS EM refits), so scores are posterior means under a data-scaled prior. Measured with `npm run -s bench:efficiency -- --strategies random,adaptive,adaptive-fixed-prior --json` (n=100, true SD 2, seeds 1-8): see BENCHMARKS.md, Ranking efficiency.",
+    "Prior of the engine's Bradley–Terry fit (scores that steer adaptive pairing and the reported scores; shared/domain/prior.ts). fixed: the weak ridge BT_PRIOR_ALPHA. empirical_bayes: a ridge whose variance is estimated from the batch each wave (moment estimate var(scores) - mean(SE^2) from the weak fit, then BT_EB_EM_STEPS EM refits), so scores are posterior means under a data-scaled prior. Measured with `npm run -s bench:efficiency -- --strategies random,adaptive,random-fixed-prior,adaptive-fixed-prior --json` (n=100, true SD 2, seeds 1-8): median Spearman at 15 comparisons per essay, adaptive 0.952 vs 0.942 with fixed, random 0.939 vs 0.936; SSR of adaptive runs within 0.01 of the true r^2 from 10 per essay (fixed: +0.11 at 10). Costs 2 + BT_EB_EM_STEPS fits per wave (n=10,000, 150,000 comparisons: 5.1 s vs 2.8 s). See BENCHMARKS.md, Ranking efficiency.",
   ),
   BT_EB_EM_STEPS: entry(
     nonNegativeInt,
     1,
     'refits',
-    'EM refits of the empirical-Bayes prior variance after the moment estimate (each refit costs one more Bradley–Terry fit with SEs). Measured at n=100, true SD 2, adaptive, median Spearman at 10 / 15 / 20 per essay (seeds 1-8): 0 refits 0.913 / 0.947 / 0.963, 1 refit 0.920 / 0.952 / 0.967, 2 refits 0.926 / 0.952 / 0.964.',
+    'EM refits of the empirical-Bayes prior variance after the moment estimate (each refit costs one more Bradley–Terry fit with SEs). Measured at n=100, true SD 2, adaptive, median Spearman at 10 / 15 / 20 per essay (seeds 1-8): 0 refits 0.913 / 0.947 / 0.963, 1 refit 0.920 / 0.952 / 0.967, 2 refits 0.926 / 0.952 / 0.964; seeds 9-32 at 10 / 15: 1 refit 0.921 / 0.945, 2 refits 0.913 / 0.946.',
   ),
   BT_EB_MIN_VARIANCE: entry(
     z.number().positive(),

@@ -336,6 +336,32 @@ describe('keys, models and costs', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('fails retryably, without a call, when the key lookup fails, and names no secret', async () => {
+    // Prepare
+    const server = await serve('anthropic', [{ kind: 'answer', winner: 'A' }]);
+    const failingKeys = {
+      apiKey: async () => {
+        throw new Error('AccessDeniedException for secret cj/anthropic');
+      },
+    };
+    const judge = createJudgeProvider(
+      llmChoice('anthropic', server),
+      llmOptions(server, { keys: failingKeys }),
+    );
+
+    // Act
+    const result = await judge.judge(judgeRequest());
+
+    // Assess
+    expect(result).toEqual({
+      outcome: 'failure',
+      kind: 'provider_error',
+      reason: 'api_key_unavailable',
+      retryable: true,
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('calls an OpenAI-compatible server without a key and without an authorization header', async () => {
     // Prepare
     const server = await serve('openai-compatible', [{ kind: 'answer', winner: 'A' }]);

@@ -376,6 +376,12 @@ export const CONFIG_SPEC = {
     'output tokens',
     'Output-token cap of one judge call when the batch sets no max_tokens. The answer itself needs ~100 tokens; the headroom is for reasoning models, whose hidden reasoning counts against the cap. Billing follows actual usage, not the cap.',
   ),
+  JUDGE_MAX_OUTPUT_TOKENS: entry(
+    z.number().int().positive().max(131_072),
+    32_768,
+    'output tokens',
+    'Largest max_tokens a batch may give its LLM judge (HTTP 400 beyond it), so one comparison cannot run up an unbounded bill. A deployment limit like MAX_ESSAY_CHARS.',
+  ),
   JUDGE_MAX_ASSIGNMENT_CHARS: entry(
     z.number().int().positive().max(50_000),
     10_000,

@@ -80,8 +80,17 @@ export const mockJudgeSchema = z.object({
 /** Settings every real LLM judge shares; lengths are the deployment limits in config. */
 const llmJudgeFields = {
   model: z.string().trim().min(1, 'model is required').max(128),
+  /** OpenAI accepts 0..2; Anthropic narrows it to 0..1 below. */
   temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().positive().max(32_768).optional(),
+  max_tokens: z
+    .number()
+    .int()
+    .positive()
+    .max(
+      DEFAULT_CONFIG.JUDGE_MAX_OUTPUT_TOKENS,
+      `max_tokens must be at most ${DEFAULT_CONFIG.JUDGE_MAX_OUTPUT_TOKENS}`,
+    )
+    .optional(),
   assignment: z
     .string()
     .max(
@@ -103,7 +112,11 @@ export const openAiJudgeSchema = z
   .object({ provider: z.literal('openai'), ...llmJudgeFields })
   .strict();
 export const anthropicJudgeSchema = z
-  .object({ provider: z.literal('anthropic'), ...llmJudgeFields })
+  .object({
+    provider: z.literal('anthropic'),
+    ...llmJudgeFields,
+    temperature: z.number().min(0).max(1, 'Anthropic accepts temperature 0..1').optional(),
+  })
   .strict();
 export const openAiCompatibleJudgeSchema = z
   .object({

@@ -47,6 +47,15 @@ describe('judgeChoiceSchema for LLM providers', () => {
     ],
     [{ ...COMPATIBLE, rubric: 'x'.repeat(DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS + 1) }, 'rubric'],
     [{ provider: 'gemini', model: 'g' }, 'provider'],
+    [{ provider: 'anthropic', model: 'claude-sonnet-4', temperature: 1.5 }, 'temperature'],
+    [
+      {
+        provider: 'openai',
+        model: 'gpt-4o',
+        max_tokens: DEFAULT_CONFIG.JUDGE_MAX_OUTPUT_TOKENS + 1,
+      },
+      'max_tokens',
+    ],
   ])('rejects %j naming %s', (choice, field) => {
     // Act
     const parsed = judgeChoiceSchema.safeParse(choice);

@@ -56,6 +56,18 @@ export function momentVariance(scores: ArrayLike<number>, se: ArrayLike<number>)
   return scoreVariance(scores) - meanSquare(se);
 }
 
+/** Essays that take part in at least one comparison. */
+function comparedEssays(data: BtData): number[] {
+  const seen = new Uint8Array(data.n);
+  for (let k = 0; k < data.winners.length; k++) {
+    seen[data.winners[k] ?? 0] = 1;
+    seen[data.losers[k] ?? 0] = 1;
+  }
+  const compared: number[] = [];
+  for (let i = 0; i < data.n; i++) if (seen[i] === 1) compared.push(i);
+  return compared;
+}
+
 /** EM update of the prior variance from a fit under that prior: var(θ̂) + mean(SE²). */
 export function emVariance(scores: ArrayLike<number>, se: ArrayLike<number>): number {
   return scoreVariance(scores) + meanSquare(se);
@@ -89,7 +101,12 @@ export function fitWithPrior(
   let current = fitModel(data, { ...withSe, alpha: weak });
   // Without standard errors (a fitter that gives none) there is nothing to estimate from.
   if (current.se === null) return { ...current, alpha: weak };
-  let alpha = precisionFor(momentVariance(current.scores, current.se), settings);
+  // An essay without comparisons has the weak prior's huge SE and says nothing about the spread
+  // of the scores, so the moment estimate uses compared essays only (the EM update below counts
+  // every essay correctly: an uncompared essay's posterior variance is the prior variance).
+  const compared = comparedEssays(data);
+  const pick = (values: ArrayLike<number>) => compared.map((i) => values[i] ?? 0);
+  let alpha = precisionFor(momentVariance(pick(current.scores), pick(current.se)), settings);
   current = fitModel(data, { ...withSe, alpha, initial: current.scores });
   for (let step = 0; step < settings.BT_EB_EM_STEPS && current.se !== null; step++) {
     alpha = precisionFor(emVariance(current.scores, current.se), settings);

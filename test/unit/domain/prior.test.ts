@@ -152,6 +152,23 @@ describe('fitWithPrior', () => {
     expect(result.scores[0]).toBeGreaterThan(result.scores[4] as number);
   });
 
+  it('estimates the spread from compared essays only, so uncompared essays do not shrink it', () => {
+    // Prepare: the same comparisons among 40 essays, alone and with 10 more that were never compared.
+    const { data } = randomBtData(40, 400, 21, 2);
+    const withIsolated: BtData = { ...data, n: 50 };
+    const settings = makeConfig({ BT_EB_EM_STEPS: 0 });
+
+    // Act
+    const alone = fitWithPrior(data, {}, settings, fitBradleyTerry);
+    const isolated = fitWithPrior(withIsolated, {}, settings, fitBradleyTerry);
+
+    // Assess: the isolated essays' SEs (about 10 logits each) would otherwise swamp the estimate.
+    const weak = fitBradleyTerry(withIsolated, { alpha: settings.BT_PRIOR_ALPHA });
+    expect(momentVariance(weak.scores, weak.se as Float64Array)).toBeLessThan(0);
+    expect(1 / isolated.alpha).toBeGreaterThan((1 / alone.alpha) * 0.8);
+    expect(1 / isolated.alpha).toBeLessThan((1 / alone.alpha) * 1.25);
+  });
+
   it('falls back to the weak ridge when the fitter gives no standard errors', () => {
     // Prepare
     const { data } = randomBtData(20, 100, 2, 2);

@@ -5,7 +5,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { localSetting } from './settings.ts';
+
+/**
+ * moto_server's app with DynamoDB calls serialized: moto applies transactions without a lock, and
+ * concurrent ones lost counter increments (see the script's header for the measurement).
+ */
+const MOTO_SERIALIZED = fileURLToPath(new URL('./moto_serialized.py', import.meta.url));
 
 export interface MotoServer {
   endpoint: string;
@@ -41,7 +48,7 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const output = options.logFd ?? 'ignore';
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn('python3', [MOTO_SERIALIZED, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', output, output],
     detached: options.detached ?? false,
   });

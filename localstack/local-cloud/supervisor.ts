@@ -193,7 +193,7 @@ export async function stopLocalCloud(options: LocationOptions = {}): Promise<Sto
   // After a reboot the recorded ids may belong to someone else's processes: end only ours.
   const ended: number[] = [];
   const motoPid = state.ready ? state.motoPid : undefined;
-  const ownMoto = motoPid !== undefined && runs(motoPid, 'moto_server');
+  const ownMoto = motoPid !== undefined && runs(motoPid, 'moto_serialized.py');
   if (runs(state.pid, 'daemon.ts')) {
     await killGroup(state.pid);
     ended.push(state.pid);

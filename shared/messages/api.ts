@@ -68,11 +68,11 @@ export const mockJudgeSchema = z.object({
   provider: z.literal('mock'),
   profile: z.string().min(1).max(64),
   failure_rate: z.number().min(0).max(1).optional(),
-  /** Extra probability, in [-1, 1], of preferring the first-shown essay. */
-  position_bias: z.number().min(-1).max(1).optional(),
+  /** Position bias in logits added in favour of the first-shown essay (same scale as the mock judge). */
+  position_bias: z.number().min(-10).max(10).optional(),
   latency_ms: z.number().int().nonnegative().max(60_000).optional(),
-  /** Probability that a callback is sent twice (proves duplicate handling). */
-  duplicate_callbacks: z.number().min(0).max(1).optional(),
+  /** Extra copies of every callback the judge sends (proves duplicate handling): 1 = each twice. */
+  duplicate_callbacks: z.number().int().min(0).max(10).optional(),
   /** Probability that a callback is never sent (proves the sweeper's timeouts). */
   drop_rate: z.number().min(0).max(1).optional(),
   seed: z.number().int().optional(),

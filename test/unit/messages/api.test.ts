@@ -30,6 +30,25 @@ describe('create batch request', () => {
     expect(parsed.config).toEqual({ MIN_RESAMPLING_NET_SIZE: 5 });
   });
 
+  it('takes the mock judge settings on the mock judge scale: whole extra callbacks, bias in logits', () => {
+    // Prepare
+    const judge = { provider: 'mock', profile: 'default' };
+    const essays = [essay('e1'), essay('e2')];
+
+    // Act
+    const valid = errorOf({
+      essays,
+      judge: { ...judge, duplicate_callbacks: 2, position_bias: 1.5 },
+    });
+    const fractional = errorOf({ essays, judge: { ...judge, duplicate_callbacks: 0.5 } });
+    const tooBiased = errorOf({ essays, judge: { ...judge, position_bias: 11 } });
+
+    // Assess
+    expect(valid).toBeNull();
+    expect(fractional?.field).toBe('judge.duplicate_callbacks');
+    expect(tooBiased?.field).toBe('judge.position_bias');
+  });
+
   it('accepts a paged batch announced by essay_count alone', () => {
     // Prepare
     const body = { essay_count: 10_000 };

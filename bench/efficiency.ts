@@ -13,7 +13,7 @@
  *
  * Strategy `adaptive-unfocused` is the adaptive strategy with PAIRING_FOCUS_FRACTION=1, and
  * `random-fixed-prior` / `adaptive-fixed-prior` use BT_PRIOR_MODE=fixed instead of the
- * empirical-Bayes prior (ablations). It also times planning one adaptive and one random coverage
+ * empirical-Bayes prior, and `adaptive-eb-planning` uses it for planning only (ablations). It also times planning one adaptive and one random coverage
  * wave, and the engine's fit under each prior mode, for `--plan-n` essays with about `--plan-m`
  * prior comparisons. Prints one JSON object; a bad flag exits 2.
  */
@@ -31,6 +31,7 @@ const STRATEGIES = [
   'adaptive-unfocused',
   'random-fixed-prior',
   'adaptive-fixed-prior',
+  'adaptive-eb-planning',
 ] as const;
 type StrategyName = (typeof STRATEGIES)[number];
 const THRESHOLDS = [0.9, 0.95] as const;
@@ -150,6 +151,7 @@ function configFor(strategy: StrategyName): EngineConfig {
     SCORE_STABILITY_THRESHOLD: 0,
     ...(strategy === 'adaptive-unfocused' ? { PAIRING_FOCUS_FRACTION: 1 } : {}),
     ...(strategy.endsWith('-fixed-prior') ? { BT_PRIOR_MODE: 'fixed' } : {}),
+    ...(strategy === 'adaptive-eb-planning' ? { BT_PRIOR_MODE: 'empirical_bayes_planning' } : {}),
   });
 }
 

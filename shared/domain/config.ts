@@ -221,10 +221,10 @@ export const CONFIG_SPEC = {
     'Random halvings of the comparisons behind the split-half reliability (median over splits).',
   ),
   BT_PRIOR_MODE: entry(
-    z.enum(['fixed', 'empirical_bayes']),
+    z.enum(['fixed', 'empirical_bayes', 'empirical_bayes_planning']),
     'empirical_bayes',
     'mode',
-    "Prior of the engine's Bradley–Terry fit (scores that steer adaptive pairing and the reported scores; shared/domain/prior.ts). fixed: the weak ridge BT_PRIOR_ALPHA. empirical_bayes: a ridge whose variance is estimated from the batch each wave (moment estimate var(scores) - mean(SE^2) from the weak fit, then BT_EB_EM_STEPS EM refits), so scores are posterior means under a data-scaled prior. Measured with `npm run -s bench:efficiency -- --strategies random,adaptive,random-fixed-prior,adaptive-fixed-prior --json` (n=100, true SD 2, seeds 1-8): median Spearman at 15 comparisons per essay, adaptive 0.952 vs 0.942 with fixed, random 0.939 vs 0.936; SSR of adaptive runs within 0.01 of the true r^2 from 10 per essay (fixed: +0.11 at 10). Costs 2 + BT_EB_EM_STEPS fits per wave (n=10,000, 150,000 comparisons: 5.1 s vs 2.8 s). See BENCHMARKS.md, Ranking efficiency.",
+    "Prior of the engine's Bradley–Terry fit (scores that steer adaptive pairing and the reported scores; shared/domain/prior.ts). fixed: the weak ridge BT_PRIOR_ALPHA. empirical_bayes: a ridge whose variance is estimated from the batch each wave (moment estimate var(scores) - mean(SE^2) from the weak fit, then BT_EB_EM_STEPS EM refits), so scores are posterior means under a data-scaled prior. empirical_bayes_planning: the planner uses the empirical-Bayes fit, the reported scores and SEs the weak ridge. Measured with `npm run -s bench:efficiency -- --strategies random,adaptive,random-fixed-prior,adaptive-fixed-prior --json` (n=100, true SD 2, seeds 1-8): median Spearman at 15 comparisons per essay, adaptive 0.952 vs 0.942 with fixed, random 0.939 vs 0.936; SSR of adaptive runs within 0.01 of the true r^2 from 10 per essay (fixed: +0.11 at 10). Costs 2 + BT_EB_EM_STEPS fits per wave (n=10,000, 150,000 comparisons: 5.1 s vs 2.8 s). See BENCHMARKS.md, Ranking efficiency.",
   ),
   BT_EB_EM_STEPS: entry(
     nonNegativeInt,

@@ -18,7 +18,7 @@ import {
 import { type BtData, type BtFit, type BtOptions, fitBradleyTerry } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
 import { pairKey, planWave, type WavePlanRequest } from '#domain/pairing.ts';
-import { fitWithPrior } from '#domain/prior.ts';
+import { type EngineFits, engineFits } from '#domain/prior.ts';
 import { hashSeed } from '#domain/random.ts';
 import type {
   BatchStatus,
@@ -97,7 +97,7 @@ function fitSuccesses(
   snapshot: DecisionSnapshot,
   completed: number,
   fitModel: NonNullable<DecideDependencies['fit']>,
-): BtFit {
+): EngineFits {
   const winners = new Int32Array(completed);
   const losers = new Int32Array(completed);
   let k = 0;
@@ -112,7 +112,7 @@ function fitSuccesses(
   const warm = previousScores?.length === essayCount ? previousScores : undefined;
   // Under BT_PRIOR_MODE empirical_bayes the prior's variance is estimated from these successes
   // (prior.ts): calibrated scores steer the planner better and rank better (BENCHMARKS.md).
-  return fitWithPrior(
+  return engineFits(
     { n: essayCount, winners: winners.subarray(0, k), losers: losers.subarray(0, k) },
     {
       standardErrors: 'auto',
@@ -217,9 +217,9 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
   }
 
   const completed = counters.completed_comparisons;
-  const fit = completed > 0 ? fitSuccesses(snapshot, completed, fitter) : null;
-  const scores = fit?.scores ?? null;
-  const se = fit?.se ?? null;
+  const fits = completed > 0 ? fitSuccesses(snapshot, completed, fitter) : null;
+  const scores = fits?.reported.scores ?? null;
+  const se = fits?.reported.se ?? null;
   const evaluated = { scores, se, completion, resamplingPassCount: passCount };
 
   const finalize = (status: SuccessStatus, reason: string): Decision => {
@@ -267,8 +267,8 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
   const common = {
     n: essayCount,
     comparisons: snapshot.comparisons,
-    scores,
-    se,
+    scores: fits?.planning.scores ?? null,
+    se: fits?.planning.se ?? null,
     strategy: config.PAIRING_STRATEGY,
     seed: hashSeed(snapshot.seed, snapshot.currentIteration),
     config,

@@ -13,6 +13,8 @@
  *    (observed spread minus estimation noise);
  * 2. refit with α = 1/σ̂², then BT_EB_EM_STEPS times: σ̂² = var(θ̂) + mean(SE²) (the EM update of
  *    a Gaussian prior variance: shrunk posterior means plus their posterior variances) and refit.
+ * With `empirical_bayes_planning` only the planner sees that fit; the reported scores stay the
+ * weak-ridge fit.
  * σ̂² is kept within [BT_EB_MIN_VARIANCE, 1/BT_PRIOR_ALPHA], so the prior is never weaker than the
  * fixed ridge and never strong enough to flatten the scores: it stays a (data-scaled) ridge.
  */
@@ -29,6 +31,14 @@ export type Fitter = (data: BtData, options: BtOptions) => BtFit;
 export interface PriorFit extends BtFit {
   /** Prior precision behind the returned fit. */
   alpha: number;
+  /** The fit under the weak ridge BT_PRIOR_ALPHA (the first step; the fit itself in fixed mode). */
+  weak: BtFit;
+}
+
+/** What the engine reports and what the adaptive planner steers by (see BT_PRIOR_MODE). */
+export interface EngineFits {
+  reported: BtFit;
+  planning: BtFit;
 }
 
 function mean(values: ArrayLike<number>): number {
@@ -92,15 +102,17 @@ export function fitWithPrior(
 ): PriorFit {
   const weak = settings.BT_PRIOR_ALPHA;
   if (settings.BT_PRIOR_MODE === 'fixed') {
-    return { ...fitModel(data, { ...options, alpha: weak }), alpha: weak };
+    const only = fitModel(data, { ...options, alpha: weak });
+    return { ...only, alpha: weak, weak: only };
   }
   const withSe: BtOptions = {
     ...options,
     standardErrors: options.standardErrors === 'none' ? 'auto' : (options.standardErrors ?? 'auto'),
   };
-  let current = fitModel(data, { ...withSe, alpha: weak });
+  const weakFit = fitModel(data, { ...withSe, alpha: weak });
+  let current = weakFit;
   // Without standard errors (a fitter that gives none) there is nothing to estimate from.
-  if (current.se === null) return { ...current, alpha: weak };
+  if (current.se === null) return { ...current, alpha: weak, weak: weakFit };
   // An essay without comparisons has the weak prior's huge SE and says nothing about the spread
   // of the scores, so the moment estimate uses compared essays only (the EM update below counts
   // every essay correctly: an uncompared essay's posterior variance is the prior variance).
@@ -112,5 +124,21 @@ export function fitWithPrior(
     alpha = precisionFor(emVariance(current.scores, current.se), settings);
     current = fitModel(data, { ...withSe, alpha, initial: current.scores });
   }
-  return { ...current, alpha };
+  return { ...current, alpha, weak: weakFit };
+}
+
+/**
+ * The fits `decide` needs: `empirical_bayes` reports and plans with the empirical-Bayes fit,
+ * `empirical_bayes_planning` plans with it but reports the weak-ridge fit, `fixed` uses the
+ * weak-ridge fit for both.
+ */
+export function engineFits(
+  data: BtData,
+  options: BtOptions,
+  settings: PriorSettings,
+  fitModel: Fitter,
+): EngineFits {
+  const fit = fitWithPrior(data, options, settings, fitModel);
+  const reported = settings.BT_PRIOR_MODE === 'empirical_bayes_planning' ? fit.weak : fit;
+  return { reported, planning: fit };
 }

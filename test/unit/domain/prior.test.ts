@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BtData, type BtOptions, fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { decide } from '#domain/decide.ts';
+import type { WavePlanRequest } from '#domain/pairing.ts';
 import {
   emVariance,
+  engineFits,
   fitWithPrior,
   momentVariance,
   precisionFor,
@@ -222,5 +224,59 @@ describe('decide uses the configured prior', () => {
       expect(eb.scores?.[i]).toBeCloseTo(expectedEb.scores[i] as number, 6);
       expect(fixed.scores?.[i]).toBeCloseTo(expectedFixed.scores[i] as number, 6);
     }
+  });
+
+  it('plans with the empirical-Bayes fit but reports the weak-ridge fit in planning-only mode', () => {
+    // Prepare
+    const comparisons = history();
+    const data: BtData = {
+      n: 12,
+      winners: Int32Array.from(comparisons, (c) => c.a),
+      losers: Int32Array.from(comparisons, (c) => c.b),
+    };
+    const config = makeConfig({ BT_PRIOR_MODE: 'empirical_bayes_planning' });
+    const planned: WavePlanRequest[] = [];
+    const planWave = (request: WavePlanRequest) => {
+      planned.push(request);
+      return [];
+    };
+
+    // Act
+    const decision = decide(makeSnapshot({ essayCount: 12, comparisons, config }), { planWave });
+
+    // Assess
+    const eb = fitWithPrior(data, {}, ebSettings, fitBradleyTerry);
+    const weak = fitBradleyTerry(data, { alpha: config.BT_PRIOR_ALPHA });
+    expect(planned.length).toBeGreaterThan(0);
+    for (let i = 0; i < 12; i++) {
+      expect(decision.scores?.[i]).toBeCloseTo(weak.scores[i] as number, 6);
+      expect(planned[0]?.scores?.[i]).toBeCloseTo(eb.scores[i] as number, 6);
+    }
+  });
+});
+
+describe('engineFits', () => {
+  it('reports and plans with the same fit except in planning-only mode', () => {
+    // Prepare
+    const { data } = randomBtData(30, 240, 4, 2);
+
+    // Act
+    const byMode = (['fixed', 'empirical_bayes', 'empirical_bayes_planning'] as const).map((mode) =>
+      engineFits(data, {}, makeConfig({ BT_PRIOR_MODE: mode }), fitBradleyTerry),
+    );
+
+    // Assess
+    const [fixed, eb, planningOnly] = byMode;
+    expect(fixed?.reported).toBe(fixed?.planning);
+    expect(eb?.reported).toBe(eb?.planning);
+    expect(Array.from(planningOnly?.reported.scores ?? [])).toEqual(
+      Array.from(fixed?.reported.scores ?? []),
+    );
+    expect(Array.from(planningOnly?.planning.scores ?? [])).toEqual(
+      Array.from(eb?.planning.scores ?? []),
+    );
+    expect(Array.from(eb?.reported.scores ?? [])).not.toEqual(
+      Array.from(fixed?.reported.scores ?? []),
+    );
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { BtData } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
+import { summarizeUsage, type UsageTotals } from '#domain/judge-usage.ts';
 import { maxPossiblePairs, pairKey } from '#domain/pairing.ts';
 import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
@@ -68,6 +69,8 @@ export interface ProcessingMetadata {
     split_half_uncorrected: number | null;
     split_half_splits: number;
   };
+  /** Tokens, estimated cost and order-flip rate summed over the verdicts actually received. */
+  judge_usage: UsageTotals;
 }
 
 export interface FinalReport {
@@ -160,6 +163,9 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
       split_half_uncorrected: split && split.splits > 0 ? split.median : null,
       split_half_splits: split?.splits ?? 0,
     },
+    judge_usage: summarizeUsage(
+      comparisons.filter((c) => c.status === 'COMPLETED').map((c) => c.usage),
+    ),
   };
 
   if (scores === null) return { metadata, results: [] };

@@ -4,6 +4,7 @@
  * Essays inside the engine are addressed by their index 0..n-1 in the batch; ids (strings chosen by
  * the client) are mapped to indices at the edges (store, API, CLI). Essay text never enters here.
  */
+import type { ComparisonUsage } from './judge-usage.ts';
 
 /** Which essay the judge preferred, in the order the pair was shown: `A` is the first-shown essay. */
 export type Winner = 'A' | 'B';
@@ -36,6 +37,8 @@ export interface ComparisonRecord {
   resamplePass?: number;
   /** 1 for the first attempt at this pair in this role, 2.. for retries of a failed pair. */
   attempt?: number;
+  /** A verdict's tokens, estimated cost and order flip, when the judge reported them. */
+  usage?: ComparisonUsage;
 }
 
 export type WaveKind = 'coverage' | 'resample' | 'retry';

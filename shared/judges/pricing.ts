@@ -49,54 +49,9 @@ export function estimateCostUsd(
   );
 }
 
-export interface UsageLike {
-  input_tokens?: number;
-  output_tokens?: number;
-  cost_usd?: number | null;
-  order_flip?: boolean;
-}
-
-export interface UsageTotals {
-  /** Comparisons summed (one per verdict callback, however many calls it took). */
-  comparisons: number;
-  input_tokens: number;
-  output_tokens: number;
-  /** Sum over the comparisons that had a price; null when none had one. */
-  cost_usd: number | null;
-  /** Comparisons whose cost is unknown (unknown model or no usage reported). */
-  unpriced_comparisons: number;
-  /** Comparisons judged in both orders, and how many of those flipped with the order. */
-  both_orders_comparisons: number;
-  order_flips: number;
-  /** order_flips / both_orders_comparisons; null when nothing was judged in both orders. */
-  order_flip_rate: number | null;
-}
-
-/** Per-batch totals from the usage of the comparisons actually made (not n·(n−1)/2). */
-export function summarizeUsage(usages: ReadonlyArray<UsageLike | undefined>): UsageTotals {
-  const totals: UsageTotals = {
-    comparisons: usages.length,
-    input_tokens: 0,
-    output_tokens: 0,
-    cost_usd: null,
-    unpriced_comparisons: 0,
-    both_orders_comparisons: 0,
-    order_flips: 0,
-    order_flip_rate: null,
-  };
-  for (const usage of usages) {
-    totals.input_tokens += usage?.input_tokens ?? 0;
-    totals.output_tokens += usage?.output_tokens ?? 0;
-    const cost = usage?.cost_usd;
-    if (typeof cost === 'number') totals.cost_usd = (totals.cost_usd ?? 0) + cost;
-    else totals.unpriced_comparisons += 1;
-    if (usage?.order_flip !== undefined) {
-      totals.both_orders_comparisons += 1;
-      if (usage.order_flip) totals.order_flips += 1;
-    }
-  }
-  if (totals.both_orders_comparisons > 0) {
-    totals.order_flip_rate = totals.order_flips / totals.both_orders_comparisons;
-  }
-  return totals;
-}
+/** Per-batch totals live in the domain (finalization builds them); re-exported for adapters. */
+export {
+  type ComparisonUsage as UsageLike,
+  summarizeUsage,
+  type UsageTotals,
+} from '#domain/judge-usage.ts';

@@ -20,6 +20,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
+import { comparisonUsageOf } from '#domain/judge-usage.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 import { isTerminal } from '#domain/types.ts';
 import { comparisonId, parseComparisonId } from '#messages/common.ts';
@@ -416,7 +417,7 @@ export class BatchStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': batchPk(batchId), ':prefix': 'CMP#' },
       ProjectionExpression:
-        'iteration, a, b, #status, winner, failure_kind, kind, attempt, resample_pass',
+        'iteration, a, b, #status, winner, failure_kind, kind, attempt, resample_pass, judge_usage',
       ExpressionAttributeNames: { '#status': 'status' },
       ConsistentRead: true,
     });
@@ -434,6 +435,7 @@ export class BatchStore {
         ...(stored.winner !== undefined ? { winner: stored.winner } : {}),
         ...(stored.failure_kind !== undefined ? { failureKind: stored.failure_kind } : {}),
         ...(stored.resample_pass !== undefined ? { resamplePass: stored.resample_pass } : {}),
+        ...(stored.judge_usage !== undefined ? { usage: stored.judge_usage } : {}),
       });
     }
     return {
@@ -891,6 +893,11 @@ export class BatchStore {
       values[':terminal'] = 'COMPLETED';
       values[':winner'] = callback.winner;
       sets.push('winner = :winner');
+      const usage = comparisonUsageOf(callback.usage);
+      if (usage) {
+        values[':usage'] = usage;
+        sets.push('judge_usage = :usage');
+      }
     } else {
       values[':terminal'] = 'FAILED';
       values[':kind'] = callback.failure_kind;

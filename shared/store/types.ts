@@ -4,6 +4,7 @@
  */
 import type { ConfigName } from '#domain/config.ts';
 import type { DecisionSnapshot, WavePair } from '#domain/decide.ts';
+import type { ComparisonUsage } from '#domain/judge-usage.ts';
 import type {
   BatchStatus,
   ComparisonStatus,
@@ -73,6 +74,8 @@ export interface StoredComparison {
   /** Set when the callback arrived after the batch was finalized or cancelled (counted nowhere). */
   late?: boolean;
   recorded_at?: string;
+  /** The verdict's accounting usage (tokens, estimated cost, order flip), when reported. */
+  judge_usage?: ComparisonUsage;
 }
 
 /** One row of the results, as stored at finalization and served by GET results. */

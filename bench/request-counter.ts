@@ -207,8 +207,17 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
-  const target = new URL(upstream);
+/**
+ * `upstream` may be a function, for when the proxy must exist before the server it fronts (its URL
+ * goes into the environment of functions that start before moto_server's port is known).
+ */
+export async function startCountingProxy(
+  upstream: string | (() => string | undefined),
+): Promise<CountingProxy> {
+  const upstreamUrl = () => {
+    const url = typeof upstream === 'function' ? upstream() : upstream;
+    return url === undefined ? undefined : new URL(url);
+  };
   const proxy: { tally: RequestTally } = { tally: emptyTally() };
   let dynamodbQueue: Promise<void> = Promise.resolve();
   const server: Server = createServer((req, res) => {
@@ -229,6 +238,12 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       }
     });
     const forwardRequest = (requestBody: Buffer, service: string) => {
+      const target = upstreamUrl();
+      if (!target) {
+        res.writeHead(503);
+        res.end('upstream not ready');
+        return;
+      }
       const forward = httpRequest(
         {
           hostname: target.hostname,

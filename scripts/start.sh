@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm start`: the demo end to end on the local cloud. Installs dependencies when missing, starts
-# the local cloud (which synthesizes the stack when cdk.out is missing or stale), runs the demo
-# set, prints the ranking, and stops the local cloud on every exit path (success, failure, Ctrl-C).
+# `npm start`: the demo end to end on a local cloud. Installs dependencies when missing, then runs
+# `cj demo --own-cloud`, which synthesizes the stack when sources changed, starts a local cloud
+# inside its own process (moto_server, function host, HTTP API), submits the 40 demo essays, shows
+# progress, prints the ranking with its agreement to the known order, and stops the local cloud on
+# every exit path (success, failure, Ctrl-C). Extra arguments go to `cj demo`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -11,19 +13,4 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 
-cj() { node cli/cj.mjs "$@"; }
-
-stopped=0
-stop_cloud() {
-  if [ "$stopped" -eq 0 ]; then
-    stopped=1
-    cj local stop >&2 || echo "warning: could not stop the local cloud (run: node cli/cj.mjs local stop)" >&2
-  fi
-}
-trap stop_cloud EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-echo "starting the local cloud (synthesizes the stack on first run)..." >&2
-cj local start >&2
-cj demo "$@"
+exec node cli/cj.mjs demo --own-cloud "$@"

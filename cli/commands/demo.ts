@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { kendallTauB, spearman } from '../agreement.ts';
-import type { BatchState, EssayInput, EssayResult } from '../api.ts';
-import { SUCCESS_STATUSES } from '../api.ts';
+import type { BatchState, CreateBatchRequest, EssayInput, EssayResult } from '../api.ts';
+import { ApiClient, SUCCESS_STATUSES } from '../api.ts';
 import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
@@ -14,6 +14,7 @@ import { CLI_DEFAULTS } from '../defaults.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loadEssays } from '../essays.ts';
 import { describeState, progressBar, progressTarget } from '../format.ts';
+import { withOwnLocalCloud } from '../own-cloud.ts';
 import { clientFor, repoRoot, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { submitBatch } from '../upload.ts';
 import { waitForBatch } from '../waiting.ts';
@@ -82,6 +83,10 @@ export const demoCommand: Command = {
       description: `give up after N seconds (default ${CLI_DEFAULTS.WAIT_TIMEOUT_S})`,
     },
     json: { type: 'boolean', description: 'print a JSON summary instead of the table' },
+    'own-cloud': {
+      type: 'boolean',
+      description: 'run a local cloud inside this process for the demo and stop it afterwards',
+    },
     ...TARGET_FLAGS,
   },
   async run(args: ParsedArgs, io: Io): Promise<number> {
@@ -89,55 +94,68 @@ export const demoCommand: Command = {
     const options = batchOptionsFromArgs(args);
     if (!options.judge) options.judge = { provider: 'mock', profile: 'default' };
     const essays = loadEssays(path, io.cwd);
-    const client = clientFor(resolveTarget(args, io.env));
-    const json = booleanFlag(args, 'json');
-    const timeoutS = numberFlag(args, 'timeout-s') ?? CLI_DEFAULTS.WAIT_TIMEOUT_S;
-
-    const { batchId } = await submitBatch(client, essays, options);
-    io.stderr(`submitted ${essays.length} essays as batch ${batchId}\n`);
-    let nextPlainStep = 0;
-    const showProgress = (state: BatchState) => {
-      if (io.stderrIsTTY) {
-        io.stderr(`\r${progressBar(state)}\x1b[K`);
-        return;
-      }
-      const share =
-        (state.completed_comparisons + state.failed_comparisons) /
-        Math.max(1, progressTarget(state));
-      if (share >= nextPlainStep) {
-        io.stderr(`${progressBar(state)}\n`);
-        nextPlainStep = Math.floor(share / PLAIN_PROGRESS_STEP + 1) * PLAIN_PROGRESS_STEP;
-      }
-    };
-    const { state, timedOut } = await waitForBatch(client, batchId, {
-      timeoutMs: timeoutS * 1000,
-      pollMs: CLI_DEFAULTS.WAIT_POLL_MS,
-      onState: showProgress,
-    });
-    if (io.stderrIsTTY) io.stderr('\n');
-    if (timedOut) {
-      throw new CliError(
-        `batch ${batchId} is still ${state.status} after ${timeoutS} s`,
-        EXIT.TIMEOUT,
+    if (booleanFlag(args, 'own-cloud')) {
+      return withOwnLocalCloud(io, (apiUrl) =>
+        runDemo(new ApiClient({ baseUrl: apiUrl }), essays, options, args, io),
       );
     }
-    if (!SUCCESS_STATUSES.has(state.status)) {
-      io.stdout(describeState(state));
-      return EXIT.BATCH_FAILED;
-    }
-    const { essays: results } = await client.getResults(batchId);
-    const agreement = agreementWithQuality(essays, results);
-    if (json) {
-      io.stdout(`${JSON.stringify({ batch_id: batchId, state, results, agreement }, null, 2)}\n`);
-      return EXIT.OK;
-    }
-    io.stdout(`\n${describeState(state)}\n${rankingTable(essays, results)}`);
-    if (agreement) {
-      io.stdout(
-        `\nagreement with the known order over ${agreement.essays} essays: ` +
-          `Spearman ${agreement.spearman.toFixed(3)}, Kendall tau-b ${agreement.kendall.toFixed(3)}\n`,
-      );
-    }
-    return EXIT.OK;
+    return runDemo(clientFor(resolveTarget(args, io.env)), essays, options, args, io);
   },
 };
+
+async function runDemo(
+  client: ApiClient,
+  essays: EssayInput[],
+  options: Omit<CreateBatchRequest, 'essays'>,
+  args: ParsedArgs,
+  io: Io,
+): Promise<number> {
+  const json = booleanFlag(args, 'json');
+  const timeoutS = numberFlag(args, 'timeout-s') ?? CLI_DEFAULTS.WAIT_TIMEOUT_S;
+
+  const { batchId } = await submitBatch(client, essays, options);
+  io.stderr(`submitted ${essays.length} essays as batch ${batchId}\n`);
+  let nextPlainStep = 0;
+  const showProgress = (state: BatchState) => {
+    if (io.stderrIsTTY) {
+      io.stderr(`\r${progressBar(state)}\x1b[K`);
+      return;
+    }
+    const share =
+      (state.completed_comparisons + state.failed_comparisons) / Math.max(1, progressTarget(state));
+    if (share >= nextPlainStep) {
+      io.stderr(`${progressBar(state)}\n`);
+      nextPlainStep = Math.floor(share / PLAIN_PROGRESS_STEP + 1) * PLAIN_PROGRESS_STEP;
+    }
+  };
+  const { state, timedOut } = await waitForBatch(client, batchId, {
+    timeoutMs: timeoutS * 1000,
+    pollMs: CLI_DEFAULTS.WAIT_POLL_MS,
+    onState: showProgress,
+  });
+  if (io.stderrIsTTY) io.stderr('\n');
+  if (timedOut) {
+    throw new CliError(
+      `batch ${batchId} is still ${state.status} after ${timeoutS} s`,
+      EXIT.TIMEOUT,
+    );
+  }
+  if (!SUCCESS_STATUSES.has(state.status)) {
+    io.stdout(describeState(state));
+    return EXIT.BATCH_FAILED;
+  }
+  const { essays: results } = await client.getResults(batchId);
+  const agreement = agreementWithQuality(essays, results);
+  if (json) {
+    io.stdout(`${JSON.stringify({ batch_id: batchId, state, results, agreement }, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  io.stdout(`\n${describeState(state)}\n${rankingTable(essays, results)}`);
+  if (agreement) {
+    io.stdout(
+      `\nagreement with the known order over ${agreement.essays} essays: ` +
+        `Spearman ${agreement.spearman.toFixed(3)}, Kendall tau-b ${agreement.kendall.toFixed(3)}\n`,
+    );
+  }
+  return EXIT.OK;
+}

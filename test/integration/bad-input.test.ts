@@ -21,6 +21,10 @@ import {
 
 const MOCK = { provider: 'mock', profile: 'default', latency_ms: 10 } as const;
 const TEST_VISIBILITY_S = 10;
+/** Longest SQS long poll (Lambda's event source mapping waits 20 s). */
+const LONG_POLL_S = 21;
+/** Five failed receives at TEST_VISIBILITY_S each, the receive that moves it, and a margin. */
+const DLQ_WAIT_S = 6 * TEST_VISIBILITY_S + 60;
 
 describe('bad POST /batches bodies', () => {
   const two = makeEssays(2);
@@ -92,11 +96,6 @@ describe('a malformed queue message', () => {
     );
     const originalVisibility = Attributes?.VisibilityTimeout ?? '30';
     const marker = `malformed-${Date.now()}`;
-    const created = await target.api.createBatch({
-      essays: makeEssays(8, { seed: 8 }),
-      judge: { ...MOCK, latency_ms: 200, seed: 8 },
-      config: { RESAMPLING_ENABLED: false },
-    });
 
     try {
       await sqs.send(
@@ -105,6 +104,13 @@ describe('a malformed queue message', () => {
           Attributes: { VisibilityTimeout: String(TEST_VISIBILITY_S) },
         }),
       );
+      // A long poll already waiting keeps the visibility it started with.
+      await sleep(LONG_POLL_S * 1000);
+      const created = await target.api.createBatch({
+        essays: makeEssays(8, { seed: 8 }),
+        judge: { ...MOCK, latency_ms: 200, seed: 8 },
+        config: { RESAMPLING_ENABLED: false },
+      });
 
       // Act
       await sqs.send(
@@ -119,7 +125,8 @@ describe('a malformed queue message', () => {
       );
       const run = await followBatch(target.api, created.batch_id);
       let dead: string | undefined;
-      for (let attempt = 0; attempt < 120 && dead === undefined; attempt++) {
+      const giveUpAt = Date.now() + DLQ_WAIT_S * 1000;
+      while (dead === undefined && Date.now() < giveUpAt) {
         const { Messages } = await sqs.send(
           new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
         );

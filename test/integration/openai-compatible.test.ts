@@ -20,6 +20,8 @@ import {
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import {
+  FAKE_INPUT_TOKENS,
+  FAKE_OUTPUT_TOKENS,
   type FakeLlmServer,
   type RecordedRequest,
   startFakeLlmServer,
@@ -94,6 +96,15 @@ describe('OpenAI-compatible judge on the local cloud', () => {
       expect(request.promptText).toContain('## Essay A');
       expect(request.promptText).toContain('## Essay B');
     }
+    const usage = (run.final.processing_metadata as { judge_usage?: Record<string, unknown> })
+      .judge_usage;
+    expect(usage).toMatchObject({
+      comparisons: run.final.completed_comparisons,
+      input_tokens: run.final.completed_comparisons * FAKE_INPUT_TOKENS,
+      output_tokens: run.final.completed_comparisons * FAKE_OUTPUT_TOKENS,
+      cost_usd: null,
+      unpriced_comparisons: run.final.completed_comparisons,
+    });
     const ranked = [...results.essays].sort((x, y) => x.rank - y.rank).map((row) => row.id);
     expect(ranked).toEqual(['e003', 'e002', 'e001', 'e000']);
   });

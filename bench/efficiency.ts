@@ -13,7 +13,8 @@
  *
  * Strategy `adaptive-unfocused` is the adaptive strategy with PAIRING_FOCUS_FRACTION=1, and
  * `random-fixed-prior` / `adaptive-fixed-prior` use BT_PRIOR_MODE=fixed instead of the
- * empirical-Bayes prior, and `adaptive-eb-planning` uses it for planning only (ablations). It also times planning one adaptive and one random coverage
+ * shipped default (empirical-Bayes prior for planning only), and `adaptive-eb-scores` also reports
+ * the empirical-Bayes scores (ablations). It also times planning one adaptive and one random coverage
  * wave, and the engine's fit under each prior mode, for `--plan-n` essays with about `--plan-m`
  * prior comparisons. Prints one JSON object; a bad flag exits 2.
  */
@@ -31,7 +32,7 @@ const STRATEGIES = [
   'adaptive-unfocused',
   'random-fixed-prior',
   'adaptive-fixed-prior',
-  'adaptive-eb-planning',
+  'adaptive-eb-scores',
 ] as const;
 type StrategyName = (typeof STRATEGIES)[number];
 const THRESHOLDS = [0.9, 0.95] as const;
@@ -151,7 +152,7 @@ function configFor(strategy: StrategyName): EngineConfig {
     SCORE_STABILITY_THRESHOLD: 0,
     ...(strategy === 'adaptive-unfocused' ? { PAIRING_FOCUS_FRACTION: 1 } : {}),
     ...(strategy.endsWith('-fixed-prior') ? { BT_PRIOR_MODE: 'fixed' } : {}),
-    ...(strategy === 'adaptive-eb-planning' ? { BT_PRIOR_MODE: 'empirical_bayes_planning' } : {}),
+    ...(strategy === 'adaptive-eb-scores' ? { BT_PRIOR_MODE: 'empirical_bayes' } : {}),
   });
 }
 

@@ -202,7 +202,7 @@ describe('decide uses the configured prior', () => {
     );
   }
 
-  it('reports the empirical-Bayes fit by default and the weak-ridge fit in fixed mode', () => {
+  it('reports the empirical-Bayes fit in empirical_bayes mode and the weak-ridge fit in fixed mode', () => {
     // Prepare
     const comparisons = history();
     const data: BtData = {
@@ -212,7 +212,13 @@ describe('decide uses the configured prior', () => {
     };
 
     // Act
-    const eb = decide(makeSnapshot({ essayCount: 12, comparisons }));
+    const eb = decide(
+      makeSnapshot({
+        essayCount: 12,
+        comparisons,
+        config: makeConfig({ BT_PRIOR_MODE: 'empirical_bayes' }),
+      }),
+    );
     const fixed = decide(
       makeSnapshot({ essayCount: 12, comparisons, config: makeConfig({ BT_PRIOR_MODE: 'fixed' }) }),
     );

@@ -5,10 +5,10 @@
 import { CONFIG_NAMES, CONFIG_SPEC } from '#domain/config.ts';
 
 export function renderConfigReference(): string {
-  const escape = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const rows = CONFIG_NAMES.map((name) => {
     const spec = CONFIG_SPEC[name];
-    return `| \`${name}\` | \`${JSON.stringify(spec.default)}\` | ${escape(spec.unit)} | ${escape(spec.description)} |`;
+    return `| \`${name}\` | \`${JSON.stringify(spec.default)}\` | ${escapeCell(spec.unit)} | ${escapeCell(spec.description)} |`;
   });
   return [
     '# Configuration reference',

@@ -27,12 +27,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // Start the local cloud (DynamoDB requests serialized in front of moto_server) or check
-          // the LocalStack target, once, and stop it at the end. Order matters: see each file.
-          globalSetup: [
-            'test/integration/serialized-dynamodb-setup.ts',
-            'test/integration/global-setup.ts',
-          ],
+          // Starts the local cloud (or checks the LocalStack target) once and stops it at the end.
+          globalSetup: ['test/integration/global-setup.ts'],
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 120_000,

@@ -4,7 +4,7 @@
  * how well it agrees with the known order.
  */
 import { join } from 'node:path';
-import { kendallTauB, spearman } from '../agreement.ts';
+import { kendallTau, spearman } from '#domain/reliability.ts';
 import type { BatchState, CreateBatchRequest, EssayInput, EssayResult } from '../api.ts';
 import { ApiClient, SUCCESS_STATUSES } from '../api.ts';
 import type { ParsedArgs } from '../args.ts';
@@ -45,7 +45,7 @@ export function agreementWithQuality(
   const truth = paired.map((r) => quality.get(r.id) as number);
   return {
     spearman: spearman(scores, truth),
-    kendall: kendallTauB(scores, truth),
+    kendall: kendallTau(scores, truth),
     essays: paired.length,
   };
 }

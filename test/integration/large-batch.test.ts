@@ -1,7 +1,7 @@
 /** A class-sized batch: 120 essays with a budget of 10 comparisons per essay (600). */
 import { describe, expect, it } from 'vitest';
-import { spearman } from '#cli/agreement.ts';
 import { SUCCESS_STATUSES } from '#cli/api.ts';
+import { spearman } from '#domain/reliability.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';

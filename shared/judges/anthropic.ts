@@ -5,13 +5,13 @@
  */
 import { postJson } from './http.ts';
 import {
+  answeredCall,
   type CallOutcome,
   field,
   type LlmDialect,
   type LlmRuntime,
   type LlmSettings,
   llmFailure,
-  tokenCount,
 } from './llm.ts';
 import {
   ANSWER_JSON_SCHEMA,
@@ -94,18 +94,8 @@ export function decodeAnthropicMessage(
   if (!parsed.ok) {
     return { ok: false, failure: llmFailure('malformed_answer', parsed.reason, false) };
   }
-  const usage = field(body, 'usage');
-  const model = field(body, 'model');
-  const input = tokenCount(field(usage, 'input_tokens'));
-  const output = tokenCount(field(usage, 'output_tokens'));
-  return {
-    ok: true,
-    answer: parsed.answer,
-    latencyMs,
-    tokens: {
-      ...(input === undefined ? {} : { input_tokens: input }),
-      ...(output === undefined ? {} : { output_tokens: output }),
-      ...(typeof model === 'string' && model !== '' ? { model } : {}),
-    },
-  };
+  return answeredCall(parsed.answer, body, latencyMs, {
+    input: 'input_tokens',
+    output: 'output_tokens',
+  });
 }

@@ -186,6 +186,32 @@ export function tokenCount(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
+/**
+ * A successful call: the validated answer plus what the provider's `usage` object reports, read
+ * under the provider's own token field names (e.g. `prompt_tokens` / `completion_tokens`).
+ */
+export function answeredCall(
+  answer: JudgeAnswer,
+  body: unknown,
+  latencyMs: number,
+  usageKeys: { input: string; output: string },
+): CallOutcome {
+  const usage = field(body, 'usage');
+  const model = field(body, 'model');
+  const input = tokenCount(field(usage, usageKeys.input));
+  const output = tokenCount(field(usage, usageKeys.output));
+  return {
+    ok: true,
+    answer,
+    latencyMs,
+    tokens: {
+      ...(input === undefined ? {} : { input_tokens: input }),
+      ...(output === undefined ? {} : { output_tokens: output }),
+      ...(typeof model === 'string' && model !== '' ? { model } : {}),
+    },
+  };
+}
+
 /** `value.key` when value is an object. */
 export function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === 'object'

@@ -8,13 +8,13 @@
  */
 import { postJson } from './http.ts';
 import {
+  answeredCall,
   type CallOutcome,
   field,
   type LlmDialect,
   type LlmRuntime,
   type LlmSettings,
   llmFailure,
-  tokenCount,
 } from './llm.ts';
 import { ANSWER_JSON_SCHEMA, type JudgePrompt, parseAnswerText } from './prompt.ts';
 import type { LlmProviderName } from './secrets.ts';
@@ -120,20 +120,10 @@ export function decodeChatCompletion(
   if (!parsed.ok) {
     return { ok: false, failure: llmFailure('malformed_answer', parsed.reason, false) };
   }
-  const usage = field(body, 'usage');
-  const model = field(body, 'model');
-  const input = tokenCount(field(usage, 'prompt_tokens'));
-  const output = tokenCount(field(usage, 'completion_tokens'));
-  return {
-    ok: true,
-    answer: parsed.answer,
-    latencyMs,
-    tokens: {
-      ...(input === undefined ? {} : { input_tokens: input }),
-      ...(output === undefined ? {} : { output_tokens: output }),
-      ...(typeof model === 'string' && model !== '' ? { model } : {}),
-    },
-  };
+  return answeredCall(parsed.answer, body, latencyMs, {
+    input: 'prompt_tokens',
+    output: 'completion_tokens',
+  });
 }
 
 export function openAiDialect(baseUrl: string = OPENAI_DEFAULT_BASE_URL): ChatCompletionsDialect {

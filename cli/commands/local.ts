@@ -77,9 +77,11 @@ export const localCommand: Command = {
                 started,
                 readyMs: info.state.readyMs,
                 logDir: info.state.logDir,
+                functionNode: info.state.functionNode,
               })
             : `local cloud ${started ? `ready in ${(info.state.readyMs / 1000).toFixed(1)} s` : 'already running'}\n` +
-                `  API       ${apiUrl}\n  AWS       ${endpoint} (${region})\n  logs      ${info.state.logDir}\n`,
+                `  API       ${apiUrl}\n  AWS       ${endpoint} (${region})\n  logs      ${info.state.logDir}\n` +
+                `  functions Node ${info.state.functionNode}\n`,
         );
         return EXIT.OK;
       }
@@ -101,7 +103,7 @@ export const localCommand: Command = {
         } else if (status.running) {
           io.stdout(
             status.state?.ready
-              ? `local cloud running\n  API       ${status.state.apiUrl}\n  AWS       ${status.state.endpoint}\n  logs      ${status.state.logDir}\n`
+              ? `local cloud running\n  API       ${status.state.apiUrl}\n  AWS       ${status.state.endpoint}\n  logs      ${status.state.logDir}\n  functions Node ${status.state.functionNode}\n`
               : 'local cloud running\n',
           );
         } else {

@@ -100,7 +100,7 @@ export class EngineFunction extends Construct {
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'Pinned to nodejs22.x on purpose: the bundles target node22 and the code is developed and tested on Node 20/22; moving to nodejs24.x is a deliberate upgrade with its own test run, not an automatic one.',
+        'Pinned to nodejs22.x on purpose: the bundles target node22 and the local cloud runs them on Node 22 (the `node` dependency); moving to nodejs24.x is a deliberate upgrade with its own test run, not an automatic one.',
     });
   }
 }

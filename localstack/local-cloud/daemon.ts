@@ -61,6 +61,7 @@ try {
     ports: { moto: Number(new URL(cloud.endpoint).port), api: Number(new URL(cloud.apiUrl).port) },
     region: cloud.region,
     stackName: cloud.stackName,
+    functionNode: cloud.nodeVersion,
     outputs: cloud.outputs,
     eventCaptureQueues: Object.fromEntries(
       cloud.resources.eventBuses.map((bus) => [bus.name, bus.captureQueueUrl]),

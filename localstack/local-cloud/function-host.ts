@@ -22,6 +22,8 @@ export interface FunctionDefinition {
   /** Absolute path of the bundle module (e.g. cdk.out/asset.<hash>/index.mjs). */
   bundlePath: string;
   exportName: string;
+  /** The template's `Runtime` (`nodejs22.x`): the Node major the host must run. */
+  runtime: string;
   timeoutSeconds: number;
   memoryMb: number;
   /** Complete process.env of the function's instances. */
@@ -91,6 +93,7 @@ class Instance {
         exportName: fn.exportName,
         functionName: fn.name,
         functionArn: fn.arn,
+        runtime: fn.runtime,
         memoryMb: fn.memoryMb,
         logGroupName: `/aws/lambda/${fn.name}`,
       },

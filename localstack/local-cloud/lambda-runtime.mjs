@@ -5,18 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-// The AWS SDK warns on every cold start that Node 20 support ends; Lambda runs the functions on
-// Node 22, so the warning says nothing about them and would bury their log lines.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : `${warning?.name} ${warning?.message}`;
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'NodeVersionSupportWarning' || text.includes('NodeVersionSupportWarning')) return;
-  emitWarning(warning, ...rest);
-};
-
-const { bundlePath, exportName, functionName, functionArn, memoryMb, logGroupName } = workerData;
+const { bundlePath, exportName, functionName, functionArn, runtime, memoryMb, logGroupName } =
+  workerData;
 const logStreamName = `local/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+
+// Lambda opens every execution environment's log with INIT_START and its runtime version; this
+// line says which Node the handler really runs on (the host refuses a major other than Runtime's).
+process.stdout.write(
+  `${JSON.stringify({ timestamp: new Date().toISOString(), level: 'INFO', message: 'INIT_START', runtime, node: process.version, logStreamName })}\n`,
+);
 const modulePromise = import(pathToFileURL(bundlePath).href);
 
 // The init phase (module load) is reported separately: Lambda starts the timeout clock after it.

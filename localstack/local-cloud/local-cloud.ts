@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type FunctionDefinition, FunctionHost } from './function-host.ts';
 import { type HttpApiServer, type HttpRoute, startHttpApi } from './http-api.ts';
+import { assertFunctionRuntime } from './lambda-node.ts';
 import { freePort, type MotoServer, startMotoServer } from './moto-server.ts';
 import {
   type CreatedResources,
@@ -53,6 +54,8 @@ export interface LocalCloud {
   region: string;
   accountId: string;
   stackName: string;
+  /** `process.version` of the functions (their worker threads run in this process). */
+  nodeVersion: string;
   /** The stack outputs resolved to local values (same keys as the deployed stack's). */
   outputs: Record<string, string>;
   resources: CreatedResources;
@@ -110,6 +113,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       extraEnv: options.functionEnv ?? {},
       log,
     });
+    assertFunctionRuntime(functions);
     const host = new FunctionHost(functions, options.logDir);
     started.push(() => host.close());
     if (options.prewarm ?? true) await host.warmAll();
@@ -168,6 +172,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       region,
       accountId,
       stackName,
+      nodeVersion: process.version,
       outputs: resolveOutputs(resolver, template, apiUrl),
       resources,
       functions: functions.map((fn) => ({
@@ -298,6 +303,7 @@ export function functionDefinitions(
       arn: resolver.getAtt(logicalId, 'Arn'),
       bundlePath,
       exportName,
+      runtime: String(props.Runtime ?? ''),
       timeoutSeconds: Number(props.Timeout ?? localSetting('defaultTimeoutSeconds')),
       memoryMb,
       environment,

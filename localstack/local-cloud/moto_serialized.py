@@ -7,7 +7,11 @@ transaction, and the engine's exactly-once accounting relies on that, so the loc
 serializes DynamoDB calls. SQS, EventBridge and CloudWatch stay concurrent (long polls must not
 block each other).
 
-Usage: python3 moto_serialized.py -H 127.0.0.1 -p PORT
+Identity policies are checked as AWS checks them (moto_iam.py) once INITIAL_NO_AUTH_ACTION_COUNT
+requests have been served (the environment variable moto reads); each decision goes to the audit
+log given with --iam-audit.
+
+Usage: python3 moto_serialized.py -H 127.0.0.1 -p PORT [--iam-audit FILE]
 """
 
 import argparse
@@ -17,6 +21,8 @@ import threading
 
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+import moto_iam
 
 _dynamodb_lock = threading.Lock()
 
@@ -43,7 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--iam-audit", default=None)
     args = parser.parse_args()
+    moto_iam.install(args.iam_audit)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, _serialize_dynamodb(app), threaded=True)

@@ -20,6 +20,8 @@ export interface ReadyState {
   ports: { moto: number; api: number };
   region: string;
   stackName: string;
+  /** `process.version` the functions run on (Lambda's major: the `node` dependency). */
+  functionNode: string;
   /** The stack outputs resolved to local values: ApiUrl, TableName, ComparisonQueueUrl, ... */
   outputs: Record<string, string>;
   /** By bus name: the local queue receiving every event put on that bus (not a stack resource). */

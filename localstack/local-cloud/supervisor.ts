@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { lambdaNodeBinary } from './lambda-node.ts';
 import { isMotoUp } from './moto-server.ts';
 import { localSetting } from './settings.ts';
 import type { DaemonOptions, LocalCloudState, ReadyState } from './state.ts';
@@ -147,7 +148,9 @@ async function startUnlocked(
       : {}),
   };
   const output = openSync(join(paths.logDir, 'daemon.out'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', DAEMON], {
+  // The daemon hosts the functions' worker threads: it runs on Lambda's Node major, whatever Node
+  // runs this process.
+  const child = spawn(lambdaNodeBinary(), ['--import', 'tsx', DAEMON], {
     cwd: paths.root,
     detached: true,
     stdio: ['ignore', output, output],

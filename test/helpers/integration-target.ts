@@ -18,6 +18,8 @@ export interface IntegrationTarget {
   outputs: Record<string, string>;
   /** Folder of the function logs (`<function>.log`); only the local cloud writes them. */
   logDir?: string;
+  /** `process.version` the local cloud runs the functions on. */
+  functionNode?: string;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -31,6 +33,7 @@ export async function integrationTarget(): Promise<IntegrationTarget> {
     region: cloud.region,
     outputs: cloud.outputs,
     ...(cloud.logDir ? { logDir: cloud.logDir } : {}),
+    ...(cloud.functionNode ? { functionNode: cloud.functionNode } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ export interface CloudEndpoints {
   logDir?: string;
   /** By bus name: a queue receiving every event put on the bus; local cloud only. */
   eventCaptureQueues?: Record<string, string>;
+  /** `process.version` the functions run on; local cloud only. */
+  functionNode?: string;
   /** True when this call started the local cloud (so the caller should stop it). */
   startedHere: boolean;
 }
@@ -50,6 +52,7 @@ export async function ensureLocalCloud(
     outputs: info.outputs,
     logDir: info.state.logDir,
     eventCaptureQueues: info.state.eventCaptureQueues,
+    functionNode: info.state.functionNode,
     startedHere: info.started,
   };
 }

@@ -1,5 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -7,11 +14,13 @@ import {
   startLocalCloud,
   stopLocalCloud,
 } from '#localstack/local-cloud/index.ts';
+import { lambdaNodeBinary } from '#localstack/local-cloud/lambda-node.ts';
 import { ensureSynth, isAlive } from '#localstack/local-cloud/supervisor.ts';
 import {
   FIXTURE_TEMPLATE,
   removeTemporaryDirs,
   temporaryDir,
+  waitFor,
 } from '#test/helpers/local-cloud-fixtures.ts';
 
 // Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
@@ -46,6 +55,15 @@ describe('startLocalCloud / stopLocalCloud', () => {
     const pgid = info.state.pid;
     const motoPid = info.state.motoPid ?? -1;
     const membersWhileRunning = groupMembers(pgid);
+    const daemonBinary = realpathSync(`/proc/${pgid}/exe`);
+    const workerInit = await waitFor(
+      () =>
+        readFileSync(join(stateDir, 'logs', 'worker.log'), 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('"INIT_START"'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)[0],
+      'the worker INIT_START line',
+    );
     const apiAnswer = await fetch(`${info.apiUrl}plain`);
     const stopped = await stopLocalCloud({ stateDir });
 
@@ -60,6 +78,10 @@ describe('startLocalCloud / stopLocalCloud', () => {
     expect(again.started).toBe(false);
     expect(again.apiUrl).toBe(info.apiUrl);
     expect(membersWhileRunning).toContain(String(motoPid));
+    // Lambda's Node major from the `node` dependency, whatever Node runs the caller.
+    expect(daemonBinary).toBe(realpathSync(lambdaNodeBinary()));
+    expect(info.state.functionNode).toMatch(/^v22\./);
+    expect(workerInit).toMatchObject({ runtime: 'nodejs22.x', node: info.state.functionNode });
     expect(apiAnswer.status).toBe(200);
     expect(stopped).toEqual({ stopped: true, pids: [pgid, motoPid] });
     expect(isAlive(pgid)).toBe(false);

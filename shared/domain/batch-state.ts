@@ -1,5 +1,6 @@
 /**
- * Batch counters, the completion denominator and the invariants (SPEC §2).
+ * Batch counters, the completion denominator and the invariants (docs/engine-rules.md, "Counters
+ * and completion").
  *
  * `completionDenominator` is the ONLY completion math in the engine: the gate's log line and the
  * decision function both obtain it through `completionProgress`, and nothing else computes how far
@@ -37,7 +38,7 @@ export interface CompletionInputs {
 }
 
 /**
- * SPEC §2: `min(total_budget, nC2 × (1 + allowed_resampling_passes))`.
+ * `min(total_budget, nC2 × (1 + allowed_resampling_passes))`.
  * 4 essays, resampling off → 6; a 5-essay small net with a cap of 3 passes → min(budget, 40).
  */
 export function completionDenominator({
@@ -91,7 +92,7 @@ export interface CounterState extends Counters {
 }
 
 /**
- * SPEC §2 invariants. `previous` is the state before a change (null for the first observation);
+ * The counter invariants (docs/engine-rules.md). `previous` is the state before a change (null for the first observation);
  * returns one human-readable violation per broken rule, empty when all hold.
  */
 export function checkInvariants(previous: CounterState | null, next: CounterState): string[] {

@@ -1,5 +1,5 @@
 /**
- * The continuation decision (SPEC §3): a pure function from a batch snapshot to what happens next.
+ * The continuation decision (docs/engine-rules.md, "Decisions"): a pure function from a batch snapshot to what happens next.
  *
  * Contract for callers (continuation step, simulator):
  * - call it only after the gate said proceed, or with `submitted == 0` to plan the first wave;
@@ -125,9 +125,9 @@ function fitSuccesses(
 }
 
 /**
- * Stability (SPEC §3), judged on successful comparisons only: at least
+ * Stability (docs/engine-rules.md, "Decisions"), judged on successful comparisons only: at least
  * MIN_COMPARISONS_FOR_STABILITY_CHECK successes and MIN_COMPARISONS_PER_ESSAY_FOR_STABILITY per essay
- * (stricter than SPEC's minimum: small batches otherwise looked stable after ~2 per essay), the latest wave added at least one success (a wave
+ * (stricter than a bare count of successes: small batches otherwise looked stable after ~2 per essay), the latest wave added at least one success (a wave
  * that only failed leaves the fit unchanged and must not look stable), and every score moved by
  * less than SCORE_STABILITY_THRESHOLD since the previous evaluation.
  */
@@ -176,7 +176,7 @@ function withAttempts(
 }
 
 /**
- * SPEC §3. Order of rules once every callback is in:
+ * docs/engine-rules.md, "Decisions". Order of rules once every callback is in:
  * 1. not RUNNING (cancelled, finished, not started) → WAIT: no more waves, ever, for a cancelled batch;
  * 2. pending > 0 → WAIT;
  * 3. no success after MAX_WAVES_WITHOUT_SUCCESS waves → FAILED no_successful_comparisons;

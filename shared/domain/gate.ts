@@ -1,5 +1,5 @@
 /**
- * The continuation gate (SPEC §2): a batch may continue only when it has submitted something and
+ * The continuation gate (docs/engine-rules.md, "The gate"): a batch may continue only when it has submitted something and
  * every submitted comparison has called back. Pure: it returns the structured log line and the
  * handler writes it, so every evaluation is visible with all four counters and the denominator.
  */

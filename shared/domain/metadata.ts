@@ -1,5 +1,5 @@
 /**
- * `processing_metadata` and per-essay results of a finalized batch (SPEC §5).
+ * `processing_metadata` and per-essay results of a finalized batch (docs/engine-rules.md, "Processing metadata").
  *
  * Reliability is reported twice: SSR (from the model's own SEs; inflates under adaptive pairing,
  * which picks near-equal pairs) and split-half (random halves of the successful comparisons, each

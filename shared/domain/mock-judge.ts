@@ -1,5 +1,5 @@
 /**
- * The mock judge (SPEC §6): a pure, seeded stand-in for an LLM that decides from a latent quality
+ * The mock judge (docs/engine-rules.md, "Mock judge"): a pure, seeded stand-in for an LLM that decides from a latent quality
  * per essay, so ranking accuracy can be measured end to end.
  *
  * P(first-shown essay wins) = σ(quality_A − quality_B + position_bias): Bradley–Terry with a

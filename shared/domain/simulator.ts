@@ -83,7 +83,7 @@ export interface SimulationResult {
   report: FinalReport;
 }
 
-/** Default SD of simulated true qualities (logits); ANCHORS §3 figures use 2. */
+/** Default SD of simulated true qualities (logits); docs/pairing.md "Published figures" use 2. */
 export const DEFAULT_SIMULATION_SD = 2;
 
 function trueQualities(options: SimulationOptions): Float64Array {

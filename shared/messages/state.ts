@@ -31,7 +31,7 @@ export const batchStateSchema = z.object({
   current_iteration: z.number().int().nonnegative(),
   resampling_pass_count: z.number().int().nonnegative(),
   completion_denominator: z.number().int().nonnegative(),
-  /** SPEC §5 metadata, filled at finalization (empty before); its shape is owned by the domain. */
+  /** docs/engine-rules.md "Processing metadata", filled at finalization (empty before); its shape is owned by the domain. */
   processing_metadata: z.record(z.string(), z.unknown()),
   created_at: isoTimestampSchema,
   updated_at: isoTimestampSchema,

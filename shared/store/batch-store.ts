@@ -3,7 +3,8 @@
  * passed in — the store holds no module-level client — so handlers share one singleton and tests
  * inject aws-sdk-client-mock. Every call goes through bounded full-jitter retries (retry.ts).
  *
- * The guarantees (SPEC §4) and the cost of each operation are documented in docs/data-model.md.
+ * The guarantees (docs/data-model.md, "Crash safety") and the cost of each operation are documented
+ * in docs/data-model.md.
  * Two operations (planWave, finalizeBatch) read META before writing other items; they rely on the
  * continuation running single-flight per batch (FIFO group = batch id), and their final META write
  * is conditional, so even a violated assumption can never count or finalize twice.

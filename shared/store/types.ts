@@ -27,7 +27,7 @@ export interface BatchMeta {
   submitted_comparisons: number;
   completed_comparisons: number;
   failed_comparisons: number;
-  /** Always equal to submitted_comparisons (SPEC §2); raised by the same update. */
+  /** Always equal to submitted_comparisons (docs/engine-rules.md, invariants); raised by the same update. */
   total_comparisons: number;
   total_budget: number;
   /** Waves planned so far; the latest wave's comparisons carry this iteration. */
@@ -36,7 +36,7 @@ export interface BatchMeta {
   /** Per-batch config overrides exactly as validated at creation (resolve with `resolveConfig`). */
   config: Partial<Record<ConfigName, unknown>>;
   judge: JudgeChoice;
-  /** SPEC §5 metadata, written at finalization. */
+  /** The processing metadata of docs/engine-rules.md, written at finalization. */
   processing_metadata?: Record<string, unknown>;
   /** false once finalized until the completion/failure event was published. */
   event_published?: boolean;

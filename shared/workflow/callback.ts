@@ -1,5 +1,5 @@
 /**
- * Callback processing (SPEC §1.4, §4): record the callback in one atomic store step, count it,
+ * Callback processing (docs/data-model.md, "recordCallback outcomes" and "Crash safety"): record the callback in one atomic store step, count it,
  * then re-check the gate on the fresh batch state — also for duplicates, so a crash between the
  * write and the trigger is repaired by the redelivery.
  */

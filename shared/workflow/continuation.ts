@@ -1,5 +1,5 @@
 /**
- * The continuation step (SPEC §1.5, §3, §4): snapshot → gate → decide → plan a wave and send its
+ * The continuation step (docs/engine-rules.md, "Decisions"; docs/data-model.md, "Crash safety"): snapshot → gate → decide → plan a wave and send its
  * requests, or finalize and publish the completion/failure event.
  *
  * Every external call is safe to repeat, so a crash between any two of them is completed by the

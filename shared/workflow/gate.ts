@@ -1,5 +1,5 @@
 /**
- * Gate evaluation with its structured log line (SPEC §2): every evaluation writes
+ * Gate evaluation with its structured log line (docs/engine-rules.md, "The gate"): every evaluation writes
  * `gate_evaluation` with the four counters and the completion denominator.
  */
 import { resolveConfig } from '#domain/config.ts';

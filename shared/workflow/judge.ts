@@ -1,5 +1,5 @@
 /**
- * Judging one comparison request (SPEC §1.3, §6): read the two essays from the table (never from
+ * Judging one comparison request (docs/judges.md; docs/api.md, "What happens behind the API"): read the two essays from the table (never from
  * the message), ask the batch's provider, and send exactly one callback — a verdict, or a failure
  * with a reason. Retryable failures are retried in process with backoff, then left to SQS
  * redelivery; the last delivery sends a failure callback instead of giving up silently.

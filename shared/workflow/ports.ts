@@ -44,7 +44,7 @@ export interface Messaging {
   publishBatchEvent(event: BatchFinishedEvent): Promise<void>;
 }
 
-/** What a finalization stores: SPEC §5 metadata and one result row per essay. */
+/** What a finalization stores: the processing metadata (docs/engine-rules.md) and one result row per essay. */
 export interface Finalization {
   processingMetadata: Record<string, unknown>;
   results: ResultRow[];

@@ -1,5 +1,5 @@
 /**
- * The sweeper (SPEC §4, every minute): comparisons past their deadline become `timeout` failures
+ * The sweeper (every minute; docs/data-model.md, "Crash safety"): comparisons past their deadline become `timeout` failures
  * through the same atomic path as a callback (then the gate, then maybe a trigger); RUNNING
  * batches with nothing pending are re-triggered (the FIFO dedup id makes a repeat harmless), so a
  * lost trigger never strands a batch; and the total of pending callbacks is emitted as a gauge.

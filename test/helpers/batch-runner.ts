@@ -1,6 +1,6 @@
 /**
  * Runs a batch through the HTTP API to a terminal status, reading its state every `pollMs`, and
- * checks the SPEC §2 invariants on every snapshot (and that counters never decrease).
+ * checks the counter invariants of docs/engine-rules.md on every snapshot (and that counters never decrease).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient, BatchState, CreateBatchRequest } from '#cli/api.ts';

@@ -1,5 +1,5 @@
 /**
- * SPEC §2 counter invariants, asserted on every state snapshot the integration tests read:
+ * The counter invariants of docs/engine-rules.md, asserted on every state snapshot the integration tests read:
  * completed + failed ≤ submitted, total_comparisons == submitted, submitted ≤ budget,
  * pending == submitted − completed − failed, counters never decrease, and pending == 0 at the end.
  */

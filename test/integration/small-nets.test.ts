@@ -1,6 +1,6 @@
 /**
  * The story's small-net scenarios end to end: real bundled handlers behind the HTTP API, real
- * queues and table (moto_server or LocalStack), SPEC §2 invariants on every state snapshot.
+ * queues and table (moto_server or LocalStack), the counter invariants (docs/engine-rules.md) on every state snapshot.
  */
 import { describe, expect, it } from 'vitest';
 import { SUCCESS_STATUSES } from '#cli/api.ts';

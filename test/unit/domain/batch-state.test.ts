@@ -56,7 +56,7 @@ describe('completionDenominator', () => {
     expect(denominator).toBe(10);
   });
 
-  it('matches the SPEC formula for any size, budget and resampling setting', () => {
+  it('matches the documented formula for any size, budget and resampling setting', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 20_000 }),

@@ -1,7 +1,7 @@
 /**
  * Random sequences of store operations on an in-memory table — waves (some crashing between the
  * item writes and the META update), callbacks delivered any number of times in any order, sweeper
- * timeouts, stale redeliveries, finalization and cancel — with the SPEC §2 invariants checked after
+ * timeouts, stale redeliveries, finalization and cancel — with the counter invariants (docs/engine-rules.md) checked after
  * every step and the counters reconciled against the comparison items.
  */
 import fc from 'fast-check';

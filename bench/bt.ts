@@ -13,6 +13,14 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import {
+  booleanFlag,
+  checkedNumberFlag,
+  choiceFlag,
+  type FlagSpecs,
+  parseArgs,
+} from '#cli/args.ts';
+import { UsageError } from '#cli/errors.ts';
 import { type BtData, fitBradleyTerry, type SeMethod } from '#domain/bradley-terry.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { normal, seededRandom } from '#domain/random.ts';
@@ -30,76 +38,63 @@ interface Args {
   json: boolean;
 }
 
-class UsageError extends Error {}
-
 /** Untimed fits before measuring, so the optimising compiler has compiled the hot loops. */
 const WARM_UP_PASSES = 3;
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    n: Number.NaN,
-    m: Number.NaN,
-    runs: 5,
-    alpha: DEFAULT_CONFIG.BT_PRIOR_ALPHA,
-    seed: 1,
-    sd: 1.5,
-    se: 'auto',
-    probes: DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
-    compareSe: false,
-    json: false,
+const FLAGS: FlagSpecs = {
+  n: { type: 'number', description: 'items (integer >= 2, required)' },
+  m: { type: 'number', description: 'comparisons (required)' },
+  runs: { type: 'number', description: 'timed runs (median reported)' },
+  alpha: { type: 'number', description: 'ridge prior precision' },
+  seed: { type: 'number', description: 'seed of run 0 (run i uses X+i)' },
+  sd: { type: 'number', description: 'SD of the true scores, in logits' },
+  se: { type: 'string', description: 'auto, exact or approx' },
+  probes: { type: 'number', description: 'starting probes of approximate SEs' },
+  'compare-se': { type: 'boolean', description: 'also compare approximate with exact SEs' },
+  json: { type: 'boolean', description: 'print one JSON object' },
+};
+
+const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+
+function required(value: number | undefined, flag: string): number {
+  if (value === undefined) throw new UsageError(`--${flag}`, 'required');
+  return value;
+}
+
+function parseOptions(argv: string[]): Args {
+  const args = parseArgs(argv, FLAGS);
+  const [extra] = args.positionals;
+  if (extra !== undefined) throw new UsageError(extra, 'unexpected argument');
+  const finite = (check: (v: number) => boolean) => (v: number) => Number.isFinite(v) && check(v);
+  return {
+    n: required(
+      checkedNumberFlag(args, 'n', (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+      'n',
+    ),
+    m: required(checkedNumberFlag(args, 'm', positiveInt, 'an integer >= 1'), 'm'),
+    runs: checkedNumberFlag(args, 'runs', positiveInt, 'an integer >= 1') ?? 5,
+    alpha:
+      checkedNumberFlag(
+        args,
+        'alpha',
+        finite((v) => v > 0),
+        'a number > 0',
+      ) ?? DEFAULT_CONFIG.BT_PRIOR_ALPHA,
+    seed: checkedNumberFlag(args, 'seed', Number.isInteger, 'an integer') ?? 1,
+    sd:
+      checkedNumberFlag(
+        args,
+        'sd',
+        finite((v) => v >= 0),
+        'a number >= 0',
+      ) ?? 1.5,
+    se: choiceFlag(args, 'se', ['auto', 'exact', 'approx'] as const) ?? 'auto',
+    probes:
+      checkedNumberFlag(args, 'probes', positiveInt, 'an integer >= 1') ??
+      DEFAULT_CONFIG.BT_APPROX_SE_PROBES,
+    compareSe: booleanFlag(args, 'compare-se'),
+    json: booleanFlag(args, 'json'),
   };
-  const numberFlag = (flag: string, raw: string | undefined, check: (v: number) => boolean) => {
-    const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-    if (!check(value)) throw new UsageError(`invalid value for ${flag}: ${raw ?? '(missing)'}`);
-    return value;
-  };
-  const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    const next = () => argv[++i];
-    switch (flag) {
-      case '--n':
-        args.n = numberFlag(flag, next(), (v) => Number.isInteger(v) && v >= 2);
-        break;
-      case '--m':
-        args.m = numberFlag(flag, next(), positiveInt);
-        break;
-      case '--runs':
-        args.runs = numberFlag(flag, next(), positiveInt);
-        break;
-      case '--alpha':
-        args.alpha = numberFlag(flag, next(), (v) => v > 0 && Number.isFinite(v));
-        break;
-      case '--seed':
-        args.seed = numberFlag(flag, next(), Number.isInteger);
-        break;
-      case '--sd':
-        args.sd = numberFlag(flag, next(), (v) => v >= 0 && Number.isFinite(v));
-        break;
-      case '--probes':
-        args.probes = numberFlag(flag, next(), positiveInt);
-        break;
-      case '--se': {
-        const value = next();
-        if (value !== 'auto' && value !== 'exact' && value !== 'approx') {
-          throw new UsageError(`invalid value for --se: ${value ?? '(missing)'}`);
-        }
-        args.se = value;
-        break;
-      }
-      case '--compare-se':
-        args.compareSe = true;
-        break;
-      case '--json':
-        args.json = true;
-        break;
-      default:
-        throw new UsageError(`unknown flag: ${flag}`);
-    }
-  }
-  if (Number.isNaN(args.n)) throw new UsageError('missing required flag: --n');
-  if (Number.isNaN(args.m)) throw new UsageError('missing required flag: --m');
-  return args;
 }
 
 /** Random comparisons from a known truth: uniform distinct pairs, BT-distributed winners. */
@@ -145,7 +140,7 @@ function timed<T>(fn: () => T): [T, number, number] {
 }
 
 function main(): void {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOptions(process.argv.slice(2));
   const options = { alpha: args.alpha, seProbes: args.probes };
   const warm = generate(Math.min(args.n, 300), Math.min(args.m, 3000), args.sd, args.seed - 1);
   for (let pass = 0; pass < WARM_UP_PASSES; pass++) {

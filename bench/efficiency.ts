@@ -18,6 +18,14 @@
  * wave, and the engine's fit under each prior mode, for `--plan-n` essays with about `--plan-m`
  * prior comparisons. Prints one JSON object; a bad flag exits 2.
  */
+import {
+  booleanFlag,
+  checkedNumberFlag,
+  type FlagSpecs,
+  parseArgs,
+  stringFlag,
+} from '#cli/args.ts';
+import { UsageError } from '#cli/errors.ts';
 import { fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { type EngineConfig, resolveConfig } from '#domain/config.ts';
 import { planWave } from '#domain/pairing.ts';
@@ -39,8 +47,6 @@ const THRESHOLDS = [0.9, 0.95] as const;
 /** A reliability figure within this of the true r² counts as honest (issue 2). */
 const HONESTY_TOLERANCE = 0.05;
 
-class UsageError extends Error {}
-
 interface Options {
   n: number;
   sd: number;
@@ -54,83 +60,55 @@ interface Options {
   json: boolean;
 }
 
-function parseNumber(flag: string, raw: string, ok: (v: number) => boolean, want: string): number {
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value) || !ok(value)) {
-    throw new UsageError(`${flag}: expected ${want}, got "${raw}"`);
-  }
-  return value;
+const FLAGS: FlagSpecs = {
+  n: { type: 'number', description: 'essays per simulated batch (integer >= 2)' },
+  sd: { type: 'number', description: 'SD of the true qualities, in logits' },
+  seeds: { type: 'number', description: 'runs per strategy and K' },
+  seed: { type: 'number', description: 'seed of the first run' },
+  'per-essay': { type: 'string', description: 'comma list of comparisons per essay' },
+  strategies: { type: 'string', description: `comma list of ${STRATEGIES.join(', ')}` },
+  'plan-n': { type: 'number', description: 'essays of the planning-time measurement' },
+  'plan-m': { type: 'number', description: 'prior comparisons of the planning-time measurement' },
+  'plan-runs': { type: 'number', description: 'repetitions of the planning-time measurement' },
+  json: { type: 'boolean', description: 'print compact JSON' },
+};
+
+const isInt = (v: number) => Number.isInteger(v);
+
+function commaList<T>(raw: string | undefined, parse: (part: string) => T): T[] | undefined {
+  return raw === undefined ? undefined : raw.split(',').map(parse);
 }
 
-const positiveInt = (v: number) => Number.isInteger(v) && v >= 1;
-
-export function parseArgs(argv: readonly string[]): Options {
-  const options: Options = {
-    n: 100,
-    sd: 2,
-    seeds: 8,
-    seed: 1,
-    perEssay: [5, 10, 15, 20, 25, 30, 40],
-    strategies: ['random', 'adaptive'],
-    planN: 10_000,
-    planM: 150_000,
-    planRuns: 5,
-    json: false,
+export function parseOptions(argv: readonly string[]): Options {
+  const args = parseArgs(argv, FLAGS);
+  const [extra] = args.positionals;
+  if (extra !== undefined) throw new UsageError(extra, 'unexpected argument');
+  const perEssay = commaList(stringFlag(args, 'per-essay'), (part) => {
+    const value = part.trim() === '' ? Number.NaN : Number(part);
+    if (!(value > 0)) throw new UsageError('--per-essay', `expected numbers > 0, got "${part}"`);
+    return value;
+  });
+  const strategies = commaList(stringFlag(args, 'strategies'), (name) => {
+    if (!(STRATEGIES as readonly string[]).includes(name)) {
+      throw new UsageError('--strategies', `unknown strategy "${name}" (${STRATEGIES.join(', ')})`);
+    }
+    return name as StrategyName;
+  });
+  return {
+    n: checkedNumberFlag(args, 'n', (v) => isInt(v) && v >= 2, 'an integer >= 2') ?? 100,
+    sd: checkedNumberFlag(args, 'sd', (v) => v >= 0, 'a number >= 0') ?? 2,
+    seeds: checkedNumberFlag(args, 'seeds', (v) => isInt(v) && v >= 1, 'an integer >= 1') ?? 8,
+    seed: checkedNumberFlag(args, 'seed', isInt, 'an integer') ?? 1,
+    perEssay: (perEssay ?? [5, 10, 15, 20, 25, 30, 40]).sort((x, y) => x - y),
+    strategies: strategies ?? ['random', 'adaptive'],
+    planN:
+      checkedNumberFlag(args, 'plan-n', (v) => isInt(v) && v >= 2, 'an integer >= 2') ?? 10_000,
+    planM:
+      checkedNumberFlag(args, 'plan-m', (v) => isInt(v) && v >= 0, 'an integer >= 0') ?? 150_000,
+    planRuns:
+      checkedNumberFlag(args, 'plan-runs', (v) => isInt(v) && v >= 1, 'an integer >= 1') ?? 5,
+    json: booleanFlag(args, 'json'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    if (flag === '--json') {
-      options.json = true;
-      continue;
-    }
-    const raw = argv[i + 1];
-    if (raw === undefined || raw.startsWith('--')) {
-      throw new UsageError(
-        flag.startsWith('--') ? `${flag}: missing value` : `unknown flag "${flag}"`,
-      );
-    }
-    i++;
-    switch (flag) {
-      case '--n':
-        options.n = parseNumber(flag, raw, (v) => Number.isInteger(v) && v >= 2, 'integer >= 2');
-        break;
-      case '--sd':
-        options.sd = parseNumber(flag, raw, (v) => v >= 0, 'a number >= 0');
-        break;
-      case '--seeds':
-        options.seeds = parseNumber(flag, raw, positiveInt, 'an integer >= 1');
-        break;
-      case '--seed':
-        options.seed = parseNumber(flag, raw, Number.isInteger, 'an integer');
-        break;
-      case '--per-essay':
-        options.perEssay = raw
-          .split(',')
-          .map((part) => parseNumber(flag, part, (v) => v > 0, 'comma-separated numbers > 0'))
-          .sort((x, y) => x - y);
-        break;
-      case '--strategies':
-        options.strategies = raw.split(',').map((name) => {
-          if (!(STRATEGIES as readonly string[]).includes(name)) {
-            throw new UsageError(`${flag}: unknown strategy "${name}" (${STRATEGIES.join(', ')})`);
-          }
-          return name as StrategyName;
-        });
-        break;
-      case '--plan-n':
-        options.planN = parseNumber(flag, raw, (v) => Number.isInteger(v) && v >= 2, 'int >= 2');
-        break;
-      case '--plan-m':
-        options.planM = parseNumber(flag, raw, (v) => Number.isInteger(v) && v >= 0, 'int >= 0');
-        break;
-      case '--plan-runs':
-        options.planRuns = parseNumber(flag, raw, positiveInt, 'an integer >= 1');
-        break;
-      default:
-        throw new UsageError(`unknown flag "${flag}"`);
-    }
-  }
-  return options;
 }
 
 function median(values: readonly number[]): number | null {
@@ -318,7 +296,7 @@ function planTiming(options: Options) {
 function main(argv: readonly string[]): number {
   let options: Options;
   try {
-    options = parseArgs(argv);
+    options = parseOptions(argv);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`bench:efficiency: ${error.message}\n`);

@@ -6,14 +6,14 @@
  * Prints JSON. Usage: npm run bench:judges -- [--calls N] [--rounds R]
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG } from '#domain/config.ts';
-import type { JudgeChoice } from '#messages/api.ts';
-import { createJudgeProvider } from '#shared/judges/registry.ts';
 import {
   type FakeLlmServer,
   preferEssayContaining,
   startFakeLlmServer,
-} from '#test/helpers/fake-llm-server.ts';
+} from '#bench/support/fake-llm-server.ts';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import type { JudgeChoice } from '#messages/api.ts';
+import { createJudgeProvider } from '#shared/judges/registry.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,13 +10,15 @@
  * sources in bench/aws-prices.ts). Lambda GB-s come from local durations on this machine, which
  * are an upper bound of what Lambda would bill for the same work on a quiet host.
  */
+
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiClient, TERMINAL_STATUSES } from '#cli/api.ts';
+import { ApiClient } from '#cli/api.ts';
 import { submitBatch } from '#cli/upload.ts';
 import { waitForBatch } from '#cli/waiting.ts';
+import { isTerminal } from '#domain/types.ts';
 import { runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
 import { startMotoServer } from '#localstack/local-cloud/moto-server.ts';
 import {
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     const wallS = (performance.now() - started) / 1000;
     counting = false;
     const tally = structuredClone(proxy.tally);
-    if (timedOut || !TERMINAL_STATUSES.has(state.status)) {
+    if (timedOut || !isTerminal(state.status)) {
       throw new Error(`batch ${batchId} still ${state.status} after ${timeoutS} s`);
     }
     const comparisons = state.submitted_comparisons;

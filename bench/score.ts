@@ -10,10 +10,10 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { decisionsCsv, generateDecisions } from '#bench/support/decision-files.ts';
 import { spearman } from '#domain/reliability.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
 import { scoreDecisions } from '#shared/scoring/score.ts';
-import { decisionsCsv, generateDecisions } from '#test/helpers/decision-files.ts';
 
 const { values } = parseArgs({
   options: {

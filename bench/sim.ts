@@ -6,20 +6,17 @@
  * `{ runs: [...], summary: { medians } }`. Without --json it prints one line per run.
  * A bad flag, value or config name exits with status 2 and a message naming it.
  */
+import { UsageError } from '#cli/errors.ts';
 import { ConfigError } from '#domain/config.ts';
-import {
-  parseSimulatorArgs,
-  runSimulations,
-  type SimulatorCliOptions,
-  SimulatorUsageError,
-} from '#domain/simulator.ts';
+import { runSimulations } from '#domain/simulator.ts';
+import { parseSimulatorArgs, type SimulatorCliOptions } from './sim-args.ts';
 
 function main(argv: readonly string[]): number {
   let options: SimulatorCliOptions;
   try {
     options = parseSimulatorArgs(argv);
   } catch (error) {
-    if (error instanceof SimulatorUsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       const field = error instanceof ConfigError ? `--set ${error.field}: ` : '';
       process.stderr.write(`sim: ${field}${error.message}\n`);
       return 2;

@@ -3,20 +3,27 @@
  * store against the in-memory table (no AWS): one callback, planning one wave, a snapshot, and the
  * big items at n = 10,000. Prints JSON. Run: `npm run bench:store-cost`.
  */
-
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
+import { FakeTable } from '#bench/support/fake-table.ts';
 import { buildResultRows } from '#messages/state.ts';
-import type { BatchStore } from '#store/batch-store.ts';
-import { itemSize, readUnits, writeUnits } from '#test/helpers/ddb-cost.ts';
-import { FakeTable } from '#test/helpers/fake-table.ts';
-import { storeHarness } from '#test/helpers/store-fakes.ts';
+import { BatchStore } from '#store/batch-store.ts';
 
 const now = new Date('2026-11-27T08:00:00.000Z');
 const batchId = '2f1c7a58-6a55-4c1e-9f3a-0d0c4f4f8e21';
 const n = 10_000;
 const wave = 5_000;
-const h = storeHarness();
-const table = new FakeTable().attach(h);
-const store: BatchStore = h.store;
+const client = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  }),
+);
+const h = { ddb: mockClient(client) };
+const table = new FakeTable().attach(h.ddb);
+const store = new BatchStore({ client, tableName: 'cj-bench-table' });
 
 await store.createBatch({
   batchId,

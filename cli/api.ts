@@ -2,107 +2,29 @@
  * The HTTP API client used by every command (and by the integration tests): one method per route,
  * JSON in and out, API errors turned into `ApiError` carrying the API's `field` and `message`.
  */
+import type { z } from 'zod';
+import type {
+  createBatchRequestSchema,
+  essayInputSchema,
+  judgeChoiceSchema,
+  mockJudgeSchema,
+} from '#messages/api.ts';
+import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
 import { CLI_DEFAULTS } from './defaults.ts';
 import { CliError, EXIT } from './errors.ts';
 import type { RequestSigner } from './signing.ts';
 
-export interface EssayInput {
-  id: string;
-  text: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface JudgeOptions {
-  provider: string;
-  profile?: string;
-  failure_rate?: number;
-  position_bias?: number;
-  latency_ms?: number;
-  duplicate_callbacks?: number;
-  drop_rate?: number;
-  seed?: number;
-}
-
-export interface CreateBatchRequest {
-  essays?: EssayInput[];
-  essay_count?: number;
-  budget?: number;
-  judge?: JudgeOptions;
-  config?: Record<string, unknown>;
-}
-
-export interface BtSeSummary {
-  mean_se: number;
-  max_se: number;
-  mean_comparisons_per_item: number;
-  isolated_items: number;
-}
-
-export interface BtQualityFlags {
-  bt_se_inflated: boolean;
-  comparison_coverage_sparse: boolean;
-  has_isolated_items: boolean;
-}
-
-export interface ProcessingMetadata {
-  max_possible_pairs?: number;
-  successful_pairs_count?: number;
-  unique_coverage_complete?: boolean;
-  resampling_pass_count?: number;
-  bt_se_summary?: BtSeSummary;
-  bt_quality_flags?: BtQualityFlags;
-  [key: string]: unknown;
-}
-
-/** `GET /batches/{id}` (snake_case, as the API returns it). */
-export interface BatchState {
-  batch_id: string;
-  status: string;
-  failure_reason?: string | null;
-  essay_count: number;
-  essays_stored?: number;
-  submitted_comparisons: number;
-  completed_comparisons: number;
-  failed_comparisons: number;
-  pending_callbacks: number;
-  total_comparisons: number;
-  total_budget: number;
-  current_iteration?: number;
-  resampling_pass_count?: number;
-  completion_denominator?: number;
-  processing_metadata?: ProcessingMetadata;
-  created_at?: string;
-  updated_at?: string;
-  [key: string]: unknown;
-}
-
-export interface EssayResult {
-  id: string;
-  score: number;
-  se: number;
-  rank: number;
-  comparisons: number;
-  wins: number;
-}
-
-/** `GET /batches/{id}/results`: one row per essay, best first. */
-export interface BatchResults {
-  batch_id: string;
-  status: string;
-  essays: EssayResult[];
-  [key: string]: unknown;
-}
-
-export const SUCCESS_STATUSES: ReadonlySet<string> = new Set([
-  'COMPLETE_STABLE',
-  'COMPLETE_BUDGET_EXHAUSTED',
-  'COMPLETE_COVERAGE_CAP',
-]);
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
-  ...SUCCESS_STATUSES,
-  'FAILED',
-  'CANCELLED',
-]);
+/*
+ * Every body is typed by the API's own zod contracts (`shared/messages`): requests as the schema's
+ * input (what a client may send: `v` optional), answers as its output.
+ */
+export type EssayInput = z.input<typeof essayInputSchema>;
+export type JudgeOptions = z.input<typeof judgeChoiceSchema>;
+export type MockJudgeOptions = z.input<typeof mockJudgeSchema>;
+export type CreateBatchRequest = z.input<typeof createBatchRequestSchema>;
+export type { BatchResults, BatchState };
+/** One row of the results: `GET /batches/{id}/results` lists them best first. */
+export type EssayResult = ResultRow;
 
 /** The API answered with an error status; `field` names the bad input when the API says which. */
 export class ApiError extends CliError {

@@ -1,7 +1,9 @@
 /**
- * A small, strict argument parser: every flag must be declared, values are typed, and every error
- * names the flag. Kept dependency-free so each command declares its flags next to its code.
+ * The one flag parser of the repo (the `cj` commands, `npm run sim` and the benchmarks): Node's
+ * `util.parseArgs` tokenizes, and this layer types the values and names the flag in every error.
+ * Every flag must be declared; a value is `--flag value` or `--flag=value`.
  */
+import { parseArgs as tokenize } from 'node:util';
 import { UsageError } from './errors.ts';
 
 export type FlagType = 'string' | 'number' | 'boolean';
@@ -31,46 +33,43 @@ function parseNumber(flag: string, raw: string): number {
 }
 
 export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs {
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === 'boolean' ? ('boolean' as const) : ('string' as const) },
+    ]),
+  );
+  // Not strict: unknown flags and missing values come back as tokens, so the errors below can
+  // name the flag in the CLI's own words.
+  const { tokens } = tokenize({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const positionals: string[] = [];
   const flags: Record<string, string | number | boolean | string[] | number[]> = {};
-  let onlyPositionals = false;
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i] as string;
-    if (onlyPositionals || !token.startsWith('--') || token === '-') {
-      positionals.push(token);
-      continue;
-    }
-    if (token === '--') {
-      onlyPositionals = true;
-      continue;
-    }
-    const eq = token.indexOf('=');
-    const name = eq === -1 ? token.slice(2) : token.slice(2, eq);
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const { name } = token;
     const spec = specs[name];
-    if (!spec) {
-      throw new UsageError(`--${name}`, 'unknown flag (see --help)');
+    if (!spec || token.rawName !== `--${name}`) {
+      throw new UsageError(token.rawName, 'unknown flag (see --help)');
     }
     let value: string | number | boolean;
     if (spec.type === 'boolean') {
-      if (eq !== -1) {
-        throw new UsageError(`--${name}`, 'takes no value');
-      }
+      if (token.value !== undefined) throw new UsageError(`--${name}`, 'takes no value');
       value = true;
     } else {
-      let raw: string | undefined;
-      if (eq !== -1) {
-        raw = token.slice(eq + 1);
-      } else {
-        raw = argv[i + 1];
-        i++;
-      }
-      if (raw === undefined) {
+      if (token.value === undefined) {
         throw new UsageError(
           `--${name}`,
           `missing value (expected ${spec.valueName ?? spec.type})`,
         );
       }
-      value = spec.type === 'number' ? parseNumber(name, raw) : raw;
+      value = spec.type === 'number' ? parseNumber(name, token.value) : token.value;
     }
     if (spec.multiple) {
       const list = (flags[name] as (string | number)[] | undefined) ?? [];
@@ -113,4 +112,34 @@ export function booleanFlag(args: ParsedArgs, name: string): boolean {
 export function stringListFlag(args: ParsedArgs, name: string): string[] {
   const value = args.flags[name];
   return Array.isArray(value) ? value.map(String) : [];
+}
+
+/**
+ * A number flag that must satisfy `check` (e.g. an integer ≥ 2); `want` says what it expects in
+ * the error. Undefined when the flag was not given.
+ */
+export function checkedNumberFlag(
+  args: ParsedArgs,
+  name: string,
+  check: (value: number) => boolean,
+  want: string,
+): number | undefined {
+  const value = numberFlag(args, name);
+  if (value !== undefined && !check(value)) {
+    throw new UsageError(`--${name}`, `expected ${want}, got ${value}`);
+  }
+  return value;
+}
+
+/** A string flag limited to `choices`; undefined when the flag was not given. */
+export function choiceFlag<const C extends string>(
+  args: ParsedArgs,
+  name: string,
+  choices: readonly C[],
+): C | undefined {
+  const value = stringFlag(args, name);
+  if (value !== undefined && !(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name}`, `expected one of ${choices.join(', ')}, got "${value}"`);
+  }
+  return value as C | undefined;
 }

@@ -51,7 +51,8 @@ function parseJsonlLine(line: string, where: string): EssayInput {
   }
   return metadata === undefined
     ? { id: record.id, text: record.text }
-    : { id: record.id, text: record.text, metadata: metadata as Record<string, unknown> };
+    : // The API validates the metadata's values (and names the field when one is wrong).
+      { id: record.id, text: record.text, metadata: metadata as EssayInput['metadata'] };
 }
 
 function loadJsonl(file: string): EssayInput[] {

@@ -41,7 +41,7 @@ export function describeState(state: BatchState): string {
     if (meta.bt_se_summary) {
       const se = meta.bt_se_summary;
       lines.push(
-        `standard err mean ${se.mean_se.toFixed(3)}, max ${se.max_se.toFixed(3)}, ` +
+        `standard err mean ${se.mean_se?.toFixed(3) ?? 'n/a'}, max ${se.max_se?.toFixed(3) ?? 'n/a'}, ` +
           `${se.mean_comparisons_per_item.toFixed(1)} comparisons per essay, ${se.isolated_items} isolated`,
       );
     }

@@ -36,15 +36,10 @@ export const LLM_JUDGE_FLAGS: FlagSpecs = {
   },
 };
 
-export type LlmJudgeOptions = JudgeOptions & {
-  model: string;
-  base_url?: string;
-  assignment?: string;
-  rubric?: string;
-  judge_both_orders?: boolean;
-};
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+export type LlmJudgeOptions = Exclude<JudgeOptions, { provider: 'mock' }>;
 
-export function isLlmProvider(provider: string): boolean {
+export function isLlmProvider(provider: string): provider is LlmProvider {
   return (LLM_PROVIDERS as readonly string[]).includes(provider);
 }
 
@@ -74,7 +69,7 @@ export function rejectLlmFlagsWithout(args: ParsedArgs): void {
 /** The `judge` body part for an LLM provider. */
 export function llmJudgeFromArgs(
   args: ParsedArgs,
-  provider: string,
+  provider: LlmProvider,
   cwd: string = process.cwd(),
 ): LlmJudgeOptions {
   const model = stringFlag(args, 'judge-model');
@@ -88,17 +83,20 @@ export function llmJudgeFromArgs(
   if (provider !== 'openai-compatible' && baseUrl !== undefined) {
     throw new UsageError('--judge-base-url', 'only applies with --judge openai-compatible');
   }
-  const judge: LlmJudgeOptions = { provider, model };
-  if (baseUrl !== undefined) judge.base_url = baseUrl;
   const assignment = readTextFlag(
     args,
     'assignment',
     cwd,
     DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS,
   );
-  if (assignment !== undefined) judge.assignment = assignment;
   const rubric = readTextFlag(args, 'rubric', cwd, DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS);
-  if (rubric !== undefined) judge.rubric = rubric;
-  if (booleanFlag(args, 'judge-both-orders')) judge.judge_both_orders = true;
-  return judge;
+  // base_url belongs to openai-compatible only, which the checks above enforce.
+  return {
+    provider,
+    model,
+    ...(baseUrl === undefined ? {} : { base_url: baseUrl }),
+    ...(assignment === undefined ? {} : { assignment }),
+    ...(rubric === undefined ? {} : { rubric }),
+    ...(booleanFlag(args, 'judge-both-orders') ? { judge_both_orders: true } : {}),
+  } as LlmJudgeOptions;
 }

@@ -1,8 +1,8 @@
 /**
  * A local cloud that lives inside this process (for `cj demo --own-cloud`, i.e. `npm start`):
- * moto_server behind a proxy that forwards DynamoDB requests one at a time (moto rolls a failed
- * transaction back over concurrent writes; see BENCHMARKS.md, Pipeline), the function host,
- * pollers, scheduler and HTTP API. Stopped when `use` settles and on SIGINT/SIGTERM.
+ * moto_server (which applies DynamoDB requests one at a time: moto rolls a failed transaction back
+ * over concurrent writes; see BENCHMARKS.md, Pipeline), the function host, pollers, scheduler and
+ * HTTP API. Stopped when `use` settles and on SIGINT/SIGTERM.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +13,11 @@ export async function withOwnLocalCloud<T>(
   io: Io,
   use: (apiUrl: string) => Promise<T>,
 ): Promise<T> {
-  const [{ runLocalCloud }, { startMotoServer }, supervisor, { startCountingProxy }] =
-    await Promise.all([
-      import('#localstack/local-cloud/local-cloud.ts'),
-      import('#localstack/local-cloud/moto-server.ts'),
-      import('#localstack/local-cloud/supervisor.ts'),
-      import('#bench/request-counter.ts'),
-    ]);
+  const [{ runLocalCloud }, { startMotoServer }, supervisor] = await Promise.all([
+    import('#localstack/local-cloud/local-cloud.ts'),
+    import('#localstack/local-cloud/moto-server.ts'),
+    import('#localstack/local-cloud/supervisor.ts'),
+  ]);
   const workDir = mkdtempSync(join(tmpdir(), 'cj-demo-cloud-'));
   const paths = supervisor.localCloudPaths({ stateDir: workDir });
   mkdirSync(paths.logDir, { recursive: true });
@@ -28,10 +26,8 @@ export async function withOwnLocalCloud<T>(
   supervisor.ensureSynth(paths, templatePath);
   const started = Date.now();
   const moto = await startMotoServer();
-  const proxy = await startCountingProxy(moto.endpoint);
   const stops: Array<() => Promise<void>> = [
     () => moto.stop(),
-    () => proxy.close(),
     async () => rmSync(workDir, { recursive: true, force: true }),
   ];
   const stopAll = async () => {
@@ -46,7 +42,7 @@ export async function withOwnLocalCloud<T>(
   try {
     const cloud = await runLocalCloud({
       templatePath,
-      endpoint: proxy.endpoint,
+      endpoint: moto.endpoint,
       logDir: paths.logDir,
     });
     stops.push(() => cloud.stop({ abort: true }));

@@ -1,7 +1,8 @@
 /** Polls a batch until it reaches a terminal status or the time is up. */
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminal } from '#domain/types.ts';
 import type { ApiClient, BatchState } from './api.ts';
-import { TERMINAL_STATUSES } from './api.ts';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -24,7 +25,7 @@ export async function waitForBatch(
   for (;;) {
     const state = await client.getBatch(batchId);
     options.onState?.(state);
-    if (TERMINAL_STATUSES.has(state.status)) return { state, timedOut: false };
+    if (isTerminal(state.status)) return { state, timedOut: false };
     const left = deadline - Date.now();
     if (left <= 0) return { state, timedOut: true };
     await sleep(Math.min(options.pollMs, left));

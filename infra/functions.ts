@@ -4,6 +4,7 @@
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
  */
+import { ACTIVE_INDEX, type IndexName, PENDING_INDEX } from '#store/table-schema.ts';
 import type { TableAction } from './constructs/table-grants.ts';
 
 export type QueueName = 'comparison' | 'callback' | 'continuation';
@@ -36,24 +37,12 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly env: readonly EnvName[];
   readonly table: readonly TableAction[];
-  /** Global secondary indexes the function queries (by logical index name, see TABLE_INDEXES). */
+  /** Global secondary indexes the function queries (see TABLE_INDEXES in table-schema.ts). */
   readonly queryIndexes?: readonly IndexName[];
   readonly sendsTo?: readonly QueueName[];
   readonly putsEvents?: boolean;
   readonly readsProviderSecrets?: boolean;
 }
-
-/**
- * The table's sparse indexes (names and key attributes mirror shared/store/keys.ts). Keys-only
- * projection: the store reads nothing from them but the keys.
- */
-export const TABLE_INDEXES = {
-  /** Sparse: PENDING comparisons by deadline, sharded (the sweeper's timeout scan). */
-  'pending-by-deadline': { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  /** Sparse: RUNNING batches (the sweeper's pending-callbacks gauge). */
-  'active-batches': { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-} as const;
-export type IndexName = keyof typeof TABLE_INDEXES;
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
@@ -175,7 +164,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
     // Times out overdue comparisons through the callback path (updates of comparison + counters).
     table: ['GetItem', 'UpdateItem'],
-    queryIndexes: ['pending-by-deadline', 'active-batches'],
+    queryIndexes: [PENDING_INDEX, ACTIVE_INDEX],
     sendsTo: ['continuation'],
   },
 ];

@@ -5,24 +5,7 @@
  */
 
 import { z } from 'zod';
-import { DEFAULT_CONFIG } from '#domain/config.ts';
-
-/** One deployment setting: its context key, schema, default and meaning. */
-interface SettingEntry<S extends z.ZodType> {
-  readonly schema: S;
-  readonly default: z.input<S>;
-  readonly unit: string;
-  readonly description: string;
-}
-
-function setting<S extends z.ZodType>(
-  schema: S,
-  defaultValue: z.input<S>,
-  unit: string,
-  description: string,
-): SettingEntry<S> {
-  return { schema, default: defaultValue, unit, description };
-}
+import { DEFAULT_CONFIG, configEntry as setting } from '#domain/config.ts';
 
 /** The built-in judge: needs no API key. */
 const MOCK_PROVIDER = 'mock';

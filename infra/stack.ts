@@ -35,17 +35,12 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { PK, SK, TABLE_INDEXES, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 import { EngineFunction } from './constructs/engine-function.ts';
 import { EngineMonitoring } from './constructs/engine-monitoring.ts';
 import { SecureQueue } from './constructs/secure-queue.ts';
 import { grantTable } from './constructs/table-grants.ts';
-import {
-  type EnvName,
-  FUNCTIONS,
-  type FunctionSpec,
-  type QueueName,
-  TABLE_INDEXES,
-} from './functions.ts';
+import { type EnvName, FUNCTIONS, type FunctionSpec, type QueueName } from './functions.ts';
 import { type DeploymentSettings, providerSecretMap } from './settings.ts';
 
 export const SERVICE_NAME = 'cj-engine';
@@ -91,11 +86,11 @@ export class CjEngineStack extends Stack {
 
     this.table = new Table(this, 'Table', {
       tableName: `${prefix}-table`,
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: PK, type: AttributeType.STRING },
+      sortKey: { name: SK, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expires_at',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       encryption: TableEncryption.AWS_MANAGED,
       deletionProtection: protectedStage,
       removalPolicy: dataRemovalPolicy,

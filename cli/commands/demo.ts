@@ -3,10 +3,12 @@
  * latent quality (`metadata.quality`), shows progress, prints the ranking with scores and SEs, and
  * how well it agrees with the known order.
  */
+
 import { join } from 'node:path';
 import { kendallTau, spearman } from '#domain/reliability.ts';
+import { isSuccess } from '#domain/types.ts';
 import type { BatchState, CreateBatchRequest, EssayInput, EssayResult } from '../api.ts';
-import { ApiClient, SUCCESS_STATUSES } from '../api.ts';
+import { ApiClient } from '../api.ts';
 import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
@@ -140,7 +142,7 @@ async function runDemo(
       EXIT.TIMEOUT,
     );
   }
-  if (!SUCCESS_STATUSES.has(state.status)) {
+  if (!isSuccess(state.status)) {
     io.stdout(describeState(state));
     return EXIT.BATCH_FAILED;
   }

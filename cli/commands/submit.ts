@@ -1,6 +1,6 @@
 import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
 import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
-import type { CreateBatchRequest, JudgeOptions } from '../api.ts';
+import type { CreateBatchRequest, JudgeOptions, MockJudgeOptions } from '../api.ts';
 import type { FlagSpecs, ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag, stringFlag, stringListFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
@@ -9,6 +9,7 @@ import { loadEssays } from '../essays.ts';
 import {
   isLlmProvider,
   LLM_JUDGE_FLAGS,
+  LLM_PROVIDERS,
   llmJudgeFromArgs,
   rejectLlmFlagsWithout,
 } from '../llm-judge.ts';
@@ -94,6 +95,12 @@ export function judgeFromArgs(args: ParsedArgs, cwd?: string): JudgeOptions | un
     throw new UsageError(`--${mockFlags[0]}`, `only applies with --judge mock`);
   }
   if (isLlmProvider(provider)) return llmJudgeFromArgs(args, provider, cwd);
+  if (provider !== 'mock') {
+    throw new UsageError(
+      '--judge',
+      `unknown provider "${provider}" (mock, ${LLM_PROVIDERS.join(', ')})`,
+    );
+  }
   rejectLlmFlagsWithout(args);
   const profile = stringFlag(args, 'mock-profile') ?? DEFAULT_MOCK_PROFILE;
   if (!(MOCK_PROFILE_NAMES as readonly string[]).includes(profile)) {
@@ -102,7 +109,7 @@ export function judgeFromArgs(args: ParsedArgs, cwd?: string): JudgeOptions | un
       `unknown profile "${profile}" (${MOCK_PROFILE_NAMES.join(', ')})`,
     );
   }
-  const judge: JudgeOptions = { provider, profile };
+  const judge: MockJudgeOptions = { provider, profile };
   const failureRate = requireFraction('mock-failure-rate', numberFlag(args, 'mock-failure-rate'));
   if (failureRate !== undefined) judge.failure_rate = failureRate;
   const bias = numberFlag(args, 'mock-position-bias');

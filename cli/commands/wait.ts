@@ -1,4 +1,4 @@
-import { SUCCESS_STATUSES } from '../api.ts';
+import { isSuccess } from '#domain/types.ts';
 import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
@@ -58,6 +58,6 @@ export const waitCommand: Command = {
       io.stderr(`cj: batch ${batchId} is still ${state.status} after ${timeoutS} s\n`);
       return EXIT.TIMEOUT;
     }
-    return SUCCESS_STATUSES.has(state.status) ? EXIT.OK : EXIT.BATCH_FAILED;
+    return isSuccess(state.status) ? EXIT.OK : EXIT.BATCH_FAILED;
   },
 };

@@ -8,21 +8,29 @@
  */
 import { z } from 'zod';
 
-interface ConfigEntry<S extends z.ZodType> {
+/**
+ * One documented setting: its schema, default, unit and meaning. The engine's entries below and the
+ * deployment settings of infra/settings.ts are both declared with it. The default is the schema's
+ * input (a deployment setting may arrive as a string and be coerced); engine schemas have no
+ * transforms, so their input and output types are the same.
+ */
+export interface ConfigEntry<S extends z.ZodType> {
   readonly schema: S;
-  readonly default: z.infer<S>;
+  readonly default: z.input<S>;
   readonly unit: string;
   readonly description: string;
 }
 
-function entry<S extends z.ZodType>(
+export function configEntry<S extends z.ZodType>(
   schema: S,
-  defaultValue: z.infer<S>,
+  defaultValue: z.input<S>,
   unit: string,
   description: string,
 ): ConfigEntry<S> {
   return { schema, default: defaultValue, unit, description };
 }
+
+const entry = configEntry;
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();

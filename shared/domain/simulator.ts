@@ -5,12 +5,7 @@
  * figure (`npm run sim`).
  */
 import { type CounterState, checkInvariants, completionDenominator } from '#domain/batch-state.ts';
-import {
-  defaultBudget,
-  type EngineConfig,
-  parseConfigAssignment,
-  resolveConfig,
-} from '#domain/config.ts';
+import { defaultBudget, type EngineConfig, resolveConfig } from '#domain/config.ts';
 import {
   type DecideDependencies,
   type Decision,
@@ -19,12 +14,7 @@ import {
   type WavePair,
 } from '#domain/decide.ts';
 import { buildProcessingMetadata, type FinalReport } from '#domain/metadata.ts';
-import {
-  MOCK_PROFILE_NAMES,
-  type MockProfileName,
-  mockJudge,
-  resolveMockJudge,
-} from '#domain/mock-judge.ts';
+import { type MockProfileName, mockJudge, resolveMockJudge } from '#domain/mock-judge.ts';
 import { pairKey } from '#domain/pairing.ts';
 import { normal, seededRandom } from '#domain/random.ts';
 import { kendallTau, pearson, spearman } from '#domain/reliability.ts';
@@ -322,16 +312,13 @@ export function summarizeRuns(runs: readonly SimulationRun[]): SimulationSummary
   return summary;
 }
 
-// --- `npm run sim` contract -------------------------------------------------------------------
+// --- what `npm run sim` runs (its flags are parsed in bench/sim-args.ts) -------------------------
 
-/** A bad `npm run sim` flag or value; the message names the flag. */
-export class SimulatorUsageError extends Error {
-  override name = 'SimulatorUsageError';
-}
-
-export interface SimulatorCliOptions {
+/** Several simulated batches of one setting: run i uses seed `seed + i`. */
+export interface SimulationsOptions {
   n: number;
   sd: number;
+  /** Budget ceil(perEssay · n / 2); at most one of perEssay and budget. */
   perEssay?: number;
   budget?: number;
   strategy?: 'adaptive' | 'random';
@@ -339,122 +326,12 @@ export interface SimulatorCliOptions {
   failureRate?: number;
   seed: number;
   runs: number;
+  /** Config overrides by name (validated by resolveConfig). */
   overrides: Record<string, unknown>;
-  json: boolean;
 }
 
-function numberFlag(
-  flag: string,
-  raw: string | undefined,
-  check: (v: number) => boolean,
-  want: string,
-) {
-  const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value) || !check(value)) {
-    throw new SimulatorUsageError(
-      `${flag}: expected ${want}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`,
-    );
-  }
-  return value;
-}
-
-const isInt = (v: number) => Number.isInteger(v);
-
-/** Parses the `npm run sim` flags (config names via `parseConfigAssignment`, which throws ConfigError). */
-export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions {
-  const options: Partial<SimulatorCliOptions> & { overrides: Record<string, unknown> } = {
-    overrides: {},
-    json: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    const takeValue = () => {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) {
-        throw new SimulatorUsageError(`${flag}: missing value`);
-      }
-      i++;
-      return value;
-    };
-    switch (flag) {
-      case '--n':
-        options.n = numberFlag(flag, takeValue(), (v) => isInt(v) && v >= 2, 'an integer >= 2');
-        break;
-      case '--sd':
-        options.sd = numberFlag(flag, takeValue(), (v) => v >= 0, 'a number >= 0');
-        break;
-      case '--per-essay':
-        options.perEssay = numberFlag(flag, takeValue(), (v) => v > 0, 'a number > 0');
-        break;
-      case '--budget':
-        options.budget = numberFlag(
-          flag,
-          takeValue(),
-          (v) => isInt(v) && v >= 1,
-          'an integer >= 1',
-        );
-        break;
-      case '--strategy': {
-        const value = takeValue();
-        if (value !== 'adaptive' && value !== 'random') {
-          throw new SimulatorUsageError(`--strategy: expected adaptive or random, got "${value}"`);
-        }
-        options.strategy = value;
-        break;
-      }
-      case '--profile': {
-        const value = takeValue();
-        if (!(MOCK_PROFILE_NAMES as string[]).includes(value)) {
-          throw new SimulatorUsageError(
-            `--profile: unknown profile "${value}" (one of ${MOCK_PROFILE_NAMES.join(', ')})`,
-          );
-        }
-        options.profile = value as MockProfileName;
-        break;
-      }
-      case '--failure-rate':
-        options.failureRate = numberFlag(
-          flag,
-          takeValue(),
-          (v) => v >= 0 && v <= 1,
-          'a number in [0, 1]',
-        );
-        break;
-      case '--seed':
-        options.seed = numberFlag(flag, takeValue(), (v) => isInt(v) && v >= 0, 'an integer >= 0');
-        break;
-      case '--runs':
-        options.runs = numberFlag(flag, takeValue(), (v) => isInt(v) && v >= 1, 'an integer >= 1');
-        break;
-      case '--set': {
-        const [name, value] = parseConfigAssignment(takeValue());
-        options.overrides[name] = value;
-        break;
-      }
-      case '--json':
-        options.json = true;
-        break;
-      default:
-        throw new SimulatorUsageError(`unknown flag "${flag}"`);
-    }
-  }
-  if (options.n === undefined) throw new SimulatorUsageError('--n: required');
-  if (options.perEssay !== undefined && options.budget !== undefined) {
-    throw new SimulatorUsageError('--per-essay and --budget: give at most one');
-  }
-  return {
-    sd: DEFAULT_SIMULATION_SD,
-    profile: 'default',
-    seed: 1,
-    runs: 1,
-    ...options,
-    n: options.n,
-    json: options.json ?? false,
-  };
-}
-
-/** Runs the batches the flags describe: run i uses seed X+i. */
-export function runSimulations(options: SimulatorCliOptions): {
+/** Runs the batches the options describe: run i uses seed X+i. */
+export function runSimulations(options: SimulationsOptions): {
   runs: SimulationRun[];
   summary: ReturnType<typeof summarizeRuns>;
 } {

@@ -6,17 +6,25 @@
  */
 import type { ComparisonUsage } from './judge-usage.ts';
 
+/*
+ * The engine's vocabularies are declared once here, as constant lists; the zod contracts of
+ * `shared/messages` build their enums from them, so a value added here is accepted on the wire.
+ */
+
 /** Which essay the judge preferred, in the order the pair was shown: `A` is the first-shown essay. */
-export type Winner = 'A' | 'B';
+export const WINNERS = ['A', 'B'] as const;
+export type Winner = (typeof WINNERS)[number];
 
 /** Why a comparison failed. `timeout` is set by the sweeper; the rest come from the judge. */
-export type FailureKind =
-  | 'timeout'
-  | 'rate_limited'
-  | 'malformed_answer'
-  | 'refusal'
-  | 'provider_error'
-  | 'invalid_request';
+export const FAILURE_KINDS = [
+  'timeout',
+  'rate_limited',
+  'malformed_answer',
+  'refusal',
+  'provider_error',
+  'invalid_request',
+] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export type ComparisonStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
 
@@ -56,28 +64,45 @@ export interface Counters {
   failed_comparisons: number;
 }
 
-export type ActiveStatus = 'PENDING_ESSAYS' | 'RUNNING';
-export type SuccessStatus =
-  | 'COMPLETE_STABLE'
-  | 'COMPLETE_BUDGET_EXHAUSTED'
-  | 'COMPLETE_COVERAGE_CAP';
-export type FailureStatus = 'FAILED';
-export type BatchStatus = ActiveStatus | SuccessStatus | FailureStatus | 'CANCELLED';
-
-export type FailureReason =
-  | 'no_successful_comparisons'
-  | 'low_success_rate'
-  | 'iteration_cap_without_success'
-  | 'no_plannable_pairs';
-
-export const TERMINAL_STATUSES: ReadonlySet<BatchStatus> = new Set<BatchStatus>([
+const ACTIVE_STATUSES = ['PENDING_ESSAYS', 'RUNNING'] as const;
+/** Success statuses say why the batch stopped. */
+const SUCCESS_STATUSES = [
   'COMPLETE_STABLE',
   'COMPLETE_BUDGET_EXHAUSTED',
   'COMPLETE_COVERAGE_CAP',
+] as const;
+export const BATCH_STATUSES = [
+  ...ACTIVE_STATUSES,
+  ...SUCCESS_STATUSES,
+  'FAILED',
+  'CANCELLED',
+] as const;
+export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
+export type SuccessStatus = (typeof SUCCESS_STATUSES)[number];
+export type FailureStatus = 'FAILED';
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** The machine-readable reason of a FAILED batch. */
+export const FAILURE_REASONS = [
+  'no_successful_comparisons',
+  'low_success_rate',
+  'iteration_cap_without_success',
+  'no_plannable_pairs',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<BatchStatus> = new Set<BatchStatus>([
+  ...SUCCESS_STATUSES,
   'FAILED',
   'CANCELLED',
 ]);
 
-export function isTerminal(status: BatchStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
+/** Final: the batch plans nothing more (finalized with scores, failed, or cancelled). */
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status as BatchStatus);
+}
+
+/** Finalized with scores (the status also says why it stopped). */
+export function isSuccess(status: string): boolean {
+  return (SUCCESS_STATUSES as readonly string[]).includes(status);
 }

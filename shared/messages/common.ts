@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { BATCH_STATUSES, FAILURE_KINDS, FAILURE_REASONS, WINNERS } from '#domain/types.ts';
 
 export const MESSAGE_VERSION = 1;
 
@@ -35,33 +36,13 @@ export const essayIndexSchema = z.number().int().nonnegative();
 
 export const isoTimestampSchema = z.iso.datetime();
 
-export const winnerSchema = z.enum(['A', 'B']);
+export const winnerSchema = z.enum(WINNERS);
 
-export const failureKindSchema = z.enum([
-  'timeout',
-  'rate_limited',
-  'malformed_answer',
-  'refusal',
-  'provider_error',
-  'invalid_request',
-]);
+export const failureKindSchema = z.enum(FAILURE_KINDS);
 
-export const batchStatusSchema = z.enum([
-  'PENDING_ESSAYS',
-  'RUNNING',
-  'COMPLETE_STABLE',
-  'COMPLETE_BUDGET_EXHAUSTED',
-  'COMPLETE_COVERAGE_CAP',
-  'FAILED',
-  'CANCELLED',
-]);
+export const batchStatusSchema = z.enum(BATCH_STATUSES);
 
-export const failureReasonSchema = z.enum([
-  'no_successful_comparisons',
-  'low_success_rate',
-  'iteration_cap_without_success',
-  'no_plannable_pairs',
-]);
+export const failureReasonSchema = z.enum(FAILURE_REASONS);
 
 /** Longest free-text reason on a failure callback; reasons are short codes, never essay text. */
 export const MAX_REASON_CHARS = 200;

@@ -1,9 +1,10 @@
 /**
- * The state JSON (`GET /batches/{id}`, the CLI) and the results JSON (`GET /batches/{id}/results`),
- * with mappers from stored items. Both are snake_case and identical for HTTP and CLI.
+ * The state JSON (`GET /batches/{id}`, the CLI) and the results JSON (`GET /batches/{id}/results`).
+ * Both are snake_case and identical for HTTP and CLI; the workflow maps stored items to them
+ * (`#shared/workflow/views.ts`).
  */
 import { z } from 'zod';
-import { pendingCallbacks } from '#domain/batch-state.ts';
+import type { ProcessingMetadata } from '#domain/metadata.ts';
 import {
   batchIdSchema,
   batchStatusSchema,
@@ -12,7 +13,15 @@ import {
   isoTimestampSchema,
   versionSchema,
 } from '#messages/common.ts';
-import type { BatchMeta, ResultRow } from '#store/types.ts';
+
+/**
+ * Filled at finalization (empty before). Its shape is declared once, by the domain that builds it
+ * (`ProcessingMetadata`, docs/engine-rules.md "Processing metadata"); on the wire any object passes.
+ */
+const processingMetadataSchema = z.custom<Partial<ProcessingMetadata>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'processing_metadata must be an object',
+);
 
 export const batchStateSchema = z.object({
   v: versionSchema,
@@ -31,41 +40,12 @@ export const batchStateSchema = z.object({
   current_iteration: z.number().int().nonnegative(),
   resampling_pass_count: z.number().int().nonnegative(),
   completion_denominator: z.number().int().nonnegative(),
-  /** docs/engine-rules.md "Processing metadata", filled at finalization (empty before); its shape is owned by the domain. */
-  processing_metadata: z.record(z.string(), z.unknown()),
+  processing_metadata: processingMetadataSchema,
   created_at: isoTimestampSchema,
   updated_at: isoTimestampSchema,
   finalized_at: isoTimestampSchema.nullable(),
 });
 export type BatchState = z.infer<typeof batchStateSchema>;
-
-/**
- * Stored META → state JSON. The denominator comes from the domain's `completionDenominator`
- * (the only completion math), so the caller passes it in.
- */
-export function toBatchState(meta: BatchMeta, completionDenominator: number): BatchState {
-  return {
-    v: 1,
-    batch_id: meta.batch_id,
-    status: meta.status,
-    failure_reason: meta.failure_reason ?? null,
-    essay_count: meta.essay_count,
-    essays_stored: meta.essays_stored,
-    submitted_comparisons: meta.submitted_comparisons,
-    completed_comparisons: meta.completed_comparisons,
-    failed_comparisons: meta.failed_comparisons,
-    pending_callbacks: pendingCallbacks(meta),
-    total_comparisons: meta.total_comparisons,
-    total_budget: meta.total_budget,
-    current_iteration: meta.current_iteration,
-    resampling_pass_count: meta.resampling_pass_count,
-    completion_denominator: completionDenominator,
-    processing_metadata: meta.processing_metadata ?? {},
-    created_at: meta.created_at,
-    updated_at: meta.updated_at,
-    finalized_at: meta.finalized_at ?? null,
-  };
-}
 
 export const resultRowSchema = z.object({
   id: essayIdSchema,
@@ -77,6 +57,8 @@ export const resultRowSchema = z.object({
   comparisons: z.number().int().nonnegative(),
   wins: z.number().int().nonnegative(),
 });
+/** One row of the results, as stored at finalization and served by GET results. */
+export type ResultRow = z.infer<typeof resultRowSchema>;
 
 export const batchResultsSchema = z.object({
   v: versionSchema,
@@ -112,14 +94,4 @@ export function buildResultRows({ ids, scores, se, comparisons, wins }: ResultIn
     comparisons: comparisons[index] ?? 0,
     wins: wins[index] ?? 0,
   }));
-}
-
-/** Stored rows → results JSON, best first. */
-export function toBatchResults(meta: BatchMeta, rows: readonly ResultRow[]): BatchResults {
-  return {
-    v: 1,
-    batch_id: meta.batch_id,
-    status: meta.status,
-    essays: [...rows].sort((x, y) => x.rank - y.rank || x.id.localeCompare(y.id)),
-  };
 }

@@ -5,34 +5,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { ConfigError } from '#domain/config.ts';
-
-export interface ErrorBody {
-  error: string;
-  field?: string;
-  message: string;
-}
+import { toValidationError } from '#messages/validation.ts';
+import { badRequest, HttpError } from '#shared/workflow/http-errors.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-
-/** An error with the HTTP status and body it maps to. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorBody,
-  ) {
-    super(body.message);
-    this.name = 'HttpError';
-  }
-}
-
-export const badRequest = (field: string, message: string): HttpError =>
-  new HttpError(400, { error: 'validation_error', field, message });
-
-export const notFound = (batchId: string): HttpError =>
-  new HttpError(404, { error: 'not_found', field: 'id', message: `batch ${batchId} not found` });
-
-export const conflict = (message: string, field = 'status'): HttpError =>
-  new HttpError(409, { error: 'conflict', field, message });
 
 export function jsonResponse(status: number, body: unknown): HttpResult {
   return {
@@ -42,33 +18,13 @@ export function jsonResponse(status: number, body: unknown): HttpResult {
   };
 }
 
-/** Joins a zod issue path the way clients read it: `essays[3].text`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? 'body' : out;
-}
-
 /** Maps any error thrown by an HTTP handler to its response; unknown errors are a bare 500. */
 export function errorResponse(error: unknown): HttpResult {
   if (error instanceof HttpError) return jsonResponse(error.status, error.body);
-  if (error instanceof ZodError) {
-    const issue = error.issues[0];
-    return jsonResponse(400, {
-      error: 'validation_error',
-      field: fieldPath(issue?.path ?? []),
-      message: issue?.message ?? 'invalid request',
-    });
-  }
-  if (error instanceof ConfigError) {
-    return jsonResponse(400, {
-      error: 'validation_error',
-      field: `config.${error.field}`,
-      message: error.message,
-    });
+  if (error instanceof ZodError || error instanceof ConfigError) {
+    const body = toValidationError(error);
+    // A request-level issue (no path) names the body, so `field` is never empty.
+    return jsonResponse(400, { ...body, field: body.field === '' ? 'body' : body.field });
   }
   return jsonResponse(500, { error: 'internal_error', message: 'internal error' });
 }

@@ -7,6 +7,7 @@ import { fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { judgeFit } from '#domain/judge-fit.ts';
 import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
+import type { ResultRow } from '#messages/state.ts';
 import type { Decisions } from './decisions.ts';
 
 export interface ScoreOptions {
@@ -18,15 +19,8 @@ export interface ScoreOptions {
   seed?: number;
 }
 
-export interface ItemScore {
-  id: string;
-  score: number;
-  se: number;
-  /** 1 = highest score; equal scores share the best rank of their group. */
-  rank: number;
-  comparisons: number;
-  wins: number;
-}
+/** One scored item: the same row the engine's results carry (1 = highest score; ties share a rank). */
+export type ItemScore = ResultRow;
 
 export type SplitBy = 'judge' | 'decision';
 

@@ -26,11 +26,9 @@ import type { ComparisonRecord } from '#domain/types.ts';
 import { isTerminal } from '#domain/types.ts';
 import { comparisonId, parseComparisonId } from '#messages/common.ts';
 import type { Callback } from '#messages/queue.ts';
+import type { ResultRow } from '#messages/state.ts';
 import {
-  ACTIVE_INDEX,
   ACTIVE_PARTITION,
-  ACTIVE_PK,
-  ACTIVE_SK,
   batchIdFromPk,
   batchPk,
   comparisonSk,
@@ -39,18 +37,12 @@ import {
   expiresAt,
   iterationPrefix,
   META_SK,
-  PENDING_INDEX,
-  PENDING_PK,
-  PENDING_SK,
-  PK,
   pendingShard,
   pendingShardKey,
   pendingSortKey,
   pendingSortKeyBefore,
   resultsSk,
-  SK,
   scoresSk,
-  TTL_ATTRIBUTE,
 } from '#store/keys.ts';
 import {
   backoffDelay,
@@ -60,6 +52,16 @@ import {
   type RetryPolicy,
   withRetry,
 } from '#store/retry.ts';
+import {
+  ACTIVE_INDEX,
+  ACTIVE_PK,
+  ACTIVE_SK,
+  KEY_ATTRIBUTES,
+  PENDING_INDEX,
+  PENDING_PK,
+  PENDING_SK,
+  TTL_ATTRIBUTE,
+} from '#store/table-schema.ts';
 import type {
   BatchMeta,
   CancelOutcome,
@@ -73,7 +75,6 @@ import type {
   PlanWaveInput,
   PlanWaveResult,
   RecordCallbackResult,
-  ResultRow,
   StartBatchOutcome,
   StoredComparison,
   StoredEssay,
@@ -83,8 +84,6 @@ import type {
 /** DynamoDB API limits (not tunable defaults). */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
-
-const KEY_ATTRIBUTES = [PK, SK, PENDING_PK, PENDING_SK, ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE];
 
 export interface BatchStoreOptions {
   client: DynamoDBDocumentClient;

@@ -1,23 +1,10 @@
 /**
- * Single-table layout: key and index attribute names and how keys are built. The infra stack
- * mirrors these names (it cannot import runtime code); docs/data-model.md is the shared reference.
+ * How keys are built: the key values of every item kind (the attribute names are in
+ * table-schema.ts); docs/data-model.md is the shared reference.
  */
 import { hashSeed } from '#domain/random.ts';
 
-export const PK = 'pk';
-export const SK = 'sk';
-/** TTL attribute (epoch seconds) on every item. */
-export const TTL_ATTRIBUTE = 'expires_at';
-
-/** Sparse GSI of PENDING comparisons by deadline; attributes removed when the comparison ends. */
-export const PENDING_INDEX = 'pending-by-deadline';
-export const PENDING_PK = 'gsi1pk';
-export const PENDING_SK = 'gsi1sk';
-
-/** Sparse GSI of RUNNING batches; attributes removed at finalization or cancel. */
-export const ACTIVE_INDEX = 'active-batches';
-export const ACTIVE_PK = 'gsi2pk';
-export const ACTIVE_SK = 'gsi2sk';
+/** Partition of the active-batches index (one partition: the index holds RUNNING batches only). */
 export const ACTIVE_PARTITION = 'ACTIVE';
 
 export const META_SK = 'META';

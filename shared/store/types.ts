@@ -15,6 +15,7 @@ import type {
   Winner,
 } from '#domain/types.ts';
 import type { JudgeChoice } from '#messages/api.ts';
+import type { ResultRow } from '#messages/state.ts';
 
 /** The batch META item, minus keys and index attributes. */
 export interface BatchMeta {
@@ -76,16 +77,6 @@ export interface StoredComparison {
   recorded_at?: string;
   /** The verdict's accounting usage (tokens, estimated cost, order flip), when reported. */
   judge_usage?: ComparisonUsage;
-}
-
-/** One row of the results, as stored at finalization and served by GET results. */
-export interface ResultRow {
-  id: string;
-  score: number;
-  se: number;
-  rank: number;
-  comparisons: number;
-  wins: number;
 }
 
 export interface CreateBatchInput {

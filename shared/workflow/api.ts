@@ -4,7 +4,6 @@
  * 409 illegal state change); the handlers only parse the event and map the result.
  */
 import { createHash } from 'node:crypto';
-import { completionDenominator } from '#domain/batch-state.ts';
 import { defaultBudget, resolveConfig } from '#domain/config.ts';
 import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
 import { isTerminal } from '#domain/types.ts';
@@ -14,12 +13,12 @@ import {
   essayPageRequestSchema,
   type JudgeChoice,
 } from '#messages/api.ts';
-import { type BatchState, toBatchResults, toBatchState } from '#messages/state.ts';
 import { formatPath } from '#messages/validation.ts';
-import { badRequest, conflict, HttpError, notFound } from '#shared/runtime/http.ts';
 import type { BatchMeta } from '#store/types.ts';
 import { publishIfUnpublished } from './continuation.ts';
+import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
 import type { ApiDeps } from './ports.ts';
+import { batchResults, batchState } from './views.ts';
 
 export interface ApiResult {
   status: number;
@@ -27,17 +26,6 @@ export interface ApiResult {
 }
 
 const DEFAULT_JUDGE: JudgeChoice = { provider: 'mock', profile: 'default' };
-
-export function stateOf(batch: BatchMeta): BatchState {
-  return toBatchState(
-    batch,
-    completionDenominator({
-      essayCount: batch.essay_count,
-      totalBudget: batch.total_budget,
-      config: resolveConfig(batch.config),
-    }),
-  );
-}
 
 /** The per-batch judge choice: allowed by this deployment and valid for its provider. */
 function validateJudge(judge: JudgeChoice, allowed: readonly string[]): JudgeChoice {
@@ -92,7 +80,7 @@ async function retriedCreate(deps: ApiDeps, batch: BatchMeta): Promise<ApiResult
   if (batch.status === 'RUNNING' && batch.submitted_comparisons === 0) {
     await startContinuation(deps, batch);
   }
-  return { status: 200, body: stateOf(batch) };
+  return { status: 200, body: batchState(batch) };
 }
 
 export async function createBatch(
@@ -133,7 +121,7 @@ export async function createBatch(
     provider: judge.provider,
   });
   if (created.batch.status === 'RUNNING') await startContinuation(deps, created.batch);
-  return { status: 201, body: stateOf(created.batch) };
+  return { status: 201, body: batchState(created.batch) };
 }
 
 export async function addEssays(deps: ApiDeps, batchId: string, body: unknown): Promise<ApiResult> {
@@ -172,11 +160,11 @@ export async function startBatch(
   switch (result.outcome) {
     case 'started':
       await startContinuation(deps, result.batch);
-      return { status: 202, body: stateOf(result.batch) };
+      return { status: 202, body: batchState(result.batch) };
     case 'already_started':
       // A retried start after a lost trigger: the FIFO dedup id makes a repeat harmless.
       if (result.batch.submitted_comparisons === 0) await startContinuation(deps, result.batch);
-      return { status: 200, body: stateOf(result.batch) };
+      return { status: 200, body: batchState(result.batch) };
     case 'essays_missing':
       throw conflict(
         `only ${result.batch.essays_stored} of ${result.batch.essay_count} essays are stored`,
@@ -192,7 +180,7 @@ export async function startBatch(
 export async function getBatch(deps: ApiDeps, batchId: string): Promise<ApiResult> {
   const batch = await deps.store.getBatch(batchId, false);
   if (!batch) throw notFound(batchId);
-  return { status: 200, body: stateOf(batch) };
+  return { status: 200, body: batchState(batch) };
 }
 
 export async function getResults(deps: ApiDeps, batchId: string): Promise<ApiResult> {
@@ -201,7 +189,7 @@ export async function getResults(deps: ApiDeps, batchId: string): Promise<ApiRes
   if (!isTerminal(batch.status) || batch.status === 'CANCELLED') {
     throw conflict(`batch is ${batch.status}: results exist once it is finalized`);
   }
-  return { status: 200, body: toBatchResults(batch, await deps.store.getResults(batchId)) };
+  return { status: 200, body: batchResults(batch, await deps.store.getResults(batchId)) };
 }
 
 export async function cancelBatch(
@@ -221,7 +209,7 @@ export async function cancelBatch(
     deps.telemetry.info('batch_cancelled', { batch_id: batchId });
   }
   const latest = (await deps.store.getBatch(batchId)) ?? result.batch;
-  return { status: 200, body: stateOf(latest) };
+  return { status: 200, body: batchState(latest) };
 }
 
 export function mockMode(deps: Pick<ApiDeps, 'allowedProviders'>): ApiResult {

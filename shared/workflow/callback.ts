@@ -4,10 +4,10 @@
  * write and the trigger is repaired by the redelivery.
  */
 import type { Callback } from '#messages/queue.ts';
-import { MetricName } from '#shared/runtime/observability.ts';
 import type { RecordOutcome } from '#store/types.ts';
 import { recheckGate } from './gate.ts';
 import type { WorkflowDeps } from './ports.ts';
+import { MetricName } from './telemetry.ts';
 
 export type CallbackDeps = Pick<WorkflowDeps, 'store' | 'messaging' | 'telemetry' | 'now'>;
 

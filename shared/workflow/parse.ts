@@ -6,7 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { describeIssues } from '#messages/validation.ts';
-import { MetricName, type Telemetry } from '#shared/runtime/observability.ts';
+import { MetricName, type Telemetry } from './telemetry.ts';
 
 export class MalformedMessageError extends Error {
   constructor(readonly messageId: string) {

@@ -8,10 +8,10 @@ import type { Decision, DecisionSnapshot } from '#domain/decide.ts';
 import type { JudgeChoice } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
+import type { ResultRow } from '#messages/state.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
-import type { Telemetry } from '#shared/runtime/observability.ts';
 import type { BatchStore } from '#store/batch-store.ts';
-import type { ResultRow } from '#store/types.ts';
+import type { Telemetry } from './telemetry.ts';
 
 /** The store operations the workflow uses (the real `BatchStore`, or an in-memory fake in tests). */
 export type WorkflowStore = Pick<

@@ -6,9 +6,9 @@
  */
 import { pendingCallbacks } from '#domain/batch-state.ts';
 import type { Callback } from '#messages/queue.ts';
-import { MetricName } from '#shared/runtime/observability.ts';
 import { gateOf, logGate, recheckGate } from './gate.ts';
 import type { WorkflowDeps } from './ports.ts';
+import { MetricName } from './telemetry.ts';
 
 export type SweeperDeps = Pick<
   WorkflowDeps,

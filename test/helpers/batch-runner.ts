@@ -2,9 +2,10 @@
  * Runs a batch through the HTTP API to a terminal status, reading its state every `pollMs`, and
  * checks the counter invariants of docs/engine-rules.md on every snapshot (and that counters never decrease).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient, BatchState, CreateBatchRequest } from '#cli/api.ts';
-import { TERMINAL_STATUSES } from '#cli/api.ts';
+import { isTerminal } from '#domain/types.ts';
 import { assertCounterInvariants, assertCountersNeverDecrease } from '#test/helpers/invariants.ts';
 
 export interface BatchRun {
@@ -31,7 +32,7 @@ export async function followBatch(
     const previous = snapshots.at(-1);
     if (previous) assertCountersNeverDecrease(previous, state);
     snapshots.push(state);
-    if (TERMINAL_STATUSES.has(state.status)) {
+    if (isTerminal(state.status)) {
       assertCounterInvariants(state, { final: true });
       return { batchId, final: state, snapshots };
     }

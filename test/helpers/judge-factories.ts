@@ -2,12 +2,13 @@
  * Factories for LLM judge tests: a judge request with marked essay texts, a provider choice
  * pointed at a fake server, and the provider options (fixed keys, short call timeout).
  */
+
+import type { FakeDialect, FakeLlmServer } from '#bench/support/fake-llm-server.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
 import type { JudgeChoice } from '#messages/api.ts';
 import type { JudgeRequest } from '#shared/judges/port.ts';
 import type { ProviderOptions } from '#shared/judges/registry.ts';
 import type { KeySource } from '#shared/judges/secrets.ts';
-import type { FakeDialect, FakeLlmServer } from './fake-llm-server.ts';
 
 export const TEST_API_KEY = 'sk-test-SECRET-KEY-0123456789';
 /** Short enough that a hanging fake server ends a test quickly. */

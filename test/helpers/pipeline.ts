@@ -15,16 +15,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FakeTable } from '#bench/support/fake-table.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
-import type { MetricName, Telemetry } from '#shared/runtime/observability.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
 import { AwsMessaging } from '#shared/workflow/messaging.ts';
 import type { ApiDeps, Engine, JudgeDeps } from '#shared/workflow/ports.ts';
+import type { MetricName, Telemetry } from '#shared/workflow/telemetry.ts';
 import { BatchStore } from '#store/batch-store.ts';
-import { FakeTable } from '#test/helpers/fake-table.ts';
 
 export const QUEUE_URLS = {
   comparison: 'https://sqs.eu-west-1.amazonaws.com/123456789012/comparisons',
@@ -138,7 +138,7 @@ export function createPipeline(options: PipelineOptions = {}) {
       },
     },
   });
-  const table = new FakeTable().attach({ ddb, store, sleeps: backoffSleeps });
+  const table = new FakeTable().attach(ddb);
 
   const clock = { now: new Date(START) };
   const queues = {

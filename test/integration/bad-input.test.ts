@@ -1,4 +1,5 @@
 /** Bad input never corrupts other data: 400s that name the field, and poison messages to the DLQ. */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageCommand,
@@ -8,8 +9,9 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { ApiError, type CreateBatchRequest, SUCCESS_STATUSES } from '#cli/api.ts';
+import { ApiError, type CreateBatchRequest } from '#cli/api.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { isSuccess } from '#domain/types.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import {
@@ -143,7 +145,7 @@ describe('a malformed queue message', () => {
 
       // Assess
       expect(dead, 'the malformed message in the callback DLQ').toBeDefined();
-      expect(SUCCESS_STATUSES.has(run.final.status)).toBe(true);
+      expect(isSuccess(run.final.status)).toBe(true);
       expect(run.final.completed_comparisons).toBe(run.final.submitted_comparisons);
       expect(run.final.failed_comparisons).toBe(0);
     } finally {

@@ -1,7 +1,8 @@
 /** At-least-once delivery: duplicated callbacks count once; lost callbacks are timed out. */
+
 import { describe, expect, it } from 'vitest';
 import type { CreateBatchRequest } from '#cli/api.ts';
-import { TERMINAL_STATUSES } from '#cli/api.ts';
+import { isTerminal } from '#domain/types.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';
@@ -69,7 +70,7 @@ describe('callback delivery', () => {
     );
 
     // Assess: 66 comparisons at a 10 % drop rate lose at least one with probability 1 − 0.9^66 ≈ 0.999.
-    expect(TERMINAL_STATUSES.has(run.final.status)).toBe(true);
+    expect(isTerminal(run.final.status)).toBe(true);
     expect(run.final.failed_comparisons).toBeGreaterThan(0);
     expect(run.final.completed_comparisons + run.final.failed_comparisons).toBe(
       run.final.submitted_comparisons,

@@ -1,6 +1,7 @@
 /** Judges that fail: a batch is never a success on half-failed data, and all-failed ends FAILED. */
+
 import { describe, expect, it } from 'vitest';
-import { SUCCESS_STATUSES } from '#cli/api.ts';
+import { isSuccess } from '#domain/types.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';
@@ -25,12 +26,12 @@ describe('failing judges', () => {
 
     // Assess
     const { final } = run;
-    expect(SUCCESS_STATUSES.has(final.status)).toBe(false);
+    expect(isSuccess(final.status)).toBe(false);
     expect(final.status).toBe('FAILED');
     expect(final.failure_reason).toEqual(expect.any(String));
     expect(final.failed_comparisons).toBeGreaterThan(0);
     for (const snapshot of run.snapshots) {
-      expect(SUCCESS_STATUSES.has(snapshot.status)).toBe(false);
+      expect(isSuccess(snapshot.status)).toBe(false);
     }
   });
 

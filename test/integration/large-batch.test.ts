@@ -1,7 +1,8 @@
 /** A class-sized batch: 120 essays with a budget of 10 comparisons per essay (600). */
+
 import { describe, expect, it } from 'vitest';
-import { SUCCESS_STATUSES } from '#cli/api.ts';
 import { spearman } from '#domain/reliability.ts';
+import { isSuccess } from '#domain/types.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';
@@ -26,7 +27,7 @@ describe('120-essay batch', () => {
 
     // Assess
     const { final } = run;
-    expect(SUCCESS_STATUSES.has(final.status)).toBe(true);
+    expect(isSuccess(final.status)).toBe(true);
     expect(final.total_budget).toBe(budget);
     expect(final.submitted_comparisons).toBeLessThanOrEqual(budget);
     expect(final.completed_comparisons).toBe(final.submitted_comparisons);

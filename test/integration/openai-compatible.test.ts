@@ -5,12 +5,21 @@
  * rule implies. Runs its own local cloud (own moto_server) because the deployment must allow the
  * provider: ALLOWED_PROVIDERS is passed to the functions as extra environment.
  */
+
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, SUCCESS_STATUSES } from '#cli/api.ts';
+import {
+  FAKE_INPUT_TOKENS,
+  FAKE_OUTPUT_TOKENS,
+  type FakeLlmServer,
+  type RecordedRequest,
+  startFakeLlmServer,
+} from '#bench/support/fake-llm-server.ts';
+import { ApiClient } from '#cli/api.ts';
 import type { LlmJudgeOptions } from '#cli/llm-judge.ts';
+import { isSuccess } from '#domain/types.ts';
 import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
 import {
   ensureSynth,
@@ -19,13 +28,6 @@ import {
 } from '#localstack/local-cloud/supervisor.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
-import {
-  FAKE_INPUT_TOKENS,
-  FAKE_OUTPUT_TOKENS,
-  type FakeLlmServer,
-  type RecordedRequest,
-  startFakeLlmServer,
-} from '#test/helpers/fake-llm-server.ts';
 
 const ESSAY_COUNT = 4;
 
@@ -85,7 +87,7 @@ describe('OpenAI-compatible judge on the local cloud', () => {
     const results = await api.getResults(run.batchId);
 
     // Assess
-    expect(SUCCESS_STATUSES.has(run.final.status)).toBe(true);
+    expect(isSuccess(run.final.status)).toBe(true);
     expect(run.final.failed_comparisons).toBe(0);
     expect(run.final.completed_comparisons).toBe((ESSAY_COUNT * (ESSAY_COUNT - 1)) / 2);
     expect(run.final.submitted_comparisons).toBe(run.final.completed_comparisons);

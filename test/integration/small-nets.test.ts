@@ -2,8 +2,9 @@
  * The story's small-net scenarios end to end: real bundled handlers behind the HTTP API, real
  * queues and table (moto_server or LocalStack), the counter invariants (docs/engine-rules.md) on every state snapshot.
  */
+
 import { describe, expect, it } from 'vitest';
-import { SUCCESS_STATUSES } from '#cli/api.ts';
+import { isSuccess } from '#domain/types.ts';
 import { followBatch, runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { functionLogLines, integrationTarget } from '#test/helpers/integration-target.ts';
@@ -39,7 +40,7 @@ describe('small nets', () => {
     const results = await api.getResults(run.batchId);
 
     // Assess
-    expect(SUCCESS_STATUSES.has(run.final.status)).toBe(true);
+    expect(isSuccess(run.final.status)).toBe(true);
     expect(run.final.completed_comparisons).toBeGreaterThan(0);
     expect(results.essays.map((r) => r.id).sort()).toEqual(['e000', 'e001']);
     for (const row of results.essays) {
@@ -69,7 +70,7 @@ describe('small nets', () => {
 
     // Assess
     const { final } = run;
-    expect(SUCCESS_STATUSES.has(final.status)).toBe(true);
+    expect(isSuccess(final.status)).toBe(true);
     expect(final.submitted_comparisons).toBe(10);
     expect(final.completed_comparisons).toBe(10);
     expect(final.failed_comparisons).toBe(0);
@@ -101,7 +102,7 @@ describe('small nets', () => {
 
     // Assess
     const { final } = run;
-    expect(SUCCESS_STATUSES.has(final.status)).toBe(true);
+    expect(isSuccess(final.status)).toBe(true);
     expect(final.submitted_comparisons).toBe(40);
     expect(final.completed_comparisons).toBe(40);
     expect(final.completion_denominator).toBe(40);
@@ -109,7 +110,7 @@ describe('small nets', () => {
     expect(final.processing_metadata?.unique_coverage_complete).toBe(true);
     expectDiagnosticsShape(final.processing_metadata);
     const midRun = run.snapshots.find(
-      (s) => s.submitted_comparisons === 10 && !SUCCESS_STATUSES.has(s.status),
+      (s) => s.submitted_comparisons === 10 && !isSuccess(s.status),
     );
     expect(midRun, 'a snapshot with the coverage wave in flight').toBeDefined();
     expect(midRun?.status).toBe('RUNNING');

@@ -1,31 +1,108 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildImportGraph, cycles, folderEdges, folderOf } from '#test/helpers/import-graph.ts';
 
-/** Every .ts file under `dir`, recursively. */
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
+const graph = buildImportGraph();
+
+function filesUnder(...dirs: string[]): string[] {
+  return graph.files.filter((file) => dirs.some((dir) => file.startsWith(join(dir, ''))));
 }
 
-/** Module specifiers a file imports (static and dynamic). */
-function importsOf(path: string): string[] {
-  const text = readFileSync(path, 'utf8');
-  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)];
-  return specifiers.map((match) => match[1] as string);
+/** `from → to` file imports where `from` is under `fromDir` and `to` under `toDir`. */
+function importsBetween(fromDir: string, toDir: string): string[] {
+  return filesUnder(fromDir).flatMap((file) =>
+    graph
+      .importsOf(file)
+      .filter((edge) => edge.file?.startsWith(join(toDir, '')))
+      .map((edge) => `${file} → ${edge.file}`),
+  );
 }
+
+/** Infra's only runtime imports: the pure config module and the table's key schema. */
+const INFRA_MAY_IMPORT = [
+  join('shared', 'domain', 'config.ts'),
+  join('shared', 'store', 'table-schema.ts'),
+];
 
 describe('architecture boundaries', () => {
+  it('reads the whole tree, type-only imports and aliases included', () => {
+    // Prepare
+    const ports = join('shared', 'workflow', 'ports.ts');
+
+    // Act
+    const portImports = graph.importsOf(ports).map((edge) => edge.specifier);
+
+    // Assess: ports.ts has only `import type` lines, all through aliases.
+    expect(graph.files.length).toBeGreaterThan(200);
+    expect(portImports.length).toBeGreaterThan(3);
+    expect(graph.importsOf(ports).every((edge) => edge.file !== undefined)).toBe(true);
+  });
+
+  it('has no import cycle between files', () => {
+    // Act
+    const found = cycles(graph.files, (file) =>
+      graph.importsOf(file).flatMap((edge) => (edge.file ? [edge.file] : [])),
+    );
+
+    // Assess
+    expect(found).toEqual([]);
+  });
+
+  it('has no import cycle between folders (shared/<folder>, cli, infra, localstack, lambdas, bench)', () => {
+    // Prepare
+    const edges = folderEdges(graph);
+    const folders = [...new Set(graph.files.map(folderOf))];
+
+    // Act
+    const found = cycles(folders, (folder) => [...(edges.get(folder)?.keys() ?? [])]);
+    const witnesses = found.flatMap((cycle) =>
+      cycle.flatMap((from) => cycle.flatMap((to) => (edges.get(from)?.get(to) ?? []).slice(0, 2))),
+    );
+
+    // Assess
+    expect(folders).toEqual(expect.arrayContaining(['shared/store', 'cli', 'localstack', 'bench']));
+    expect(witnesses).toEqual([]);
+  });
+
+  it.each([
+    ['shared/messages', 'shared/store', 'contracts never depend on the adapter that stores them'],
+    ['shared/workflow', 'shared/runtime', 'the workflow never depends on its AWS wiring'],
+    ['shared/domain', 'shared', 'the pure engine imports nothing outside shared/domain'],
+    ['bench', 'test', 'benchmarks never import test code'],
+    ['shared', 'cli', 'runtime code never imports the CLI'],
+  ])('forbids %s → %s (%s)', (from, to) => {
+    // Act
+    const offenders = importsBetween(from, to).filter(
+      (edge) => !(from === 'shared/domain' && edge.split(' → ')[1]?.startsWith(from)),
+    );
+
+    // Assess
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps command-line parsing out of the pure domain', () => {
+    // Prepare
+    const cliParsing = /\bprocess\.(argv|exit)\b|\bparseArgs\b|\bargv\b|from ['"]node:util['"]/;
+
+    // Act
+    const offenders = filesUnder('shared/domain').filter((file) =>
+      cliParsing.test(readFileSync(file, 'utf8')),
+    );
+
+    // Assess
+    expect(offenders).toEqual([]);
+  });
+
   it('keeps runtime code (handlers and shared/) free of aws-cdk-lib and constructs', () => {
     // Prepare
-    const files = [...sourceFiles('lambdas'), ...sourceFiles('shared')];
+    const files = filesUnder('lambdas', 'shared');
 
     // Act
     const offenders = files.filter((file) =>
-      importsOf(file).some((spec) => spec.startsWith('aws-cdk-lib') || spec === 'constructs'),
+      graph
+        .importsOf(file)
+        .some(({ specifier }) => specifier.startsWith('aws-cdk-lib') || specifier === 'constructs'),
     );
 
     // Assess
@@ -33,31 +110,41 @@ describe('architecture boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('keeps infra free of runtime code, except the pure config module it shares defaults with', () => {
+  it('keeps infra free of runtime code, except the config module and the table key schema', () => {
     // Prepare
-    const files = sourceFiles('infra');
+    const files = filesUnder('infra');
 
     // Act
     const runtimeImports = files.flatMap((file) =>
-      importsOf(file)
-        .filter((spec) => spec.startsWith('#') && spec !== '#domain/config.ts')
-        .map((spec) => `${file}: ${spec}`),
+      graph
+        .importsOf(file)
+        .filter((edge) => edge.file !== undefined && !edge.file.startsWith(join('infra', '')))
+        .filter((edge) => !INFRA_MAY_IMPORT.includes(edge.file as string))
+        .map((edge) => `${file}: ${edge.specifier}`),
+    );
+    // What infra may import must itself import no repo code (so nothing else comes along).
+    const transitive = INFRA_MAY_IMPORT.flatMap((file) =>
+      graph
+        .importsOf(file)
+        .filter((edge) => edge.file !== undefined)
+        .map((edge) => `${file}: ${edge.specifier}`),
     );
 
     // Assess
     expect(files.length).toBeGreaterThan(3);
     expect(runtimeImports).toEqual([]);
+    expect(transitive).toEqual([]);
   });
 
   it('keeps the pure domain free of AWS SDK imports', () => {
-    // Prepare
-    const files = sourceFiles('shared/domain');
-
     // Act
-    const offenders = files.filter((file) =>
-      importsOf(file).some(
-        (spec) => spec.startsWith('@aws-sdk/') || spec.startsWith('@aws-lambda'),
-      ),
+    const offenders = filesUnder('shared/domain').filter((file) =>
+      graph
+        .importsOf(file)
+        .some(
+          ({ specifier }) =>
+            specifier.startsWith('@aws-sdk/') || specifier.startsWith('@aws-lambda'),
+        ),
     );
 
     // Assess
@@ -66,8 +153,8 @@ describe('architecture boundaries', () => {
 
   it('keeps DynamoDB transactions inside shared/store', () => {
     // Prepare
-    const files = [...sourceFiles('lambdas'), ...sourceFiles('shared')].filter(
-      (file) => !file.startsWith(join('shared', 'store')),
+    const files = filesUnder('lambdas', 'shared').filter(
+      (file) => !file.startsWith(join('shared', 'store', '')),
     );
 
     // Act

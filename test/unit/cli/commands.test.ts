@@ -135,6 +135,7 @@ describe('cj against a fake HTTP API', () => {
     [['--mock-seed', '1.5'], '--mock-seed'],
     [['--mock-profile', 'nonsense'], '--mock-profile'],
     [['--judge', 'openai', '--mock-profile', 'x'], '--mock-profile'],
+    [['--judge', 'gemini'], '--judge'],
   ])('submit rejects %j with exit 2 naming %s, before any request', async (flags, subject) => {
     // Prepare
     const { file } = writeJsonl(3);

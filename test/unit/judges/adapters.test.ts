@@ -5,8 +5,6 @@
  * into a failure reason.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JudgeResult } from '#shared/judges/port.ts';
-import { createJudgeProvider } from '#shared/judges/registry.ts';
 import {
   FAKE_INPUT_TOKENS,
   FAKE_OUTPUT_TOKENS,
@@ -15,7 +13,9 @@ import {
   preferEssayContaining,
   type RecordedRequest,
   startFakeLlmServer,
-} from '#test/helpers/fake-llm-server.ts';
+} from '#bench/support/fake-llm-server.ts';
+import type { JudgeResult } from '#shared/judges/port.ts';
+import { createJudgeProvider } from '#shared/judges/registry.ts';
 import {
   dialectOf,
   ESSAY_A_TEXT,

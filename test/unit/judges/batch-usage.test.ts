@@ -4,11 +4,6 @@
  * the order-flip rate summed over the comparisons actually made.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJudgeProvider } from '#shared/judges/registry.ts';
-import { createBatch } from '#shared/workflow/api.ts';
-import { processCallback } from '#shared/workflow/callback.ts';
-import { runContinuation } from '#shared/workflow/continuation.ts';
-import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import {
   FAKE_INPUT_TOKENS,
   FAKE_OUTPUT_TOKENS,
@@ -16,7 +11,12 @@ import {
   type FakeReply,
   type RecordedRequest,
   startFakeLlmServer,
-} from '#test/helpers/fake-llm-server.ts';
+} from '#bench/support/fake-llm-server.ts';
+import { createJudgeProvider } from '#shared/judges/registry.ts';
+import { createBatch } from '#shared/workflow/api.ts';
+import { processCallback } from '#shared/workflow/callback.ts';
+import { runContinuation } from '#shared/workflow/continuation.ts';
+import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { llmChoice, llmOptions } from '#test/helpers/judge-factories.ts';
 import {
   createPipeline,

@@ -5,16 +5,16 @@
  * transient — and no callback or log line carries essay text or the API key.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type FakeLlmServer,
+  type FakeReply,
+  startFakeLlmServer,
+} from '#bench/support/fake-llm-server.ts';
 import { callbackSchema } from '#messages/queue.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judge.ts';
-import {
-  type FakeLlmServer,
-  type FakeReply,
-  startFakeLlmServer,
-} from '#test/helpers/fake-llm-server.ts';
 import {
   dialectOf,
   type LlmProviderKind,

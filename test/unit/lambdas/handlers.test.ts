@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeTable } from '#bench/support/fake-table.ts';
 import {
   httpEvent,
   lambdaContext,
@@ -17,7 +18,6 @@ import {
   sqsEvent,
   sqsRecord,
 } from '#test/helpers/events.ts';
-import { FakeTable } from '#test/helpers/fake-table.ts';
 import { ESSAY_TEXT_MARKER, testEssays } from '#test/helpers/pipeline.ts';
 
 const QUEUES = {
@@ -53,7 +53,7 @@ function resetWorld(): void {
   ddb.reset();
   sqs.reset();
   eventBridge.reset();
-  table = new FakeTable().attach({ ddb, store: undefined as never, sleeps: [] });
+  table = new FakeTable().attach(ddb);
   sent = [];
   sqs.on(SendMessageCommand).callsFake((input) => {
     sent.push({

@@ -6,14 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '#domain/config.ts';
 import { EnvError, readEnv } from '#shared/runtime/env.ts';
-import {
-  badRequest,
-  conflict,
-  errorResponse,
-  jsonBody,
-  notFound,
-  pathParameter,
-} from '#shared/runtime/http.ts';
+import { errorResponse, jsonBody, pathParameter } from '#shared/runtime/http.ts';
+import { badRequest, conflict, notFound } from '#shared/workflow/http-errors.ts';
 import { httpEvent } from '#test/helpers/events.ts';
 
 const bodyOf = (response: ReturnType<typeof errorResponse>) =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { decisionsCsv, generateDecisions } from '#bench/support/decision-files.ts';
 import { fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { pearson, spearmanBrown, splitHalfReliability } from '#domain/reliability.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
-import { decisionsCsv, generateDecisions } from '#test/helpers/decision-files.ts';
 import { btDataFromPairs } from '#test/helpers/reference-bt.ts';
 
 describe('splitHalfReliability with groups (judge split)', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { decisionsCsv, generateDecisions, writeTempFile } from '#bench/support/decision-files.ts';
 import { main } from '#cli/main.ts';
 import { parseCsv } from '#shared/scoring/csv.ts';
 import type { ScoreReport } from '#shared/scoring/score.ts';
 import { captureIo } from '#test/helpers/cli-io.ts';
-import { decisionsCsv, generateDecisions, writeTempFile } from '#test/helpers/decision-files.ts';
 
 function sampleFile(): string {
   const { rows } = generateDecisions({ items: 12, decisions: 240, judges: 6, seed: 4 });

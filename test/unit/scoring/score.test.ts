@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { decisionsCsv, generateDecisions } from '#bench/support/decision-files.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { spearman } from '#domain/reliability.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
 import { countComponents, scoreDecisions } from '#shared/scoring/score.ts';
-import { decisionsCsv, generateDecisions } from '#test/helpers/decision-files.ts';
 import { numericHessianSe, referenceFit } from '#test/helpers/reference-bt.ts';
 
 /** Five essays, three judges, every item both wins and loses; checked by hand below. */

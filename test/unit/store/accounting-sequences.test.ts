@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FakeTable } from '#bench/support/fake-table.ts';
 import { type CounterState, checkInvariants } from '#domain/batch-state.ts';
 import { comparisonId } from '#messages/common.ts';
 import type { Callback } from '#messages/queue.ts';
 import type { BatchMeta } from '#store/types.ts';
-import { FakeTable } from '#test/helpers/fake-table.ts';
 import { BATCH_ID, NOW, storeHarness } from '#test/helpers/store-fakes.ts';
 
 const ESSAYS = 5;
@@ -64,7 +64,7 @@ describe('store accounting under random operation sequences', () => {
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
         // Prepare
         const h = storeHarness();
-        const table = new FakeTable().attach(h);
+        const table = new FakeTable().attach(h.ddb);
         await h.store.createBatch({
           batchId: BATCH_ID,
           essays: Array.from({ length: ESSAYS }, (_, i) => ({ id: `e${i}`, text: `essay ${i}` })),

@@ -10,15 +10,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { itemSize, readUnits, writeUnits } from '#test/helpers/ddb-cost.ts';
-import { FakeTable } from '#test/helpers/fake-table.ts';
+import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
+import { FakeTable } from '#bench/support/fake-table.ts';
 import { BATCH_ID, NOW, storeHarness, wavePairs } from '#test/helpers/store-fakes.ts';
 
 const PK = `BATCH#${BATCH_ID}`;
 
 async function runningBatch() {
   const h = storeHarness();
-  const table = new FakeTable().attach(h);
+  const table = new FakeTable().attach(h.ddb);
   await h.store.createBatch({
     batchId: BATCH_ID,
     essays: Array.from({ length: 60 }, (_, i) => ({

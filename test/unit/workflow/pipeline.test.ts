@@ -5,12 +5,12 @@
  * wave of k comparisons cost (docs/data-model.md, "Measured request counts").
  */
 import { describe, expect, it } from 'vitest';
+import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { runSweep } from '#shared/workflow/sweeper.ts';
-import { itemSize, readUnits, writeUnits } from '#test/helpers/ddb-cost.ts';
 import {
   createPipeline,
   deliverOne,

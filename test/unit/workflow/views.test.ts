@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  batchResultsSchema,
-  batchStateSchema,
-  buildResultRows,
-  toBatchResults,
-  toBatchState,
-} from '#messages/state.ts';
+import { batchResultsSchema, batchStateSchema, buildResultRows } from '#messages/state.ts';
+import { batchResults, batchState } from '#shared/workflow/views.ts';
 import { batchMeta } from '#test/helpers/store-fakes.ts';
 
 describe('state JSON', () => {
@@ -17,12 +12,13 @@ describe('state JSON', () => {
       completed_comparisons: 6,
       failed_comparisons: 1,
       current_iteration: 2,
+      config: { MIN_RESAMPLING_NET_SIZE: 5, MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3 },
     });
 
     // Act
-    const state = toBatchState(meta, 40);
+    const state = batchState(meta);
 
-    // Assess
+    // Assess: 5 essays, a small net with 3 passes → min(budget 40, 10 × 4) = 40.
     expect(batchStateSchema.parse(state)).toEqual(state);
     expect(state).toMatchObject({
       batch_id: meta.batch_id,
@@ -33,6 +29,18 @@ describe('state JSON', () => {
       processing_metadata: {},
       finalized_at: null,
     });
+  });
+
+  it('rejects a state whose processing_metadata is not an object', () => {
+    // Prepare
+    const state = { ...batchState(batchMeta()), processing_metadata: [1, 2] };
+
+    // Act
+    const parsed = batchStateSchema.safeParse(state);
+
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['processing_metadata']);
   });
 });
 
@@ -49,7 +57,7 @@ describe('results JSON', () => {
 
     // Act
     const rows = buildResultRows(inputs);
-    const results = toBatchResults(batchMeta({ status: 'COMPLETE_STABLE' }), rows);
+    const results = batchResults(batchMeta({ status: 'COMPLETE_STABLE' }), rows);
 
     // Assess
     expect(rows.map((row) => row.rank)).toEqual([4, 1, 2, 2]);

@@ -1,6 +1,7 @@
 /**
  * An in-memory single table behind aws-sdk-client-mock, for tests that run SEQUENCES of store
- * operations (and handler tests that want real accounting without a local cloud). It evaluates the
+ * operations (and handler tests that want real accounting without a local cloud) and for the
+ * store-cost benchmark, which sizes the items the real store writes. It evaluates the
  * subset of expression syntax the store uses: conditions joined by AND (`=`, `<`, `<=`, `>=`, `>`
  * between attributes and values, `IN (...)`, `attribute_exists`, `attribute_not_exists`,
  * `begins_with`, `BETWEEN`), updates with SET / REMOVE / ADD, queries on the table and on GSIs, and
@@ -15,22 +16,21 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { StoreHarness } from '#test/helpers/store-fakes.ts';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { PK, SK, TABLE_INDEXES } from '#store/table-schema.ts';
 
 type Item = Record<string, unknown>;
 type Names = Record<string, string> | undefined;
 type Values = Record<string, unknown> | undefined;
 
-const GSIS: Record<string, { pk: string; sk: string }> = {
-  'pending-by-deadline': { pk: 'gsi1pk', sk: 'gsi1sk' },
-  'active-batches': { pk: 'gsi2pk', sk: 'gsi2sk' },
-};
+const INDEXES: Readonly<Record<string, { partitionKey: string; sortKey: string }>> = TABLE_INDEXES;
 
 type CommandName =
   | 'Get'
@@ -63,26 +63,24 @@ export class FakeTable {
     return this.items.get(`${pk}\u0000${sk}`);
   }
 
-  /** Routes every command of the harness's mock to this table. */
-  attach(h: StoreHarness): this {
-    h.ddb.on(GetCommand).callsFake((input) => this.run('Get', input, () => this.doGet(input)));
-    h.ddb.on(PutCommand).callsFake((input) => this.run('Put', input, () => this.doPut(input)));
-    h.ddb
+  /** Routes every command of an aws-sdk-client-mock'ed document client to this table. */
+  attach(ddb: AwsClientStub<DynamoDBDocumentClient>): this {
+    ddb.on(GetCommand).callsFake((input) => this.run('Get', input, () => this.doGet(input)));
+    ddb.on(PutCommand).callsFake((input) => this.run('Put', input, () => this.doPut(input)));
+    ddb
       .on(UpdateCommand)
       .callsFake((input) => this.run('Update', input, () => this.doUpdate(input)));
-    h.ddb
+    ddb
       .on(DeleteCommand)
       .callsFake((input) => this.run('Delete', input, () => this.doDelete(input)));
-    h.ddb
-      .on(QueryCommand)
-      .callsFake((input) => this.run('Query', input, () => this.doQuery(input)));
-    h.ddb
+    ddb.on(QueryCommand).callsFake((input) => this.run('Query', input, () => this.doQuery(input)));
+    ddb
       .on(BatchWriteCommand)
       .callsFake((input) => this.run('BatchWrite', input, () => this.doBatchWrite(input)));
-    h.ddb
+    ddb
       .on(BatchGetCommand)
       .callsFake((input) => this.run('BatchGet', input, () => this.doBatchGet(input)));
-    h.ddb
+    ddb
       .on(TransactWriteCommand)
       .callsFake((input) => this.run('TransactWrite', input, () => this.doTransactWrite(input)));
     return this;
@@ -100,7 +98,7 @@ export class FakeTable {
   }
 
   private key(item: Item): string {
-    return `${String(item.pk)}\u0000${String(item.sk)}`;
+    return `${String(item[PK])}\u0000${String(item[SK])}`;
   }
 
   private doGet(input: { Key?: Item }) {
@@ -163,10 +161,10 @@ export class FakeTable {
   private doQuery(input: QueryInput) {
     const names = input.ExpressionAttributeNames;
     const values = input.ExpressionAttributeValues;
-    const gsi = input.IndexName ? GSIS[input.IndexName] : undefined;
-    const sortAttribute = gsi?.sk ?? 'sk';
+    const gsi = input.IndexName ? INDEXES[input.IndexName] : undefined;
+    const sortAttribute = gsi?.sortKey ?? SK;
     let rows = [...this.items.values()].filter((item) => {
-      if (gsi && item[gsi.pk] === undefined) return false;
+      if (gsi && item[gsi.partitionKey] === undefined) return false;
       return evaluate(input.KeyConditionExpression ?? '', item, names, values);
     });
     rows.sort((x, y) => String(x[sortAttribute]).localeCompare(String(y[sortAttribute])));

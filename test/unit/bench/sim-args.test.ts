@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parseSimulatorArgs } from '#bench/sim-args.ts';
+import { UsageError } from '#cli/errors.ts';
 import { ConfigError } from '#domain/config.ts';
-import { parseSimulatorArgs, runSimulations, SimulatorUsageError } from '#domain/simulator.ts';
+import { runSimulations } from '#domain/simulator.ts';
 
 const RUN_KEYS = [
   'status',
@@ -84,7 +86,7 @@ describe('parseSimulatorArgs', () => {
     // Act
     const error = parseError(args);
     // Assess
-    expect(error).toBeInstanceOf(SimulatorUsageError);
+    expect(error).toBeInstanceOf(UsageError);
     expect(error?.message).toContain(named);
   });
 

@@ -1,0 +1,72 @@
+/**
+ * The `npm run sim` flags (docs/engine-rules.md, "Simulator") → the simulator's options, through the
+ * CLI's flag parser. Every error names the flag (UsageError) or the config name (ConfigError).
+ */
+import {
+  booleanFlag,
+  checkedNumberFlag,
+  choiceFlag,
+  type FlagSpecs,
+  parseArgs,
+  stringListFlag,
+} from '#cli/args.ts';
+import { UsageError } from '#cli/errors.ts';
+import { parseConfigAssignment } from '#domain/config.ts';
+import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
+import { DEFAULT_SIMULATION_SD, type SimulationsOptions } from '#domain/simulator.ts';
+
+export type SimulatorCliOptions = SimulationsOptions & { json: boolean };
+
+export const SIM_FLAGS: FlagSpecs = {
+  n: { type: 'number', valueName: 'N', description: 'essays per batch (required)' },
+  sd: { type: 'number', valueName: 'S', description: 'SD of the true qualities, in logits' },
+  'per-essay': { type: 'number', valueName: 'K', description: 'budget ceil(K·n/2)' },
+  budget: { type: 'number', valueName: 'B', description: 'budget in comparisons' },
+  strategy: { type: 'string', valueName: 'adaptive|random', description: 'pairing strategy' },
+  profile: { type: 'string', valueName: 'NAME', description: 'mock judge profile' },
+  'failure-rate': { type: 'number', valueName: 'F', description: 'mock judge failure rate' },
+  seed: { type: 'number', valueName: 'X', description: 'seed of run 0 (run i uses X+i)' },
+  runs: { type: 'number', valueName: 'R', description: 'batches to simulate' },
+  set: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'config override' },
+  json: { type: 'boolean', description: 'print one JSON object' },
+};
+
+const isInt = (value: number) => Number.isInteger(value);
+
+export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions {
+  const args = parseArgs(argv, SIM_FLAGS);
+  const [extra] = args.positionals;
+  if (extra !== undefined) throw new UsageError(extra, 'unexpected argument');
+  const n = checkedNumberFlag(args, 'n', (v) => isInt(v) && v >= 2, 'an integer >= 2');
+  if (n === undefined) throw new UsageError('--n', 'required');
+  const perEssay = checkedNumberFlag(args, 'per-essay', (v) => v > 0, 'a number > 0');
+  const budget = checkedNumberFlag(args, 'budget', (v) => isInt(v) && v >= 1, 'an integer >= 1');
+  if (perEssay !== undefined && budget !== undefined) {
+    throw new UsageError('--per-essay and --budget', 'give at most one');
+  }
+  const strategy = choiceFlag(args, 'strategy', ['adaptive', 'random'] as const);
+  const failureRate = checkedNumberFlag(
+    args,
+    'failure-rate',
+    (v) => v >= 0 && v <= 1,
+    'a number in [0, 1]',
+  );
+  const overrides: Record<string, unknown> = {};
+  for (const assignment of stringListFlag(args, 'set')) {
+    const [name, value] = parseConfigAssignment(assignment);
+    overrides[name] = value;
+  }
+  return {
+    n,
+    sd: checkedNumberFlag(args, 'sd', (v) => v >= 0, 'a number >= 0') ?? DEFAULT_SIMULATION_SD,
+    ...(perEssay === undefined ? {} : { perEssay }),
+    ...(budget === undefined ? {} : { budget }),
+    ...(strategy === undefined ? {} : { strategy }),
+    profile: choiceFlag(args, 'profile', MOCK_PROFILE_NAMES) ?? 'default',
+    ...(failureRate === undefined ? {} : { failureRate }),
+    seed: checkedNumberFlag(args, 'seed', (v) => isInt(v) && v >= 0, 'an integer >= 0') ?? 1,
+    runs: checkedNumberFlag(args, 'runs', (v) => isInt(v) && v >= 1, 'an integer >= 1') ?? 1,
+    overrides,
+    json: booleanFlag(args, 'json'),
+  };
+}

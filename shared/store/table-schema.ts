@@ -1,0 +1,34 @@
+/**
+ * The table's key schema: key, TTL and index attribute names, and the index names. Pure constants
+ * without imports, so the CDK stack (infra), the store and the in-memory test table all read them
+ * from here; docs/data-model.md describes the items and access patterns built on them.
+ */
+
+/** Partition and sort key of every item (`BATCH#<id>` and the item kind, see keys.ts). */
+export const PK = 'pk';
+export const SK = 'sk';
+
+/** TTL attribute (epoch seconds) on every item. */
+export const TTL_ATTRIBUTE = 'expires_at';
+
+/** Sparse GSI of PENDING comparisons by deadline; attributes removed when the comparison ends. */
+export const PENDING_INDEX = 'pending-by-deadline';
+export const PENDING_PK = 'gsi1pk';
+export const PENDING_SK = 'gsi1sk';
+
+/** Sparse GSI of RUNNING batches; attributes removed at finalization or cancel. */
+export const ACTIVE_INDEX = 'active-batches';
+export const ACTIVE_PK = 'gsi2pk';
+export const ACTIVE_SK = 'gsi2sk';
+
+/** Every global secondary index with its key attributes (all string keys, keys-only projection). */
+export const TABLE_INDEXES = {
+  /** The sweeper's timeout scan, sharded over PENDING_INDEX_SHARDS partitions. */
+  [PENDING_INDEX]: { partitionKey: PENDING_PK, sortKey: PENDING_SK },
+  /** The sweeper's pending-callbacks gauge and re-triggers. */
+  [ACTIVE_INDEX]: { partitionKey: ACTIVE_PK, sortKey: ACTIVE_SK },
+} as const;
+export type IndexName = keyof typeof TABLE_INDEXES;
+
+/** Attributes that exist only to key items or indexes (stripped from what the store returns). */
+export const KEY_ATTRIBUTES = [PK, SK, PENDING_PK, PENDING_SK, ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE];

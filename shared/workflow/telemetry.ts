@@ -1,0 +1,30 @@
+/**
+ * What the workflow reports, as a port: the metric names it emits (the dashboard and alarms use the
+ * same names) and the narrow view of logging and metrics it needs. The runtime implements it with
+ * Powertools (`#shared/runtime/observability.ts`); tests pass a recording fake.
+ */
+
+/** Every metric name the functions emit. */
+export const MetricName = {
+  CallbacksReceived: 'CallbacksReceived',
+  CallbacksFailed: 'CallbacksFailed',
+  DuplicateCallbacks: 'DuplicateCallbacks',
+  LateCallbacks: 'LateCallbacks',
+  ComparisonsSubmitted: 'ComparisonsSubmitted',
+  ComparisonsTimedOut: 'ComparisonsTimedOut',
+  PendingCallbacks: 'PendingCallbacks',
+  BatchesFinalized: 'BatchesFinalized',
+  MalformedMessages: 'MalformedMessages',
+  ContinuationRuns: 'ContinuationRuns',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+export interface Telemetry {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  count(name: MetricName, value?: number): void;
+  gauge(name: MetricName, value: number): void;
+  /** A count with one dimension, published on its own so it does not tag the other metrics. */
+  countWithDimension(name: MetricName, dimension: string, value: string, count?: number): void;
+}

@@ -1,0 +1,48 @@
+/**
+ * What the API shows of a stored batch: its state JSON and its results JSON (contracts in
+ * `#messages/state.ts`). The completion denominator comes from the domain's
+ * `completionDenominator`, the only completion math.
+ */
+import { completionDenominator, pendingCallbacks } from '#domain/batch-state.ts';
+import { resolveConfig } from '#domain/config.ts';
+import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
+import type { BatchMeta } from '#store/types.ts';
+
+/** Stored META → state JSON. */
+export function batchState(meta: BatchMeta): BatchState {
+  return {
+    v: 1,
+    batch_id: meta.batch_id,
+    status: meta.status,
+    failure_reason: meta.failure_reason ?? null,
+    essay_count: meta.essay_count,
+    essays_stored: meta.essays_stored,
+    submitted_comparisons: meta.submitted_comparisons,
+    completed_comparisons: meta.completed_comparisons,
+    failed_comparisons: meta.failed_comparisons,
+    pending_callbacks: pendingCallbacks(meta),
+    total_comparisons: meta.total_comparisons,
+    total_budget: meta.total_budget,
+    current_iteration: meta.current_iteration,
+    resampling_pass_count: meta.resampling_pass_count,
+    completion_denominator: completionDenominator({
+      essayCount: meta.essay_count,
+      totalBudget: meta.total_budget,
+      config: resolveConfig(meta.config),
+    }),
+    processing_metadata: meta.processing_metadata ?? {},
+    created_at: meta.created_at,
+    updated_at: meta.updated_at,
+    finalized_at: meta.finalized_at ?? null,
+  };
+}
+
+/** Stored rows → results JSON, best first. */
+export function batchResults(meta: BatchMeta, rows: readonly ResultRow[]): BatchResults {
+  return {
+    v: 1,
+    batch_id: meta.batch_id,
+    status: meta.status,
+    essays: [...rows].sort((x, y) => x.rank - y.rank || x.id.localeCompare(y.id)),
+  };
+}

@@ -8,8 +8,20 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
 import { FakeTable } from '#bench/support/fake-table.ts';
+import { seededRandom } from '#domain/random.ts';
 import { buildResultRows } from '#messages/state.ts';
-import { BatchStore } from '#store/batch-store.ts';
+import { dynamoStore } from '#store/dynamo-store.ts';
+import {
+  batchPk,
+  comparisonSk,
+  essayIdsSk,
+  essaySk,
+  itemKey,
+  META_SK,
+  resultsSk,
+  scoresSk,
+} from '#store/keys.ts';
+import { TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
 const now = new Date('2026-11-27T08:00:00.000Z');
 const batchId = '2f1c7a58-6a55-4c1e-9f3a-0d0c4f4f8e21';
@@ -23,7 +35,7 @@ const client = DynamoDBDocumentClient.from(
 );
 const h = { ddb: mockClient(client) };
 const table = new FakeTable().attach(h.ddb);
-const store = new BatchStore({ client, tableName: 'cj-bench-table' });
+const store = dynamoStore({ client, tableName: 'cj-bench-table' });
 
 await store.createBatch({
   batchId,
@@ -58,9 +70,10 @@ await store.planWave(batchId, {
 });
 const planCalls = h.ddb.calls().map((call) => call.args[0].constructor.name);
 
-const pk = `BATCH#${batchId}`;
-const metaBefore = itemSize(table.get(pk, 'META')!);
-const comparison = table.get(pk, 'CMP#000001-000000')!;
+const pk = batchPk(batchId);
+const firstComparison = comparisonSk('000001-000000');
+const metaBefore = itemSize(table.get(pk, META_SK)!);
+const comparison = table.get(pk, firstComparison)!;
 const comparisonBefore = itemSize(comparison);
 h.ddb.resetHistory();
 await store.recordCallback(
@@ -68,8 +81,8 @@ await store.recordCallback(
   now,
 );
 const callbackCalls = h.ddb.calls().map((call) => call.args[0].constructor.name);
-const comparisonAfter = itemSize(table.get(pk, 'CMP#000001-000000')!);
-const metaAfter = itemSize(table.get(pk, 'META')!);
+const comparisonAfter = itemSize(table.get(pk, firstComparison)!);
+const metaAfter = itemSize(table.get(pk, META_SK)!);
 
 await store.saveScores(
   batchId,
@@ -77,17 +90,23 @@ await store.saveScores(
   Float64Array.from({ length: n }, (_, i) => i / n),
   now,
 );
-const scores = [...table.items.values()].find((item) => String(item.sk).startsWith('SCORES#'))!;
+const scores = table.get(pk, scoresSk(1))!;
+// Seeded, so the result-chunk size is the same on every run.
+const random = seededRandom(7);
 const rows = buildResultRows({
   ids: Array.from({ length: n }, (_, i) => `student-${String(i).padStart(5, '0')}`),
-  scores: Float64Array.from({ length: n }, () => Math.random() * 6 - 3),
-  se: Float64Array.from({ length: n }, () => 0.3 + Math.random()),
+  scores: Float64Array.from({ length: n }, () => random() * 6 - 3),
+  se: Float64Array.from({ length: n }, () => 0.3 + random()),
   comparisons: Array.from({ length: n }, () => 15),
   wins: Array.from({ length: n }, () => 7),
 });
-const resultChunk = { pk, sk: 'RESULT#000000', rows: rows.slice(0, 1000), expires_at: 1 };
-const idsChunk = table.get(pk, 'IDS#000000')!;
-const essay = table.get(pk, 'ESSAY#000000')!;
+const resultChunk = {
+  ...itemKey(batchId, resultsSk(0)),
+  rows: rows.slice(0, 1000),
+  [TTL_ATTRIBUTE]: 1,
+};
+const idsChunk = table.get(pk, essayIdsSk(0))!;
+const essay = table.get(pk, essaySk(0))!;
 
 const comparisonWrite = writeUnits(Math.max(comparisonBefore, comparisonAfter), true);
 const metaWrite = writeUnits(Math.max(metaBefore, metaAfter), true);

@@ -10,7 +10,7 @@ import { createJudgeProvider } from '#shared/judges/registry.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
 import { AwsMessaging } from '#shared/workflow/messaging.ts';
 import type { ApiDeps, JudgeDeps, WorkflowDeps } from '#shared/workflow/ports.ts';
-import { BatchStore } from '#store/batch-store.ts';
+import { dynamoStore } from '#store/dynamo-store.ts';
 import { documentClient, eventBridgeClient, sqsClient } from './clients.ts';
 import { type EnvName, readEnv } from './env.ts';
 import { telemetry } from './observability.ts';
@@ -33,7 +33,7 @@ export function buildRuntimeDeps(needs: readonly EnvName[]): RuntimeDeps {
   const continuationQueueUrl = pick('CONTINUATION_QUEUE_URL');
   const eventBusName = pick('EVENT_BUS_NAME');
   return {
-    store: new BatchStore({ client: documentClient(), tableName: env.TABLE_NAME }),
+    store: dynamoStore({ client: documentClient(), tableName: env.TABLE_NAME }),
     messaging: new AwsMessaging({
       sqs: sqsClient(),
       eventBridge: eventBridgeClient(),

@@ -3,11 +3,17 @@
  * table-schema.ts); docs/data-model.md is the shared reference.
  */
 import { hashSeed } from '#domain/random.ts';
+import { PK, SK } from '#store/table-schema.ts';
 
 /** Partition of the active-batches index (one partition: the index holds RUNNING batches only). */
 export const ACTIVE_PARTITION = 'ACTIVE';
 
 export const META_SK = 'META';
+
+/** Prefixes of the sort keys of each item kind (queries select a kind by prefix). */
+export const ESSAY_IDS_PREFIX = 'IDS#';
+export const COMPARISON_PREFIX = 'CMP#';
+export const RESULTS_PREFIX = 'RESULT#';
 
 const INDEX_DIGITS = 6;
 const DEADLINE_DIGITS = 15;
@@ -20,22 +26,35 @@ export function batchIdFromPk(pk: string): string {
   return pk.slice('BATCH#'.length);
 }
 
+/** The key of one item of a batch. */
+export function itemKey(batchId: string, sortKey: string): Record<string, string> {
+  return { [PK]: batchPk(batchId), [SK]: sortKey };
+}
+
+export function metaKey(batchId: string): Record<string, string> {
+  return itemKey(batchId, META_SK);
+}
+
 export function essaySk(index: number): string {
   return `ESSAY#${String(index).padStart(INDEX_DIGITS, '0')}`;
 }
 
 /** Chunk of essay ids starting at `offset` (one per stored page). */
 export function essayIdsSk(offset: number): string {
-  return `IDS#${String(offset).padStart(INDEX_DIGITS, '0')}`;
+  return `${ESSAY_IDS_PREFIX}${String(offset).padStart(INDEX_DIGITS, '0')}`;
 }
 
 export function comparisonSk(comparisonId: string): string {
-  return `CMP#${comparisonId}`;
+  return `${COMPARISON_PREFIX}${comparisonId}`;
+}
+
+export function comparisonIdFromSk(sk: string): string {
+  return sk.slice(COMPARISON_PREFIX.length);
 }
 
 /** Prefix of every comparison of one iteration (ids start with the zero-padded iteration). */
 export function iterationPrefix(iteration: number): string {
-  return `CMP#${String(iteration).padStart(INDEX_DIGITS, '0')}-`;
+  return `${COMPARISON_PREFIX}${String(iteration).padStart(INDEX_DIGITS, '0')}-`;
 }
 
 /** Scores evaluated while the batch was at `iteration` (Float32 binary). */
@@ -44,7 +63,7 @@ export function scoresSk(iteration: number): string {
 }
 
 export function resultsSk(chunk: number): string {
-  return `RESULT#${String(chunk).padStart(INDEX_DIGITS, '0')}`;
+  return `${RESULTS_PREFIX}${String(chunk).padStart(INDEX_DIGITS, '0')}`;
 }
 
 export function pendingShard(batchId: string, comparisonId: string, shards: number): string {

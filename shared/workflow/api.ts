@@ -14,10 +14,10 @@ import {
   type JudgeChoice,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
-import type { BatchMeta } from '#store/types.ts';
 import { publishIfUnpublished } from './continuation.ts';
 import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
 import type { ApiDeps } from './ports.ts';
+import type { BatchMeta } from './store-records.ts';
 import { batchResults, batchState } from './views.ts';
 
 export interface ApiResult {

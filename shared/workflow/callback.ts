@@ -4,9 +4,9 @@
  * write and the trigger is repaired by the redelivery.
  */
 import type { Callback } from '#messages/queue.ts';
-import type { RecordOutcome } from '#store/types.ts';
 import { recheckGate } from './gate.ts';
 import type { WorkflowDeps } from './ports.ts';
+import type { RecordOutcome } from './store-records.ts';
 import { MetricName } from './telemetry.ts';
 
 export type CallbackDeps = Pick<WorkflowDeps, 'store' | 'messaging' | 'telemetry' | 'now'>;

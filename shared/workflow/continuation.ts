@@ -17,9 +17,9 @@ import { hashSeed } from '#domain/random.ts';
 import { isTerminal } from '#domain/types.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
-import type { BatchMeta, PendingComparison } from '#store/types.ts';
 import { gateOf, logGate } from './gate.ts';
 import type { WorkflowDeps } from './ports.ts';
+import type { BatchMeta, PendingComparison } from './store-records.ts';
 import { MetricName } from './telemetry.ts';
 
 export type ContinuationDeps = Pick<

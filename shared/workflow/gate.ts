@@ -6,8 +6,8 @@ import { resolveConfig } from '#domain/config.ts';
 import type { DecisionType } from '#domain/decide.ts';
 import { checkWorkflowContinuation, type GateResult, withEngineDecision } from '#domain/gate.ts';
 import type { ContinuationCause } from '#messages/queue.ts';
-import type { BatchMeta } from '#store/types.ts';
 import type { WorkflowDeps } from './ports.ts';
+import type { BatchMeta } from './store-records.ts';
 
 /** The gate on a META read. Not logged: the caller logs it once, maybe with the engine decision. */
 export function gateOf(batch: BatchMeta): GateResult {

@@ -1,39 +1,108 @@
 /**
- * What the workflow needs from the outside world, as narrow interfaces: the store (DynamoDB, see
- * `#store/`), the messaging side (SQS queues and the event bus), telemetry, time and randomness.
- * Handlers wire the real adapters once per container; tests inject fakes or SDK mocks.
+ * What the workflow needs from the outside world, as narrow interfaces: the store (its DynamoDB
+ * adapter is `#store/dynamo-store.ts`), the messaging side (SQS queues and the event bus),
+ * telemetry, time and randomness. Each function's composition root wires the adapters it uses;
+ * tests inject fakes or SDK mocks.
  */
 import type { EngineConfig } from '#domain/config.ts';
 import type { Decision, DecisionSnapshot } from '#domain/decide.ts';
-import type { JudgeChoice } from '#messages/api.ts';
+import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import type { ResultRow } from '#messages/state.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
-import type { BatchStore } from '#store/batch-store.ts';
+import type {
+  BatchMeta,
+  CancelOutcome,
+  CreateBatchInput,
+  CreateBatchOutcome,
+  EssayPageOutcome,
+  ExpiredComparison,
+  FinalizeInput,
+  FinalizeResult,
+  PendingComparison,
+  PlanWaveInput,
+  PlanWaveResult,
+  RecordCallbackResult,
+  StartBatchOutcome,
+  StoredEssay,
+  StoreSnapshot,
+} from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
 
-/** The store operations the workflow uses (the real `BatchStore`, or an in-memory fake in tests). */
-export type WorkflowStore = Pick<
-  BatchStore,
-  | 'createBatch'
-  | 'putEssayPage'
-  | 'startBatch'
-  | 'cancelBatch'
-  | 'getBatch'
-  | 'getResults'
-  | 'getEssays'
-  | 'getEssayIds'
-  | 'loadSnapshot'
-  | 'saveScores'
-  | 'recordCallback'
-  | 'planWave'
-  | 'listPendingInIteration'
-  | 'finalizeBatch'
-  | 'markEventPublished'
-  | 'listExpiredPending'
-  | 'listActiveBatches'
->;
+/*
+ * The store, by role. Every write that decides an outcome is conditional, so each operation is safe
+ * to repeat (docs/data-model.md, "Crash safety"). A function depends on the roles it uses; the
+ * whole port is `WorkflowStore`.
+ */
+
+/** A batch's life outside the engine loop: create, fill with essays, start, cancel, read. */
+export interface BatchStore {
+  createBatch(input: CreateBatchInput): Promise<CreateBatchOutcome>;
+  /** One page of a PENDING_ESSAYS batch; pages arrive in order and a repeated page is a no-op. */
+  putEssayPage(
+    batchId: string,
+    offset: number,
+    essays: readonly EssayInput[],
+    now: Date,
+  ): Promise<EssayPageOutcome>;
+  /** PENDING_ESSAYS → RUNNING, only once every essay is stored. */
+  startBatch(batchId: string, now: Date): Promise<StartBatchOutcome>;
+  /** Any active status → CANCELLED. */
+  cancelBatch(batchId: string, now: Date): Promise<CancelOutcome>;
+  /** The META item; strongly consistent unless `consistent` is false. */
+  getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
+  /** Essays by index; missing ones are absent from the map. */
+  getEssays(batchId: string, indices: readonly number[]): Promise<Map<number, StoredEssay>>;
+  /** Essay ids by index. */
+  getEssayIds(batchId: string): Promise<string[]>;
+}
+
+/** What `decide` reads: the snapshot, and the scores saved at each evaluation. */
+export interface SnapshotStore {
+  loadSnapshot(batchId: string): Promise<StoreSnapshot | null>;
+  saveScores(
+    batchId: string,
+    iteration: number,
+    scores: ArrayLike<number>,
+    now: Date,
+  ): Promise<void>;
+}
+
+/** Planning a wave exactly once, and what of it is still pending. */
+export interface WaveStore {
+  planWave(batchId: string, input: PlanWaveInput): Promise<PlanWaveResult>;
+  listPendingInIteration(batchId: string, iteration: number): Promise<PendingComparison[]>;
+}
+
+/** Finalizing exactly once, its one event, and the results it stored. */
+export interface FinalizationStore {
+  finalizeBatch(batchId: string, input: FinalizeInput): Promise<FinalizeResult>;
+  markEventPublished(batchId: string, now: Date): Promise<'marked' | 'already_published'>;
+  /** Stored result rows, in essay-index order. */
+  getResults(batchId: string): Promise<ResultRow[]>;
+}
+
+/** Recording a callback and raising its counter in one atomic step. */
+export interface CallbackStore {
+  recordCallback(callback: Callback, now: Date): Promise<RecordCallbackResult>;
+}
+
+/** What the sweeper scans. */
+export interface SweepStore {
+  /** Up to `limit` PENDING comparisons whose deadline is before `now`. */
+  listExpiredPending(now: Date, limit: number): Promise<ExpiredComparison[]>;
+  /** Ids of RUNNING batches (eventually consistent). */
+  listActiveBatches(): Promise<string[]>;
+}
+
+export interface WorkflowStore
+  extends BatchStore,
+    SnapshotStore,
+    WaveStore,
+    FinalizationStore,
+    CallbackStore,
+    SweepStore {}
 
 export interface Messaging {
   /** Sends every request (SendMessageBatch, ≤ 10 per call, failed entries retried). */

@@ -6,7 +6,7 @@
 import { completionDenominator, pendingCallbacks } from '#domain/batch-state.ts';
 import { resolveConfig } from '#domain/config.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
-import type { BatchMeta } from '#store/types.ts';
+import type { BatchMeta } from './store-records.ts';
 
 /** Stored META → state JSON. */
 export function batchState(meta: BatchMeta): BatchState {

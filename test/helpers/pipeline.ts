@@ -24,7 +24,7 @@ import { domainEngine } from '#shared/workflow/engine.ts';
 import { AwsMessaging } from '#shared/workflow/messaging.ts';
 import type { ApiDeps, Engine, JudgeDeps } from '#shared/workflow/ports.ts';
 import type { MetricName, Telemetry } from '#shared/workflow/telemetry.ts';
-import { BatchStore } from '#store/batch-store.ts';
+import { dynamoStore } from '#store/dynamo-store.ts';
 
 export const QUEUE_URLS = {
   comparison: 'https://sqs.eu-west-1.amazonaws.com/123456789012/comparisons',
@@ -126,7 +126,7 @@ export function createPipeline(options: PipelineOptions = {}) {
   const sqs = mockClient(sqsClient);
   const eb = mockClient(eventBridgeClient);
   const backoffSleeps: number[] = [];
-  const store = new BatchStore({
+  const store = dynamoStore({
     client: documentClient,
     tableName: 'cj-test-table',
     pendingShards: 2,

@@ -1,5 +1,5 @@
 /**
- * Factories for store tests: a BatchStore over an aws-sdk-client-mock'ed document client with
+ * Factories for store tests: the DynamoDB store adapter over an aws-sdk-client-mock'ed document client with
  * instant, recorded backoff sleeps, stored items in their DynamoDB shape, and the errors DynamoDB
  * raises (condition failures, cancelled transactions, throttling).
  */
@@ -13,8 +13,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { WavePair } from '#domain/decide.ts';
 import type { Callback } from '#messages/queue.ts';
-import { BatchStore } from '#store/batch-store.ts';
-import type { BatchMeta } from '#store/types.ts';
+import type { WorkflowStore } from '#shared/workflow/ports.ts';
+import type { BatchMeta } from '#shared/workflow/store-records.ts';
+import { dynamoStore } from '#store/dynamo-store.ts';
 
 export const TABLE = 'cj-test-table';
 export const BATCH_ID = 'batch-0001';
@@ -35,7 +36,7 @@ function mockDocumentClient(client: DynamoDBDocumentClient) {
 
 export interface StoreHarness {
   ddb: ReturnType<typeof mockDocumentClient>;
-  store: BatchStore;
+  store: WorkflowStore;
   /** Every backoff sleep the store asked for, in ms. */
   sleeps: number[];
 }
@@ -48,7 +49,7 @@ export function storeHarness(
   const client = documentClient();
   const ddb = mockDocumentClient(client);
   const sleeps: number[] = [];
-  const store = new BatchStore({
+  const store = dynamoStore({
     client,
     tableName: TABLE,
     pendingShards: options.shards ?? 2,

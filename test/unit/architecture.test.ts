@@ -68,6 +68,7 @@ describe('architecture boundaries', () => {
   it.each([
     ['shared/messages', 'shared/store', 'contracts never depend on the adapter that stores them'],
     ['shared/workflow', 'shared/runtime', 'the workflow never depends on its AWS wiring'],
+    ['shared/workflow', 'shared/store', 'the workflow sees the store only through its port'],
     ['shared/domain', 'shared', 'the pure engine imports nothing outside shared/domain'],
     ['bench', 'test', 'benchmarks never import test code'],
     ['shared', 'cli', 'runtime code never imports the CLI'],
@@ -164,5 +165,22 @@ describe('architecture boundaries', () => {
 
     // Assess
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps handlers thin (25 lines at most) and store and workflow modules under 400 lines', () => {
+    // Prepare
+    const lines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').length;
+    const handlers = graph.files.filter((file) => /^lambdas\/[^/]+\/handler\.ts$/.test(file));
+
+    // Act
+    const longHandlers = handlers.filter((file) => lines(file) > 25);
+    const longModules = filesUnder('shared/store', 'shared/workflow').filter(
+      (file) => lines(file) > 400,
+    );
+
+    // Assess
+    expect(handlers.length).toBe(11);
+    expect(longHandlers).toEqual([]);
+    expect(longModules).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { FakeTable } from '#bench/support/fake-table.ts';
 import { type CounterState, checkInvariants } from '#domain/batch-state.ts';
 import { comparisonId } from '#messages/common.ts';
 import type { Callback } from '#messages/queue.ts';
-import type { BatchMeta } from '#store/types.ts';
+import type { BatchMeta } from '#shared/workflow/store-records.ts';
 import { BATCH_ID, NOW, storeHarness } from '#test/helpers/store-fakes.ts';
 
 const ESSAYS = 5;

@@ -64,7 +64,8 @@ describe('createBatch', () => {
     ]);
     expect(writtenItems(h)[3]?.ids).toEqual(['e0', 'e1', 'e2']);
     const put = h.ddb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(put.ConditionExpression).toBe('attribute_not_exists(#pk)');
+    expect(put.ExpressionAttributeNames).toEqual({ '#pk': 'pk' });
     expect(put.Item).toMatchObject({
       sk: 'META',
       status: 'RUNNING',

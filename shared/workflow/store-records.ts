@@ -1,6 +1,8 @@
 /**
- * What the store returns and accepts. Stored attribute names are snake_case like the wire format.
- * See docs/data-model.md for keys, indexes and the cost of each operation.
+ * The records the workflow exchanges with its store (the `WorkflowStore` port in ports.ts): what
+ * each operation accepts and the outcomes it answers with. Owned by the workflow; the DynamoDB
+ * adapter (`#store/`) implements them. Stored attribute names are snake_case like the wire format;
+ * docs/data-model.md has keys, indexes and the cost of each operation.
  */
 import type { ConfigName } from '#domain/config.ts';
 import type { DecisionSnapshot, WavePair } from '#domain/decide.ts';
@@ -14,7 +16,7 @@ import type {
   WaveKind,
   Winner,
 } from '#domain/types.ts';
-import type { JudgeChoice } from '#messages/api.ts';
+import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { ResultRow } from '#messages/state.ts';
 
 /** The batch META item, minus keys and index attributes. */
@@ -82,7 +84,7 @@ export interface StoredComparison {
 export interface CreateBatchInput {
   batchId: string;
   /** Inline essays (the batch starts RUNNING at once); omit for a paged batch (PENDING_ESSAYS). */
-  essays?: ReadonlyArray<{ id: string; text: string; metadata?: Record<string, unknown> }>;
+  essays?: readonly EssayInput[];
   essayCount: number;
   totalBudget: number;
   config: Partial<Record<ConfigName, unknown>>;

@@ -1,0 +1,265 @@
+/**
+ * A batch's life outside the engine loop, on DynamoDB: create it (with its essays inline, or
+ * empty for a paged upload), store pages of essays, start, cancel, and read it back. Every state
+ * change is one conditional META update whose failure is classified from a fresh META read.
+ */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import type { EssayInput } from '#messages/api.ts';
+import type { BatchStore } from '#shared/workflow/ports.ts';
+import type {
+  BatchMeta,
+  CancelOutcome,
+  CreateBatchInput,
+  CreateBatchOutcome,
+  EssayPageOutcome,
+  StartBatchOutcome,
+  StoredEssay,
+} from '#shared/workflow/store-records.ts';
+import {
+  ACTIVE_PARTITION,
+  ESSAY_IDS_PREFIX,
+  essayIdsSk,
+  essaySk,
+  itemKey,
+  metaKey,
+} from '#store/keys.ts';
+import { chunk, type Item, stripKeys, type Table, type WriteRequest } from '#store/table.ts';
+import { ACTIVE_PK, ACTIVE_SK, PK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+
+/** Attribute names of the active-batches index, for update expressions. */
+const ACTIVE_NAMES = { '#active_pk': ACTIVE_PK, '#active_sk': ACTIVE_SK };
+
+/** The essay items of one page and its id chunk (deterministic keys: a retry rewrites them). */
+function essayPageWrites(
+  table: Table,
+  batchId: string,
+  offset: number,
+  essays: readonly EssayInput[],
+  now: Date,
+): WriteRequest[] {
+  const expires = table.expiry(now);
+  const writes: WriteRequest[] = essays.map((essay, position) => ({
+    PutRequest: {
+      Item: {
+        ...itemKey(batchId, essaySk(offset + position)),
+        index: offset + position,
+        id: essay.id,
+        text: essay.text,
+        ...(essay.metadata !== undefined ? { metadata: essay.metadata } : {}),
+        [TTL_ATTRIBUTE]: expires,
+      },
+    },
+  }));
+  writes.push({
+    PutRequest: {
+      Item: {
+        ...itemKey(batchId, essayIdsSk(offset)),
+        offset,
+        ids: essays.map((essay) => essay.id),
+        [TTL_ATTRIBUTE]: expires,
+      },
+    },
+  });
+  return writes;
+}
+
+function newMeta(input: CreateBatchInput, running: boolean): BatchMeta {
+  const now = input.now.toISOString();
+  return {
+    batch_id: input.batchId,
+    status: running ? 'RUNNING' : 'PENDING_ESSAYS',
+    failure_reason: null,
+    essay_count: input.essayCount,
+    essays_stored: input.essays?.length ?? 0,
+    submitted_comparisons: 0,
+    completed_comparisons: 0,
+    failed_comparisons: 0,
+    total_comparisons: 0,
+    total_budget: input.totalBudget,
+    current_iteration: 0,
+    resampling_pass_count: 0,
+    config: input.config,
+    judge: input.judge,
+    processing_metadata: {},
+    event_published: false,
+    version: 1,
+    created_at: now,
+    updated_at: now,
+    finalized_at: null,
+  };
+}
+
+export function dynamoBatches(table: Table): BatchStore {
+  const getEssayIds = async (batchId: string): Promise<string[]> => {
+    const items = await table.queryBatch(batchId, { sortKeyPrefix: ESSAY_IDS_PREFIX });
+    const ids: string[] = [];
+    for (const item of items) {
+      const offset = Number(item.offset);
+      (item.ids as string[]).forEach((id, position) => {
+        ids[offset + position] = id;
+      });
+    }
+    return ids;
+  };
+
+  return {
+    /**
+     * Inline essays: essay and id-chunk items first, then META (RUNNING) with a condition that the
+     * batch does not exist. Without essays: META only, PENDING_ESSAYS.
+     */
+    async createBatch(input: CreateBatchInput): Promise<CreateBatchOutcome> {
+      const essays = input.essays ?? [];
+      const running = essays.length > 0;
+      const pageSize = DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE;
+      await table.writeAll(
+        chunk(essays, pageSize).flatMap((page, index) =>
+          essayPageWrites(table, input.batchId, index * pageSize, page, input.now),
+        ),
+      );
+      const meta = newMeta(input, running);
+      const item: Item = {
+        ...metaKey(input.batchId),
+        ...meta,
+        ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
+        [TTL_ATTRIBUTE]: table.expiry(input.now),
+      };
+      return table.conditional<CreateBatchOutcome>(
+        async () => {
+          await table.call(() =>
+            table.client.send(
+              new PutCommand({
+                TableName: table.name,
+                Item: item,
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': PK },
+              }),
+            ),
+          );
+          return { outcome: 'created', batch: meta };
+        },
+        () => ({ outcome: 'exists' }),
+      );
+    },
+
+    /**
+     * Stores one page of a PENDING_ESSAYS batch. Pages arrive in order; the page's items are written
+     * first (deterministic keys, so a retry rewrites the same items), then META's essays_stored
+     * moves from `offset` to `offset + page size` under a condition, so a page is counted once.
+     */
+    async putEssayPage(batchId, offset, essays, now): Promise<EssayPageOutcome> {
+      const meta = await table.getMeta(batchId);
+      if (!meta) return { outcome: 'not_found' };
+      const end = offset + essays.length;
+      const stored = meta.essays_stored;
+      if (end <= stored) return { outcome: 'already_stored', essays_stored: stored };
+      if (meta.status !== 'PENDING_ESSAYS')
+        return { outcome: 'not_accepting', status: meta.status };
+      if (offset !== stored) return { outcome: 'out_of_order', essays_stored: stored };
+      if (end > meta.essay_count) return { outcome: 'too_many', essays_stored: stored };
+
+      const storedIds = new Set(await getEssayIds(batchId));
+      const duplicate = essays.findIndex((essay) => storedIds.has(essay.id));
+      if (duplicate >= 0) {
+        return { outcome: 'duplicate_id', id: essays[duplicate]?.id ?? '', position: duplicate };
+      }
+
+      await table.writeAll(essayPageWrites(table, batchId, offset, essays, now));
+      return table.updateMeta<EssayPageOutcome>(
+        batchId,
+        {
+          UpdateExpression: 'SET essays_stored = :end, updated_at = :now ADD version :one',
+          ConditionExpression: '#status = :pending_essays AND essays_stored = :offset',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':end': end,
+            ':now': now.toISOString(),
+            ':one': 1,
+            ':pending_essays': 'PENDING_ESSAYS',
+            ':offset': offset,
+          },
+        },
+        () => ({ outcome: 'stored', essays_stored: end }),
+        (latest) => {
+          if (!latest) return { outcome: 'not_found' };
+          if (end <= latest.essays_stored) {
+            return { outcome: 'already_stored', essays_stored: latest.essays_stored };
+          }
+          if (latest.status !== 'PENDING_ESSAYS') {
+            return { outcome: 'not_accepting', status: latest.status };
+          }
+          return { outcome: 'out_of_order', essays_stored: latest.essays_stored };
+        },
+      );
+    },
+
+    /** PENDING_ESSAYS → RUNNING, only when every essay is stored (one conditional update). */
+    startBatch(batchId, now): Promise<StartBatchOutcome> {
+      return table.updateMeta<StartBatchOutcome>(
+        batchId,
+        {
+          UpdateExpression:
+            'SET #status = :running, updated_at = :now, #active_pk = :active_pk, #active_sk = :active_sk ADD version :one',
+          ConditionExpression: '#status = :pending_essays AND essays_stored = essay_count',
+          ExpressionAttributeNames: { '#status': 'status', ...ACTIVE_NAMES },
+          ExpressionAttributeValues: {
+            ':running': 'RUNNING',
+            ':pending_essays': 'PENDING_ESSAYS',
+            ':now': now.toISOString(),
+            ':one': 1,
+            ':active_pk': ACTIVE_PARTITION,
+            ':active_sk': batchId,
+          },
+          ReturnValues: 'ALL_NEW',
+        },
+        (batch) => ({ outcome: 'started', batch: batch as BatchMeta }),
+        (batch) => {
+          if (!batch) return { outcome: 'not_found' };
+          if (batch.status === 'PENDING_ESSAYS') return { outcome: 'essays_missing', batch };
+          if (batch.status === 'RUNNING') return { outcome: 'already_started', batch };
+          return { outcome: 'not_startable', batch };
+        },
+      );
+    },
+
+    /** Any active status → CANCELLED (one conditional update). */
+    cancelBatch(batchId, now): Promise<CancelOutcome> {
+      return table.updateMeta<CancelOutcome>(
+        batchId,
+        {
+          UpdateExpression:
+            'SET #status = :cancelled, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
+          ConditionExpression: '#status IN (:pending_essays, :running)',
+          ExpressionAttributeNames: { '#status': 'status', ...ACTIVE_NAMES },
+          ExpressionAttributeValues: {
+            ':cancelled': 'CANCELLED',
+            ':pending_essays': 'PENDING_ESSAYS',
+            ':running': 'RUNNING',
+            ':now': now.toISOString(),
+            ':false': false,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        },
+        (batch) => ({ outcome: 'cancelled', batch: batch as BatchMeta }),
+        (batch) => (batch ? { outcome: 'already_final', batch } : { outcome: 'not_found' }),
+      );
+    },
+
+    getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),
+
+    /** Essays by index (BatchGet); missing ones are absent. */
+    async getEssays(batchId, indices): Promise<Map<number, StoredEssay>> {
+      const sortKeys = [...new Set(indices)].map(essaySk);
+      const essays = new Map<number, StoredEssay>();
+      for (const item of await table.getAll(batchId, sortKeys)) {
+        const essay = stripKeys<StoredEssay>(item);
+        essays.set(essay.index, essay);
+      }
+      return essays;
+    },
+
+    /** Essay ids by index, from the compact id chunks (one per stored page). */
+    getEssayIds,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Finalizing a batch exactly once, on DynamoDB: the result rows in chunks of RESULTS_PER_ITEM, one
+ * conditional META update to the final status, and the mark that its one event was published.
+ */
+import { isTerminal } from '#domain/types.ts';
+import type { ResultRow } from '#messages/state.ts';
+import type { FinalizationStore } from '#shared/workflow/ports.ts';
+import type { BatchMeta, FinalizeResult } from '#shared/workflow/store-records.ts';
+import { itemKey, RESULTS_PREFIX, resultsSk } from '#store/keys.ts';
+import { chunk, type Table } from '#store/table.ts';
+import { ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+
+export function dynamoFinalization(table: Table): FinalizationStore {
+  return {
+    /**
+     * Finalizes exactly once: (1) read META — already final or moved on: nothing is written;
+     * (2) write the result chunks (deterministic keys); (3) ONE conditional META update from
+     * RUNNING at the expected iteration to the final status, with event_published = false.
+     */
+    async finalizeBatch(batchId, input): Promise<FinalizeResult> {
+      const meta = await table.getMeta(batchId);
+      if (!meta) return { outcome: 'not_found' };
+      if (isTerminal(meta.status)) return { outcome: 'already_final', batch: meta };
+      if (meta.status !== 'RUNNING' || meta.current_iteration !== input.expectedIteration) {
+        return { outcome: 'stale', batch: meta };
+      }
+      const chunks = chunk(input.results, table.resultsPerItem);
+      await table.writeAll(
+        chunks.map((rows, index) => ({
+          PutRequest: {
+            Item: {
+              ...itemKey(batchId, resultsSk(index)),
+              rows,
+              [TTL_ATTRIBUTE]: table.expiry(input.now),
+            },
+          },
+        })),
+      );
+      const now = input.now.toISOString();
+      return table.updateMeta<FinalizeResult>(
+        batchId,
+        {
+          UpdateExpression:
+            'SET #status = :final, failure_reason = :reason, processing_metadata = :metadata, resampling_pass_count = :passes, result_chunks = :chunks, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
+          ConditionExpression: '#status = :running AND current_iteration = :expected',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#active_pk': ACTIVE_PK,
+            '#active_sk': ACTIVE_SK,
+          },
+          ExpressionAttributeValues: {
+            ':final': input.status,
+            ':reason': input.failureReason ?? null,
+            ':metadata': input.processingMetadata,
+            ':passes': input.resamplingPassCount,
+            ':chunks': chunks.length,
+            ':now': now,
+            ':false': false,
+            ':one': 1,
+            ':running': 'RUNNING',
+            ':expected': input.expectedIteration,
+          },
+          ReturnValues: 'ALL_NEW',
+        },
+        (batch) => ({ outcome: 'finalized', batch: batch as BatchMeta }),
+        (latest) => {
+          if (!latest) return { outcome: 'not_found' };
+          return { outcome: isTerminal(latest.status) ? 'already_final' : 'stale', batch: latest };
+        },
+      );
+    },
+
+    /**
+     * Marks the completion/failure event as published, once. Call after publishing; a crash
+     * between publish and this call re-publishes on redelivery (consumers dedupe by batch_id), and
+     * once this succeeded the batch never publishes again.
+     */
+    async markEventPublished(batchId, now) {
+      const marked = await table.updateMetaIf(batchId, {
+        UpdateExpression: 'SET event_published = :true, event_published_at = :now ADD version :one',
+        ConditionExpression: 'attribute_exists(finalized_at) AND event_published = :false',
+        ExpressionAttributeValues: {
+          ':true': true,
+          ':false': false,
+          ':now': now.toISOString(),
+          ':one': 1,
+        },
+      });
+      return marked ? 'marked' : 'already_published';
+    },
+
+    /** Stored result rows (all chunks), in essay-index order. */
+    async getResults(batchId): Promise<ResultRow[]> {
+      const items = await table.queryBatch(batchId, { sortKeyPrefix: RESULTS_PREFIX });
+      return items.flatMap((item) => item.rows as ResultRow[]);
+    },
+  };
+}

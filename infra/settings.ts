@@ -4,7 +4,7 @@
  * comparison deadline is shared (the alarms watch the same deadline the sweeper enforces).
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CONFIG, configEntry as setting } from '#domain/config.ts';
 
 /** The built-in judge: needs no API key. */

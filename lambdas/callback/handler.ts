@@ -1,15 +1,14 @@
 /** Callback queue → record exactly once → re-check the gate → maybe trigger the continuation. */
 import { callbackSchema } from '#messages/queue.ts';
-import { lazyDeps } from '#shared/runtime/deps.ts';
 import { sqsHandler } from '#shared/runtime/middleware.ts';
+import { telemetry } from '#shared/runtime/observability.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { parseRecord } from '#shared/workflow/parse.ts';
-
-const deps = lazyDeps(['CONTINUATION_QUEUE_URL']);
+import { deps } from './deps.ts';
 
 export const handler = sqsHandler(
   async (record) => {
-    const callback = parseRecord(callbackSchema, record, 'callback', deps().telemetry);
+    const callback = parseRecord(callbackSchema, record, 'callback', telemetry);
     await processCallback(deps(), callback);
   },
   // Callbacks of one batch update one counter item: sequential records avoid conflicting

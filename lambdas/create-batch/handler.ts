@@ -2,12 +2,10 @@
  * `POST /batches`: validate the batch, store it, and start it when its essays came inline.
  * An `Idempotency-Key` header makes a retried create return the same batch.
  */
-import { lazyDeps } from '#shared/runtime/deps.ts';
 import { jsonBody, jsonResponse } from '#shared/runtime/http.ts';
 import { httpHandler } from '#shared/runtime/middleware.ts';
 import { createBatch } from '#shared/workflow/api.ts';
-
-const deps = lazyDeps(['CONTINUATION_QUEUE_URL']);
+import { deps } from './deps.ts';
 
 export const handler = httpHandler(async (event) => {
   const result = await createBatch(deps(), jsonBody(event), event.headers['idempotency-key']);

@@ -1,10 +1,8 @@
 /** `GET /batches/{id}`: the state JSON. */
-import { lazyDeps } from '#shared/runtime/deps.ts';
 import { jsonResponse, pathParameter } from '#shared/runtime/http.ts';
 import { httpHandler } from '#shared/runtime/middleware.ts';
 import { getBatch } from '#shared/workflow/api.ts';
-
-const deps = lazyDeps([]);
+import { deps } from './deps.ts';
 
 export const handler = httpHandler(async (event) => {
   const result = await getBatch(deps(), pathParameter(event, 'id'));

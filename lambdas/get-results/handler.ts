@@ -1,10 +1,8 @@
 /** `GET /batches/{id}/results`: per-essay scores of a finalized batch (409 before). */
-import { lazyDeps } from '#shared/runtime/deps.ts';
 import { jsonResponse, pathParameter } from '#shared/runtime/http.ts';
 import { httpHandler } from '#shared/runtime/middleware.ts';
 import { getResults } from '#shared/workflow/api.ts';
-
-const deps = lazyDeps([]);
+import { deps } from './deps.ts';
 
 export const handler = httpHandler(async (event) => {
   const result = await getResults(deps(), pathParameter(event, 'id'));

@@ -3,16 +3,15 @@
  * fails the record (SQS redelivers it); the last delivery sends a failure callback instead.
  */
 import { comparisonRequestSchema } from '#messages/queue.ts';
-import { lazyDeps } from '#shared/runtime/deps.ts';
 import { sqsHandler } from '#shared/runtime/middleware.ts';
+import { telemetry } from '#shared/runtime/observability.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { parseRecord, receiveCount } from '#shared/workflow/parse.ts';
-
-const deps = lazyDeps(['CALLBACK_QUEUE_URL']);
+import { deps } from './deps.ts';
 
 export const handler = sqsHandler(
   async (record) => {
-    const request = parseRecord(comparisonRequestSchema, record, 'judge', deps().telemetry);
+    const request = parseRecord(comparisonRequestSchema, record, 'judge', telemetry);
     await processComparisonRequest(deps(), request, receiveCount(record));
   },
   { fifo: false },

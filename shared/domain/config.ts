@@ -6,7 +6,7 @@
  * schema here; an unknown name or a bad value is rejected with an error naming the field.
  * A default chosen by measurement says so and cites the command that measured it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One documented setting: its schema, default, unit and meaning. The engine's entries below and the

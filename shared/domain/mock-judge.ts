@@ -10,7 +10,7 @@
  * may wait it. `duplicate_callbacks` and `drop_rate` are applied by the judge Lambda; they are
  * validated and resolved here so every setting lives in one schema.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashSeed, normal, seededRandom } from '#domain/random.ts';
 import type { FailureKind, Winner } from '#domain/types.ts';
 

@@ -6,7 +6,7 @@
  * (unparseable JSON, a missing field, a label like "C" or "Essay 1", an over-long justification) is
  * a `malformed_answer` failure: the caller never substitutes a default winner.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Winner } from '#domain/types.ts';
 
 export const ANSWER_TOOL_NAME = 'record_verdict';

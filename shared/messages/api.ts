@@ -8,7 +8,7 @@
  *
  * `v` may be omitted on HTTP bodies (it defaults to 1); any other value is rejected.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 

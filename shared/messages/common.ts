@@ -2,7 +2,7 @@
  * Building blocks shared by every message contract. Wire format is snake_case JSON; every message
  * carries `v: 1` so a future change can be told apart (an unknown version is rejected).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { BATCH_STATUSES, FAILURE_KINDS, FAILURE_REASONS, WINNERS } from '#domain/types.ts';
 

@@ -1,5 +1,5 @@
 /** Completion/failure event (→ EventBridge): exactly one per batch, after finalization or cancel. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   batchIdSchema,
   batchStatusSchema,

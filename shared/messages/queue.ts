@@ -1,7 +1,7 @@
 /**
  * Queue messages. None carries essay text: the judge reads text from the table by essay index.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   batchIdSchema,
   comparisonIdSchema,

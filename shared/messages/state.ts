@@ -3,7 +3,7 @@
  * Both are snake_case and identical for HTTP and CLI; the workflow maps stored items to them
  * (`#shared/workflow/views.ts`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProcessingMetadata } from '#domain/metadata.ts';
 import {
   batchIdSchema,

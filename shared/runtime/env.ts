@@ -3,7 +3,7 @@
  * variables it needs (`readEnv(['TABLE_NAME', ...])`), so a missing one fails at cold start with a
  * message naming it instead of a confusing error on the first request.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nonEmpty = z.string().trim().min(1);
 

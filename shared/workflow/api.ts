@@ -14,11 +14,49 @@ import {
   type JudgeChoice,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
+import type { PublishDeps } from './continuation.ts';
 import { publishIfUnpublished } from './continuation.ts';
 import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
-import type { ApiDeps } from './ports.ts';
+import type { BatchStore, FinalizationStore, Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
+import type { Telemetry } from './telemetry.ts';
 import { batchResults, batchState } from './views.ts';
+
+/** What starting the continuation of a batch needs. */
+interface TriggerDeps {
+  messaging: Pick<Queues, 'sendContinuationTrigger'>;
+}
+
+export interface CreateBatchDeps extends TriggerDeps {
+  store: Pick<BatchStore, 'createBatch' | 'getBatch'>;
+  telemetry: Telemetry;
+  now: () => Date;
+  /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
+  allowedProviders: readonly string[];
+  newBatchId: () => string;
+}
+
+export interface AddEssaysDeps {
+  store: Pick<BatchStore, 'putEssayPage'>;
+  now: () => Date;
+}
+
+export interface StartBatchDeps extends TriggerDeps {
+  store: Pick<BatchStore, 'startBatch'>;
+  now: () => Date;
+}
+
+export interface ReadDeps {
+  store: Pick<BatchStore, 'getBatch'>;
+}
+
+export interface ResultsDeps {
+  store: Pick<BatchStore, 'getBatch'> & Pick<FinalizationStore, 'getResults'>;
+}
+
+export interface CancelDeps extends PublishDeps {
+  store: Pick<BatchStore, 'cancelBatch' | 'getBatch'> & PublishDeps['store'];
+}
 
 export interface ApiResult {
   status: number;
@@ -48,7 +86,7 @@ function validateJudge(judge: JudgeChoice, allowed: readonly string[]): JudgeCho
   return judge;
 }
 
-async function startContinuation(deps: ApiDeps, batch: BatchMeta): Promise<void> {
+async function startContinuation(deps: TriggerDeps, batch: BatchMeta): Promise<void> {
   await deps.messaging.sendContinuationTrigger({
     v: 1,
     batch_id: batch.batch_id,
@@ -64,7 +102,7 @@ const MAX_IDEMPOTENCY_KEY_CHARS = 128;
  * The batch id for a create request: derived from the client's idempotency key when it sends one
  * (a retried create then finds its batch instead of starting a second one), else random.
  */
-function batchIdFor(deps: ApiDeps, idempotencyKey: string | undefined): string {
+function batchIdFor(deps: CreateBatchDeps, idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return deps.newBatchId();
   if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS) {
     throw badRequest(
@@ -76,7 +114,7 @@ function batchIdFor(deps: ApiDeps, idempotencyKey: string | undefined): string {
 }
 
 /** A create retried with the same idempotency key: its start trigger may have been lost. */
-async function retriedCreate(deps: ApiDeps, batch: BatchMeta): Promise<ApiResult> {
+async function retriedCreate(deps: TriggerDeps, batch: BatchMeta): Promise<ApiResult> {
   if (batch.status === 'RUNNING' && batch.submitted_comparisons === 0) {
     await startContinuation(deps, batch);
   }
@@ -84,7 +122,7 @@ async function retriedCreate(deps: ApiDeps, batch: BatchMeta): Promise<ApiResult
 }
 
 export async function createBatch(
-  deps: ApiDeps,
+  deps: CreateBatchDeps,
   body: unknown,
   idempotencyKey?: string,
 ): Promise<ApiResult> {
@@ -124,7 +162,11 @@ export async function createBatch(
   return { status: 201, body: batchState(created.batch) };
 }
 
-export async function addEssays(deps: ApiDeps, batchId: string, body: unknown): Promise<ApiResult> {
+export async function addEssays(
+  deps: AddEssaysDeps,
+  batchId: string,
+  body: unknown,
+): Promise<ApiResult> {
   const page = essayPageRequestSchema.parse(body);
   const result = await deps.store.putEssayPage(batchId, page.offset, page.essays, deps.now());
   switch (result.outcome) {
@@ -151,7 +193,7 @@ export async function addEssays(deps: ApiDeps, batchId: string, body: unknown): 
 }
 
 export async function startBatch(
-  deps: ApiDeps,
+  deps: StartBatchDeps,
   batchId: string,
   body: unknown,
 ): Promise<ApiResult> {
@@ -177,13 +219,13 @@ export async function startBatch(
   }
 }
 
-export async function getBatch(deps: ApiDeps, batchId: string): Promise<ApiResult> {
+export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResult> {
   const batch = await deps.store.getBatch(batchId, false);
   if (!batch) throw notFound(batchId);
   return { status: 200, body: batchState(batch) };
 }
 
-export async function getResults(deps: ApiDeps, batchId: string): Promise<ApiResult> {
+export async function getResults(deps: ResultsDeps, batchId: string): Promise<ApiResult> {
   const batch = await deps.store.getBatch(batchId, false);
   if (!batch) throw notFound(batchId);
   if (!isTerminal(batch.status) || batch.status === 'CANCELLED') {
@@ -193,7 +235,7 @@ export async function getResults(deps: ApiDeps, batchId: string): Promise<ApiRes
 }
 
 export async function cancelBatch(
-  deps: ApiDeps,
+  deps: CancelDeps,
   batchId: string,
   body: unknown,
 ): Promise<ApiResult> {
@@ -212,7 +254,7 @@ export async function cancelBatch(
   return { status: 200, body: batchState(latest) };
 }
 
-export function mockMode(deps: Pick<ApiDeps, 'allowedProviders'>): ApiResult {
+export function mockMode(deps: { allowedProviders: readonly string[] }): ApiResult {
   const mockAllowed = deps.allowedProviders.includes('mock');
   return {
     status: 200,

@@ -5,11 +5,16 @@
  */
 import type { Callback } from '#messages/queue.ts';
 import { recheckGate } from './gate.ts';
-import type { WorkflowDeps } from './ports.ts';
+import type { CallbackStore, Queues } from './ports.ts';
 import type { RecordOutcome } from './store-records.ts';
-import { MetricName } from './telemetry.ts';
+import { MetricName, type Telemetry } from './telemetry.ts';
 
-export type CallbackDeps = Pick<WorkflowDeps, 'store' | 'messaging' | 'telemetry' | 'now'>;
+export interface CallbackDeps {
+  store: CallbackStore;
+  messaging: Pick<Queues, 'sendContinuationTrigger'>;
+  telemetry: Telemetry;
+  now: () => Date;
+}
 
 export interface CallbackResult {
   outcome: RecordOutcome;

@@ -18,14 +18,33 @@ import { isTerminal } from '#domain/types.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import { gateOf, logGate } from './gate.ts';
-import type { WorkflowDeps } from './ports.ts';
+import type {
+  BatchStore,
+  Engine,
+  EventPublisher,
+  FinalizationStore,
+  Queues,
+  SnapshotStore,
+  WaveStore,
+} from './ports.ts';
 import type { BatchMeta, PendingComparison } from './store-records.ts';
-import { MetricName } from './telemetry.ts';
+import { MetricName, type Telemetry } from './telemetry.ts';
 
-export type ContinuationDeps = Pick<
-  WorkflowDeps,
-  'store' | 'messaging' | 'telemetry' | 'engine' | 'now'
->;
+/** What publishing a final batch's event needs (the continuation, and a cancel). */
+export interface PublishDeps {
+  store: Pick<FinalizationStore, 'markEventPublished'>;
+  messaging: EventPublisher;
+  telemetry: Telemetry;
+  now: () => Date;
+}
+
+export interface ContinuationDeps {
+  store: SnapshotStore & WaveStore & FinalizationStore & Pick<BatchStore, 'getEssayIds'>;
+  messaging: Pick<Queues, 'sendComparisonRequests'> & EventPublisher;
+  telemetry: Telemetry;
+  engine: Engine;
+  now: () => Date;
+}
 
 export type ContinuationOutcome =
   | 'unknown_batch'
@@ -59,10 +78,7 @@ export function batchFinishedEvent(batch: BatchMeta): BatchFinishedEvent {
 }
 
 /** Publishes the event of a final batch unless it is marked published; returns whether it did. */
-export async function publishIfUnpublished(
-  deps: Pick<WorkflowDeps, 'store' | 'messaging' | 'telemetry' | 'now'>,
-  batch: BatchMeta,
-): Promise<boolean> {
+export async function publishIfUnpublished(deps: PublishDeps, batch: BatchMeta): Promise<boolean> {
   if (!isTerminal(batch.status) || batch.event_published === true) return false;
   await deps.messaging.publishBatchEvent(batchFinishedEvent(batch));
   const marked = await deps.store.markEventPublished(batch.batch_id, deps.now());

@@ -6,8 +6,9 @@ import { resolveConfig } from '#domain/config.ts';
 import type { DecisionType } from '#domain/decide.ts';
 import { checkWorkflowContinuation, type GateResult, withEngineDecision } from '#domain/gate.ts';
 import type { ContinuationCause } from '#messages/queue.ts';
-import type { WorkflowDeps } from './ports.ts';
+import type { Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
+import type { Telemetry } from './telemetry.ts';
 
 /** The gate on a META read. Not logged: the caller logs it once, maybe with the engine decision. */
 export function gateOf(batch: BatchMeta): GateResult {
@@ -21,7 +22,7 @@ export function gateOf(batch: BatchMeta): GateResult {
 }
 
 export function logGate(
-  deps: Pick<WorkflowDeps, 'telemetry'>,
+  deps: { telemetry: Telemetry },
   gate: GateResult,
   engineDecision?: DecisionType,
 ): void {
@@ -35,7 +36,7 @@ export function logGate(
  * trigger for the batch's current iteration. Returns whether a trigger was sent.
  */
 export async function recheckGate(
-  deps: Pick<WorkflowDeps, 'telemetry' | 'messaging'>,
+  deps: { telemetry: Telemetry; messaging: Pick<Queues, 'sendContinuationTrigger'> },
   batch: BatchMeta,
   cause: ContinuationCause,
 ): Promise<boolean> {

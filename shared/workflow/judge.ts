@@ -6,6 +6,9 @@
  * For a mock batch the seeded delivery faults apply: a dropped callback (the sweeper times it
  * out) or extra copies (the callback function counts one).
  */
+
+import type { EngineConfig } from '#domain/config.ts';
+import type { JudgeChoice } from '#messages/api.ts';
 import type { Callback, ComparisonRequest } from '#messages/queue.ts';
 import { retryDelayMs } from '#shared/judges/http.ts';
 import { MockJudgeProvider } from '#shared/judges/mock.ts';
@@ -15,7 +18,20 @@ import type {
   JudgeRequest,
   JudgeResult,
 } from '#shared/judges/port.ts';
-import type { JudgeDeps } from './ports.ts';
+import type { BatchStore, Queues, Sleep } from './ports.ts';
+import type { Telemetry } from './telemetry.ts';
+
+export interface JudgeDeps {
+  store: Pick<BatchStore, 'getBatch' | 'getEssays'>;
+  messaging: Pick<Queues, 'sendCallback'>;
+  telemetry: Telemetry;
+  config: EngineConfig;
+  now: () => Date;
+  sleep: Sleep;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random: () => number;
+  providerFor: (choice: JudgeChoice) => JudgeProvider;
+}
 
 /** Thrown to leave a request to SQS redelivery after the in-process retries ran out. */
 export class RetryLaterError extends Error {

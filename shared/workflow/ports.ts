@@ -104,14 +104,21 @@ export interface WorkflowStore
     CallbackStore,
     SweepStore {}
 
-export interface Messaging {
+/** The queues the workflow sends to (each function is given only the ones it uses). */
+export interface Queues {
   /** Sends every request (SendMessageBatch, ≤ 10 per call, failed entries retried). */
   sendComparisonRequests(requests: readonly ComparisonRequest[]): Promise<void>;
   sendCallback(callback: Callback): Promise<void>;
   /** FIFO: group = batch id, dedup id = `${batch_id}:${iteration}` (cancel gets its own suffix). */
   sendContinuationTrigger(trigger: ContinuationTrigger): Promise<void>;
+}
+
+/** Where a batch's one completion/failure event goes. */
+export interface EventPublisher {
   publishBatchEvent(event: BatchFinishedEvent): Promise<void>;
 }
+
+export type Messaging = Queues & EventPublisher;
 
 /** What a finalization stores: the processing metadata (docs/engine-rules.md) and one result row per essay. */
 export interface Finalization {
@@ -131,6 +138,11 @@ export interface Engine {
 
 export type Sleep = (ms: number) => Promise<void>;
 
+/**
+ * Everything the workflow may be given. Each operation declares the part it uses (e.g.
+ * `CallbackDeps`), so a function's composition root builds only that and its bundle carries only
+ * those adapters; tests may pass the whole set.
+ */
 export interface WorkflowDeps {
   store: WorkflowStore;
   messaging: Messaging;
@@ -142,13 +154,8 @@ export interface WorkflowDeps {
   sleep: Sleep;
   /** Uniform in [0, 1), for backoff jitter. */
   random: () => number;
-}
-
-export interface ApiDeps extends WorkflowDeps {
+  /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
   allowedProviders: readonly string[];
   newBatchId: () => string;
-}
-
-export interface JudgeDeps extends WorkflowDeps {
   providerFor: (choice: JudgeChoice) => JudgeProvider;
 }

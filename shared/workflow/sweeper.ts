@@ -5,15 +5,19 @@
  * lost trigger never strands a batch; and the total of pending callbacks is emitted as a gauge.
  */
 import { pendingCallbacks } from '#domain/batch-state.ts';
+import type { EngineConfig } from '#domain/config.ts';
 import type { Callback } from '#messages/queue.ts';
 import { gateOf, logGate, recheckGate } from './gate.ts';
-import type { WorkflowDeps } from './ports.ts';
-import { MetricName } from './telemetry.ts';
+import type { BatchStore, CallbackStore, Queues, SweepStore } from './ports.ts';
+import { MetricName, type Telemetry } from './telemetry.ts';
 
-export type SweeperDeps = Pick<
-  WorkflowDeps,
-  'store' | 'messaging' | 'telemetry' | 'now' | 'config'
->;
+export interface SweeperDeps {
+  store: SweepStore & CallbackStore & Pick<BatchStore, 'getBatch'>;
+  messaging: Pick<Queues, 'sendContinuationTrigger'>;
+  telemetry: Telemetry;
+  now: () => Date;
+  config: Pick<EngineConfig, 'SWEEPER_MAX_TIMEOUTS_PER_RUN'>;
+}
 
 export interface SweepSummary {
   timed_out: number;

@@ -20,9 +20,10 @@ import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
+import { eventBridgePublisher } from '#shared/runtime/event-bus.ts';
+import { sqsQueues } from '#shared/runtime/sqs-queues.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
-import { AwsMessaging } from '#shared/workflow/messaging.ts';
-import type { ApiDeps, Engine, JudgeDeps } from '#shared/workflow/ports.ts';
+import type { Engine, WorkflowDeps } from '#shared/workflow/ports.ts';
 import type { MetricName, Telemetry } from '#shared/workflow/telemetry.ts';
 import { dynamoStore } from '#store/dynamo-store.ts';
 
@@ -234,19 +235,20 @@ export function createPipeline(options: PipelineOptions = {}) {
   const config: EngineConfig = { ...DEFAULT_CONFIG, ...options.config };
   const judgeSleeps: number[] = [];
   let batchCounter = 0;
-  const deps: ApiDeps & JudgeDeps = {
+  const deps: WorkflowDeps = {
     store,
-    messaging: new AwsMessaging({
-      sqs: sqsClient,
-      eventBridge: eventBridgeClient,
-      comparisonQueueUrl: QUEUE_URLS.comparison,
-      callbackQueueUrl: QUEUE_URLS.callback,
-      continuationQueueUrl: QUEUE_URLS.continuation,
-      eventBusName: EVENT_BUS,
-      config,
-      sleep: async () => undefined,
-      random: () => 0.5,
-    }),
+    messaging: {
+      ...sqsQueues({
+        sqs: sqsClient,
+        comparisonQueueUrl: QUEUE_URLS.comparison,
+        callbackQueueUrl: QUEUE_URLS.callback,
+        continuationQueueUrl: QUEUE_URLS.continuation,
+        config,
+        sleep: async () => undefined,
+        random: () => 0.5,
+      }),
+      ...eventBridgePublisher({ eventBridge: eventBridgeClient, eventBusName: EVENT_BUS }),
+    },
     telemetry,
     engine: options.engine ?? domainEngine,
     config,

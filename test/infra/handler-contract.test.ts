@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
+/**
+ * The stack gives each function what its composition root reads: every root (`lambdas/<fn>/deps.ts`)
+ * is built with exactly the environment the template sets for that function, and must not fail.
+ * Removing any one of those variables must make it fail naming the variable, so the check is real.
+ */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildTestStack,
   PROJECT_ROOT,
@@ -10,55 +15,96 @@ import {
 } from '#test/helpers/cdk-stack.ts';
 
 const PREFIX = 'CjEngine-test';
-/** Variables every store-backed function reads (shared/runtime/deps.ts reads TABLE_NAME always). */
-const STORE_ENV = ['TABLE_NAME'];
+/** Variables read at cold start by Lambda's own runtime, not by our code. */
+const PLATFORM_ENV = { AWS_REGION: 'eu-west-1' };
 
 let built: TestStack;
 beforeAll(() => {
   built = buildTestStack();
 }, SYNTH_TIMEOUT_MS);
 
-/** Variables a handler asks for: `lazyDeps([...])` (plus the store's) or `readEnv([...])`. */
-function variablesReadBy(functionName: string): string[] {
-  const source = readFileSync(
-    path.join(PROJECT_ROOT, 'lambdas', functionName, 'handler.ts'),
-    'utf8',
-  );
-  const lists = [...source.matchAll(/(lazyDeps|readEnv)\(\[([^\]]*)\]\)/g)];
-  return lists.flatMap(([, kind, list]) => [
-    ...(kind === 'lazyDeps' ? STORE_ENV : []),
-    ...[...(list ?? '').matchAll(/'([A-Z_]+)'/g)].map(([, name]) => name ?? ''),
-  ]);
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+/** Each function's environment variable names, as the template sets them. */
+function templateEnvironments(): Array<{ name: string; variables: string[] }> {
+  return resourcesOfType(built.template, 'AWS::Lambda::Function').map(([, props]) => ({
+    name: String(props.FunctionName).slice(PREFIX.length + 1),
+    variables: Object.keys(
+      (props.Environment as { Variables: Record<string, unknown> }).Variables,
+    ).filter((variable) => !variable.startsWith('AWS_') && variable !== 'NODE_OPTIONS'),
+  }));
 }
 
-describe('the stack gives each handler what its code reads', () => {
-  it('sets every variable each deployed handler asks for', () => {
+/** Builds a function's composition root in a fresh module graph with only `variables` set. */
+async function buildRoot(functionName: string, variables: readonly string[]): Promise<unknown> {
+  vi.resetModules();
+  for (const [name, value] of Object.entries(PLATFORM_ENV)) vi.stubEnv(name, value);
+  for (const name of [
+    'TABLE_NAME',
+    'ALLOWED_PROVIDERS',
+    'COMPARISON_QUEUE_URL',
+    'CALLBACK_QUEUE_URL',
+    'CONTINUATION_QUEUE_URL',
+    'EVENT_BUS_NAME',
+  ]) {
+    vi.stubEnv(name, variables.includes(name) ? `test-${name.toLowerCase()}` : undefined);
+  }
+  const root = (await import(path.join(PROJECT_ROOT, 'lambdas', functionName, 'deps.ts'))) as {
+    deps: () => unknown;
+  };
+  return root.deps();
+}
+
+const hasRoot = (name: string) => existsSync(path.join(PROJECT_ROOT, 'lambdas', name, 'deps.ts'));
+
+describe('the stack gives each composition root what it reads', () => {
+  it('builds every root with exactly the environment its function gets', async () => {
     // Prepare
-    const functions = resourcesOfType(built.template, 'AWS::Lambda::Function');
+    const functions = templateEnvironments().filter(({ name }) => hasRoot(name));
 
     // Act
-    const missing = functions.flatMap(([, props]) => {
-      const name = String(props.FunctionName).slice(PREFIX.length + 1);
-      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
-      return variablesReadBy(name)
-        .filter((variable) => env[variable] === undefined)
-        .map((variable) => `${name}: ${variable}`);
-    });
+    const failures: string[] = [];
+    for (const { name, variables } of functions) {
+      await buildRoot(name, variables).catch((error: Error) => {
+        failures.push(`${name}: ${error.message}`);
+      });
+    }
 
-    // Assess
-    expect(functions).toHaveLength(11);
-    expect(missing).toEqual([]);
+    // Assess: every function but admin-mock-mode (which reads ALLOWED_PROVIDERS per request).
+    expect(templateEnvironments()).toHaveLength(11);
+    expect(functions).toHaveLength(10);
+    expect(failures).toEqual([]);
   });
 
-  it('finds the variable lists in the handler sources it checks', () => {
+  it('fails a root naming the variable when the stack does not set one it reads', async () => {
     // Prepare
-    const consumers = ['judge', 'callback', 'continuation', 'sweeper'];
+    const functions = templateEnvironments().filter(({ name }) => hasRoot(name));
 
-    // Act
-    const read = consumers.map(variablesReadBy);
+    // Act: drop each variable in turn; the root must fail on the ones it reads.
+    const named: string[] = [];
+    for (const { name, variables } of functions) {
+      for (const dropped of variables) {
+        const rest = variables.filter((variable) => variable !== dropped);
+        await buildRoot(name, rest).catch((error: Error) => {
+          if (error.message.includes(dropped)) named.push(`${name}: ${dropped}`);
+        });
+      }
+    }
 
-    // Assess
-    for (const variables of read) expect(variables).toContain('TABLE_NAME');
-    expect(read[0]).toContain('CALLBACK_QUEUE_URL');
+    // Assess: each consumer reads its table and its destinations.
+    expect(named).toEqual(
+      expect.arrayContaining([
+        'judge: TABLE_NAME',
+        'judge: CALLBACK_QUEUE_URL',
+        'callback: CONTINUATION_QUEUE_URL',
+        'continuation: COMPARISON_QUEUE_URL',
+        'continuation: EVENT_BUS_NAME',
+        'sweeper: CONTINUATION_QUEUE_URL',
+        'cancel-batch: EVENT_BUS_NAME',
+        'get-batch: TABLE_NAME',
+      ]),
+    );
   });
 });

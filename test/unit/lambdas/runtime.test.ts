@@ -3,7 +3,7 @@
  * `{error, field, message}` with the right status, and bodies/path parameters are validated.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '#domain/config.ts';
 import { EnvError, readEnv } from '#shared/runtime/env.ts';
 import { errorResponse, jsonBody, pathParameter } from '#shared/runtime/http.ts';

@@ -1,5 +1,5 @@
 /**
- * The SQS/EventBridge adapter: SendMessageBatch in chunks of 10 with failed entries re-sent,
+ * The messaging adapters (SQS queues, EventBridge publisher): SendMessageBatch in chunks of 10 with failed entries re-sent,
  * sender faults and exhausted retries surfacing, FIFO group and dedup ids, and events that
  * EventBridge did not accept surfacing as errors.
  */
@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import type { ComparisonRequest } from '#messages/queue.ts';
-import { AwsMessaging, SendFailedError } from '#shared/workflow/messaging.ts';
+import { eventBridgePublisher } from '#shared/runtime/event-bus.ts';
+import { SendFailedError, sqsQueues } from '#shared/runtime/sqs-queues.ts';
 
 function harness() {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -18,18 +19,19 @@ function harness() {
   const sqs = mockClient(sqsClient);
   const eb = mockClient(ebClient);
   const sleeps: number[] = [];
-  const messaging = new AwsMessaging({
-    sqs: sqsClient,
-    eventBridge: ebClient,
-    comparisonQueueUrl: 'https://sqs/comparisons',
-    continuationQueueUrl: 'https://sqs/continuation.fifo',
-    eventBusName: 'bus',
-    config: DEFAULT_CONFIG,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-  });
+  const messaging = {
+    ...sqsQueues({
+      sqs: sqsClient,
+      comparisonQueueUrl: 'https://sqs/comparisons',
+      continuationQueueUrl: 'https://sqs/continuation.fifo',
+      config: DEFAULT_CONFIG,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 0.5,
+    }),
+    ...eventBridgePublisher({ eventBridge: ebClient, eventBusName: 'bus' }),
+  };
   return { sqs, eb, messaging, sleeps };
 }
 
@@ -46,7 +48,7 @@ function requests(count: number): ComparisonRequest[] {
   }));
 }
 
-describe('AwsMessaging', () => {
+describe('the SQS queues and the EventBridge publisher', () => {
   it('sends requests in SendMessageBatch calls of at most 10 entries', async () => {
     // Prepare
     const { sqs, messaging } = harness();

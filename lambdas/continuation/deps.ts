@@ -1,0 +1,31 @@
+/**
+ * continuation's composition root: the engine loop's store roles, the pure engine, the comparison
+ * queue and the event bus.
+ */
+import { eventBusFromEnv } from '#shared/runtime/event-bus.ts';
+import { lazy } from '#shared/runtime/lazy.ts';
+import { telemetry } from '#shared/runtime/observability.ts';
+import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
+import { system } from '#shared/runtime/system.ts';
+import { table } from '#shared/runtime/table.ts';
+import type { ContinuationDeps } from '#shared/workflow/continuation.ts';
+import { domainEngine } from '#shared/workflow/engine.ts';
+import { dynamoBatches } from '#store/batches.ts';
+import { dynamoFinalization } from '#store/finalization.ts';
+import { dynamoSnapshots } from '#store/snapshot.ts';
+import { dynamoWaves } from '#store/waves.ts';
+
+export const deps = lazy(
+  (): ContinuationDeps => ({
+    store: {
+      ...dynamoBatches(table()),
+      ...dynamoSnapshots(table()),
+      ...dynamoWaves(table()),
+      ...dynamoFinalization(table()),
+    },
+    messaging: { ...queuesFromEnv(['COMPARISON_QUEUE_URL']), ...eventBusFromEnv() },
+    telemetry,
+    engine: domainEngine,
+    now: system.now,
+  }),
+);

@@ -1,0 +1,21 @@
+/** create-batch's composition root: the batch store, the continuation queue, allowed providers. */
+import { randomUUID } from 'node:crypto';
+import { readEnv } from '#shared/runtime/env.ts';
+import { lazy } from '#shared/runtime/lazy.ts';
+import { telemetry } from '#shared/runtime/observability.ts';
+import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
+import { system } from '#shared/runtime/system.ts';
+import { table } from '#shared/runtime/table.ts';
+import type { CreateBatchDeps } from '#shared/workflow/api.ts';
+import { dynamoBatches } from '#store/batches.ts';
+
+export const deps = lazy(
+  (): CreateBatchDeps => ({
+    store: dynamoBatches(table()),
+    messaging: queuesFromEnv(['CONTINUATION_QUEUE_URL']),
+    telemetry,
+    now: system.now,
+    allowedProviders: readEnv(['ALLOWED_PROVIDERS']).ALLOWED_PROVIDERS,
+    newBatchId: () => randomUUID(),
+  }),
+);

@@ -1,0 +1,25 @@
+/** judge's composition root: essays from the store, the judge providers, the callback queue. */
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { createJudgeProvider } from '#shared/judges/registry.ts';
+import { lazy } from '#shared/runtime/lazy.ts';
+import { telemetry } from '#shared/runtime/observability.ts';
+import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
+import { system } from '#shared/runtime/system.ts';
+import { table } from '#shared/runtime/table.ts';
+import type { JudgeDeps } from '#shared/workflow/judge.ts';
+import { dynamoBatches } from '#store/batches.ts';
+
+export const deps = lazy(
+  (): JudgeDeps => ({
+    store: dynamoBatches(table()),
+    messaging: queuesFromEnv(['CALLBACK_QUEUE_URL']),
+    telemetry,
+    config: DEFAULT_CONFIG,
+    ...system,
+    providerFor: (choice) =>
+      createJudgeProvider(choice, {
+        maxMockLatencyMs: DEFAULT_CONFIG.MOCK_LATENCY_MAX_MS,
+        sleep: system.sleep,
+      }),
+  }),
+);

@@ -1,0 +1,145 @@
+/**
+ * The workflow's queues on SQS: comparison requests (SendMessageBatch in chunks of 10, failed
+ * entries re-sent with backoff), callbacks, and continuation triggers (FIFO, group = batch id).
+ * Bodies carry ids and indices only, never essay text.
+ */
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
+import {
+  type Callback,
+  type ComparisonRequest,
+  type ContinuationTrigger,
+  continuationDedupId,
+} from '#messages/queue.ts';
+import type { Queues, Sleep } from '#shared/workflow/ports.ts';
+import { readEnv } from './env.ts';
+import { lazy } from './lazy.ts';
+import { system } from './system.ts';
+
+/** SQS accepts at most 10 entries per SendMessageBatch. */
+const SQS_BATCH_LIMIT = 10;
+
+export interface SqsQueuesOptions {
+  sqs: SQSClient;
+  /** Each function is given only the queues it uses; using another one is a wiring bug. */
+  comparisonQueueUrl?: string;
+  callbackQueueUrl?: string;
+  continuationQueueUrl?: string;
+  config: Pick<EngineConfig, 'SQS_SEND_MAX_ATTEMPTS' | 'SQS_SEND_RETRY_BASE_DELAY_MS'>;
+  sleep: Sleep;
+  random: () => number;
+}
+
+export class SendFailedError extends Error {
+  constructor(
+    readonly failedIds: readonly string[],
+    readonly codes: readonly string[],
+  ) {
+    super(`${failedIds.length} queue message(s) could not be sent: ${codes.join(', ')}`);
+    this.name = 'SendFailedError';
+  }
+}
+
+/** Dedup id of a trigger: one continuation per (batch, iteration); a cancel is its own event. */
+export function triggerDeduplicationId(trigger: ContinuationTrigger): string {
+  const base = continuationDedupId(trigger.batch_id, trigger.iteration);
+  return trigger.cause === 'cancel' ? `${base}:cancel` : base;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined) throw new Error(`${name} is not configured for this function`);
+  return value;
+}
+
+export function sqsQueues(options: SqsQueuesOptions): Queues {
+  const { sqs, config, sleep, random } = options;
+
+  const sendBatch = async (entries: SendMessageBatchRequestEntry[]): Promise<void> => {
+    let remaining = entries;
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: required(options.comparisonQueueUrl, 'COMPARISON_QUEUE_URL'),
+          Entries: remaining,
+        }),
+      );
+      const failed = response.Failed ?? [];
+      if (failed.length === 0) return;
+      const failedIds = new Set(failed.map((entry) => entry.Id));
+      remaining = remaining.filter((entry) => failedIds.has(entry.Id));
+      // A sender fault (bad entry) will not heal by retrying: surface it at once.
+      const senderFault = failed.some((entry) => entry.SenderFault);
+      if (senderFault || attempt >= config.SQS_SEND_MAX_ATTEMPTS) {
+        throw new SendFailedError(
+          remaining.map((entry) => entry.Id ?? ''),
+          failed.map((entry) => entry.Code ?? 'unknown'),
+        );
+      }
+      await sleep(random() * config.SQS_SEND_RETRY_BASE_DELAY_MS * 2 ** attempt);
+    }
+  };
+
+  return {
+    async sendComparisonRequests(requests: readonly ComparisonRequest[]): Promise<void> {
+      for (let start = 0; start < requests.length; start += SQS_BATCH_LIMIT) {
+        const chunk = requests.slice(start, start + SQS_BATCH_LIMIT);
+        await sendBatch(
+          chunk.map((request) => ({
+            Id: request.comparison_id,
+            MessageBody: JSON.stringify(request),
+          })),
+        );
+      }
+    },
+
+    async sendCallback(callback: Callback): Promise<void> {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: required(options.callbackQueueUrl, 'CALLBACK_QUEUE_URL'),
+          MessageBody: JSON.stringify(callback),
+        }),
+      );
+    },
+
+    async sendContinuationTrigger(trigger: ContinuationTrigger): Promise<void> {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: required(options.continuationQueueUrl, 'CONTINUATION_QUEUE_URL'),
+          MessageBody: JSON.stringify(trigger),
+          MessageGroupId: trigger.batch_id,
+          MessageDeduplicationId: triggerDeduplicationId(trigger),
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * The SQS client singleton. The SDK reads `AWS_ENDPOINT_URL` itself (the local cloud points it at
+ * moto_server); SQS must then stop using the queue URL's host as the endpoint, because the
+ * emulator's queue URLs name an AWS host.
+ */
+const sqsClient = lazy(
+  () => new SQSClient(process.env.AWS_ENDPOINT_URL ? { useQueueUrlAsEndpoint: false } : {}),
+);
+
+type QueueVariable = 'COMPARISON_QUEUE_URL' | 'CALLBACK_QUEUE_URL' | 'CONTINUATION_QUEUE_URL';
+
+/** The queues named by `variables` (each read from the environment; a missing one fails here). */
+export function queuesFromEnv(variables: readonly QueueVariable[]): Queues {
+  const urls: Partial<Record<QueueVariable, string>> = readEnv(variables);
+  return sqsQueues({
+    sqs: sqsClient(),
+    ...(urls.COMPARISON_QUEUE_URL ? { comparisonQueueUrl: urls.COMPARISON_QUEUE_URL } : {}),
+    ...(urls.CALLBACK_QUEUE_URL ? { callbackQueueUrl: urls.CALLBACK_QUEUE_URL } : {}),
+    ...(urls.CONTINUATION_QUEUE_URL ? { continuationQueueUrl: urls.CONTINUATION_QUEUE_URL } : {}),
+    config: DEFAULT_CONFIG,
+    sleep: system.sleep,
+    random: system.random,
+  });
+}

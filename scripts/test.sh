@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # `npm test`: every test layer, one after the other (the integration layer's global setup starts
 # and stops the local cloud). Every layer runs even if an earlier one fails; the exit code is
-# non-zero if any failed. Ends with one summary line over all layers: "tests: N passed, N failed".
+# non-zero if any failed. The unit layer measures coverage and fails under the floors set in
+# vitest.config.ts. Ends with one summary line over all layers, "tests: N passed, N failed", and
+# one coverage line.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
 results_dir=".test-results"
-rm -rf "$results_dir"
+rm -rf "$results_dir" coverage
 mkdir -p "$results_dir"
 
 failed=()
 for layer in unit infra integration; do
   echo "=== ${layer} tests ===" >&2
-  if ! npx vitest run --project "$layer" --reporter=default --reporter=json \
+  coverage=()
+  if [ "$layer" = unit ]; then coverage=(--coverage); fi
+  if ! npx vitest run --project "$layer" "${coverage[@]}" --reporter=default --reporter=json \
     --outputFile.json="$results_dir/$layer.json"; then
     failed+=("$layer")
   fi
@@ -36,5 +40,13 @@ node -e '
     skipped += report.numPendingTests + report.numTodoTests;
   }
   console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const summary = "coverage/coverage-summary.json";
+  if (existsSync(summary)) {
+    const total = JSON.parse(readFileSync(summary, "utf8")).total;
+    const kinds = ["statements", "branches", "functions", "lines"];
+    console.log(`coverage (unit layer): ${kinds.map((k) => `${k} ${total[k].pct}%`).join(", ")}`);
+  } else {
+    console.log("coverage (unit layer): not measured (the unit layer did not finish)");
+  }
 ' "$results_dir"
 [ "${#failed[@]}" -eq 0 ]

@@ -16,6 +16,8 @@ import type { Callback } from '#messages/queue.ts';
 import type { WorkflowStore } from '#shared/workflow/ports.ts';
 import type { BatchMeta } from '#shared/workflow/store-records.ts';
 import { dynamoStore } from '#store/dynamo-store.ts';
+import { batchPk, metaKey } from '#store/keys.ts';
+import { PK } from '#store/table-schema.ts';
 
 export const TABLE = 'cj-test-table';
 export const BATCH_ID = 'batch-0001';
@@ -94,7 +96,7 @@ export function batchMeta(overrides: Partial<BatchMeta> = {}): BatchMeta {
 
 /** META as stored (with keys), for GetItem responses. */
 export function metaItem(overrides: Partial<BatchMeta> = {}): Record<string, unknown> {
-  return { pk: `BATCH#${BATCH_ID}`, sk: 'META', ...batchMeta(overrides) };
+  return { ...metaKey(BATCH_ID), ...batchMeta(overrides) };
 }
 
 export function verdict(comparisonId = '000001-000000', winner: 'A' | 'B' = 'A'): Callback {
@@ -152,5 +154,5 @@ export function transactionCanceled(...reasons: Reason[]): TransactionCanceledEx
 
 /** A marshalled item as a cancellation reason carries it (ALL_OLD). */
 export function marshalledStatus(status: string): Record<string, unknown> {
-  return { pk: { S: `BATCH#${BATCH_ID}` }, status: { S: status } };
+  return { [PK]: { S: batchPk(BATCH_ID) }, status: { S: status } };
 }

@@ -108,6 +108,67 @@ const resultChunk = {
 const idsChunk = table.get(pk, essayIdsSk(0))!;
 const essay = table.get(pk, essaySk(0))!;
 
+/**
+ * Write units of one recorded callback (the transaction's comparison and META updates plus the
+ * pending-index delete) for a small batch created with `judge` and `config`: the rubric, the
+ * assignment and the config overrides live beside META, so they must not change this figure.
+ */
+async function callbackWriteUnits(
+  judge: Parameters<typeof store.createBatch>[0]['judge'],
+  config: Record<string, unknown>,
+): Promise<number> {
+  const id = `callback-cost-${judge.provider}-${Object.keys(config).length}`;
+  const small = 6;
+  await store.createBatch({
+    batchId: id,
+    essays: Array.from({ length: small }, (_, i) => ({ id: `e${i}`, text: essayText })),
+    essayCount: small,
+    totalBudget: 15,
+    config,
+    judge,
+    now,
+  });
+  await store.planWave(id, {
+    expectedIteration: 0,
+    pairs: pairs.slice(0, small / 2),
+    resamplingPassCount: 0,
+    deadline: new Date(now.getTime() + 900_000),
+    now,
+  });
+  const key = batchPk(id);
+  const cmp = comparisonSk('000001-000000');
+  const before = { cmp: itemSize(table.get(key, cmp)!), meta: itemSize(table.get(key, META_SK)!) };
+  await store.recordCallback(
+    { v: 1, batch_id: id, comparison_id: '000001-000000', outcome: 'verdict', winner: 'A' },
+    now,
+  );
+  const after = { cmp: itemSize(table.get(key, cmp)!), meta: itemSize(table.get(key, META_SK)!) };
+  const pendingIndexDelete = 1;
+  return (
+    writeUnits(Math.max(before.cmp, after.cmp), true) +
+    writeUnits(Math.max(before.meta, after.meta), true) +
+    pendingIndexDelete
+  );
+}
+
+const rubric = 'Reward a clear thesis, evidence and structure. '.repeat(500).slice(0, 20_000);
+const bigPriceMap = Object.fromEntries(
+  Array.from({ length: 200 }, (_, i) => [`model-${i}`, { input: i / 10, output: i / 5 }]),
+);
+const callbackWithoutRubric = await callbackWriteUnits(
+  { provider: 'mock', profile: 'default' },
+  {},
+);
+const callbackWithRubric = await callbackWriteUnits(
+  {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    rubric,
+    assignment: 'Write an argumentative essay. '.repeat(300).slice(0, 9_000),
+  },
+  { JUDGE_MODEL_PRICES_USD_PER_MTOK: bigPriceMap },
+);
+
 const comparisonWrite = writeUnits(Math.max(comparisonBefore, comparisonAfter), true);
 const metaWrite = writeUnits(Math.max(metaBefore, metaAfter), true);
 const snapshotComparisonBytes = comparisonBefore * 75_000;
@@ -123,6 +184,10 @@ console.log(
         essay_ids_chunk_1000: itemSize(idsChunk),
         scores_n10000: itemSize(scores),
         results_chunk_1000: itemSize(resultChunk),
+      },
+      callback_write_units: {
+        no_rubric: callbackWithoutRubric,
+        rubric_20000_chars_assignment_9000_chars_200_prices: callbackWithRubric,
       },
       one_callback: {
         requests: callbackCalls,

@@ -82,7 +82,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 256,
     timeoutSeconds: 10,
     env: ['TABLE_NAME'],
-    table: ['GetItem'],
+    // One query reads META and, once finalized, the processing metadata beside it.
+    table: ['Query'],
   },
   {
     name: 'get-results',

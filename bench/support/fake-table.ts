@@ -207,24 +207,29 @@ export class FakeTable {
     return { Responses: responses };
   }
 
-  private doTransactWrite(input: { TransactItems?: Array<{ Update?: UpdateInput }> }) {
-    const updates = (input.TransactItems ?? [])
-      .map((entry) => entry.Update)
-      .filter((u): u is UpdateInput => !!u);
-    const reasons = updates.map((update) => {
-      const existing = this.items.get(this.key(update.Key ?? {}));
+  private doTransactWrite(input: {
+    TransactItems?: Array<{ Update?: UpdateInput; Put?: PutInput }>;
+  }) {
+    const entries: Array<{ update?: UpdateInput; put?: PutInput; key: Item }> = [];
+    for (const entry of input.TransactItems ?? []) {
+      if (entry.Update) entries.push({ update: entry.Update, key: entry.Update.Key ?? {} });
+      if (entry.Put) entries.push({ put: entry.Put, key: entry.Put.Item ?? {} });
+    }
+    const reasons = entries.map((entry) => {
+      const write = entry.update ?? entry.put;
+      const existing = this.items.get(this.key(entry.key));
       const ok =
-        !update.ConditionExpression ||
+        !write?.ConditionExpression ||
         evaluate(
-          update.ConditionExpression,
+          write.ConditionExpression,
           existing,
-          update.ExpressionAttributeNames,
-          update.ExpressionAttributeValues,
+          write.ExpressionAttributeNames,
+          write.ExpressionAttributeValues,
         );
       if (ok) return { Code: 'None' };
       return {
         Code: 'ConditionalCheckFailed',
-        ...(existing && update.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+        ...(existing && write?.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
           ? { Item: marshal(existing) }
           : {}),
       };
@@ -236,13 +241,25 @@ export class FakeTable {
         CancellationReasons: reasons as never,
       });
     }
-    for (const update of updates) {
-      const existing = this.items.get(this.key(update.Key ?? {}));
-      const next = applyUpdate(existing ?? { ...update.Key }, update);
+    for (const entry of entries) {
+      if (entry.put) {
+        this.items.set(this.key(entry.key), structuredClone(entry.put.Item ?? {}));
+        continue;
+      }
+      const existing = this.items.get(this.key(entry.key));
+      const next = applyUpdate(existing ?? { ...entry.key }, entry.update ?? {});
       this.items.set(this.key(next), next);
     }
     return {};
   }
+}
+
+interface PutInput {
+  Item?: Item;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+  ReturnValuesOnConditionCheckFailure?: string;
 }
 
 interface UpdateInput {

@@ -1,4 +1,4 @@
-/** judge's composition root: essays from the store, the judge providers, the callback queue. */
+/** judge's composition root: one read of what a comparison needs, the judge providers, the callback queue. */
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
@@ -7,11 +7,11 @@ import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
 import { system } from '#shared/runtime/system.ts';
 import { table } from '#shared/runtime/table.ts';
 import type { JudgeDeps } from '#shared/workflow/judge.ts';
-import { dynamoBatches } from '#store/batches.ts';
+import { dynamoJudging } from '#store/judging.ts';
 
 export const deps = lazy(
   (): JudgeDeps => ({
-    store: dynamoBatches(table()),
+    store: dynamoJudging(table()),
     messaging: queuesFromEnv(['CALLBACK_QUEUE_URL']),
     telemetry,
     config: DEFAULT_CONFIG,

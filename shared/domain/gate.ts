@@ -8,13 +8,15 @@ import type { EngineConfig } from '#domain/config.ts';
 import type { DecisionType } from '#domain/decide.ts';
 import type { Counters } from '#domain/types.ts';
 
-export interface GateState {
-  batchId: string;
-  counters: Counters;
-  essayCount: number;
-  totalBudget: number;
-  config: EngineConfig;
-}
+/**
+ * The batch's counters and what its completion denominator comes from: the inputs of
+ * `completionDenominator`, or the value it gave when the batch was created (a stored batch keeps
+ * it, since essay count, budget and config never change).
+ */
+export type GateState = { batchId: string; counters: Counters } & (
+  | { essayCount: number; totalBudget: number; config: EngineConfig }
+  | { completionDenominator: number }
+);
 
 /** The gate's own verdict. */
 export type GateDecision = 'continue' | 'skipped_pending_callbacks' | 'skipped_nothing_submitted';
@@ -39,7 +41,10 @@ export interface GateResult {
 export function checkWorkflowContinuation(state: GateState): GateResult {
   const { counters } = state;
   const pending = pendingCallbacks(counters);
-  const { completion_denominator } = completionProgress(state);
+  const completion_denominator =
+    'completionDenominator' in state
+      ? state.completionDenominator
+      : completionProgress(state).completion_denominator;
   let decision: GateDecision = 'continue';
   if (counters.submitted_comparisons <= 0) decision = 'skipped_nothing_submitted';
   else if (pending !== 0) decision = 'skipped_pending_callbacks';

@@ -3,12 +3,15 @@
  * empty for a paged upload), store pages of essays, start, cancel, and read it back. Every state
  * change is one conditional META update whose failure is classified from a fresh META read.
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { completionDenominator } from '#domain/batch-state.ts';
+import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import type { EssayInput } from '#messages/api.ts';
 import type { BatchStore } from '#shared/workflow/ports.ts';
 import type {
   BatchMeta,
+  BatchSettings,
+  BatchView,
   CancelOutcome,
   CreateBatchInput,
   CreateBatchOutcome,
@@ -18,14 +21,19 @@ import type {
 } from '#shared/workflow/store-records.ts';
 import {
   ACTIVE_PARTITION,
+  batchPk,
   ESSAY_IDS_PREFIX,
   essayIdsSk,
   essaySk,
   itemKey,
+  META_SK,
   metaKey,
+  REPORT_SK,
+  SETTINGS_SK,
 } from '#store/keys.ts';
+import { cancellationReasons } from '#store/retry.ts';
 import { chunk, type Item, stripKeys, type Table, type WriteRequest } from '#store/table.ts';
-import { ACTIVE_PK, ACTIVE_SK, PK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+import { ACTIVE_PK, ACTIVE_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
 /** Attribute names of the active-batches index, for update expressions. */
 const ACTIVE_NAMES = { '#active_pk': ACTIVE_PK, '#active_sk': ACTIVE_SK };
@@ -66,6 +74,11 @@ function essayPageWrites(
 
 function newMeta(input: CreateBatchInput, running: boolean): BatchMeta {
   const now = input.now.toISOString();
+  const denominator = completionDenominator({
+    essayCount: input.essayCount,
+    totalBudget: input.totalBudget,
+    config: resolveConfig(input.config),
+  });
   return {
     batch_id: input.batchId,
     status: running ? 'RUNNING' : 'PENDING_ESSAYS',
@@ -79,9 +92,7 @@ function newMeta(input: CreateBatchInput, running: boolean): BatchMeta {
     total_budget: input.totalBudget,
     current_iteration: 0,
     resampling_pass_count: 0,
-    config: input.config,
-    judge: input.judge,
-    processing_metadata: {},
+    completion_denominator: denominator,
     event_published: false,
     version: 1,
     created_at: now,
@@ -105,8 +116,10 @@ export function dynamoBatches(table: Table): BatchStore {
 
   return {
     /**
-     * Inline essays: essay and id-chunk items first, then META (RUNNING) with a condition that the
-     * batch does not exist. Without essays: META only, PENDING_ESSAYS.
+     * Inline essays: essay and id-chunk items first, then META (RUNNING) and SETTINGS in one
+     * transaction, each with a condition that it does not exist (so a batch never exists without
+     * its settings, and a taken id is never overwritten). Without essays: META (PENDING_ESSAYS)
+     * and SETTINGS only.
      */
     async createBatch(input: CreateBatchInput): Promise<CreateBatchOutcome> {
       const essays = input.essays ?? [];
@@ -118,28 +131,39 @@ export function dynamoBatches(table: Table): BatchStore {
         ),
       );
       const meta = newMeta(input, running);
-      const item: Item = {
-        ...metaKey(input.batchId),
-        ...meta,
-        ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
-        [TTL_ATTRIBUTE]: table.expiry(input.now),
-      };
-      return table.conditional<CreateBatchOutcome>(
-        async () => {
-          await table.call(() =>
-            table.client.send(
-              new PutCommand({
-                TableName: table.name,
-                Item: item,
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': PK },
-              }),
-            ),
-          );
-          return { outcome: 'created', batch: meta };
+      const settings: BatchSettings = { config: input.config, judge: input.judge };
+      const expires = table.expiry(input.now);
+      const put = (item: Item) => ({
+        Put: {
+          TableName: table.name,
+          Item: { ...item, [TTL_ATTRIBUTE]: expires },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
         },
-        () => ({ outcome: 'exists' }),
-      );
+      });
+      try {
+        await table.call(() =>
+          table.client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                put({
+                  ...metaKey(input.batchId),
+                  ...meta,
+                  ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
+                }),
+                put({ ...itemKey(input.batchId, SETTINGS_SK), ...settings }),
+              ],
+            }),
+          ),
+        );
+      } catch (error) {
+        const taken = cancellationReasons(error).some(
+          (reason) => reason.Code === 'ConditionalCheckFailed',
+        );
+        if (taken) return { outcome: 'exists' };
+        throw error;
+      }
+      return { outcome: 'created', batch: meta };
     },
 
     /**
@@ -247,6 +271,35 @@ export function dynamoBatches(table: Table): BatchStore {
     },
 
     getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),
+
+    /** META and, once finalized, the processing metadata: one query (both keys start with META). */
+    async getBatchView(batchId): Promise<BatchView | null> {
+      const output = await table.call(() =>
+        table.client.send(
+          new QueryCommand({
+            TableName: table.name,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :meta)',
+            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+            ExpressionAttributeValues: { ':pk': batchPk(batchId), ':meta': META_SK },
+          }),
+        ),
+      );
+      const items = output.Items ?? [];
+      const meta = items.find((item) => item[SK] === META_SK);
+      if (!meta) return null;
+      const report = items.find((item) => item[SK] === REPORT_SK);
+      return {
+        batch: stripKeys<BatchMeta>(meta),
+        processingMetadata: (report?.processing_metadata as Record<string, unknown>) ?? {},
+      };
+    },
+
+    /** The batch's settings (consistent read on first use, then cached: they never change). */
+    async getSettings(batchId): Promise<BatchSettings | null> {
+      const cached = table.cachedSettings(batchId);
+      if (cached) return cached;
+      return table.rememberSettings(batchId, await table.getItem(batchId, SETTINGS_SK));
+    },
 
     /** Essays by index (BatchGet); missing ones are absent. */
     async getEssays(batchId, indices): Promise<Map<number, StoredEssay>> {

@@ -1,6 +1,6 @@
 /**
  * The DynamoDB adapter of the workflow's `WorkflowStore` port: one table, one module per role
- * (batches, snapshot, waves, finalization, callbacks, sweeps) on the shared plumbing of table.ts.
+ * (batches, judging, snapshot, waves, finalization, callbacks, sweeps) on the shared plumbing of table.ts.
  * A function that needs only some roles builds just those (see the composition roots in lambdas/).
  * The guarantees and the cost of each operation are in docs/data-model.md.
  *
@@ -12,6 +12,7 @@ import type { WorkflowStore } from '#shared/workflow/ports.ts';
 import { dynamoBatches } from '#store/batches.ts';
 import { dynamoCallbacks } from '#store/callbacks.ts';
 import { dynamoFinalization } from '#store/finalization.ts';
+import { dynamoJudging } from '#store/judging.ts';
 import { dynamoSnapshots } from '#store/snapshot.ts';
 import { dynamoSweeps } from '#store/sweeps.ts';
 import { Table, type TableOptions } from '#store/table.ts';
@@ -22,6 +23,7 @@ export function dynamoStore(options: TableOptions): WorkflowStore {
   const table = new Table(options);
   return {
     ...dynamoBatches(table),
+    ...dynamoJudging(table),
     ...dynamoSnapshots(table),
     ...dynamoWaves(table),
     ...dynamoFinalization(table),

@@ -2,11 +2,12 @@
  * Finalizing a batch exactly once, on DynamoDB: the result rows in chunks of RESULTS_PER_ITEM, one
  * conditional META update to the final status, and the mark that its one event was published.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isTerminal } from '#domain/types.ts';
 import type { ResultRow } from '#messages/state.ts';
 import type { FinalizationStore } from '#shared/workflow/ports.ts';
 import type { BatchMeta, FinalizeResult } from '#shared/workflow/store-records.ts';
-import { itemKey, RESULTS_PREFIX, resultsSk } from '#store/keys.ts';
+import { itemKey, REPORT_SK, RESULTS_PREFIX, resultsSk } from '#store/keys.ts';
 import { chunk, type Table } from '#store/table.ts';
 import { ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
@@ -14,8 +15,10 @@ export function dynamoFinalization(table: Table): FinalizationStore {
   return {
     /**
      * Finalizes exactly once: (1) read META — already final or moved on: nothing is written;
-     * (2) write the result chunks (deterministic keys); (3) ONE conditional META update from
-     * RUNNING at the expected iteration to the final status, with event_published = false.
+     * (2) write the result chunks and the REPORT item with the processing metadata (deterministic
+     * keys; the report stays off META, which keeps every late callback's cancelled transaction
+     * cheap); (3) ONE conditional META update from RUNNING at the expected iteration to the final
+     * status, with event_published = false.
      */
     async finalizeBatch(batchId, input): Promise<FinalizeResult> {
       const meta = await table.getMeta(batchId);
@@ -25,23 +28,32 @@ export function dynamoFinalization(table: Table): FinalizationStore {
         return { outcome: 'stale', batch: meta };
       }
       const chunks = chunk(input.results, table.resultsPerItem);
+      const expires = table.expiry(input.now);
       await table.writeAll(
         chunks.map((rows, index) => ({
           PutRequest: {
-            Item: {
-              ...itemKey(batchId, resultsSk(index)),
-              rows,
-              [TTL_ATTRIBUTE]: table.expiry(input.now),
-            },
+            Item: { ...itemKey(batchId, resultsSk(index)), rows, [TTL_ATTRIBUTE]: expires },
           },
         })),
+      );
+      await table.call(() =>
+        table.client.send(
+          new PutCommand({
+            TableName: table.name,
+            Item: {
+              ...itemKey(batchId, REPORT_SK),
+              processing_metadata: input.processingMetadata,
+              [TTL_ATTRIBUTE]: expires,
+            },
+          }),
+        ),
       );
       const now = input.now.toISOString();
       return table.updateMeta<FinalizeResult>(
         batchId,
         {
           UpdateExpression:
-            'SET #status = :final, failure_reason = :reason, processing_metadata = :metadata, resampling_pass_count = :passes, result_chunks = :chunks, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
+            'SET #status = :final, failure_reason = :reason, resampling_pass_count = :passes, result_chunks = :chunks, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
           ConditionExpression: '#status = :running AND current_iteration = :expected',
           ExpressionAttributeNames: {
             '#status': 'status',
@@ -51,7 +63,6 @@ export function dynamoFinalization(table: Table): FinalizationStore {
           ExpressionAttributeValues: {
             ':final': input.status,
             ':reason': input.failureReason ?? null,
-            ':metadata': input.processingMetadata,
             ':passes': input.resamplingPassCount,
             ':chunks': chunks.length,
             ':now': now,

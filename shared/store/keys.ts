@@ -10,6 +10,15 @@ export const ACTIVE_PARTITION = 'ACTIVE';
 
 export const META_SK = 'META';
 
+/** The batch's request settings (config overrides, judge choice): written once, read cached. */
+export const SETTINGS_SK = 'SETTINGS';
+
+/**
+ * The processing metadata written at finalization. Its sort key starts with META's, so the API
+ * reads both with one query (`begins_with(sk, META_SK)`).
+ */
+export const REPORT_SK = 'META#REPORT';
+
 /** Prefixes of the sort keys of each item kind (queries select a kind by prefix). */
 export const ESSAY_IDS_PREFIX = 'IDS#';
 export const COMPARISON_PREFIX = 'CMP#';

@@ -8,7 +8,7 @@ import { resolveConfig } from '#domain/config.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 import type { SnapshotStore } from '#shared/workflow/ports.ts';
 import type { StoredComparison, StoreSnapshot } from '#shared/workflow/store-records.ts';
-import { batchPk, COMPARISON_PREFIX, itemKey, scoresSk } from '#store/keys.ts';
+import { batchPk, COMPARISON_PREFIX, itemKey, SETTINGS_SK, scoresSk } from '#store/keys.ts';
 import type { Table } from '#store/table.ts';
 import { PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
@@ -72,6 +72,10 @@ export function dynamoSnapshots(table: Table): SnapshotStore {
     async loadSnapshot(batchId): Promise<StoreSnapshot | null> {
       const batch = await table.getMeta(batchId);
       if (!batch) return null;
+      const settings =
+        table.cachedSettings(batchId) ??
+        table.rememberSettings(batchId, await table.getItem(batchId, SETTINGS_SK));
+      if (!settings) throw new Error(`batch ${batchId} has no settings item`);
       const items = await table.queryBatch(batchId, {
         sortKeyPrefix: COMPARISON_PREFIX,
         projection: SNAPSHOT_PROJECTION,
@@ -96,7 +100,7 @@ export function dynamoSnapshots(table: Table): SnapshotStore {
         status: batch.status,
         comparisons,
         previousScores: await loadPreviousScores(table, batchId, batch.current_iteration),
-        config: resolveConfig(batch.config),
+        config: resolveConfig(settings.config),
       };
     },
 

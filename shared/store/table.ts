@@ -16,8 +16,8 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import type { BatchMeta } from '#shared/workflow/store-records.ts';
-import { batchPk, expiresAt, itemKey, metaKey } from '#store/keys.ts';
+import type { BatchMeta, BatchSettings } from '#shared/workflow/store-records.ts';
+import { batchPk, expiresAt, itemKey, META_SK, metaKey } from '#store/keys.ts';
 import {
   backoffDelay,
   defaultRetryPolicy,
@@ -26,6 +26,13 @@ import {
   withRetry,
 } from '#store/retry.ts';
 import { KEY_ATTRIBUTES, PK, SK } from '#store/table-schema.ts';
+
+/**
+ * Settings never change once written, so a function keeps the ones it read (the judge reads a
+ * batch's settings once per container, not once per comparison). Bounded: a settings item may be
+ * a few hundred KB with a long rubric.
+ */
+const SETTINGS_CACHE_ENTRIES = 64;
 
 /** DynamoDB API limits (not tunable defaults). */
 const BATCH_WRITE_LIMIT = 25;
@@ -93,6 +100,8 @@ export class Table {
   readonly ttlDays: number;
   readonly pendingShards: number;
   readonly resultsPerItem: number;
+  /** Settings read so far, by batch id (oldest evicted first). */
+  private readonly settings = new Map<string, BatchSettings>();
 
   constructor(options: TableOptions) {
     this.client = options.client;
@@ -115,12 +124,42 @@ export class Table {
 
   /** The META item (strongly consistent by default: every gate decision needs fresh counters). */
   async getMeta(batchId: string, consistent = true): Promise<BatchMeta | null> {
+    const item = await this.getItem(batchId, META_SK, consistent);
+    return item ? stripKeys<BatchMeta>(item) : null;
+  }
+
+  /** A batch's settings read earlier by this table, if any. */
+  cachedSettings(batchId: string): BatchSettings | undefined {
+    return this.settings.get(batchId);
+  }
+
+  /** Keeps the settings read from a SETTINGS item (null when the item is missing). */
+  rememberSettings(batchId: string, item: Item | null | undefined): BatchSettings | null {
+    if (!item) return null;
+    const settings: BatchSettings = {
+      config: item.config as BatchSettings['config'],
+      judge: item.judge as BatchSettings['judge'],
+    };
+    if (this.settings.size >= SETTINGS_CACHE_ENTRIES) {
+      const oldest = this.settings.keys().next().value;
+      if (oldest !== undefined) this.settings.delete(oldest);
+    }
+    this.settings.set(batchId, settings);
+    return settings;
+  }
+
+  /** One item of a batch by sort key (strongly consistent by default). */
+  async getItem(batchId: string, sortKey: string, consistent = true): Promise<Item | null> {
     const output = await this.call(() =>
       this.client.send(
-        new GetCommand({ TableName: this.name, Key: metaKey(batchId), ConsistentRead: consistent }),
+        new GetCommand({
+          TableName: this.name,
+          Key: itemKey(batchId, sortKey),
+          ConsistentRead: consistent,
+        }),
       ),
     );
-    return output.Item ? stripKeys<BatchMeta>(output.Item) : null;
+    return output.Item ?? null;
   }
 
   /**
@@ -215,8 +254,11 @@ export class Table {
     return items;
   }
 
-  /** Items of one batch by sort key (BatchGet, 100 keys per call, unprocessed keys retried). */
-  async getAll(batchId: string, sortKeys: readonly string[]): Promise<Item[]> {
+  /**
+   * Items of one batch by sort key (BatchGet, 100 keys per call, unprocessed keys retried);
+   * eventually consistent unless `consistent`.
+   */
+  async getAll(batchId: string, sortKeys: readonly string[], consistent = false): Promise<Item[]> {
     const found: Item[] = [];
     for (const keys of chunk(sortKeys, BATCH_GET_LIMIT)) {
       let pending: Item[] = keys.map((sk) => itemKey(batchId, sk));
@@ -224,7 +266,11 @@ export class Table {
         const request = pending;
         const output = await this.call(() =>
           this.client.send(
-            new BatchGetCommand({ RequestItems: { [this.name]: { Keys: request } } }),
+            new BatchGetCommand({
+              RequestItems: {
+                [this.name]: { Keys: request, ...(consistent ? { ConsistentRead: true } : {}) },
+              },
+            }),
           ),
         );
         found.push(...(output.Responses?.[this.name] ?? []));

@@ -47,7 +47,7 @@ export interface StartBatchDeps extends TriggerDeps {
 }
 
 export interface ReadDeps {
-  store: Pick<BatchStore, 'getBatch'>;
+  store: Pick<BatchStore, 'getBatchView'>;
 }
 
 export interface ResultsDeps {
@@ -220,9 +220,9 @@ export async function startBatch(
 }
 
 export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResult> {
-  const batch = await deps.store.getBatch(batchId, false);
-  if (!batch) throw notFound(batchId);
-  return { status: 200, body: batchState(batch) };
+  const view = await deps.store.getBatchView(batchId);
+  if (!view) throw notFound(batchId);
+  return { status: 200, body: batchState(view.batch, view.processingMetadata) };
 }
 
 export async function getResults(deps: ResultsDeps, batchId: string): Promise<ApiResult> {

@@ -10,8 +10,6 @@
  * - finalizeBatch is a conditional write from RUNNING; the event is published while the batch is
  *   not marked published, then marked (consumers deduplicate a re-publish by batch_id).
  */
-import { completionDenominator } from '#domain/batch-state.ts';
-import { resolveConfig } from '#domain/config.ts';
 import type { Decision } from '#domain/decide.ts';
 import { hashSeed } from '#domain/random.ts';
 import { isTerminal } from '#domain/types.ts';
@@ -68,11 +66,7 @@ export function batchFinishedEvent(batch: BatchMeta): BatchFinishedEvent {
       completed_comparisons: batch.completed_comparisons,
       failed_comparisons: batch.failed_comparisons,
     },
-    completion_denominator: completionDenominator({
-      essayCount: batch.essay_count,
-      totalBudget: batch.total_budget,
-      config: resolveConfig(batch.config),
-    }),
+    completion_denominator: batch.completion_denominator,
     finalized_at: batch.finalized_at ?? batch.updated_at,
   };
 }

@@ -2,7 +2,6 @@
  * Gate evaluation with its structured log line (docs/engine-rules.md, "The gate"): every evaluation writes
  * `gate_evaluation` with the four counters and the completion denominator.
  */
-import { resolveConfig } from '#domain/config.ts';
 import type { DecisionType } from '#domain/decide.ts';
 import { checkWorkflowContinuation, type GateResult, withEngineDecision } from '#domain/gate.ts';
 import type { ContinuationCause } from '#messages/queue.ts';
@@ -15,9 +14,7 @@ export function gateOf(batch: BatchMeta): GateResult {
   return checkWorkflowContinuation({
     batchId: batch.batch_id,
     counters: batch,
-    essayCount: batch.essay_count,
-    totalBudget: batch.total_budget,
-    config: resolveConfig(batch.config),
+    completionDenominator: batch.completion_denominator,
   });
 }
 

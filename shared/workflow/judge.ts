@@ -18,11 +18,11 @@ import type {
   JudgeRequest,
   JudgeResult,
 } from '#shared/judges/port.ts';
-import type { BatchStore, Queues, Sleep } from './ports.ts';
+import type { JudgeStore, Queues, Sleep } from './ports.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export interface JudgeDeps {
-  store: Pick<BatchStore, 'getBatch' | 'getEssays'>;
+  store: JudgeStore;
   messaging: Pick<Queues, 'sendCallback'>;
   telemetry: Telemetry;
   config: EngineConfig;
@@ -41,7 +41,8 @@ export class RetryLaterError extends Error {
   }
 }
 
-export type JudgeOutcome = 'verdict' | 'failure' | 'dropped' | 'unknown_batch';
+/** `skipped`: the comparison already had its result (or does not exist); nothing was called. */
+export type JudgeOutcome = 'verdict' | 'failure' | 'dropped' | 'unknown_batch' | 'skipped';
 
 function failureCallback(
   request: ComparisonRequest,
@@ -126,10 +127,22 @@ export async function processComparisonRequest(
     return callback.outcome;
   };
 
-  const batch = await store.getBatch(request.batch_id);
+  const context = await store.loadJudgeContext(request.batch_id, request.comparison_id, [
+    request.a,
+    request.b,
+  ]);
+  const { batch } = context;
   if (!batch) {
     telemetry.warn('judge_request_for_unknown_batch', fields);
     return 'unknown_batch';
+  }
+  // Already answered (a re-sent request, an SQS duplicate): the provider is not called again.
+  if (context.comparisonStatus !== 'PENDING') {
+    telemetry.info('judge_request_skipped', {
+      ...fields,
+      comparison_status: context.comparisonStatus ?? 'unknown',
+    });
+    return 'skipped';
   }
   if (batch.status !== 'RUNNING') {
     return send(failureCallback(request, { kind: 'invalid_request', reason: 'batch_not_running' }));
@@ -137,16 +150,16 @@ export async function processComparisonRequest(
   if (deps.now().getTime() > Date.parse(request.deadline)) {
     return send(failureCallback(request, { kind: 'timeout', reason: 'deadline_passed' }));
   }
-  const essays = await store.getEssays(request.batch_id, [request.a, request.b]);
-  const essayA = essays.get(request.a);
-  const essayB = essays.get(request.b);
+  const essayA = context.essays.get(request.a);
+  const essayB = context.essays.get(request.b);
   if (!essayA || !essayB) {
     return send(failureCallback(request, { kind: 'invalid_request', reason: 'essay_missing' }));
   }
 
   let provider: JudgeProvider;
   try {
-    provider = deps.providerFor(batch.judge);
+    if (!context.settings) throw new Error('batch settings missing');
+    provider = deps.providerFor(context.settings.judge);
   } catch {
     return send(
       failureCallback(request, { kind: 'invalid_request', reason: 'invalid_judge_settings' }),

@@ -13,6 +13,8 @@ import type { ResultRow } from '#messages/state.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
 import type {
   BatchMeta,
+  BatchSettings,
+  BatchView,
   CancelOutcome,
   CreateBatchInput,
   CreateBatchOutcome,
@@ -20,6 +22,7 @@ import type {
   ExpiredComparison,
   FinalizeInput,
   FinalizeResult,
+  JudgeContext,
   PendingComparison,
   PlanWaveInput,
   PlanWaveResult,
@@ -52,10 +55,27 @@ export interface BatchStore {
   cancelBatch(batchId: string, now: Date): Promise<CancelOutcome>;
   /** The META item; strongly consistent unless `consistent` is false. */
   getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
+  /** META and the processing metadata, as the API shows them (eventually consistent). */
+  getBatchView(batchId: string): Promise<BatchView | null>;
+  /** The config overrides and judge choice fixed at creation (may be served from a cache). */
+  getSettings(batchId: string): Promise<BatchSettings | null>;
   /** Essays by index; missing ones are absent from the map. */
   getEssays(batchId: string, indices: readonly number[]): Promise<Map<number, StoredEssay>>;
   /** Essay ids by index. */
   getEssayIds(batchId: string): Promise<string[]>;
+}
+
+/** What the judge reads for one comparison request. */
+export interface JudgeStore {
+  /**
+   * META, the comparison's status, the essays at `indices` and the batch's settings, read
+   * together and strongly consistent (settings may come from a cache: they never change).
+   */
+  loadJudgeContext(
+    batchId: string,
+    comparisonId: string,
+    indices: readonly number[],
+  ): Promise<JudgeContext>;
 }
 
 /** What `decide` reads: the snapshot, and the scores saved at each evaluation. */
@@ -98,6 +118,7 @@ export interface SweepStore {
 
 export interface WorkflowStore
   extends BatchStore,
+    JudgeStore,
     SnapshotStore,
     WaveStore,
     FinalizationStore,

@@ -19,7 +19,12 @@ import type {
 import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { ResultRow } from '#messages/state.ts';
 
-/** The batch META item, minus keys and index attributes. */
+/**
+ * The batch META item, minus keys and index attributes: counters and state only. Every callback
+ * rewrites it (inside its transaction), and a write costs by item size, so what a request brings
+ * (config overrides, the judge choice with its rubric and assignment) lives in the SETTINGS item and
+ * the processing metadata in the REPORT item (docs/data-model.md, "Items").
+ */
 export interface BatchMeta {
   batch_id: string;
   status: BatchStatus;
@@ -36,11 +41,11 @@ export interface BatchMeta {
   /** Waves planned so far; the latest wave's comparisons carry this iteration. */
   current_iteration: number;
   resampling_pass_count: number;
-  /** Per-batch config overrides exactly as validated at creation (resolve with `resolveConfig`). */
-  config: Partial<Record<ConfigName, unknown>>;
-  judge: JudgeChoice;
-  /** The processing metadata of docs/engine-rules.md, written at finalization. */
-  processing_metadata?: Record<string, unknown>;
+  /**
+   * `completionDenominator` of the batch (docs/engine-rules.md), computed once at creation from
+   * essay_count, total_budget and the config overrides, which never change afterwards.
+   */
+  completion_denominator: number;
   /** false once finalized until the completion/failure event was published. */
   event_published?: boolean;
   /** Raised by every META write (optimistic-concurrency witness, useful in logs). */
@@ -48,6 +53,32 @@ export interface BatchMeta {
   created_at: string;
   updated_at: string;
   finalized_at?: string | null;
+}
+
+/** What a request chose for its batch, fixed at creation (the SETTINGS item; never rewritten). */
+export interface BatchSettings {
+  /** Per-batch config overrides exactly as validated at creation (resolve with `resolveConfig`). */
+  config: Partial<Record<ConfigName, unknown>>;
+  judge: JudgeChoice;
+}
+
+/** A batch as the API shows it: META, and the processing metadata once it was finalized. */
+export interface BatchView {
+  batch: BatchMeta;
+  /** The processing metadata of docs/engine-rules.md (the REPORT item; {} before finalization). */
+  processingMetadata: Record<string, unknown>;
+}
+
+/** What the judge reads before calling the provider for one comparison request. */
+export interface JudgeContext {
+  /** null: no such batch. */
+  batch: BatchMeta | null;
+  /** null: no such comparison (never planned, or expired). */
+  comparisonStatus: ComparisonStatus | null;
+  /** The requested essays by index; missing ones are absent. */
+  essays: Map<number, StoredEssay>;
+  /** null: the batch has no settings item. */
+  settings: BatchSettings | null;
 }
 
 /** One essay as stored (text only leaves the table towards the judge). */

@@ -1,15 +1,17 @@
 /**
  * What the API shows of a stored batch: its state JSON and its results JSON (contracts in
- * `#messages/state.ts`). The completion denominator comes from the domain's
- * `completionDenominator`, the only completion math.
+ * `#messages/state.ts`). The completion denominator is the one the domain's
+ * `completionDenominator` (the only completion math) gave when the batch was created.
  */
-import { completionDenominator, pendingCallbacks } from '#domain/batch-state.ts';
-import { resolveConfig } from '#domain/config.ts';
+import { pendingCallbacks } from '#domain/batch-state.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
 import type { BatchMeta } from './store-records.ts';
 
-/** Stored META → state JSON. */
-export function batchState(meta: BatchMeta): BatchState {
+/** Stored META (and the processing metadata of a finalized batch) → state JSON. */
+export function batchState(
+  meta: BatchMeta,
+  processingMetadata: Record<string, unknown> = {},
+): BatchState {
   return {
     v: 1,
     batch_id: meta.batch_id,
@@ -25,12 +27,8 @@ export function batchState(meta: BatchMeta): BatchState {
     total_budget: meta.total_budget,
     current_iteration: meta.current_iteration,
     resampling_pass_count: meta.resampling_pass_count,
-    completion_denominator: completionDenominator({
-      essayCount: meta.essay_count,
-      totalBudget: meta.total_budget,
-      config: resolveConfig(meta.config),
-    }),
-    processing_metadata: meta.processing_metadata ?? {},
+    completion_denominator: meta.completion_denominator,
+    processing_metadata: processingMetadata,
     created_at: meta.created_at,
     updated_at: meta.updated_at,
     finalized_at: meta.finalized_at ?? null,

@@ -378,6 +378,13 @@ export async function drain(
 }
 
 /** The dashboard of one stored batch: META attributes as the store keeps them. */
+/** The processing metadata stored at finalization (the REPORT item beside META). */
+export function reportOf(pipeline: Pipeline, batchId: string): Record<string, unknown> {
+  const item = pipeline.table.get(`BATCH#${batchId}`, 'META#REPORT');
+  if (!item) throw new Error(`batch ${batchId} has no report`);
+  return item.processing_metadata as Record<string, unknown>;
+}
+
 export function metaOf(pipeline: Pipeline, batchId: string): Record<string, unknown> {
   const item = pipeline.table.get(`BATCH#${batchId}`, 'META');
   if (!item) throw new Error(`no batch ${batchId}`);

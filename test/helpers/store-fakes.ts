@@ -11,10 +11,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { completionDenominator } from '#domain/batch-state.ts';
+import { resolveConfig } from '#domain/config.ts';
 import type { WavePair } from '#domain/decide.ts';
 import type { Callback } from '#messages/queue.ts';
 import type { WorkflowStore } from '#shared/workflow/ports.ts';
-import type { BatchMeta } from '#shared/workflow/store-records.ts';
+import type { BatchMeta, BatchSettings } from '#shared/workflow/store-records.ts';
 import { dynamoStore } from '#store/dynamo-store.ts';
 import { batchPk, metaKey } from '#store/keys.ts';
 import { PK } from '#store/table-schema.ts';
@@ -68,7 +70,16 @@ export function storeHarness(
   return { ddb, store, sleeps };
 }
 
-export function batchMeta(overrides: Partial<BatchMeta> = {}): BatchMeta {
+/**
+ * A META item; its completion denominator is computed as createBatch does, from essay_count,
+ * total_budget and `settings.config` (unless the overrides give one).
+ */
+export function batchMeta(
+  overrides: Partial<BatchMeta> = {},
+  settings: { config?: Record<string, unknown> } = {},
+): BatchMeta {
+  const essayCount = overrides.essay_count ?? 5;
+  const totalBudget = overrides.total_budget ?? 40;
   return {
     batch_id: BATCH_ID,
     status: 'RUNNING',
@@ -82,15 +93,28 @@ export function batchMeta(overrides: Partial<BatchMeta> = {}): BatchMeta {
     total_budget: 40,
     current_iteration: 0,
     resampling_pass_count: 0,
-    config: {},
-    judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
-    processing_metadata: {},
+    completion_denominator: completionDenominator({
+      essayCount,
+      totalBudget,
+      config: resolveConfig(settings.config ?? {}),
+    }),
     event_published: false,
     version: 1,
     created_at: NOW.toISOString(),
     updated_at: NOW.toISOString(),
     finalized_at: null,
     ...overrides,
+  };
+}
+
+/** The SETTINGS item as stored (with keys), for GetItem responses. */
+export function settingsItem(settings: Partial<BatchSettings> = {}): Record<string, unknown> {
+  return {
+    pk: `BATCH#${BATCH_ID}`,
+    sk: 'SETTINGS',
+    config: {},
+    judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
+    ...settings,
   };
 }
 

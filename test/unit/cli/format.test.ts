@@ -7,27 +7,24 @@ describe('describeState', () => {
   it('prints a failed batch whose fit has no standard errors as n/a, with its flags', () => {
     // Prepare: what the engine stores for a batch where every comparison failed.
     const state = batchState(
-      batchMeta({
-        status: 'FAILED',
-        failure_reason: 'no_successful_comparisons',
-        processing_metadata: {
-          max_possible_pairs: 10,
-          successful_pairs_count: 0,
-          unique_coverage_complete: false,
-          resampling_pass_count: 0,
-          bt_se_summary: {
-            mean_se: null,
-            max_se: null,
-            mean_comparisons_per_item: 0,
-            isolated_items: 5,
-          },
-          bt_quality_flags: {
-            bt_se_inflated: false,
-            comparison_coverage_sparse: true,
-            has_isolated_items: true,
-          },
+      batchMeta({ status: 'FAILED', failure_reason: 'no_successful_comparisons' }),
+      {
+        max_possible_pairs: 10,
+        successful_pairs_count: 0,
+        unique_coverage_complete: false,
+        resampling_pass_count: 0,
+        bt_se_summary: {
+          mean_se: null,
+          max_se: null,
+          mean_comparisons_per_item: 0,
+          isolated_items: 5,
         },
-      }),
+        bt_quality_flags: {
+          bt_se_inflated: false,
+          comparison_coverage_sparse: true,
+          has_isolated_items: true,
+        },
+      },
     );
 
     // Act

@@ -23,6 +23,7 @@ import {
   drain,
   metaOf,
   type Pipeline,
+  reportOf,
   testEssays,
 } from '#test/helpers/pipeline.ts';
 
@@ -73,8 +74,7 @@ describe('processing_metadata.judge_usage', () => {
     // Assess
     const meta = metaOf(p, batchId);
     const completed = meta.completed_comparisons as number;
-    const usage = (meta.processing_metadata as { judge_usage: Record<string, unknown> })
-      .judge_usage;
+    const usage = (reportOf(p, batchId) as { judge_usage: Record<string, unknown> }).judge_usage;
     expect(completed).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(2 * completed);
     const flips = Math.floor(completed / 2);

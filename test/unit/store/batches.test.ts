@@ -2,8 +2,8 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   type StoreHarness,
   storeHarness,
   TABLE,
+  transactionCanceled,
 } from '#test/helpers/store-fakes.ts';
 
 const essays = (count: number, from = 0) =>
@@ -33,6 +34,16 @@ const createInput = (withEssays: boolean) => ({
   now: NOW,
 });
 
+/** The conditional puts of META and SETTINGS, in the one transaction that creates a batch. */
+function createPuts(h: StoreHarness) {
+  const entries = h.ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+  const puts = entries.map((entry) => entry.Put);
+  return {
+    meta: puts.find((put) => put?.Item?.sk === 'META'),
+    settings: puts.find((put) => put?.Item?.sk === 'SETTINGS'),
+  };
+}
+
 function writtenItems(h: StoreHarness) {
   return h.ddb
     .commandCalls(BatchWriteCommand)
@@ -49,7 +60,7 @@ describe('createBatch', () => {
   it('stores inline essays and an id chunk first, then META RUNNING and indexed as active', async () => {
     // Prepare
     h.ddb.on(BatchWriteCommand).resolves({});
-    h.ddb.on(PutCommand).resolves({});
+    h.ddb.on(TransactWriteCommand).resolves({});
 
     // Act
     const result = await h.store.createBatch(createInput(true));
@@ -63,7 +74,7 @@ describe('createBatch', () => {
       'IDS#000000',
     ]);
     expect(writtenItems(h)[3]?.ids).toEqual(['e0', 'e1', 'e2']);
-    const put = h.ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    const put = createPuts(h).meta!;
     expect(put.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(put.ExpressionAttributeNames).toEqual({ '#pk': 'pk' });
     expect(put.Item).toMatchObject({
@@ -80,7 +91,7 @@ describe('createBatch', () => {
 
   it('creates a paged batch as PENDING_ESSAYS, not indexed as active', async () => {
     // Prepare
-    h.ddb.on(PutCommand).resolves({});
+    h.ddb.on(TransactWriteCommand).resolves({});
 
     // Act
     const result = await h.store.createBatch(createInput(false));
@@ -88,20 +99,44 @@ describe('createBatch', () => {
     // Assess
     expect(result.outcome).toBe('created');
     expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
-    const item = h.ddb.commandCalls(PutCommand)[0]!.args[0].input.Item;
+    const item = createPuts(h).meta!.Item;
     expect(item).toMatchObject({ status: 'PENDING_ESSAYS', essays_stored: 0 });
     expect(item).not.toHaveProperty('gsi2pk');
   });
 
   it('answers exists when the batch id is taken', async () => {
     // Prepare
-    h.ddb.on(PutCommand).rejects(conditionFailed());
+    h.ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        transactionCanceled({ Code: 'ConditionalCheckFailed' }, { Code: 'ConditionalCheckFailed' }),
+      );
 
     // Act
     const result = await h.store.createBatch(createInput(false));
 
     // Assess
     expect(result).toEqual({ outcome: 'exists' });
+  });
+
+  it('keeps the request settings beside META, never on it: META holds counters and state only', async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    await h.store.createBatch(createInput(false));
+
+    // Assess
+    const { meta, settings } = createPuts(h);
+    expect(settings?.ConditionExpression).toBe('attribute_not_exists(#pk)');
+    expect(settings?.Item).toMatchObject({
+      config: { MIN_RESAMPLING_NET_SIZE: 5 },
+      judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
+    });
+    expect(meta?.Item).not.toHaveProperty('config');
+    expect(meta?.Item).not.toHaveProperty('judge');
+    // 3 essays, a small net under MIN_RESAMPLING_NET_SIZE 5 with 4 passes: min(budget 10, 3 × 5).
+    expect(meta?.Item?.completion_denominator).toBe(10);
   });
 });
 

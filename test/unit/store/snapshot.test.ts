@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { BATCH_ID, metaItem, NOW, storeHarness } from '#test/helpers/store-fakes.ts';
+import { BATCH_ID, metaItem, NOW, settingsItem, storeHarness } from '#test/helpers/store-fakes.ts';
 
 const cmp = (iteration: number, index: number, extra: Record<string, unknown> = {}) => ({
   iteration,
@@ -24,9 +24,11 @@ describe('loadSnapshot', () => {
         total_comparisons: 3,
         completed_comparisons: 2,
         failed_comparisons: 1,
-        config: { MAX_ITERATIONS: 7 },
       }),
     });
+    h.ddb
+      .on(GetCommand, { Key: { pk: `BATCH#${BATCH_ID}`, sk: 'SETTINGS' } })
+      .resolves({ Item: settingsItem({ config: { MAX_ITERATIONS: 7 } }) });
     h.ddb
       .on(QueryCommand, {
         ExpressionAttributeValues: { ':pk': `BATCH#${BATCH_ID}`, ':prefix': 'CMP#' },

@@ -245,7 +245,7 @@ describe('processComparisonRequest', () => {
     const before = probe.externalCalls();
     await processComparisonRequest(probe.deps, probeRequest, 1);
     const calls = probe.externalCalls() - before;
-    expect(calls).toBe(3); // GetItem (batch), BatchGetItem (essays), SendMessage
+    expect(calls).toBe(2); // BatchGetItem (batch, comparison, essays, settings), SendMessage
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();

@@ -6,14 +6,16 @@ import { batchMeta } from '#test/helpers/store-fakes.ts';
 describe('state JSON', () => {
   it('maps META to the snake_case state with pending callbacks derived from the counters', () => {
     // Prepare
-    const meta = batchMeta({
-      submitted_comparisons: 10,
-      total_comparisons: 10,
-      completed_comparisons: 6,
-      failed_comparisons: 1,
-      current_iteration: 2,
-      config: { MIN_RESAMPLING_NET_SIZE: 5, MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3 },
-    });
+    const meta = batchMeta(
+      {
+        submitted_comparisons: 10,
+        total_comparisons: 10,
+        completed_comparisons: 6,
+        failed_comparisons: 1,
+        current_iteration: 2,
+      },
+      { config: { MIN_RESAMPLING_NET_SIZE: 5, MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3 } },
+    );
 
     // Act
     const state = batchState(meta);

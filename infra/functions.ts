@@ -1,11 +1,26 @@
 /**
  * The deployment contract of every function: trigger, size, environment and permissions. The stack
- * wires exactly what is declared here, so this table is the least-privilege review surface.
+ * wires exactly what is declared here, so this table is the least-privilege review surface: its
+ * `table`, `queryIndexes`, `sendsTo`, `putsEvents` and `readsProviderSecrets` are everything the
+ * function's code may call (infra/grants.ts turns them into IAM statements).
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
  */
 import { ACTIVE_INDEX, type IndexName, PENDING_INDEX } from '#store/table-schema.ts';
-import type { TableAction } from './constructs/table-grants.ts';
+
+/**
+ * IAM actions on the table. IAM authorizes a transaction through its parts (PutItem, UpdateItem,
+ * ConditionCheckItem, DeleteItem), so TransactWriteItems is not one of them.
+ */
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem';
 
 export type QueueName = 'comparison' | 'callback' | 'continuation';
 export type EnvName =
@@ -52,7 +67,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 29,
     env: ['TABLE_NAME', 'ALLOWED_PROVIDERS', 'CONTINUATION_QUEUE_URL'],
-    table: ['PutItem', 'BatchWriteItem'],
+    // GetItem: a create retried with the same Idempotency-Key reads the batch its first try made.
+    table: ['GetItem', 'PutItem', 'BatchWriteItem'],
     // A batch created with all its essays starts at once.
     sendsTo: ['continuation'],
   },

@@ -31,6 +31,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -39,8 +40,8 @@ import { PK, SK, TABLE_INDEXES, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 import { EngineFunction } from './constructs/engine-function.ts';
 import { EngineMonitoring } from './constructs/engine-monitoring.ts';
 import { SecureQueue } from './constructs/secure-queue.ts';
-import { grantTable } from './constructs/table-grants.ts';
 import { type EnvName, FUNCTIONS, type FunctionSpec, type QueueName } from './functions.ts';
+import { type GrantTarget, grantsOf } from './grants.ts';
 import { type DeploymentSettings, providerSecretMap } from './settings.ts';
 
 export const SERVICE_NAME = 'cj-engine';
@@ -213,27 +214,53 @@ export class CjEngineStack extends Stack {
     return fn;
   }
 
+  /**
+   * Exactly the code's grants of the function's row (infra/grants.ts), each on its resource's ARN:
+   * no CDK grant helper, since those add actions the code never calls (GetQueueUrl and
+   * GetQueueAttributes with SendMessage, DescribeSecret with GetSecretValue).
+   */
   private grantDeclared(
     spec: FunctionSpec,
     fn: EngineFunction,
     providerSecrets: ReadonlyMap<string, string>,
   ): void {
-    grantTable(fn.role, this.table, spec.table, spec.queryIndexes ?? []);
-    for (const queue of spec.sendsTo ?? []) {
-      this.queues[queue].queue.grantSendMessages(fn.role);
-    }
-    if (spec.putsEvents) {
-      this.eventBus.grantPutEventsTo(fn.role);
-    }
-    if (spec.readsProviderSecrets) {
-      for (const [provider, secretName] of providerSecrets) {
-        const secret = Secret.fromSecretNameV2(this, `ProviderSecret-${provider}`, secretName);
-        secret.grantRead(fn.role);
-        Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
-          reason: `Secrets Manager appends a random 6-character suffix to the ARN of the deployer-created secret ${secretName}; the wildcard matches only that suffix.`,
-        });
+    for (const grant of grantsOf(spec).filter((candidate) => candidate.by === 'code')) {
+      const resources = this.grantResources(grant.on, providerSecrets);
+      if (resources.length === 0) continue;
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: [...grant.actions], resources }),
+      );
+      if (grant.on.kind === 'provider-secrets') {
+        for (const secretName of providerSecrets.values()) {
+          Validations.of(fn.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
+            reason: `Secrets Manager appends a random 6-character suffix to the ARN of the deployer-created secret ${secretName}; the wildcard matches only that suffix.`,
+          });
+        }
       }
+    }
+  }
+
+  private grantResources(
+    target: GrantTarget,
+    providerSecrets: ReadonlyMap<string, string>,
+  ): string[] {
+    switch (target.kind) {
+      case 'table':
+        return [this.table.tableArn];
+      case 'index':
+        return [`${this.table.tableArn}/index/${target.index}`];
+      case 'queue':
+        return [this.queues[target.queue].queue.queueArn];
+      case 'event-bus':
+        return [this.eventBus.eventBusArn];
+      case 'provider-secrets':
+        return [...providerSecrets].map(([provider, secretName]) => {
+          const secret = Secret.fromSecretNameV2(this, `ProviderSecret-${provider}`, secretName);
+          return `${secret.secretArn}-??????`;
+        });
+      case 'log-group':
+        throw new Error('the log group is granted by its construct, not by the stack');
     }
   }
 

@@ -61,6 +61,8 @@ export interface HttpEventOptions {
   pathParameters?: Record<string, string>;
   body?: unknown;
   queryStringParameters?: Record<string, string>;
+  /** Request headers (lowercase names, as API Gateway passes them), besides content-type. */
+  headers?: Record<string, string>;
 }
 
 /** An HTTP API (payload v2.0) event for `routeKey`, e.g. `POST /batches/{id}/start`. */
@@ -83,7 +85,7 @@ export function httpEvent(
     routeKey,
     rawPath,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     ...(options.queryStringParameters
       ? { queryStringParameters: options.queryStringParameters }
       : {}),

@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '#infra/functions.ts';
+import { type GrantTarget, grantsOf } from '#infra/grants.ts';
 import {
   actionsOf,
   allowedActionsOfFunction,
@@ -26,6 +28,61 @@ beforeAll(() => {
   });
 }, SYNTH_TIMEOUT_MS);
 
+/** A grant target as a label: the same label the template's resource reference gets. */
+function targetLabel(target: GrantTarget, functionName: string): string[] {
+  switch (target.kind) {
+    case 'table':
+      return ['table'];
+    case 'index':
+      return [`table/index/${target.index}`];
+    case 'queue':
+      return [`queue ${target.queue}`];
+    case 'event-bus':
+      return ['event-bus'];
+    case 'provider-secrets':
+      return ['secret cj/openai-api-key'];
+    case 'log-group':
+      return [`log-group /aws/lambda/${PREFIX}-${functionName}`];
+  }
+}
+
+/** The template's resource reference of a statement as a label (`unknown …` when unrecognized). */
+function resourceLabel(resource: unknown): string {
+  const text = JSON.stringify(resource);
+  const getAtt = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  const props = getAtt ? resourceProps(getAtt[0]) : undefined;
+  if (getAtt && getAtt[1] === 'Arn' && props) {
+    const type = props.type;
+    if (type === 'AWS::DynamoDB::Table') return 'table';
+    if (type === 'AWS::Events::EventBus') return 'event-bus';
+    if (type === 'AWS::Logs::LogGroup') return `log-group ${String(props.props.LogGroupName)}`;
+    if (type === 'AWS::SQS::Queue') {
+      const name = String(props.props.QueueName).slice(PREFIX.length + 1);
+      const queue = { 'comparison-requests': 'comparison', callbacks: 'callback' }[name] ?? name;
+      return `queue ${queue.replace(/\.fifo$/, '')}`;
+    }
+  }
+  const index = /"Fn::GetAtt":\["(\w+)","Arn"\]},"\/index\/([\w-]+)"/.exec(text);
+  if (index?.[1] && resourceProps(index[1])?.type === 'AWS::DynamoDB::Table') {
+    return `table/index/${index[2]}`;
+  }
+  const secret = /:secret:([\w/+=.@-]+)-\?{6}"/.exec(text);
+  if (secret) return `secret ${secret[1]}`;
+  return `unknown ${text}`;
+}
+
+function resourceProps(
+  logicalId: string,
+): { type: string; props: Record<string, unknown> } | undefined {
+  const resource = (
+    built.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown> }
+    >
+  )[logicalId];
+  return resource ? { type: resource.Type, props: resource.Properties ?? {} } : undefined;
+}
+
 function allStatements() {
   return resourcesOfType(built.template, 'AWS::IAM::Policy').flatMap(
     ([, props]) =>
@@ -34,6 +91,52 @@ function allStatements() {
 }
 
 describe('least privilege', () => {
+  it.each(FUNCTIONS.map((spec) => [spec.name, spec] as const))(
+    'grants %s exactly what its row in FUNCTIONS declares, and nothing else',
+    (name, spec) => {
+      // Prepare
+      const expected = grantsOf(spec).flatMap((grant) =>
+        targetLabel(grant.on, name).flatMap((label) =>
+          grant.actions.map((action) => `${action} on ${label}`),
+        ),
+      );
+
+      // Act
+      const granted = statementsOfFunction(built.template, PREFIX, name).flatMap((statement) =>
+        (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).flatMap(
+          (resource) =>
+            actionsOf(statement).map(
+              (action) =>
+                `${statement.Effect === 'Allow' ? '' : 'DENY '}${action} on ${resourceLabel(resource)}`,
+            ),
+        ),
+      );
+
+      // Assess
+      expect([...new Set(granted)].sort()).toEqual([...new Set(expected)].sort());
+    },
+  );
+
+  it('grants nothing on Resource "*" and no service-wide action', () => {
+    // Prepare
+    const statements = allStatements() as Array<{ Action: string | string[]; Resource: unknown }>;
+
+    // Act
+    const starred = statements.filter(
+      (statement) =>
+        statement.Resource === '*' ||
+        (Array.isArray(statement.Resource) && statement.Resource.includes('*')),
+    );
+    const serviceWide = statements
+      .flatMap((statement) => actionsOf(statement as Parameters<typeof actionsOf>[0]))
+      .filter((action) => /:\*$/.test(action) || action === '*');
+
+    // Assess
+    expect(statements.length).toBeGreaterThan(0);
+    expect(starred).toEqual([]);
+    expect(serviceWide).toEqual([]);
+  });
+
   it('grants no wildcard action anywhere', () => {
     // Prepare
     const statements = allStatements();

@@ -1,0 +1,285 @@
+/**
+ * Ties the grant table to the code: each deployed handler is run through its paths (a batch created
+ * inline and with an Idempotency-Key retried, one created in pages, started, judged to the end,
+ * read, cancelled, and swept after its deadline) on class-level aws-sdk-client-mock'ed clients over
+ * the in-memory table, every SDK command it sends is recorded as the IAM action and resource AWS
+ * would authorize, and the set must equal its row in infra/functions.ts: a call without a grant
+ * fails here (as it would in AWS), and a grant no path uses is one too many.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FakeTable } from '#bench/support/fake-table.ts';
+import { FUNCTIONS } from '#infra/functions.ts';
+import { type GrantTarget, grantsOf } from '#infra/grants.ts';
+import {
+  httpEvent,
+  lambdaContext,
+  scheduleEvent,
+  sqsEvent,
+  sqsRecord,
+} from '#test/helpers/events.ts';
+import { testEssays } from '#test/helpers/pipeline.ts';
+
+const QUEUE_URLS = {
+  comparison: 'https://sqs.eu-west-1.amazonaws.com/123456789012/comparisons',
+  callback: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callbacks',
+  continuation: 'https://sqs.eu-west-1.amazonaws.com/123456789012/continuation.fifo',
+} as const;
+const TABLE = 'cj-calls-table';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+const eventBridge = mockClient(EventBridgeClient);
+let sent: Array<{ queue: keyof typeof QUEUE_URLS; body: string; group?: string; dedup?: string }> =
+  [];
+/** By function: `<iam action> on <resource>` of every call it made. */
+const used = new Map<string, Set<string>>();
+
+function queueOf(url: string): keyof typeof QUEUE_URLS {
+  const entry = Object.entries(QUEUE_URLS).find(([, candidate]) => candidate === url);
+  if (!entry) throw new Error(`unknown queue ${url}`);
+  return entry[0] as keyof typeof QUEUE_URLS;
+}
+
+const TRANSACT_PARTS: Record<string, string> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
+const DOCUMENT_ACTIONS: Record<string, string> = {
+  GetCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  BatchGetCommand: 'BatchGetItem',
+  BatchWriteCommand: 'BatchWriteItem',
+};
+
+/** The IAM (action, resource) pairs AWS authorizes for one SDK command. */
+function iamCalls(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+  const name = command.constructor.name;
+  const input = command.input;
+  if (name === 'TransactWriteCommand') {
+    return (input.TransactItems as Array<Record<string, unknown>>).flatMap((item) =>
+      Object.keys(item).map((kind) => `dynamodb:${TRANSACT_PARTS[kind]} on table`),
+    );
+  }
+  if (DOCUMENT_ACTIONS[name]) {
+    const index = input.IndexName ? `table/index/${String(input.IndexName)}` : 'table';
+    return [`dynamodb:${DOCUMENT_ACTIONS[name]} on ${index}`];
+  }
+  if (name === 'SendMessageCommand' || name === 'SendMessageBatchCommand') {
+    return [`sqs:SendMessage on queue ${queueOf(String(input.QueueUrl))}`];
+  }
+  if (name === 'PutEventsCommand') return ['events:PutEvents on event-bus'];
+  return [`unknown ${name}`];
+}
+
+function label(target: GrantTarget): string {
+  switch (target.kind) {
+    case 'table':
+      return 'table';
+    case 'index':
+      return `table/index/${target.index}`;
+    case 'queue':
+      return `queue ${target.queue}`;
+    case 'event-bus':
+      return 'event-bus';
+    default:
+      return target.kind;
+  }
+}
+
+/** Runs `work` as function `name` and records every SDK call it makes. */
+async function as<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const before = [ddb.calls().length, sqs.calls().length, eventBridge.calls().length];
+  const result = await work();
+  const calls = [
+    ...ddb.calls().slice(before[0]),
+    ...sqs.calls().slice(before[1]),
+    ...eventBridge.calls().slice(before[2]),
+  ];
+  const set = used.get(name) ?? new Set<string>();
+  for (const call of calls) {
+    for (const pair of iamCalls(call.args[0] as never)) set.add(pair);
+  }
+  used.set(name, set);
+  return result;
+}
+
+async function handler(name: string) {
+  return (await import(`#lambdas/${name}/handler.ts`)).handler as (
+    event: unknown,
+    context: unknown,
+  ) => Promise<unknown>;
+}
+
+async function http(name: string, event: ReturnType<typeof httpEvent>) {
+  const fn = await handler(name);
+  const response = (await as(name, () =>
+    fn(event, lambdaContext(name)),
+  )) as APIGatewayProxyStructuredResultV2;
+  return { status: response.statusCode, body: JSON.parse(String(response.body)) as never };
+}
+
+/** Delivers every message sent to `queue` so far to its consumer (once). */
+async function drain(queue: keyof typeof QUEUE_URLS, name: string): Promise<number> {
+  const messages = sent.filter((message) => message.queue === queue);
+  sent = sent.filter((message) => message.queue !== queue);
+  if (messages.length === 0) return 0;
+  const records: SQSRecord[] = messages.map((message) =>
+    sqsRecord(
+      message.body,
+      queue === 'continuation'
+        ? { messageGroupId: message.group ?? 'g', deduplicationId: message.dedup ?? 'd' }
+        : {},
+    ),
+  );
+  const fn = await handler(name);
+  await as(name, () => fn(sqsEvent(records), lambdaContext(name)));
+  return messages.length;
+}
+
+/** Continuation → judge → callback until nothing is in flight. */
+async function runToTheEnd(): Promise<void> {
+  for (let round = 0; round < 50; round += 1) {
+    const moved =
+      (await drain('continuation', 'continuation')) +
+      (await drain('comparison', 'judge')) +
+      (await drain('callback', 'callback'));
+    if (moved === 0) return;
+  }
+  throw new Error('the batch did not settle in 50 rounds');
+}
+
+beforeAll(() => {
+  for (const [name, value] of Object.entries({
+    TABLE_NAME: TABLE,
+    COMPARISON_QUEUE_URL: QUEUE_URLS.comparison,
+    CALLBACK_QUEUE_URL: QUEUE_URLS.callback,
+    CONTINUATION_QUEUE_URL: QUEUE_URLS.continuation,
+    EVENT_BUS_NAME: 'cj-bus',
+    ALLOWED_PROVIDERS: 'mock',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  })) {
+    vi.stubEnv(name, value);
+  }
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  new FakeTable().attach(ddb);
+  sqs.on(SendMessageCommand).callsFake((input) => {
+    sent.push({
+      queue: queueOf(input.QueueUrl),
+      body: input.MessageBody,
+      ...(input.MessageGroupId ? { group: input.MessageGroupId } : {}),
+      ...(input.MessageDeduplicationId ? { dedup: input.MessageDeduplicationId } : {}),
+    });
+    return { MessageId: 'm' };
+  });
+  sqs.on(SendMessageBatchCommand).callsFake((input) => {
+    for (const entry of input.Entries ?? []) {
+      sent.push({ queue: queueOf(input.QueueUrl), body: entry.MessageBody });
+    }
+    return { Successful: (input.Entries ?? []).map((e: { Id: string }) => ({ Id: e.Id })) };
+  });
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+});
+
+afterAll(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe("the handlers' SDK calls and the grant table", () => {
+  it('each function calls exactly what its row in FUNCTIONS grants', async () => {
+    // Prepare: one batch of each life, through every handler.
+    const essays = testEssays(4);
+    await http('admin-mock-mode', httpEvent('GET /admin/mock-mode'));
+    const inline = await http(
+      'create-batch',
+      httpEvent('POST /batches', {
+        body: { essays, budget: 6, config: { RESAMPLING_ENABLED: false } },
+        headers: { 'idempotency-key': 'calls-1' },
+      }),
+    );
+    const retried = await http(
+      'create-batch',
+      httpEvent('POST /batches', {
+        body: { essays, budget: 6, config: { RESAMPLING_ENABLED: false } },
+        headers: { 'idempotency-key': 'calls-1' },
+      }),
+    );
+    const paged = await http(
+      'create-batch',
+      httpEvent('POST /batches', {
+        body: { essay_count: 4, budget: 6, config: { COMPARISON_DEADLINE_SECONDS: 1 } },
+      }),
+    );
+    const pagedId = (paged.body as { batch_id: string }).batch_id;
+    const inlineId = (inline.body as { batch_id: string }).batch_id;
+    for (const offset of [0, 2]) {
+      await http(
+        'add-essays',
+        httpEvent('POST /batches/{id}/essays', {
+          pathParameters: { id: pagedId },
+          body: { offset, essays: essays.slice(offset, offset + 2) },
+        }),
+      );
+    }
+    await http(
+      'add-essays',
+      httpEvent('POST /batches/{id}/essays', {
+        pathParameters: { id: pagedId },
+        body: { offset: 0, essays: essays.slice(0, 2) },
+      }),
+    );
+    // Started twice: a client retrying a start whose answer it lost.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await http(
+        'start-batch',
+        httpEvent('POST /batches/{id}/start', { pathParameters: { id: pagedId } }),
+      );
+    }
+
+    // Act: the paged batch's first wave is lost and swept after its deadline, then cancelled; the
+    // inline batch is judged to its end and read.
+    await drain('continuation', 'continuation');
+    sent = sent.filter((message) => !message.body.includes(`"batch_id":"${pagedId}"`));
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 });
+    const sweeper = await handler('sweeper');
+    await as('sweeper', () => sweeper(scheduleEvent(), lambdaContext('sweeper')));
+    vi.useRealTimers();
+    const cancelled = await http(
+      'cancel-batch',
+      httpEvent('POST /batches/{id}/cancel', { pathParameters: { id: pagedId } }),
+    );
+    await runToTheEnd();
+    await http('get-batch', httpEvent('GET /batches/{id}', { pathParameters: { id: inlineId } }));
+    const results = await http(
+      'get-results',
+      httpEvent('GET /batches/{id}/results', { pathParameters: { id: inlineId } }),
+    );
+
+    // Assess
+    expect([inline.status, retried.status, results.status]).toEqual([201, 200, 200]);
+    expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
+    expect(cancelled.status).toBe(200);
+    for (const spec of FUNCTIONS) {
+      const granted = grantsOf(spec)
+        .filter((grant) => grant.by === 'code' && grant.on.kind !== 'provider-secrets')
+        .flatMap((grant) => grant.actions.map((action) => `${action} on ${label(grant.on)}`));
+      expect([...(used.get(spec.name) ?? [])].sort(), spec.name).toEqual(
+        [...new Set(granted)].sort(),
+      );
+    }
+  });
+});

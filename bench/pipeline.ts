@@ -90,7 +90,12 @@ async function main(): Promise<void> {
   ensureSynth(paths, templatePath);
   const moto = await startMotoServer();
   const proxy = await startCountingProxy(moto.endpoint);
-  const cloud = await runLocalCloud({ templatePath, endpoint: proxy.endpoint, logDir });
+  const cloud = await runLocalCloud({
+    templatePath,
+    endpoint: proxy.endpoint,
+    credentials: moto.credentials,
+    logDir,
+  });
   const invocations: Record<string, number> = {};
   let gbSeconds = 0;
   let counting = false;

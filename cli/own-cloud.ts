@@ -25,7 +25,7 @@ export async function withOwnLocalCloud<T>(
   io.stderr('preparing the local cloud (synthesizes the stack when sources changed)...\n');
   supervisor.ensureSynth(paths, templatePath);
   const started = Date.now();
-  const moto = await startMotoServer();
+  const moto = await startMotoServer({ iamAuditFile: join(paths.logDir, 'iam.log') });
   const stops: Array<() => Promise<void>> = [
     () => moto.stop(),
     async () => rmSync(workDir, { recursive: true, force: true }),
@@ -43,6 +43,7 @@ export async function withOwnLocalCloud<T>(
     const cloud = await runLocalCloud({
       templatePath,
       endpoint: moto.endpoint,
+      credentials: moto.credentials,
       logDir: paths.logDir,
     });
     stops.push(() => cloud.stop({ abort: true }));

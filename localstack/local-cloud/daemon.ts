@@ -57,6 +57,10 @@ try {
     pid: process.pid,
     ...(cloud.motoPid !== undefined ? { motoPid: cloud.motoPid } : {}),
     endpoint: cloud.endpoint,
+    credentials: {
+      accessKeyId: cloud.credentials.accessKeyId,
+      secretAccessKey: cloud.credentials.secretAccessKey,
+    },
     apiUrl: cloud.apiUrl,
     ports: { moto: Number(new URL(cloud.endpoint).port), api: Number(new URL(cloud.apiUrl).port) },
     region: cloud.region,

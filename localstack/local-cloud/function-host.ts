@@ -3,6 +3,11 @@
  * own environment (handlers read process.env and keep module-level singletons, so functions must
  * not share one), one invocation at a time, killed when it overruns the function timeout. A small
  * pool per function gives concurrency up to its reserved concurrency or the local cap.
+ *
+ * As in Lambda, an instance gets its role's temporary credentials in AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN when it starts, and never outlives them: one whose
+ * credentials could expire during an invocation is retired and the next instance starts with the
+ * renewed ones.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -11,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import type { AwsCredentials } from './iam.ts';
 
 export interface FunctionDefinition {
   logicalId: string;
@@ -26,8 +32,10 @@ export interface FunctionDefinition {
   runtime: string;
   timeoutSeconds: number;
   memoryMb: number;
-  /** Complete process.env of the function's instances. */
+  /** process.env of the function's instances (their credentials are added per instance). */
   environment: Record<string, string>;
+  /** ARN of the execution role whose credentials the instances get. */
+  roleArn: string;
   maxInstances: number;
 }
 
@@ -58,6 +66,37 @@ interface Pending {
 
 /** Lambda's limit on the init phase (loading the module and its top-level code). */
 const INIT_TIMEOUT_MS = 10_000;
+/**
+ * Lambda's invocation payload limits: a synchronous request (API Gateway, an SQS event source
+ * mapping) is refused above 6,291,456 bytes, its response above 6,291,556; an asynchronous event
+ * (EventBridge schedules) above 262,144 bytes.
+ */
+export const LAMBDA_PAYLOAD_LIMITS = {
+  syncRequestBytes: 6_291_456,
+  syncResponseBytes: 6_291_556,
+  asyncRequestBytes: 262_144,
+} as const;
+
+export type InvocationType = 'RequestResponse' | 'Event';
+
+/** An instance is retired unless its credentials outlast a whole invocation by this much. */
+const CREDENTIAL_MARGIN_MS = 5_000;
+
+/** A function's execution-role credentials (see RoleSession). */
+export interface CredentialSource {
+  /** The current credentials, renewed in the background before they expire. */
+  current(): AwsCredentials;
+  /** Credentials valid for at least `ms` more (renewed first when needed). */
+  validFor(ms: number): Promise<AwsCredentials>;
+}
+
+function credentialEnvironment(credentials: AwsCredentials): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+  };
+}
 
 type InitResult = { ok: true } | { ok: false; error: LambdaError };
 
@@ -68,12 +107,16 @@ class Instance {
   private readonly initialized: Promise<InitResult>;
   private resolveInit: (result: InitResult) => void = () => {};
   dead = false;
+  /** When this instance's credentials expire (ms since the epoch). */
+  readonly credentialsExpireAt: number;
 
   constructor(
     private readonly fn: FunctionDefinition,
-    log: LogSink,
+    private readonly log: LogSink,
     private readonly onDeath: (instance: Instance) => void,
+    credentials: AwsCredentials,
   ) {
+    this.credentialsExpireAt = credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
     this.initialized = new Promise((resolve) => {
       this.resolveInit = resolve;
     });
@@ -83,7 +126,7 @@ class Instance {
     );
     void this.initialized.then(() => clearTimeout(initTimer));
     this.worker = new Worker(RUNTIME_URL, {
-      env: fn.environment,
+      env: { ...fn.environment, ...credentialEnvironment(credentials) },
       // Bundles are plain JavaScript: no TypeScript loader from the parent process.
       execArgv: [],
       stdout: true,
@@ -114,6 +157,13 @@ class Instance {
     this.worker.on('exit', (code) => this.die('Runtime.ExitError', `instance exited (${code})`));
   }
 
+  /** Whether its credentials could expire before an invocation started now ends. */
+  get credentialsTooShort(): boolean {
+    return (
+      this.credentialsExpireAt - Date.now() < this.fn.timeoutSeconds * 1000 + CREDENTIAL_MARGIN_MS
+    );
+  }
+
   /** Resolves when the module has loaded (a warm instance), or with its init error. */
   warm(): Promise<InitResult> {
     return this.initialized;
@@ -138,11 +188,18 @@ class Instance {
     const deadline = started + this.fn.timeoutSeconds * 1000;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        // Lambda ends a timed-out invocation by discarding its execution environment.
-        this.die(
-          'Sandbox.Timedout',
-          `Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`,
+        const message = `Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`;
+        // Lambda's platform logs the timeout in the function's log, then discards the environment.
+        this.log.write(
+          JSON.stringify({
+            timestamp: new Date().toISOString(),
+            level: 'ERROR',
+            requestId,
+            message,
+            errorType: 'Sandbox.Timedout',
+          }),
         );
+        this.die('Sandbox.Timedout', message);
       }, deadline - started);
       this.pending = { resolve, requestId, started, timer };
       this.nextId += 1;
@@ -156,7 +213,17 @@ class Instance {
     this.pending = undefined;
     clearTimeout(pending.timer);
     const base = { requestId: pending.requestId, durationMs: Date.now() - pending.started };
-    if (message.ok) {
+    const limit = LAMBDA_PAYLOAD_LIMITS.syncResponseBytes;
+    if (message.ok && Buffer.byteLength(message.json) > limit) {
+      pending.resolve({
+        ok: false,
+        error: {
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${limit} bytes).`,
+        },
+        ...base,
+      });
+    } else if (message.ok) {
       pending.resolve({ ok: true, value: JSON.parse(message.json), ...base });
     } else {
       pending.resolve({ ok: false, error: message.error, ...base });
@@ -237,6 +304,7 @@ class FunctionPool {
   constructor(
     readonly fn: FunctionDefinition,
     logDir: string | undefined,
+    private readonly credentials: CredentialSource,
   ) {
     this.log = new LogSink(logDir ? join(logDir, `${fn.shortName}.log`) : undefined);
   }
@@ -250,27 +318,41 @@ class FunctionPool {
     }
   }
 
-  private acquire(): Promise<Instance> {
+  private spawn(): Instance {
+    const instance = new Instance(
+      this.fn,
+      this.log,
+      (dead) => this.all.delete(dead),
+      this.credentials.current(),
+    );
+    this.all.add(instance);
+    return instance;
+  }
+
+  private async acquire(): Promise<Instance> {
+    // Renews first if the role's credentials could expire during this invocation.
+    await this.credentials.validFor(this.fn.timeoutSeconds * 1000 + CREDENTIAL_MARGIN_MS);
     let warm = this.idle.pop();
-    while (warm?.dead) warm = this.idle.pop();
-    if (warm) return Promise.resolve(warm);
-    if (this.all.size < this.fn.maxInstances) {
-      const instance = new Instance(this.fn, this.log, (dead) => this.all.delete(dead));
-      this.all.add(instance);
-      return Promise.resolve(instance);
+    while (warm && (warm.dead || warm.credentialsTooShort)) {
+      if (!warm.dead) this.retire(warm);
+      warm = this.idle.pop();
     }
+    if (warm) return warm;
+    if (this.all.size < this.fn.maxInstances) return this.spawn();
     return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private retire(instance: Instance): void {
+    this.all.delete(instance);
+    void instance.close();
   }
 
   private release(instance: Instance): void {
     const next = this.waiting.shift();
-    if (instance.dead) {
+    if (instance.dead || instance.credentialsTooShort) {
+      if (!instance.dead) this.retire(instance);
       // Its slot is free again: a waiting invocation gets a fresh instance (a cold start).
-      if (next) {
-        const fresh = new Instance(this.fn, this.log, (dead) => this.all.delete(dead));
-        this.all.add(fresh);
-        next(fresh);
-      }
+      if (next) next(this.spawn());
       return;
     }
     if (next) next(instance);
@@ -280,8 +362,8 @@ class FunctionPool {
   /** Starts one instance ahead of traffic so the first invocation is not a cold start. */
   async warm(): Promise<void> {
     if (this.all.size > 0) return;
-    const instance = new Instance(this.fn, this.log, (dead) => this.all.delete(dead));
-    this.all.add(instance);
+    await this.credentials.validFor(this.fn.timeoutSeconds * 1000 + CREDENTIAL_MARGIN_MS);
+    const instance = this.spawn();
     this.idle.push(instance);
     await instance.warm();
   }
@@ -305,10 +387,22 @@ export interface FunctionHostEvents {
 export class FunctionHost extends EventEmitter<FunctionHostEvents> {
   private readonly pools = new Map<string, FunctionPool>();
 
-  constructor(functions: readonly FunctionDefinition[], logDir?: string) {
+  constructor(
+    functions: readonly FunctionDefinition[],
+    options: {
+      /** Each function's execution-role credentials, by logical id. */
+      credentials: ReadonlyMap<string, CredentialSource>;
+      logDir?: string | undefined;
+    },
+  ) {
     super();
+    const { logDir } = options;
     if (logDir) mkdirSync(logDir, { recursive: true });
-    for (const fn of functions) this.pools.set(fn.logicalId, new FunctionPool(fn, logDir));
+    for (const fn of functions) {
+      const credentials = options.credentials.get(fn.logicalId);
+      if (!credentials) throw new Error(`no credentials for ${fn.name}`);
+      this.pools.set(fn.logicalId, new FunctionPool(fn, logDir, credentials));
+    }
   }
 
   /** The function with this logical id, physical name, short name or ARN. */
@@ -334,11 +428,16 @@ export class FunctionHost extends EventEmitter<FunctionHostEvents> {
     await Promise.all([...this.pools.values()].map((pool) => pool.warm()));
   }
 
-  async invoke(key: string, event: unknown): Promise<InvokeResult> {
+  async invoke(
+    key: string,
+    event: unknown,
+    invocationType: InvocationType = 'RequestResponse',
+  ): Promise<InvokeResult> {
     const fn = this.find(key);
     const pool = fn ? this.pools.get(fn.logicalId) : undefined;
     if (!fn || !pool) throw new Error(`no local function ${key}`);
-    const result = await pool.invoke(event);
+    const refused = payloadRefusal(event, invocationType);
+    const result = refused ?? (await pool.invoke(event));
     this.emit('invocation', { function: fn, event, result });
     return result;
   }
@@ -346,4 +445,23 @@ export class FunctionHost extends EventEmitter<FunctionHostEvents> {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
+}
+
+/** Lambda refuses an event over its invocation type's payload limit before running anything. */
+function payloadRefusal(event: unknown, invocationType: InvocationType): InvokeResult | undefined {
+  const limit =
+    invocationType === 'Event'
+      ? LAMBDA_PAYLOAD_LIMITS.asyncRequestBytes
+      : LAMBDA_PAYLOAD_LIMITS.syncRequestBytes;
+  const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
+  if (bytes <= limit) return undefined;
+  return {
+    ok: false,
+    error: {
+      errorType: 'RequestEntityTooLargeException',
+      errorMessage: `Request must be smaller than ${limit} bytes for the InvokeFunction operation (${bytes} bytes)`,
+    },
+    requestId: randomUUID(),
+    durationMs: 0,
+  };
 }

@@ -278,6 +278,11 @@ export async function startHttpApi(options: {
       timeout,
     ]);
     if (result === 'timeout') return send(response, jsonReply(503, 'Service Unavailable'));
+    // Lambda refused the event as too large (over 6 MB once wrapped in the event): API Gateway
+    // answers 413; any other function error (a response over 6 MB included) is a 500.
+    if (!result.ok && result.error.errorType === 'RequestEntityTooLargeException') {
+      return send(response, jsonReply(413, 'Request Entity Too Large'));
+    }
     if (!result.ok) return send(response, jsonReply(500, 'Internal Server Error'));
     try {
       send(response, toHttpReply(result.value));

@@ -7,14 +7,18 @@ import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type FunctionDefinition, FunctionHost } from './function-host.ts';
 import { type HttpApiServer, type HttpRoute, startHttpApi } from './http-api.ts';
+import {
+  type AwsCredentials,
+  type CreatedIdentities,
+  createIdentities,
+  LAMBDA_SERVICE_PRINCIPAL,
+  localClientConfig,
+  RoleSession,
+  type SessionTiming,
+} from './iam.ts';
 import { assertFunctionRuntime } from './lambda-node.ts';
 import { freePort, type MotoServer, startMotoServer } from './moto-server.ts';
-import {
-  type CreatedResources,
-  createResources,
-  type LocalQueue,
-  localClientConfig,
-} from './resources.ts';
+import { type CreatedResources, createResources, type LocalQueue } from './resources.ts';
 import { type ScheduleDefinition, Scheduler } from './scheduler.ts';
 import { localSetting } from './settings.ts';
 import { EventSourcePoller, type MappingDefinition } from './sqs-poller.ts';
@@ -24,8 +28,14 @@ export interface LocalCloudOptions {
   templatePath: string;
   /** Folder holding the `asset.*` bundles (the template's folder unless given). */
   assetDir?: string;
-  /** Use this moto_server instead of starting one (it must be empty of the stack's resources). */
+  /**
+   * Use this moto_server instead of starting one (it must be empty of the stack's resources and
+   * check IAM: start it with startMotoServer); `credentials` are its admin's.
+   */
   endpoint?: string;
+  credentials?: AwsCredentials;
+  /** Lifetime and renewal of the functions' role credentials (the settings when not given). */
+  roleSession?: Partial<SessionTiming>;
   /** Function logs go to `<logDir>/<short name>.log`; moto's log to `<logDir>/moto.log`. */
   logDir?: string;
   apiPort?: number;
@@ -40,6 +50,9 @@ export interface LocalCloudOptions {
   /** Report what happens (poll errors, skipped resources); silent when not given. */
   log?: (line: Record<string, unknown>) => void;
 }
+
+/** The audit log of IAM decisions in the log folder (see moto_iam.py). */
+export const IAM_AUDIT_LOG = 'iam.log';
 
 export interface FunctionSummary {
   logicalId: string;
@@ -56,6 +69,11 @@ export interface LocalCloud {
   stackName: string;
   /** `process.version` of the functions (their worker threads run in this process). */
   nodeVersion: string;
+  /** The admin's keys for moto (CLI, tests, demo); functions use their roles' instead. */
+  credentials: AwsCredentials;
+  identities: CreatedIdentities;
+  /** Each function's role session, by logical id. */
+  sessions: ReadonlyMap<string, RoleSession>;
   /** The stack outputs resolved to local values (same keys as the deployed stack's). */
   outputs: Record<string, string>;
   resources: CreatedResources;
@@ -79,12 +97,20 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
   const region = options.region ?? localSetting('region');
   const accountId = localSetting('accountId');
   let moto: MotoServer | undefined;
+  if (options.endpoint && !options.credentials) {
+    throw new Error('runLocalCloud: a given endpoint needs the credentials of its admin');
+  }
   if (!options.endpoint) {
     if (options.logDir) mkdirSync(options.logDir, { recursive: true });
     const logFd = options.logDir ? openSync(join(options.logDir, 'moto.log'), 'a') : undefined;
-    moto = await startMotoServer(logFd === undefined ? {} : { logFd });
+    moto = await startMotoServer({
+      ...(logFd === undefined ? {} : { logFd }),
+      ...(options.logDir ? { iamAuditFile: join(options.logDir, IAM_AUDIT_LOG) } : {}),
+    });
   }
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
+  const admin = options.credentials ?? moto?.credentials;
+  if (!admin) throw new Error('runLocalCloud: no admin credentials for moto');
   const started: Array<() => Promise<void>> = [];
   let abortPolls = false;
   const stopAll = async (abort: boolean) => {
@@ -102,7 +128,8 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       endpoint,
       apiEndpoint,
     });
-    const config = localClientConfig(endpoint, region);
+    const config = localClientConfig(endpoint, region, admin);
+    const identities = await createIdentities(resolver, config);
     const resources = await createResources(resolver, config);
     const assetDir = options.assetDir ?? dirname(options.templatePath);
     const functions = functionDefinitions(resolver, {
@@ -114,14 +141,33 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       log,
     });
     assertFunctionRuntime(functions);
-    const host = new FunctionHost(functions, options.logDir);
+    const sessions = await roleSessions(functions, identities, {
+      endpoint,
+      region,
+      timing: {
+        durationSeconds: options.roleSession?.durationSeconds ?? localSetting('roleSessionSeconds'),
+        renewBeforeSeconds:
+          options.roleSession?.renewBeforeSeconds ?? localSetting('roleRenewBeforeSeconds'),
+      },
+    });
+    started.push(async () => sessions.close());
+    const host = new FunctionHost(functions, {
+      credentials: sessions.byFunction,
+      logDir: options.logDir,
+    });
     started.push(() => host.close());
     if (options.prewarm ?? true) await host.warmAll();
 
     const mappings = mappingDefinitions(resolver, resources.queues, functions);
+    // As in Lambda, a mapping polls with its function's execution role.
+    const pollerConfig = (mapping: MappingDefinition) => {
+      const session = sessions.byFunction.get(mapping.functionId);
+      if (!session) throw new Error(`${mapping.logicalId}: its function has no role session`);
+      return localClientConfig(endpoint, region, async () => session.current());
+    };
     const pollers = mappings.map(
       (mapping) =>
-        new EventSourcePoller(mapping, host, config, {
+        new EventSourcePoller(mapping, host, pollerConfig(mapping), {
           ...(options.pollWaitSeconds !== undefined
             ? { pollWaitSeconds: options.pollWaitSeconds }
             : {}),
@@ -162,6 +208,9 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
     });
     started.push(() => api.close());
 
+    for (const policy of identities.unevaluatedConditions) {
+      log({ level: 'WARN', message: 'iam_condition_not_evaluated', policy });
+    }
     for (const skipped of resources.skippedRuleTargets) {
       log({ level: 'WARN', message: 'rule_target_not_run_locally', ...skipped });
     }
@@ -173,6 +222,9 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       accountId,
       stackName,
       nodeVersion: process.version,
+      credentials: admin,
+      identities,
+      sessions: sessions.byFunction,
       outputs: resolveOutputs(resolver, template, apiUrl),
       resources,
       functions: functions.map((fn) => ({
@@ -214,6 +266,42 @@ export function resolveOutputs(
     outputs[name] = /execute-api\./.test(value) || name === 'ApiUrl' ? apiUrl : value;
   }
   return outputs;
+}
+
+/**
+ * One role session per function (its session name is the function's name, as in Lambda), started
+ * before any instance so each one starts with credentials. A role that does not trust Lambda cannot
+ * back a function, as Lambda refuses it at deployment.
+ */
+async function roleSessions(
+  functions: readonly FunctionDefinition[],
+  identities: CreatedIdentities,
+  context: { endpoint: string; region: string; timing: SessionTiming },
+): Promise<{ byFunction: Map<string, RoleSession>; close(): void }> {
+  const sts = RoleSession.client(context.endpoint, context.region, identities.lambdaService);
+  const byFunction = new Map<string, RoleSession>();
+  const close = () => {
+    for (const session of byFunction.values()) session.close();
+    sts.destroy();
+  };
+  try {
+    for (const fn of functions) {
+      const role = identities.roles.find((candidate) => candidate.arn === fn.roleArn);
+      if (!role)
+        throw new Error(`${fn.name}: its role ${fn.roleArn} is not a role of this template`);
+      if (!role.trustsLambda) {
+        throw new Error(
+          `${fn.name}: its role ${role.name} does not trust ${LAMBDA_SERVICE_PRINCIPAL}`,
+        );
+      }
+      byFunction.set(fn.logicalId, new RoleSession(sts, fn.roleArn, fn.name, context.timing));
+    }
+    await Promise.all([...byFunction.values()].map((session) => session.renew()));
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { byFunction, close };
 }
 
 /** `CjEngine-dev-create-batch` → `create-batch`; else the construct id, kebab-cased. */
@@ -268,6 +356,7 @@ export function functionDefinitions(
       continue;
     }
     const name = resolver.ref(logicalId);
+    if (typeof props.Role !== 'string') throw new Error(`${logicalId}: no execution role (Role)`);
     const memoryMb = Number(props.MemorySize ?? 128);
     const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables ?? {}) as Record<string, unknown>;
@@ -276,8 +365,6 @@ export function functionDefinitions(
       LANG: 'en_US.UTF-8',
       AWS_REGION: context.region,
       AWS_DEFAULT_REGION: context.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL: context.endpoint,
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: name,
@@ -307,6 +394,7 @@ export function functionDefinitions(
       timeoutSeconds: Number(props.Timeout ?? localSetting('defaultTimeoutSeconds')),
       memoryMb,
       environment,
+      roleArn: props.Role,
       maxInstances:
         reserved === undefined
           ? localSetting('maxInstancesPerFunction')

@@ -13,9 +13,13 @@ export function isLocalStackTarget(
   return env.CJ_TARGET === 'localstack';
 }
 
+/** LocalStack accepts any credentials (it enforces IAM its own way); these keep real ones away. */
+export const LOCALSTACK_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
 export interface LocalStackInfo {
   apiUrl: string;
   endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   outputs: Record<string, string>;
 }
@@ -27,11 +31,11 @@ export async function localStackInfo(
   const endpoint = env.LOCALSTACK_ENDPOINT ?? env.AWS_ENDPOINT_URL ?? LOCALSTACK_DEFAULT_ENDPOINT;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? localSetting('region', env);
   const stackName = `CjEngine-${localSetting('stage', env)}`;
-  // LocalStack accepts any credentials; these keep real ones from being sent to it.
   const client = new CloudFormationClient({
     endpoint,
     region,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // A copy: the SDK marks the credentials object it is given.
+    credentials: { ...LOCALSTACK_CREDENTIALS },
   });
   try {
     const response = await client.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -45,7 +49,7 @@ export async function localStackInfo(
     }
     const apiUrl = outputs.ApiUrl;
     if (!apiUrl) throw new Error(`stack ${stackName} has no ApiUrl output`);
-    return { apiUrl, endpoint, region, outputs };
+    return { apiUrl, endpoint, credentials: { ...LOCALSTACK_CREDENTIALS }, region, outputs };
   } finally {
     client.destroy();
   }

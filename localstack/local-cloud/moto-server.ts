@@ -1,11 +1,14 @@
 /**
  * Starts moto_server on a free loopback port and waits until it answers. moto emulates DynamoDB,
- * SQS, EventBridge and CloudWatch on one port; it runs no Lambda code (the function host does).
+ * SQS, EventBridge, CloudWatch, IAM and STS on one port; it runs no Lambda code (the function host
+ * does). It checks every request's credentials and identity policies, except the few that create
+ * the local cloud's admin.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { type AwsCredentials, bootstrapAdmin, UNAUTHENTICATED_SETUP_REQUESTS } from './iam.ts';
 import { localSetting } from './settings.ts';
 
 /**
@@ -19,6 +22,8 @@ export interface MotoServer {
   port: number;
   pid: number;
   process: ChildProcess;
+  /** The admin's keys: everything but the functions uses these. */
+  credentials: AwsCredentials;
   stop(): Promise<void>;
 }
 
@@ -42,15 +47,31 @@ export interface StartMotoOptions {
   logFd?: number;
   /** Put moto in its own process group (tests); the daemon keeps it in its own group instead. */
   detached?: boolean;
+  /**
+   * Check credentials and identity policies (default true). Off only where moto stands in for
+   * something that accepts any credentials (LocalStack, in the tests of that target).
+   */
+  iam?: boolean;
+  /** JSON-lines file receiving each IAM decision once per principal, action and resource. */
+  iamAuditFile?: string;
 }
+
+/** Keys moto accepts while it checks nothing. */
+const ANY_CREDENTIALS: AwsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export async function startMotoServer(options: StartMotoOptions = {}): Promise<MotoServer> {
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const output = options.logFd ?? 'ignore';
-  const child = spawn('python3', [MOTO_SERIALIZED, '-H', '127.0.0.1', '-p', String(port)], {
+  const iam = options.iam ?? true;
+  const args = [MOTO_SERIALIZED, '-H', '127.0.0.1', '-p', String(port)];
+  if (options.iamAuditFile) args.push('--iam-audit', options.iamAuditFile);
+  const child = spawn('python3', args, {
     stdio: ['ignore', output, output],
     detached: options.detached ?? false,
+    env: iam
+      ? { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(UNAUTHENTICATED_SETUP_REQUESTS) }
+      : withoutAuth(process.env),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;
@@ -69,16 +90,23 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
       await exited;
     }
   };
+  let credentials = ANY_CREDENTIALS;
   try {
     await waitForMoto(endpoint, localSetting('motoReadyTimeoutMs'), () => {
       if (spawnError) throw new Error(`moto_server could not start: ${spawnError.message}`);
       if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
     });
+    if (iam) credentials = await bootstrapAdmin(endpoint);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, port, pid: child.pid ?? -1, process: child, stop };
+  return { endpoint, port, pid: child.pid ?? -1, process: child, credentials, stop };
+}
+
+function withoutAuth(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { INITIAL_NO_AUTH_ACTION_COUNT: _ignored, ...rest } = env;
+  return rest;
 }
 
 /** Polls moto's own API until it answers; `check` throws to give up early (process died). */
@@ -108,11 +136,4 @@ export async function isMotoUp(endpoint: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Drops every resource and message moto holds (isolates test files sharing one server). */
-export async function resetMoto(endpoint: string): Promise<void> {
-  const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`moto reset failed with HTTP ${response.status}`);
 }

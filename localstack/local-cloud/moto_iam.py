@@ -11,6 +11,7 @@ checks (measured; docs/local-cloud.md, "IAM"):
   their parts: UpdateItem for each Update of a transaction, SendMessage for a batch, ...);
 - CloudWatch actions as "monitoring:..." (the signing name) instead of "cloudwatch:...";
 - temporary credentials of an assumed role forever, past their expiration;
+- a statement with NotResource as one that allows (or denies) every resource;
 
 and answers JSON-protocol clients (the AWS SDK v3 for DynamoDB, SQS, EventBridge) with XML errors
 they cannot read. This module replaces moto's check with AWS's rules for what the local cloud
@@ -28,7 +29,12 @@ from urllib.parse import urlparse
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.utils import utcnow
-from moto.iam.access_control import AssumedRoleAccessKey, IAMRequest
+from moto.iam.access_control import (
+    AssumedRoleAccessKey,
+    IAMPolicyStatement,
+    IAMRequest,
+    PermissionResult,
+)
 from moto.sts.models import sts_backends
 from werkzeug.exceptions import HTTPException
 
@@ -88,50 +94,101 @@ class Audit:
                 )
 
 
+_audit = Audit(None)
+# Set by preauthorize() for the one moto check that follows it on the same thread.
+_preauthorized = threading.local()
+
+
 def install(audit_path: str | None = None) -> None:
     """Makes every moto request handler authorize as AWS does (once auth is on)."""
-    audit = Audit(audit_path)
+    global _audit
+    _audit = Audit(audit_path)
 
     def authorize(self, resource: str = "*") -> None:
-        if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        if getattr(_preauthorized, "active", False):
+            _preauthorized.active = False
+            return
+        if not _auth_is_on():
             ActionAuthenticatorMixin.request_count += 1
             return
-        if self.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
-            return
-        parsed = urlparse(self.uri)
-        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        try:
-            request = IAMRequest(
-                account_id=self.current_account,
-                method=self.method,
-                path=path,
-                data=self.data,
-                body=self.raw_body,
-                headers=self.headers,
-                action=self._get_action(),
-            )
-            request.check_signature()
-        except HTTPException as error:
-            code = type(error).__name__.removesuffix("Error")
-            raise _error(self, 403, code, _message_of(error)) from None
-        _refuse_expired_session(self, request)
-        principal = request._access_key.arn
-        for action, arn in _checks(self, request._service, resource):
-            request._action = action
-            try:
-                request.check_action_permitted(arn)
-            except HTTPException:
-                audit.record(principal, action, arn, False)
-                raise _error(
-                    self,
-                    403,
-                    "AccessDenied",
-                    f"User: {principal} is not authorized to perform: {action} on resource: "
-                    f"{arn} because no identity-based policy allows the {action} action",
-                ) from None
-            audit.record(principal, action, arn, True)
+        _check(self, resource)
 
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize
+    _evaluate_not_resource()
+
+
+def preauthorize(handler, resource: str = "*") -> str:
+    """
+    Checks a request before the caller takes a lock, so authorization never waits behind other
+    requests: "allowed" (moto's own check is then skipped once), "refused" (let moto answer it, with
+    the error) or "inactive" (the setup's unauthenticated requests).
+    """
+    if not _auth_is_on():
+        return "inactive"
+    try:
+        _check(handler, resource)
+    except HTTPException:
+        return "refused"
+    _preauthorized.active = True
+    return "allowed"
+
+
+def _auth_is_on() -> bool:
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _check(handler, resource: str) -> None:
+    if handler.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+        return
+    parsed = urlparse(handler.uri)
+    path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    try:
+        request = IAMRequest(
+            account_id=handler.current_account,
+            method=handler.method,
+            path=path,
+            data=handler.data,
+            body=handler.raw_body,
+            headers=handler.headers,
+            action=handler._get_action(),
+        )
+        request.check_signature()
+    except HTTPException as error:
+        code = type(error).__name__.removesuffix("Error")
+        raise _error(handler, 403, code, _message_of(error)) from None
+    _refuse_expired_session(handler, request)
+    principal = request._access_key.arn
+    for action, arn in _checks(handler, request._service, resource):
+        request._action = action
+        try:
+            request.check_action_permitted(arn)
+        except HTTPException:
+            _audit.record(principal, action, arn, False)
+            raise _error(
+                handler,
+                403,
+                "AccessDenied",
+                f"User: {principal} is not authorized to perform: {action} on resource: "
+                f"{arn} because no identity-based policy allows the {action} action",
+            ) from None
+        _audit.record(principal, action, arn, True)
+
+
+def _evaluate_not_resource() -> None:
+    """NotResource: the statement applies to every resource except those it names."""
+    original = IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+        statement = self._statement
+        if "NotResource" not in statement or "Resource" in statement:
+            return original(self, action, resource, principal, incoming_condition_values)
+        excluded = statement["NotResource"]
+        if any(IAMPolicyStatement._match(pattern, resource) for pattern in (excluded if isinstance(excluded, list) else [excluded])):
+            return PermissionResult.NEUTRAL
+        rest = {key: value for key, value in statement.items() if key != "NotResource"}
+        return original(IAMPolicyStatement({**rest, "Resource": "*"}), action, "*", principal, incoming_condition_values)
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted
 
 
 def _checks(handler, service: str, resource: str) -> list[tuple[str, str]]:

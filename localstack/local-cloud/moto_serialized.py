@@ -4,8 +4,8 @@ moto's DynamoDB backend applies UpdateItem and TransactWriteItems without a lock
 requests can lose a counter increment or return a garbled response (measured: 200 concurrent
 transactions adding 1 to one counter left it at 194). Real DynamoDB is atomic per item and per
 transaction, and the engine's exactly-once accounting relies on that, so the local cloud
-serializes DynamoDB calls. SQS, EventBridge and CloudWatch stay concurrent (long polls must not
-block each other).
+serializes DynamoDB calls (their table work, not their IAM check). SQS, EventBridge and CloudWatch
+stay concurrent (long polls must not block each other).
 
 Identity policies are checked as AWS checks them (moto_iam.py) once INITIAL_NO_AUTH_ACTION_COUNT
 requests have been served (the environment variable moto reads); each decision goes to the audit
@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
@@ -27,22 +28,19 @@ import moto_iam
 _dynamodb_lock = threading.Lock()
 
 
-def _serialize_dynamodb(app):
-    def wrapped(environ, start_response):
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not target.startswith("DynamoDB_"):
-            return app(environ, start_response)
-        with _dynamodb_lock:
-            result = app(environ, start_response)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-        return [body]
+def _serialize_dynamodb() -> None:
+    """DynamoDB requests hold one lock while they read and write the tables, after their IAM check."""
+    call_action = DynamoHandler.call_action
 
-    return wrapped
+    def serialized(self):
+        # As DynamoHandler.call_action does before dispatching: the check reads the parameters.
+        self.body = getattr(self, "params", {})
+        if moto_iam.preauthorize(self) == "refused":
+            return call_action(self)  # moto answers with the error; no table is touched
+        with _dynamodb_lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialized
 
 
 def main() -> None:
@@ -52,9 +50,10 @@ def main() -> None:
     parser.add_argument("--iam-audit", default=None)
     args = parser.parse_args()
     moto_iam.install(args.iam_audit)
+    _serialize_dynamodb()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, _serialize_dynamodb(app), threaded=True)
+    run_simple(args.host, args.port, app, threaded=True)
 
 
 if __name__ == "__main__":

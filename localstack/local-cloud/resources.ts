@@ -19,18 +19,8 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsClientConfig } from './iam.ts';
 import { resourcesOfType, type TemplateResolver } from './template.ts';
-
-export interface AwsClientConfig {
-  endpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-}
-
-/** Fake credentials: moto accepts any, and real ones must never reach an emulator. */
-export function localClientConfig(endpoint: string, region: string): AwsClientConfig {
-  return { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-}
 
 export interface LocalQueue {
   logicalId: string;

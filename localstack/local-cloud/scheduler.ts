@@ -75,7 +75,8 @@ export class Scheduler {
   /** Invokes one schedule's function now (asynchronously, as EventBridge does). */
   fire(schedule: ScheduleDefinition): Promise<InvokeResult> {
     const event = schedule.input ?? scheduledEvent(schedule, this.context);
-    const run = this.host.invoke(schedule.functionId, event);
+    // EventBridge invokes its Lambda targets asynchronously.
+    const run = this.host.invoke(schedule.functionId, event, 'Event');
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return run;

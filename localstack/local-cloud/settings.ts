@@ -86,6 +86,20 @@ export const LOCAL_CLOUD_SETTINGS = {
     description:
       'When > 0, every scheduled function runs at this interval instead of its schedule.',
   },
+  roleSessionSeconds: {
+    default: 3_600,
+    unit: 's',
+    env: 'CJ_LOCAL_ROLE_SESSION_S',
+    description:
+      "Lifetime of each function's temporary role credentials (sts:AssumeRole DurationSeconds; AWS allows 900 up to the role's maximum, 3600 by default).",
+  },
+  roleRenewBeforeSeconds: {
+    default: 600,
+    unit: 's',
+    env: 'CJ_LOCAL_ROLE_RENEW_BEFORE_S',
+    description:
+      "Role credentials are renewed this long before they expire; an instance whose credentials would expire within its function's timeout is retired, as Lambda never runs an environment past its credentials.",
+  },
   httpIntegrationTimeoutMs: {
     default: 30_000,
     unit: 'ms',

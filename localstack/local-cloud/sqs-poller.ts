@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import type { FunctionHost, InvokeResult } from './function-host.ts';
-import type { AwsClientConfig, LocalQueue } from './resources.ts';
+import type { AwsClientConfig } from './iam.ts';
+import type { LocalQueue } from './resources.ts';
 import { localSetting } from './settings.ts';
 import { type BatchOutcome, batchOutcome, toSqsEvent } from './sqs-event.ts';
 

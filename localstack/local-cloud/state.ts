@@ -15,6 +15,11 @@ export interface ReadyState {
   motoPid?: number;
   /** moto_server's URL (what `AWS_ENDPOINT_URL` is set to). */
   endpoint: string;
+  /**
+   * The local cloud's admin keys for moto (it checks IAM): what the CLI, the tests and anyone
+   * using `endpoint` sign with. Local only; the functions use their roles' credentials.
+   */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   apiUrl: string;
   /** The loopback ports of moto_server and the HTTP API. */
   ports: { moto: number; api: number };

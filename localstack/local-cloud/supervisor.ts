@@ -68,8 +68,10 @@ export interface StartOptions extends LocationOptions {
 
 export interface LocalCloudInfo {
   apiUrl: string;
-  /** moto_server's URL: point AWS SDK clients here (with fake credentials). */
+  /** moto_server's URL: point AWS SDK clients here, with `credentials`. */
   endpoint: string;
+  /** The local cloud's admin keys (moto checks IAM). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   outputs: Record<string, string>;
   state: ReadyState;
@@ -241,6 +243,7 @@ function toInfo(state: ReadyState, started: boolean): LocalCloudInfo {
   return {
     apiUrl: state.apiUrl,
     endpoint: state.endpoint,
+    credentials: state.credentials,
     region: state.region,
     outputs: state.outputs,
     state,

@@ -320,11 +320,20 @@ export class TemplateResolver {
         return { ref: explicit('StageName') ?? '$default', attributes: {} };
       case 'AWS::CloudWatch::Dashboard':
         return { ref: explicit('DashboardName') ?? generated, attributes: {} };
-      case 'AWS::IAM::Role':
+      case 'AWS::IAM::Role': {
+        // CloudFormation names an unnamed role `<stack>-<logicalId>-<random>`; locally it is stable.
+        const name = explicit('RoleName') ?? generated.slice(0, 64);
+        const path = explicit('Path') ?? '/';
         return {
-          ref: logicalId,
-          attributes: { Arn: `arn:aws:iam::${accountId}:role/${logicalId}`, RoleId: logicalId },
+          ref: name,
+          attributes: { Arn: `arn:aws:iam::${accountId}:role${path}${name}`, RoleId: name },
         };
+      }
+      case 'AWS::IAM::ManagedPolicy': {
+        const name = explicit('ManagedPolicyName') ?? generated.slice(0, 128);
+        const arn = `arn:aws:iam::${accountId}:policy${explicit('Path') ?? '/'}${name}`;
+        return { ref: arn, attributes: { PolicyArn: arn } };
+      }
       case 'AWS::CloudWatch::Alarm':
         return {
           ref: logicalId,

@@ -62,9 +62,23 @@ export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOpti
   const processor = options.fifo
     ? new SqsFifoPartialProcessorAsync()
     : new BatchProcessor(EventType.SQS);
+  // A failed record is redelivered and finally dead-lettered without a trace unless it is logged
+  // here (an AccessDenied, a throttled write, a bug): the reason, never the body.
+  const loggedRecordHandler: RecordHandler = async (record) => {
+    try {
+      await recordHandler(record);
+    } catch (error) {
+      logger.error('record_failed', {
+        message_id: record.messageId,
+        receive_count: Number(record.attributes.ApproximateReceiveCount) || 1,
+        error: error as Error,
+      });
+      throw error;
+    }
+  };
   return middy(
     async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-      processPartialResponse(event, recordHandler, processor, {
+      processPartialResponse(event, loggedRecordHandler, processor, {
         context,
         // A batch where every record failed is still answered with the list, not an exception,
         // so the function does not report an error for what is a per-message outcome.

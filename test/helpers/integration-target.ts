@@ -11,8 +11,10 @@ import { ApiClient } from '#cli/api.ts';
 export interface IntegrationTarget {
   kind: 'local' | 'localstack';
   api: ApiClient;
-  /** AWS endpoint for SDK clients (moto_server or LocalStack). */
+  /** AWS endpoint for SDK clients (moto_server or LocalStack), with `credentials`. */
   endpoint: string;
+  /** The local cloud's admin keys (never a function's), or LocalStack's `test` keys. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   /** The stack outputs (ApiUrl, TableName, ComparisonQueueUrl, CallbackQueueUrl, ...). */
   outputs: Record<string, string>;
@@ -22,14 +24,13 @@ export interface IntegrationTarget {
   functionNode?: string;
 }
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
-
 export async function integrationTarget(): Promise<IntegrationTarget> {
   const cloud = inject('cloud');
   return {
     kind: cloud.target,
     api: new ApiClient({ baseUrl: cloud.apiUrl }),
     endpoint: cloud.endpoint,
+    credentials: cloud.credentials,
     region: cloud.region,
     outputs: cloud.outputs,
     ...(cloud.logDir ? { logDir: cloud.logDir } : {}),
@@ -41,7 +42,7 @@ export function sqsClient(target: IntegrationTarget): SQSClient {
   return new SQSClient({
     endpoint: target.endpoint,
     region: target.region,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: target.credentials,
     useQueueUrlAsEndpoint: false,
   });
 }

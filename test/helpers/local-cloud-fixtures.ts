@@ -70,13 +70,13 @@ export function fifoMessage(group: string, overrides: Partial<Message> = {}): Me
   return message;
 }
 
-export function localSqs(endpoint: string, region: string): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    useQueueUrlAsEndpoint: false,
-  });
+/** An SQS client of a local moto_server, signing with its admin's keys (moto checks IAM). */
+export function localSqs(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): SQSClient {
+  return new SQSClient({ endpoint, region, credentials, useQueueUrlAsEndpoint: false });
 }
 
 const temporaryDirs: string[] = [];

@@ -14,8 +14,10 @@ export interface CloudEndpoints {
   target: 'local' | 'localstack';
   /** Base URL of the HTTP API, ending with `/`. */
   apiUrl: string;
-  /** AWS endpoint for SDK clients (moto_server or LocalStack), with any credentials. */
+  /** AWS endpoint for SDK clients (moto_server or LocalStack), with `credentials`. */
   endpoint: string;
+  /** The local cloud's admin keys (moto checks IAM), or LocalStack's `test` keys. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   /** The stack outputs: ApiUrl, TableName, ComparisonQueueUrl, CallbackQueueUrl, ... */
   outputs: Record<string, string>;
@@ -48,6 +50,7 @@ export async function ensureLocalCloud(
     target: 'local',
     apiUrl: info.apiUrl,
     endpoint: info.endpoint,
+    credentials: info.credentials,
     region: info.region,
     outputs: info.outputs,
     logDir: info.state.logDir,

@@ -1,7 +1,7 @@
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localClientConfig } from '#localstack/local-cloud/iam.ts';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
-import { localClientConfig } from '#localstack/local-cloud/resources.ts';
 import { ensureLocalCloud } from '#test/helpers/local-cloud.ts';
 
 // Real servers and redelivery after visibility timeouts: slower than pure unit tests on a busy machine.
@@ -11,8 +11,11 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 let moto: MotoServer;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
-  const cloudformation = new CloudFormationClient(localClientConfig(moto.endpoint, 'us-east-1'));
+  // moto stands in for LocalStack, which accepts any credentials: no IAM here.
+  moto = await startMotoServer({ iam: false });
+  const cloudformation = new CloudFormationClient(
+    localClientConfig(moto.endpoint, 'us-east-1', moto.credentials),
+  );
   await cloudformation.send(
     new CreateStackCommand({
       StackName: 'CjEngine-qa',
@@ -59,6 +62,8 @@ describe('ensureLocalCloud with CJ_TARGET=localstack', () => {
       target: 'localstack',
       apiUrl: 'https://abc.execute-api.localhost.localstack.cloud:4566/',
       endpoint: moto.endpoint,
+      // LocalStack enforces IAM its own way: the local cloud's admin keys play no part here.
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       region: 'us-east-1',
       outputs: {
         ApiUrl: 'https://abc.execute-api.localhost.localstack.cloud:4566/',

@@ -82,6 +82,33 @@ describe('the local HTTP API', () => {
     expect(await missing.json()).toEqual({ message: 'Not Found' });
   });
 
+  it("holds requests and answers to Lambda's 6 MB: 413 for a bigger event, 500 for a bigger answer", async () => {
+    // Prepare: under API Gateway's 10 MB body limit, over Lambda's 6 MB invocation payload.
+    const body = JSON.stringify({ blob: 'x'.repeat(6_400_000) });
+
+    // Act
+    const request = await fetch(`${cloud.apiUrl}echo/1/items`, { method: 'POST', body });
+    const answer = await fetch(`${cloud.apiUrl}big`);
+    const refused = invocations
+      .filter((record) => !record.result.ok)
+      .map((record) => record.result);
+
+    // Assess
+    expect(request.status).toBe(413);
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toEqual({ message: 'Internal Server Error' });
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          error: expect.objectContaining({ errorType: 'RequestEntityTooLargeException' }),
+        }),
+        expect.objectContaining({
+          error: expect.objectContaining({ errorType: 'Function.ResponseSizeTooLarge' }),
+        }),
+      ]),
+    );
+  });
+
   it('decodes a base64 answer into binary bytes', async () => {
     // Act
     const response = await fetch(`${cloud.apiUrl}binary`);
@@ -103,10 +130,13 @@ describe('the local HTTP API', () => {
       SUBSTITUTED: `fixture-work/arn:aws:events:${cloud.region}:123456789012:event-bus/LocalFixture-bus`,
       AWS_ENDPOINT_URL: cloud.endpoint,
       AWS_REGION: cloud.region,
-      AWS_ACCESS_KEY_ID: 'local',
       AWS_LAMBDA_FUNCTION_NAME: 'LocalFixture-EchoApiFunction1A2B3C4D',
       EXTRA_SETTING: 'from-start-options',
     });
+    // Its role's temporary credentials (an STS session), as Lambda sets them; never the admin's.
+    expect(env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+    expect(env.AWS_SESSION_TOKEN).toEqual(expect.any(String));
+    expect(env.AWS_ACCESS_KEY_ID).not.toBe(cloud.credentials.accessKeyId);
     // A function sees its own variables only, not another function's or the host's.
     expect(env.WORK_QUEUE_NAME).toBeUndefined();
     expect(env.VITEST).toBeUndefined();

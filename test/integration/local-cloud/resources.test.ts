@@ -7,12 +7,9 @@ import {
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localClientConfig } from '#localstack/local-cloud/iam.ts';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
-import {
-  type CreatedResources,
-  createResources,
-  localClientConfig,
-} from '#localstack/local-cloud/resources.ts';
+import { type CreatedResources, createResources } from '#localstack/local-cloud/resources.ts';
 import { TemplateResolver } from '#localstack/local-cloud/template.ts';
 import { fixtureTemplate, localContext, localSqs } from '#test/helpers/local-cloud-fixtures.ts';
 
@@ -30,7 +27,10 @@ beforeAll(async () => {
     fixtureTemplate(),
     localContext({ endpoint: moto.endpoint, region: REGION }),
   );
-  created = await createResources(resolver, localClientConfig(moto.endpoint, REGION));
+  created = await createResources(
+    resolver,
+    localClientConfig(moto.endpoint, REGION, moto.credentials),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 async function queueAttributes(name: string): Promise<Record<string, string>> {
-  const sqs = localSqs(moto.endpoint, REGION);
+  const sqs = localSqs(moto.endpoint, REGION, moto.credentials);
   const queueUrl = created.queues.find((queue) => queue.name === name)?.url;
   const response = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
@@ -82,7 +82,7 @@ describe('createResources against moto_server', () => {
 
   it('creates the table with its keys, GSI and TTL', async () => {
     // Prepare
-    const dynamodb = new DynamoDBClient(localClientConfig(moto.endpoint, REGION));
+    const dynamodb = new DynamoDBClient(localClientConfig(moto.endpoint, REGION, moto.credentials));
 
     // Act
     const { Table } = await dynamodb.send(
@@ -114,7 +114,9 @@ describe('createResources against moto_server', () => {
 
   it('puts the dashboard with its body resolved to local names', async () => {
     // Prepare
-    const cloudwatch = new CloudWatchClient(localClientConfig(moto.endpoint, REGION));
+    const cloudwatch = new CloudWatchClient(
+      localClientConfig(moto.endpoint, REGION, moto.credentials),
+    );
 
     // Act
     const { DashboardBody } = await cloudwatch.send(
@@ -134,8 +136,10 @@ describe('createResources against moto_server', () => {
 
   it('creates the bus; its pattern rule and the local capture queue both receive an event', async () => {
     // Prepare
-    const events = new EventBridgeClient(localClientConfig(moto.endpoint, REGION));
-    const sqs = localSqs(moto.endpoint, REGION);
+    const events = new EventBridgeClient(
+      localClientConfig(moto.endpoint, REGION, moto.credentials),
+    );
+    const sqs = localSqs(moto.endpoint, REGION, moto.credentials);
     const bus = created.eventBuses.find((candidate) => candidate.name === 'LocalFixture-bus');
 
     // Act
@@ -170,7 +174,9 @@ describe('createResources against moto_server', () => {
 
   it('leaves schedules out of moto (the scheduler runs them) and creates the pattern rule', async () => {
     // Prepare
-    const events = new EventBridgeClient(localClientConfig(moto.endpoint, REGION));
+    const events = new EventBridgeClient(
+      localClientConfig(moto.endpoint, REGION, moto.credentials),
+    );
 
     // Act
     const onDefault = await events.send(new ListRulesCommand({}));

@@ -19,7 +19,7 @@ describe('the local cloud moto_server', () => {
     client = new DynamoDBClient({
       endpoint: moto.endpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: moto.credentials,
     });
   });
 

@@ -7,8 +7,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localClientConfig } from '#localstack/local-cloud/iam.ts';
 import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
-import { localClientConfig } from '#localstack/local-cloud/resources.ts';
 import { type BatchRecord, EventSourcePoller } from '#localstack/local-cloud/sqs-poller.ts';
 import {
   FIXTURE_TEMPLATE,
@@ -33,7 +33,7 @@ beforeAll(async () => {
     pollWaitSeconds: 1,
     scheduleIntervalSeconds: 3_600,
   });
-  sqs = localSqs(cloud.endpoint, cloud.region);
+  sqs = localSqs(cloud.endpoint, cloud.region, cloud.credentials);
 }, 90_000);
 
 afterEach(async () => {
@@ -111,7 +111,7 @@ async function queueWithPoller(options: {
       enabled: true,
     },
     cloud.host,
-    localClientConfig(cloud.endpoint, cloud.region),
+    localClientConfig(cloud.endpoint, cloud.region, cloud.credentials),
     { pollWaitSeconds: 1, fifoIdleDelayMs: 100 },
   );
   pollers.push(poller);

@@ -4,7 +4,7 @@
  * shape how the CLI talks to the HTTP API.
  */
 export const CLI_DEFAULTS = {
-  /** bytes: largest JSON body of one request carrying essays (inline create or one page); API Gateway and Lambda allow 10 MB / 6 MB, the API asks for < 5 MB. The essay count per page is the engine's MAX_ESSAYS_PER_PAGE. */
+  /** bytes: largest JSON body of one request carrying essays (inline create or one page), counted as it travels inside the Lambda event (escaped once more); API Gateway and Lambda allow 10 MB / 6 MB of event, the API asks for < 5 MB. The essay count per page is the engine's MAX_ESSAYS_PER_PAGE. */
   UPLOAD_PAGE_MAX_BYTES: 4_000_000,
   /** seconds: how long `cj wait` waits for a terminal status before exiting with EXIT.TIMEOUT. */
   WAIT_TIMEOUT_S: 600,

@@ -20,8 +20,13 @@ export const DEFAULT_PAGE_LIMITS: PageLimits = {
 // Room for the other fields of the body (`offset`, `budget`, `judge`, `config`).
 const PAGE_ENVELOPE_BYTES = 4096;
 
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+/**
+ * Bytes `value` takes in the Lambda event: API Gateway passes the body to the function as a JSON
+ * string, so every quote and backslash of the body is escaped once more, and Lambda's 6 MB limit
+ * applies to that event, not to the body (a backslash-heavy essay doubles in size).
+ */
+function eventBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(value)), 'utf8') - 2;
 }
 
 /** Splits essays into pages whose `{essays:[...]}` body stays within the limits (order kept). */
@@ -30,7 +35,7 @@ export function pageEssays(essays: readonly EssayInput[], limits: PageLimits): E
   let page: EssayInput[] = [];
   let bytes = PAGE_ENVELOPE_BYTES;
   for (const essay of essays) {
-    const size = jsonBytes(essay) + 1;
+    const size = eventBytes(essay) + 1;
     const full = page.length >= limits.maxEssays || bytes + size > limits.maxBytes;
     if (full && page.length > 0) {
       pages.push(page);

@@ -17,6 +17,12 @@ import { Construct } from 'constructs';
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /** Dead letters are kept as long as SQS allows, so an operator has two weeks to redrive them. */
 const DLQ_RETENTION = Duration.days(14);
+/**
+ * 256 KiB, SQS's classic message limit, set explicitly so AWS and the local cloud (moto enforces
+ * the queue's MaximumMessageSize) refuse the same messages; the engine's are under 1 KB
+ * (test/unit/messages/aws-limits.test.ts).
+ */
+export const MAX_MESSAGE_BYTES = 262_144;
 
 export interface SecureQueueProps {
   /** Queue name without the `.fifo` suffix; the DLQ is named `<name>-dlq`. */
@@ -55,12 +61,14 @@ export class SecureQueue extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       removalPolicy: RemovalPolicy.DESTROY,
       ...(fifo ? { fifo: true, contentBasedDeduplication: false } : {}),
     });
 
     this.queue = new Queue(this, 'Queue', {
       removalPolicy: RemovalPolicy.DESTROY,
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       ...props.queueProps,
       ...fifoProps,
       queueName: `${props.queueName}${suffix}`,

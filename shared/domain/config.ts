@@ -265,6 +265,18 @@ export const CONFIG_SPEC = {
     'essays',
     'Most essays in one create request or essay page; also the size of the stored essay-id chunks, so 1,000 ids of 128 characters stay near 130 KB per item. A deployment limit like MAX_ESSAY_CHARS.',
   ),
+  MAX_ESSAYS_PER_BATCH: entry(
+    z.number().int().positive().max(24_000),
+    20_000,
+    'essays',
+    "Most essays in one batch (HTTP 400 beyond it). Bound by Lambda's 6 MB response: the results JSON of 20,000 essays with 128-character ids and worst-case numbers is 5.3 MB once wrapped in the HTTP response (test/unit/messages/aws-limits.test.ts); 24,000 would not fit. A deployment limit like MAX_ESSAY_CHARS.",
+  ),
+  MAX_ESSAY_METADATA_BYTES: entry(
+    z.number().int().positive().max(65_536),
+    8_192,
+    'bytes (JSON, UTF-8)',
+    "Largest metadata object of one essay: with MAX_ESSAY_CHARS of text it keeps an essay item under DynamoDB's 400 KB. A deployment limit like MAX_ESSAY_CHARS.",
+  ),
 
   // --- storage ------------------------------------------------------------------------------
   BATCH_TTL_DAYS: entry(

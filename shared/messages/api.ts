@@ -18,10 +18,19 @@ const httpVersionSchema = z
   })
   .default(MESSAGE_VERSION);
 
-/** Optional per-essay metadata; `quality` is the latent quality the mock judge decides from. */
+/**
+ * Optional per-essay metadata; `quality` is the latent quality the mock judge decides from. Bounded
+ * in total (MAX_ESSAY_METADATA_BYTES) so an essay item stays under DynamoDB's 400 KB.
+ */
 export const essayMetadataSchema = z
   .object({ quality: z.number().finite().optional() })
-  .catchall(z.union([z.string().max(256), z.number().finite(), z.boolean()]));
+  .catchall(z.union([z.string().max(256), z.number().finite(), z.boolean()]))
+  .refine(
+    (metadata) =>
+      new TextEncoder().encode(JSON.stringify(metadata)).length <=
+      DEFAULT_CONFIG.MAX_ESSAY_METADATA_BYTES,
+    `metadata must be at most ${DEFAULT_CONFIG.MAX_ESSAY_METADATA_BYTES} bytes as JSON`,
+  );
 
 export const essayInputSchema = z.object({
   id: essayIdSchema,
@@ -157,7 +166,15 @@ export const createBatchRequestSchema = z
     v: httpVersionSchema,
     essays: essayListSchema(2).optional(),
     /** Required when essays are sent in pages; must equal essays.length when both are given. */
-    essay_count: z.number().int().min(2, 'a batch needs at least 2 essays').optional(),
+    essay_count: z
+      .number()
+      .int()
+      .min(2, 'a batch needs at least 2 essays')
+      .max(
+        DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH,
+        `a batch has at most ${DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH} essays`,
+      )
+      .optional(),
     budget: z
       .number()
       .int('budget must be a positive integer')

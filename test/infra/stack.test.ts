@@ -61,6 +61,17 @@ describe('queues', () => {
     expect(unencrypted).toEqual([]);
   });
 
+  it("caps every queue's messages at 256 KiB, so the local cloud's moto refuses what AWS refuses", () => {
+    // Prepare
+    const queues = resourcesOfType(built.template, 'AWS::SQS::Queue');
+
+    // Act
+    const sizes = queues.map(([, props]) => props.MaximumMessageSize);
+
+    // Assess
+    expect(sizes).toEqual(queues.map(() => 262_144));
+  });
+
   it('denies non-TLS access to every queue', () => {
     // Prepare
     const queueIds = resourcesOfType(built.template, 'AWS::SQS::Queue').map(([id]) => id);

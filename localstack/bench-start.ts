@@ -27,12 +27,16 @@ function median(samples: number[]): number {
 const startMs: number[] = [];
 const readyMs: number[] = [];
 const stopMs: number[] = [];
+const phases: Record<string, number[]> = {};
 for (let run = 0; run < runs; run += 1) {
   const stateDir = mkdtempSync(join(tmpdir(), 'local-cloud-bench-'));
   const started = performance.now();
   const info = await startLocalCloud({ stateDir, templatePath, synth: false });
   startMs.push(performance.now() - started);
   readyMs.push(info.state.readyMs);
+  for (const [name, ms] of Object.entries(info.state.startupMs ?? {})) {
+    phases[name] = [...(phases[name] ?? []), ms];
+  }
   const stopping = performance.now();
   await stopLocalCloud({ stateDir });
   stopMs.push(performance.now() - stopping);
@@ -46,6 +50,9 @@ console.log(
     start_to_ready_ms_median: Math.round(median(startMs)),
     background_ready_ms_median: Math.round(median(readyMs)),
     stop_ms_median: Math.round(median(stopMs)),
+    phase_ms_medians: Object.fromEntries(
+      Object.entries(phases).map(([name, samples]) => [name, Math.round(median(samples))]),
+    ),
     start_to_ready_ms: startMs.map(Math.round),
   }),
 );

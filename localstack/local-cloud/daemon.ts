@@ -77,6 +77,7 @@ try {
     ),
     startedAt: new Date(started).toISOString(),
     readyMs: Date.now() - started,
+    startupMs: cloud.startupMs,
   });
   log({ level: 'INFO', message: 'ready', apiUrl: cloud.apiUrl, endpoint: cloud.endpoint });
 } catch (error) {

@@ -69,6 +69,12 @@ export interface LocalCloud {
   stackName: string;
   /** `process.version` of the functions (their worker threads run in this process). */
   nodeVersion: string;
+  /**
+   * ms per start phase: `moto` (incl. the admin's setup), `iamIdentities` (roles, policies),
+   * `resources`, `iamSessions` (one AssumeRole per function), `functions` (loading the bundles),
+   * `api` (pollers, scheduler, HTTP API).
+   */
+  startupMs: Record<string, number>;
   /** The admin's keys for moto (CLI, tests, demo); functions use their roles' instead. */
   credentials: AwsCredentials;
   identities: CreatedIdentities;
@@ -96,6 +102,13 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
   const stackName = basename(options.templatePath).replace(/\.template\.json$/, '');
   const region = options.region ?? localSetting('region');
   const accountId = localSetting('accountId');
+  // How long each start phase took (ms): state.json and the start benchmark report them.
+  const startupMs: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    startupMs[name] = Date.now() - mark;
+    mark = Date.now();
+  };
   let moto: MotoServer | undefined;
   if (options.endpoint && !options.credentials) {
     throw new Error('runLocalCloud: a given endpoint needs the credentials of its admin');
@@ -108,6 +121,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       ...(options.logDir ? { iamAuditFile: join(options.logDir, IAM_AUDIT_LOG) } : {}),
     });
   }
+  phase('moto');
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
   const admin = options.credentials ?? moto?.credentials;
   if (!admin) throw new Error('runLocalCloud: no admin credentials for moto');
@@ -130,7 +144,9 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
     });
     const config = localClientConfig(endpoint, region, admin);
     const identities = await createIdentities(resolver, config);
+    phase('iamIdentities');
     const resources = await createResources(resolver, config);
+    phase('resources');
     const assetDir = options.assetDir ?? dirname(options.templatePath);
     const functions = functionDefinitions(resolver, {
       assetDir,
@@ -151,12 +167,14 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       },
     });
     started.push(async () => sessions.close());
+    phase('iamSessions');
     const host = new FunctionHost(functions, {
       credentials: sessions.byFunction,
       logDir: options.logDir,
     });
     started.push(() => host.close());
     if (options.prewarm ?? true) await host.warmAll();
+    phase('functions');
 
     const mappings = mappingDefinitions(resolver, resources.queues, functions);
     // As in Lambda, a mapping polls with its function's execution role.
@@ -215,6 +233,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       log({ level: 'WARN', message: 'rule_target_not_run_locally', ...skipped });
     }
     const apiUrl = `${api.url}/`;
+    phase('api');
     return {
       endpoint,
       apiUrl,
@@ -222,6 +241,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       accountId,
       stackName,
       nodeVersion: process.version,
+      startupMs,
       credentials: admin,
       identities,
       sessions: sessions.byFunction,

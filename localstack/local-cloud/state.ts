@@ -37,6 +37,8 @@ export interface ReadyState {
   functions: Record<string, { name: string; logFile: string }>;
   startedAt: string;
   readyMs: number;
+  /** ms per start phase of the local cloud (see LocalCloud.startupMs). */
+  startupMs: Record<string, number>;
 }
 
 export interface FailedState {

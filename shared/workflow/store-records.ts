@@ -17,42 +17,31 @@ import type {
   Winner,
 } from '#domain/types.ts';
 import type { EssayInput, JudgeChoice } from '#messages/api.ts';
-import type { ResultRow } from '#messages/state.ts';
+import type { BatchState, ResultRow } from '#messages/state.ts';
+
+/** The batch's counters and state as the API shows them (shared/messages/state.ts), as stored. */
+type StoredStateFields = Omit<
+  BatchState,
+  'v' | 'pending_callbacks' | 'processing_metadata' | 'failure_reason' | 'finalized_at'
+>;
 
 /**
- * The batch META item, minus keys and index attributes: counters and state only. Every callback
- * rewrites it (inside its transaction), and a write costs by item size, so what a request brings
- * (config overrides, the judge choice with its rubric and assignment) lives in the SETTINGS item and
- * the processing metadata in the REPORT item (docs/data-model.md, "Items").
+ * The batch META item, minus keys and index attributes: counters and state only, the fields of
+ * the API's state (`essays_stored` counts the essays stored so far, and a batch starts only when it
+ * equals `essay_count`; `total_comparisons` always equals `submitted_comparisons` and is raised by
+ * the same update, docs/engine-rules.md; `completion_denominator` is computed once at creation,
+ * from inputs that never change afterwards). Every callback rewrites it (inside its transaction),
+ * and a write costs by item size, so what a request brings (config overrides, the judge choice with
+ * its rubric and assignment) lives in the SETTINGS item and the processing metadata in the REPORT
+ * item (docs/data-model.md, "Items").
  */
-export interface BatchMeta {
-  batch_id: string;
-  status: BatchStatus;
-  failure_reason?: FailureReason | null;
-  essay_count: number;
-  /** Essays stored so far; a batch starts only when this equals essay_count. */
-  essays_stored: number;
-  submitted_comparisons: number;
-  completed_comparisons: number;
-  failed_comparisons: number;
-  /** Always equal to submitted_comparisons (docs/engine-rules.md, invariants); raised by the same update. */
-  total_comparisons: number;
-  total_budget: number;
-  /** Waves planned so far; the latest wave's comparisons carry this iteration. */
-  current_iteration: number;
-  resampling_pass_count: number;
-  /**
-   * `completionDenominator` of the batch (docs/engine-rules.md), computed once at creation from
-   * essay_count, total_budget and the config overrides, which never change afterwards.
-   */
-  completion_denominator: number;
+export interface BatchMeta extends StoredStateFields {
+  failure_reason?: BatchState['failure_reason'];
+  finalized_at?: BatchState['finalized_at'];
   /** false once finalized until the completion/failure event was published. */
   event_published?: boolean;
   /** Raised by every META write (optimistic-concurrency witness, useful in logs). */
   version: number;
-  created_at: string;
-  updated_at: string;
-  finalized_at?: string | null;
 }
 
 /** What a request chose for its batch, fixed at creation (the SETTINGS item; never rewritten). */

@@ -27,7 +27,7 @@ import {
   templatePathFor,
 } from '#localstack/local-cloud/supervisor.ts';
 import { AWS_PRICES_USD } from './aws-prices.ts';
-import { startCountingProxy } from './request-counter.ts';
+import { type RequestTally, startCountingProxy } from './request-counter.ts';
 
 /** Functions that serve the benchmark's own status polling, not the pipeline. */
 const CLIENT_POLLING_FUNCTIONS = new Set(['get-batch', 'get-results']);
@@ -81,6 +81,42 @@ function essays(count: number) {
 
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
+/**
+ * Where the wall time went: seconds each function ran (summed over its invocations, which overlap),
+ * seconds moto took to answer, by action (a long poll counts its wait), seconds DynamoDB requests
+ * queued for their turn in the proxy, and the waves the batch took (each wave is a serial chain:
+ * continuation → judge → callback → continuation).
+ */
+function profile(
+  wallS: number,
+  waves: number,
+  busyMs: Record<string, number>,
+  tally: RequestTally,
+): Record<string, unknown> {
+  const seconds = (entries: Array<[string, number]>) =>
+    Object.fromEntries(
+      entries.sort(([, a], [, b]) => b - a).map(([name, ms]) => [name, round(ms / 1000, 2)]),
+    );
+  const motoMs = Object.entries(tally.upstreamMsByAction);
+  return {
+    wall_s: round(wallS, 1),
+    waves,
+    wall_s_per_wave: round(wallS / Math.max(1, waves), 2),
+    function_busy_s: seconds(Object.entries(busyMs)),
+    moto_answer_s_by_service: seconds(
+      Object.entries(
+        motoMs.reduce<Record<string, number>>((by, [key, ms]) => {
+          const service = key.slice(0, key.indexOf('.'));
+          by[service] = (by[service] ?? 0) + ms;
+          return by;
+        }, {}),
+      ),
+    ),
+    moto_answer_s_by_action: seconds(motoMs),
+    dynamodb_queued_s: round(tally.dynamodbQueuedMs / 1000, 2),
+  };
+}
+
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'cj-bench-'));
   const paths = localCloudPaths({ stateDir: workDir });
@@ -97,10 +133,14 @@ async function main(): Promise<void> {
     logDir,
   });
   const invocations: Record<string, number> = {};
+  /** Summed invocation durations by function (status polling included): the profile's host part. */
+  const busyMs: Record<string, number> = {};
   let gbSeconds = 0;
   let counting = false;
   cloud.host.on('invocation', ({ function: fn, result }) => {
-    if (!counting || CLIENT_POLLING_FUNCTIONS.has(fn.shortName)) return;
+    if (!counting) return;
+    busyMs[fn.shortName] = (busyMs[fn.shortName] ?? 0) + result.durationMs;
+    if (CLIENT_POLLING_FUNCTIONS.has(fn.shortName)) return;
     invocations[fn.shortName] = (invocations[fn.shortName] ?? 0) + 1;
     gbSeconds += (result.durationMs / 1000) * (fn.memoryMb / 1024);
   });
@@ -184,6 +224,7 @@ async function main(): Promise<void> {
         ),
         invocations_by_function: invocations,
         requests_by_action: tally.byAction,
+        profile: profile(wallS, state.current_iteration, busyMs, tally),
         excluded:
           'LLM calls; API Gateway (client requests); CloudWatch logs and metrics; free tiers; empty SQS receives (idle polling is billed per minute of polling, not per comparison)',
       },

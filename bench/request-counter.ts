@@ -27,6 +27,13 @@ export interface RequestTally {
   /** ReceiveMessage calls that returned nothing: idle polling, a function of time, not of work. */
   sqsEmptyReceives: number;
   eventBridgeEvents: number;
+  /**
+   * Milliseconds moto took to answer, summed by `service.Action` (forward to last byte; an empty
+   * `ReceiveMessage` as `sqs.ReceiveMessage(empty)`, a long poll counting its wait).
+   */
+  upstreamMsByAction: Record<string, number>;
+  /** Milliseconds DynamoDB requests waited in the proxy's one-at-a-time queue, summed. */
+  dynamodbQueuedMs: number;
 }
 
 export function emptyTally(): RequestTally {
@@ -39,6 +46,8 @@ export function emptyTally(): RequestTally {
     sqsFifoBilledRequests: 0,
     sqsEmptyReceives: 0,
     eventBridgeEvents: 0,
+    upstreamMsByAction: {},
+    dynamodbQueuedMs: 0,
   };
 }
 
@@ -173,11 +182,24 @@ export function actionOf(target: string | undefined, body: string): string {
 
 export function tallyRequest(
   tally: RequestTally,
-  call: { service: string; action: string; requestBody: string; responseBody: string },
+  call: {
+    service: string;
+    action: string;
+    requestBody: string;
+    responseBody: string;
+    upstreamMs?: number;
+  },
 ): void {
-  const { service, action, requestBody, responseBody } = call;
+  const { service, action, requestBody, responseBody, upstreamMs = 0 } = call;
+  const addTime = (key: string) => {
+    tally.upstreamMsByAction[key] = (tally.upstreamMsByAction[key] ?? 0) + upstreamMs;
+  };
   tally.byAction[`${service}.${action}`] = (tally.byAction[`${service}.${action}`] ?? 0) + 1;
   tally.requestsByService[service] = (tally.requestsByService[service] ?? 0) + 1;
+  if (!(service === 'sqs' && action === 'ReceiveMessage')) addTime(`${service}.${action}`);
+  else if (((parseJson(responseBody).Messages as unknown[] | undefined) ?? []).length > 0) {
+    addTime('sqs.ReceiveMessage');
+  }
   if (service === 'dynamodb') {
     const units = dynamodbUnits(action, parseJson(requestBody), parseJson(responseBody));
     tally.dynamodbReadUnits += units.read;
@@ -188,6 +210,7 @@ export function tallyRequest(
       const messages = parseJson(responseBody).Messages as unknown[] | undefined;
       if (!messages || messages.length === 0) {
         tally.sqsEmptyReceives += 1;
+        addTime('sqs.ReceiveMessage(empty)');
         return;
       }
     }
@@ -226,13 +249,17 @@ export async function startCountingProxy(
     req.on('end', () => {
       const requestBody = Buffer.concat(chunks);
       const service = serviceOf(req.headers.authorization);
+      const arrived = performance.now();
       const send = () =>
         new Promise<void>((done) => {
           res.once('close', () => done());
           forwardRequest(requestBody, service);
         });
       if (service === 'dynamodb') {
-        dynamodbQueue = dynamodbQueue.then(send);
+        dynamodbQueue = dynamodbQueue.then(() => {
+          proxy.tally.dynamodbQueuedMs += performance.now() - arrived;
+          return send();
+        });
       } else {
         void send();
       }
@@ -244,6 +271,7 @@ export async function startCountingProxy(
         res.end('upstream not ready');
         return;
       }
+      const forwarded = performance.now();
       const forward = httpRequest(
         {
           hostname: target.hostname,
@@ -264,6 +292,7 @@ export async function startCountingProxy(
                 action: actionOf(req.headers['x-amz-target'] as string | undefined, requestText),
                 requestBody: requestText,
                 responseBody: responseBody.toString('utf8'),
+                upstreamMs: performance.now() - forwarded,
               });
             }
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);

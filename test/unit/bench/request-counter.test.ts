@@ -109,6 +109,12 @@ describe('counting proxy', () => {
       expect(proxy.tally.sqsEmptyReceives).toBe(1);
       expect(proxy.tally.dynamodbWriteUnits).toBe(1);
       expect(proxy.tally.eventBridgeEvents).toBe(2);
+      expect(Object.keys(proxy.tally.upstreamMsByAction).sort()).toEqual([
+        'dynamodb.PutItem',
+        'events.PutEvents',
+        'sqs.ReceiveMessage(empty)',
+        'sqs.SendMessage',
+      ]);
       proxy.reset();
       expect(proxy.tally.requestsByService).toEqual({});
     } finally {
@@ -117,7 +123,7 @@ describe('counting proxy', () => {
     }
   });
 
-  it('forwards DynamoDB requests one at a time', async () => {
+  it('forwards DynamoDB requests one at a time, and times their queueing and answers', async () => {
     // Prepare: an upstream that answers after a pause and records how many requests overlap.
     let inFlight = 0;
     let maxInFlight = 0;
@@ -153,6 +159,9 @@ describe('counting proxy', () => {
       // Assess
       expect(maxInFlight).toBe(1);
       expect(proxy.tally.byAction['dynamodb.PutItem']).toBe(5);
+      // Five answers of >= 20 ms each, and the k-th request waited for the k-1 before it.
+      expect(proxy.tally.upstreamMsByAction['dynamodb.PutItem']).toBeGreaterThanOrEqual(95);
+      expect(proxy.tally.dynamodbQueuedMs).toBeGreaterThanOrEqual(150);
     } finally {
       await proxy.close();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));

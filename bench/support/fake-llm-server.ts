@@ -55,7 +55,7 @@ export interface FakeLlmServer {
 export const FAKE_INPUT_TOKENS = 1200;
 export const FAKE_OUTPUT_TOKENS = 40;
 
-function promptTextOf(body: Record<string, unknown>): string {
+export function promptTextOf(body: Record<string, unknown>): string {
   const parts: string[] = [];
   if (typeof body.system === 'string') parts.push(body.system);
   if (Array.isArray(body.messages)) {
@@ -74,7 +74,7 @@ function answerValue(reply: Extract<FakeReply, { kind: 'answer' }>): Record<stri
   };
 }
 
-function openAiBody(reply: FakeReply, model: string, tokens: [number, number]): unknown {
+export function openAiBody(reply: FakeReply, model: string, tokens: [number, number]): unknown {
   const message: Record<string, unknown> = { role: 'assistant', content: null, refusal: null };
   let finishReason = 'stop';
   if (reply.kind === 'answer') message.content = JSON.stringify(answerValue(reply));
@@ -99,7 +99,7 @@ function openAiBody(reply: FakeReply, model: string, tokens: [number, number]): 
   };
 }
 
-function anthropicBody(reply: FakeReply, model: string, tokens: [number, number]): unknown {
+export function anthropicBody(reply: FakeReply, model: string, tokens: [number, number]): unknown {
   let content: unknown[] = [];
   let stopReason = 'tool_use';
   const toolUse = (input: unknown) => ({

@@ -420,28 +420,100 @@ export const CONFIG_SPEC = {
     'words',
     'Longest justification the judge may give; a longer one makes the answer a `malformed_answer` failure (the prompt asks for at most this many).',
   ),
+  // --- provider batches (judge.mode provider_batch) ---------------------------------------------
+  PROVIDER_BATCH_MAX_REQUESTS: entry(
+    positiveInt,
+    100_000,
+    'requests',
+    "Most requests in one provider batch; the provider's own limit applies when lower (OpenAI 50,000 per input file, Anthropic 100,000 per Message Batch). A wave with more comparisons is split into several provider batches.",
+  ),
+  PROVIDER_BATCH_MAX_BYTES: entry(
+    positiveInt,
+    256 * 1024 * 1024,
+    'bytes',
+    "Most bytes of request lines in one provider batch; the provider's own limit applies when lower (OpenAI 200 MB per input file, Anthropic 256 MB per Message Batch). A wave whose requests are larger is split.",
+  ),
+  PROVIDER_BATCH_HTTP_TIMEOUT_MS: entry(
+    positiveInt,
+    120_000,
+    'milliseconds',
+    'Timeout of one provider batch API call (upload and create, retrieve, list, cancel; not the streaming of a results file, which is bounded by the function timeout). A create that times out is found again by the lookup after its lease.',
+  ),
+  PROVIDER_BATCH_MAX_RESULT_LINE_BYTES: entry(
+    positiveInt,
+    32 * 1024 * 1024,
+    'bytes',
+    "Longest results-file line read (one judge answer is a few KB); a longer line is skipped unread and its request fails as provider_batch_missing. Bounds the collector's memory: only the current line is held.",
+  ),
   JUDGE_MODEL_PRICES_USD_PER_MTOK: entry(
     z.record(
       z.string().min(1),
-      z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
+      z.object({
+        input: z.number().nonnegative(),
+        output: z.number().nonnegative(),
+        batch: z
+          .object({
+            input: z.number().nonnegative(),
+            output: z.number().nonnegative(),
+            verified: z.boolean(),
+          })
+          .strict()
+          .optional(),
+      }),
     ),
     {
-      'gpt-4o': { input: 2.5, output: 10 },
-      'gpt-4o-mini': { input: 0.15, output: 0.6 },
-      'gpt-4.1': { input: 2, output: 8 },
-      'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-      'gpt-4.1-nano': { input: 0.1, output: 0.4 },
-      'claude-sonnet-4': { input: 3, output: 15 },
-      'claude-opus-4': { input: 15, output: 75 },
-      'claude-3-5-haiku': { input: 0.8, output: 4 },
-      'claude-3-7-sonnet': { input: 3, output: 15 },
-      'claude-opus-4-5': { input: 5, output: 25 },
-      'claude-haiku-4-5': { input: 1, output: 5 },
-      'gpt-5': { input: 1.25, output: 10 },
-      'gpt-5-mini': { input: 0.25, output: 2 },
+      'gpt-4o': { input: 2.5, output: 10, batch: { input: 1.25, output: 5, verified: false } },
+      'gpt-4o-mini': {
+        input: 0.15,
+        output: 0.6,
+        batch: { input: 0.075, output: 0.3, verified: false },
+      },
+      'gpt-4.1': { input: 2, output: 8, batch: { input: 1, output: 4, verified: false } },
+      'gpt-4.1-mini': {
+        input: 0.4,
+        output: 1.6,
+        batch: { input: 0.2, output: 0.8, verified: false },
+      },
+      'gpt-4.1-nano': {
+        input: 0.1,
+        output: 0.4,
+        batch: { input: 0.05, output: 0.2, verified: false },
+      },
+      'claude-sonnet-4': {
+        input: 3,
+        output: 15,
+        batch: { input: 1.5, output: 7.5, verified: true },
+      },
+      'claude-opus-4': {
+        input: 15,
+        output: 75,
+        batch: { input: 7.5, output: 37.5, verified: true },
+      },
+      'claude-3-5-haiku': {
+        input: 0.8,
+        output: 4,
+        batch: { input: 0.4, output: 2, verified: true },
+      },
+      'claude-3-7-sonnet': {
+        input: 3,
+        output: 15,
+        batch: { input: 1.5, output: 7.5, verified: true },
+      },
+      'claude-opus-4-5': {
+        input: 5,
+        output: 25,
+        batch: { input: 2.5, output: 12.5, verified: true },
+      },
+      'claude-haiku-4-5': {
+        input: 1,
+        output: 5,
+        batch: { input: 0.5, output: 2.5, verified: true },
+      },
+      'gpt-5': { input: 1.25, output: 10, batch: { input: 0.625, output: 5, verified: false } },
+      'gpt-5-mini': { input: 0.25, output: 2, batch: { input: 0.125, output: 1, verified: false } },
     },
-    'USD per 1M tokens (input, output)',
-    'Provider list prices (standard tier, no batch or cache discounts, as published in 2025 — check before relying on them) behind the estimated cost per comparison. A model matches an entry exactly or as a dated/suffixed variant (`gpt-4o-2024-08-06` uses `gpt-4o`; the longest matching entry wins). An unknown model (e.g. a self-hosted one) has cost null, never a guess.',
+    'USD per 1M tokens (input, output; batch: the provider-batch price)',
+    "Provider list prices (standard tier, no cache discounts, as published in 2025 — check before relying on them) behind the estimated cost per comparison. `batch` is the price of the same model through the provider's batch API (judge.mode provider_batch): `verified: true` where it was checked against the provider's own published batch price table (Anthropic, see docs/judges.md), `false` where it is the provider's stated 50 % discount applied to the list price but the per-model figure was not checked. A model matches an entry exactly or as a dated/suffixed variant (`gpt-4o-2024-08-06` uses `gpt-4o`; the longest matching entry wins). An unknown model (e.g. a self-hosted one), or a provider-batch comparison of a model without a batch price, has cost null, never a guess.",
   ),
 } as const;
 

@@ -42,21 +42,7 @@ export class AnthropicDialect implements LlmDialect {
         ...(apiKey ? { 'x-api-key': apiKey } : {}),
         'anthropic-version': ANTHROPIC_API_VERSION,
       },
-      body: {
-        model: settings.model,
-        max_tokens: settings.maxTokens,
-        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
-        system: prompt.system,
-        messages: [{ role: 'user', content: prompt.user }],
-        tools: [
-          {
-            name: ANSWER_TOOL_NAME,
-            description: 'Record which essay is better, your confidence and a short justification.',
-            input_schema: ANSWER_JSON_SCHEMA,
-          },
-        ],
-        tool_choice: { type: 'tool', name: ANSWER_TOOL_NAME },
-      },
+      body: anthropicMessagesBody(prompt, settings),
       timeoutMs: runtime.config.JUDGE_CALL_TIMEOUT_MS,
       fetch: runtime.fetch,
       now: runtime.now,
@@ -68,6 +54,31 @@ export class AnthropicDialect implements LlmDialect {
       runtime.config.JUDGE_JUSTIFICATION_MAX_WORDS,
     );
   }
+}
+
+/**
+ * The Messages request body for one prompt: the synchronous call and every request of a Message
+ * Batch (`params`) are built here, so both modes ask exactly the same question.
+ */
+export function anthropicMessagesBody(
+  prompt: JudgePrompt,
+  settings: Pick<LlmSettings, 'model' | 'maxTokens' | 'temperature'>,
+): Record<string, unknown> {
+  return {
+    model: settings.model,
+    max_tokens: settings.maxTokens,
+    ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+    system: prompt.system,
+    messages: [{ role: 'user', content: prompt.user }],
+    tools: [
+      {
+        name: ANSWER_TOOL_NAME,
+        description: 'Record which essay is better, your confidence and a short justification.',
+        input_schema: ANSWER_JSON_SCHEMA,
+      },
+    ],
+    tool_choice: { type: 'tool', name: ANSWER_TOOL_NAME },
+  };
 }
 
 export function decodeAnthropicMessage(

@@ -47,6 +47,27 @@ function responseFormat(mode: ResponseFormatMode): Record<string, unknown> {
   return {};
 }
 
+/**
+ * The Chat Completions request body for one prompt: the synchronous call and every line of a
+ * provider batch (Batch API `body`) are built here, so both modes ask exactly the same question.
+ */
+export function chatCompletionsBody(
+  prompt: JudgePrompt,
+  settings: Pick<LlmSettings, 'model' | 'maxTokens' | 'temperature'>,
+  options: Pick<ChatDialectOptions, 'maxTokensField' | 'responseFormat'>,
+): Record<string, unknown> {
+  return {
+    model: settings.model,
+    messages: [
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
+    ],
+    [options.maxTokensField]: settings.maxTokens,
+    ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+    ...responseFormat(options.responseFormat),
+  };
+}
+
 export function chatCompletionsUrl(baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
 }
@@ -69,16 +90,7 @@ export class ChatCompletionsDialect implements LlmDialect {
     const response = await postJson({
       url: chatCompletionsUrl(this.options.baseUrl),
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-      body: {
-        model: settings.model,
-        messages: [
-          { role: 'system', content: prompt.system },
-          { role: 'user', content: prompt.user },
-        ],
-        [this.options.maxTokensField]: settings.maxTokens,
-        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
-        ...responseFormat(this.options.responseFormat),
-      },
+      body: chatCompletionsBody(prompt, settings, this.options),
       timeoutMs: runtime.config.JUDGE_CALL_TIMEOUT_MS,
       fetch: runtime.fetch,
       now: runtime.now,

@@ -8,6 +8,17 @@ export type PriceTable = EngineConfig['JUDGE_MODEL_PRICES_USD_PER_MTOK'];
 export interface ModelPrice {
   input: number;
   output: number;
+  /** The price through the provider's batch API, when the table has one. */
+  batch?: { input: number; output: number; verified: boolean };
+}
+
+/** Which price applies: synchronous calls, or the provider's batch API (judge.mode provider_batch). */
+export type PriceTier = 'sync' | 'batch';
+
+/** One comparison's estimated cost; `price_unverified` when a batch price was not checked. */
+export interface CostEstimate {
+  cost_usd: number | null;
+  price_unverified?: true;
 }
 
 const TOKENS_PER_PRICE_UNIT = 1_000_000;
@@ -47,6 +58,28 @@ export function estimateCostUsd(
     (tokens.input_tokens * price.input + tokens.output_tokens * price.output) /
     TOKENS_PER_PRICE_UNIT
   );
+}
+
+/**
+ * USD for one call's tokens at the tier's price. A batch call of a model without a batch price is
+ * null (never the list price, never a guessed discount); `price_unverified` marks a batch price
+ * that was not checked against the provider's own table.
+ */
+export function estimateCost(
+  model: string,
+  tokens: { input_tokens?: number; output_tokens?: number },
+  prices: PriceTable,
+  tier: PriceTier,
+): CostEstimate {
+  if (tier === 'sync') return { cost_usd: estimateCostUsd(model, tokens, prices) };
+  const batch = priceFor(model, prices)?.batch;
+  if (!batch || tokens.input_tokens === undefined || tokens.output_tokens === undefined) {
+    return { cost_usd: null };
+  }
+  const cost =
+    (tokens.input_tokens * batch.input + tokens.output_tokens * batch.output) /
+    TOKENS_PER_PRICE_UNIT;
+  return batch.verified ? { cost_usd: cost } : { cost_usd: cost, price_unverified: true };
 }
 
 /** Per-batch totals live in the domain (finalization builds them); re-exported for adapters. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import { estimateCostUsd, priceFor, summarizeUsage } from '#shared/judges/pricing.ts';
+import { estimateCost, estimateCostUsd, priceFor, summarizeUsage } from '#shared/judges/pricing.ts';
 
 const PRICES = DEFAULT_CONFIG.JUDGE_MODEL_PRICES_USD_PER_MTOK;
 
@@ -52,6 +52,49 @@ describe('estimateCostUsd', () => {
     // Assess
     expect(unknown).toBeNull();
     expect(noUsage).toBeNull();
+  });
+});
+
+describe('estimateCost at batch prices', () => {
+  it('charges a verified batch price without a mark', () => {
+    // Act: Anthropic's batch table, checked: 1.50 / 7.50 USD per 1M
+    const estimate = estimateCost(
+      'claude-sonnet-4-20250514',
+      { input_tokens: 2_000, output_tokens: 100 },
+      PRICES,
+      'batch',
+    );
+
+    // Assess
+    expect(estimate.cost_usd).toBeCloseTo(0.00375, 12);
+    expect(estimate.price_unverified).toBeUndefined();
+  });
+
+  it('marks a batch price that was not checked against the provider', () => {
+    // Act: OpenAI's stated 50 % applied to the list price: 1.25 / 5 USD per 1M
+    const estimate = estimateCost(
+      'gpt-4o-2024-08-06',
+      { input_tokens: 2_000, output_tokens: 100 },
+      PRICES,
+      'batch',
+    );
+
+    // Assess
+    expect(estimate).toEqual({ cost_usd: expect.closeTo(0.003, 12), price_unverified: true });
+  });
+
+  it('is half the synchronous cost for every priced model, and null without a batch price', () => {
+    // Prepare
+    const tokens = { input_tokens: 1_000, output_tokens: 1_000 };
+    const noBatch = { 'local-model': { input: 1, output: 1 } };
+
+    // Act + Assess
+    for (const model of Object.keys(PRICES)) {
+      const sync = estimateCost(model, tokens, PRICES, 'sync').cost_usd as number;
+      expect(estimateCost(model, tokens, PRICES, 'batch').cost_usd).toBeCloseTo(sync / 2, 12);
+    }
+    expect(estimateCost('local-model', tokens, noBatch, 'batch')).toEqual({ cost_usd: null });
+    expect(estimateCost('local-model', tokens, noBatch, 'sync').cost_usd).toBeCloseTo(0.002, 12);
   });
 });
 

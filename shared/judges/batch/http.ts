@@ -1,0 +1,177 @@
+/**
+ * HTTP for the provider batch APIs: control calls (create, retrieve, list, cancel) with a timeout,
+ * and result files as byte streams. A failed call throws `ProviderBatchCallError` carrying only a
+ * short code and whether trying again can help — never a response body (it may echo a prompt,
+ * i.e. essay text) and never a header (it may carry the key). Redirects are not followed: a key is
+ * sent only to the URL it was meant for.
+ */
+import type { FetchLike } from '../http.ts';
+
+export class ProviderBatchCallError extends Error {
+  constructor(
+    /** What failed, e.g. `create`, `retrieve`, `results`. */
+    readonly operation: string,
+    /** HTTP status, or null for a network error or timeout. */
+    readonly status: number | null,
+    /** Short code: `http_429`, `network_error`, `call_timeout`, `response_not_json`… */
+    readonly reason: string,
+    /** 429, 5xx, 408, network errors and timeouts: the next run may succeed. */
+    readonly retryable: boolean,
+  ) {
+    super(`provider batch ${operation} failed: ${reason}`);
+    this.name = 'ProviderBatchCallError';
+  }
+}
+
+export interface BatchHttp {
+  fetch: FetchLike;
+  /** Timeout of one control call or one upload, in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface BatchCall {
+  operation: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  /** A JSON value, or a byte stream sent as it is produced (uploads). */
+  body?: { json: unknown } | { stream: ReadableStream<Uint8Array>; contentType: string };
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Sends one call and returns the response once its status is 2xx; throws otherwise. */
+export async function send(http: BatchHttp, call: BatchCall): Promise<Response> {
+  const headers: Record<string, string> = { ...call.headers };
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: call.method,
+    headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(http.timeoutMs),
+  };
+  if (call.body && 'json' in call.body) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(call.body.json);
+  } else if (call.body) {
+    headers['content-type'] = call.body.contentType;
+    init.body = call.body.stream;
+    init.duplex = 'half';
+  }
+  let response: Response;
+  try {
+    response = await http.fetch(call.url, init);
+  } catch (error) {
+    const name = (error as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
+    throw new ProviderBatchCallError(
+      call.operation,
+      null,
+      timedOut ? 'call_timeout' : 'network_error',
+      true,
+    );
+  }
+  if (response.status < 200 || response.status >= 300) {
+    // Drain without reading into memory; the body is never reported.
+    await response.body?.cancel().catch(() => undefined);
+    throw new ProviderBatchCallError(
+      call.operation,
+      response.status,
+      `http_${response.status}`,
+      isRetryableStatus(response.status),
+    );
+  }
+  return response;
+}
+
+/** Largest control-call response read (a batch object or a page of them is a few KB). */
+const MAX_JSON_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** Sends a control call and decodes its JSON object response. */
+export async function sendForJson(
+  http: BatchHttp,
+  call: BatchCall,
+): Promise<Record<string, unknown>> {
+  const response = await send(http, call);
+  let text: string;
+  try {
+    text = await readCapped(response, MAX_JSON_RESPONSE_BYTES);
+  } catch {
+    throw new ProviderBatchCallError(call.operation, response.status, 'response_unreadable', true);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+  } catch {
+    // reported below
+  }
+  throw new ProviderBatchCallError(call.operation, response.status, 'response_not_json', true);
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      throw new Error('response too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The response body as an async byte stream (a results file), never buffered whole. */
+export function byteStream(response: Response): AsyncIterable<Uint8Array> {
+  const body = response.body;
+  if (!body) return (async function* () {})();
+  return body as unknown as AsyncIterable<Uint8Array>;
+}
+
+/** A ReadableStream fed by an async iterable of byte chunks (streamed uploads). */
+export function readableFrom(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
+
+/** `value.key` as a string, or undefined. */
+export function stringField(value: unknown, key: string): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const field = (value as Record<string, unknown>)[key];
+  return typeof field === 'string' ? field : undefined;
+}
+
+/** `value.key` as a finite number, or undefined. */
+export function numberField(value: unknown, key: string): number | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const field = (value as Record<string, unknown>)[key];
+  return typeof field === 'number' && Number.isFinite(field) ? field : undefined;
+}
+
+/** Sanitizes a provider's machine code for a failure reason: `[a-z0-9_]`, at most 48 characters. */
+export function codeOf(value: unknown, fallback: string): string {
+  if (typeof value !== 'string') return fallback;
+  const code = value
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 48);
+  return code === '' ? fallback : code;
+}

@@ -1,7 +1,8 @@
 /**
  * `cj submit` flags for a real LLM judge: `--judge openai|anthropic|openai-compatible` with
  * `--judge-model`, `--judge-base-url` (compatible servers only), `--rubric FILE`,
- * `--assignment FILE` and `--judge-both-orders`. The server validates the choice again.
+ * `--assignment FILE`, `--judge-both-orders` and `--judge-mode sync|provider-batch` (OpenAI and
+ * Anthropic: judge each wave through the provider's batch API). The server validates it again.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -34,7 +35,21 @@ export const LLM_JUDGE_FLAGS: FlagSpecs = {
     type: 'boolean',
     description: 'LLM judge: judge every pair in both orders (two calls) and report order flips',
   },
+  'judge-mode': {
+    type: 'string',
+    valueName: 'sync|provider-batch',
+    description:
+      'openai/anthropic: provider-batch judges each wave through the batch API at half price (results within 24 h)',
+  },
 };
+
+/** CLI spelling → API value of judge.mode. */
+const JUDGE_MODES: Record<string, 'sync' | 'provider_batch'> = {
+  sync: 'sync',
+  'provider-batch': 'provider_batch',
+};
+/** Providers with a batch API. */
+const BATCH_PROVIDERS: readonly string[] = ['openai', 'anthropic'];
 
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
 export type LlmJudgeOptions = Exclude<JudgeOptions, { provider: 'mock' }>;
@@ -90,6 +105,8 @@ export function llmJudgeFromArgs(
     DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS,
   );
   const rubric = readTextFlag(args, 'rubric', cwd, DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS);
+  const bothOrders = booleanFlag(args, 'judge-both-orders');
+  const mode = judgeModeFrom(args, provider, bothOrders);
   // base_url belongs to openai-compatible only, which the checks above enforce.
   return {
     provider,
@@ -97,6 +114,29 @@ export function llmJudgeFromArgs(
     ...(baseUrl === undefined ? {} : { base_url: baseUrl }),
     ...(assignment === undefined ? {} : { assignment }),
     ...(rubric === undefined ? {} : { rubric }),
-    ...(booleanFlag(args, 'judge-both-orders') ? { judge_both_orders: true } : {}),
+    ...(bothOrders ? { judge_both_orders: true } : {}),
+    ...(mode === undefined ? {} : { mode }),
   } as LlmJudgeOptions;
+}
+
+/** `--judge-mode`: only OpenAI and Anthropic have a batch API, and it judges one order. */
+function judgeModeFrom(
+  args: ParsedArgs,
+  provider: string,
+  bothOrders: boolean,
+): 'sync' | 'provider_batch' | undefined {
+  const flag = stringFlag(args, 'judge-mode');
+  if (flag === undefined) return undefined;
+  const mode = JUDGE_MODES[flag];
+  if (mode === undefined) throw new UsageError('--judge-mode', 'must be sync or provider-batch');
+  if (mode === 'provider_batch' && !BATCH_PROVIDERS.includes(provider)) {
+    throw new UsageError('--judge-mode', 'provider-batch applies with --judge openai|anthropic');
+  }
+  if (mode === 'provider_batch' && bothOrders) {
+    throw new UsageError(
+      '--judge-mode',
+      'provider-batch judges one order: drop --judge-both-orders',
+    );
+  }
+  return mode;
 }

@@ -117,16 +117,41 @@ const llmJudgeFields = {
   /** Judge every pair in both orders (two calls) and report order flips. */
   judge_both_orders: z.boolean().optional(),
 };
+/**
+ * How the judge is asked: `sync` (default) calls the provider once per comparison as requests
+ * arrive; `provider_batch` submits each wave through the provider's batch API (OpenAI Batch API,
+ * Anthropic Message Batches) at its batch price, results within the provider's 24-hour window.
+ */
+export const judgeModeSchema = z.enum(['sync', 'provider_batch']);
+export type JudgeMode = z.infer<typeof judgeModeSchema>;
+
+/** Judging both orders pairs two answers per comparison; provider batches judge one order. */
+function oneOrderInProviderBatches(
+  choice: { mode?: JudgeMode | undefined; judge_both_orders?: boolean | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (choice.mode === 'provider_batch' && choice.judge_both_orders === true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['judge_both_orders'],
+      message: 'judge_both_orders is not available with mode provider_batch',
+    });
+  }
+}
+
 export const openAiJudgeSchema = z
-  .object({ provider: z.literal('openai'), ...llmJudgeFields })
-  .strict();
+  .object({ provider: z.literal('openai'), ...llmJudgeFields, mode: judgeModeSchema.optional() })
+  .strict()
+  .superRefine(oneOrderInProviderBatches);
 export const anthropicJudgeSchema = z
   .object({
     provider: z.literal('anthropic'),
     ...llmJudgeFields,
     temperature: z.number().min(0).max(1, 'Anthropic accepts temperature 0..1').optional(),
+    mode: judgeModeSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(oneOrderInProviderBatches);
 export const openAiCompatibleJudgeSchema = z
   .object({
     provider: z.literal('openai-compatible'),

@@ -93,7 +93,63 @@ describe('cj submit --judge <LLM provider>', () => {
     });
   });
 
+  it('sends judge.mode provider_batch for --judge-mode provider-batch', async () => {
+    // Prepare
+    const { file } = workspace();
+    const io = captureIo({ CJ_API_URL: api.url });
+
+    // Act
+    const code = await main(
+      [
+        'submit',
+        file,
+        '--judge',
+        'openai',
+        '--judge-model',
+        'gpt-4o-mini',
+        '--judge-mode',
+        'provider-batch',
+      ],
+      io,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      mode: 'provider_batch',
+    });
+  });
+
   it.each([
+    [['--judge', 'openai', '--judge-model', 'm', '--judge-mode', 'overnight'], '--judge-mode'],
+    [
+      [
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'm',
+        '--judge-base-url',
+        'http://x/v1',
+        '--judge-mode',
+        'provider-batch',
+      ],
+      '--judge-mode',
+    ],
+    [
+      [
+        '--judge',
+        'anthropic',
+        '--judge-model',
+        'm',
+        '--judge-both-orders',
+        '--judge-mode',
+        'provider-batch',
+      ],
+      '--judge-mode',
+    ],
+    [['--judge-mode', 'provider-batch'], '--judge-mode'],
     [['--judge', 'openai'], '--judge-model'],
     [['--judge', 'openai-compatible', '--judge-model', 'm'], '--judge-base-url'],
     [

@@ -49,6 +49,36 @@ describe('create batch request', () => {
     expect(tooBiased?.field).toBe('judge.position_bias');
   });
 
+  it('takes judge.mode provider_batch for OpenAI and Anthropic, naming the field when it cannot', () => {
+    // Prepare
+    const essays = [essay('e1'), essay('e2')];
+    const batched = (judge: Record<string, unknown>) => errorOf({ essays, judge });
+
+    // Act
+    const openai = batched({ provider: 'openai', model: 'gpt-4o-mini', mode: 'provider_batch' });
+    const anthropic = batched({ provider: 'anthropic', model: 'claude-haiku-4-5', mode: 'sync' });
+    const unknownMode = batched({ provider: 'openai', model: 'm', mode: 'overnight' });
+    const bothOrders = batched({
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      mode: 'provider_batch',
+      judge_both_orders: true,
+    });
+    const compatible = batched({
+      provider: 'openai-compatible',
+      model: 'local',
+      base_url: 'http://127.0.0.1:8000/v1',
+      mode: 'provider_batch',
+    });
+
+    // Assess
+    expect(openai).toBeNull();
+    expect(anthropic).toBeNull();
+    expect(unknownMode?.field).toBe('judge.mode');
+    expect(bothOrders?.field).toBe('judge.judge_both_orders');
+    expect(compatible?.field).toBe('judge');
+  });
+
   it('accepts a paged batch announced by essay_count alone', () => {
     // Prepare
     const body = { essay_count: 10_000 };

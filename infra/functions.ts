@@ -184,4 +184,24 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     queryIndexes: [PENDING_INDEX, ACTIVE_INDEX],
     sendsTo: ['continuation'],
   },
+  {
+    name: 'provider-batches',
+    description:
+      'Every minute: submits committed waves as provider batches, polls them, sends one callback per comparison from their results, cancels those no longer wanted',
+    trigger: { kind: 'schedule', rateMinutes: 1 },
+    // Streams request lines and result files one line at a time: memory stays small however large
+    // the provider batch (test/integration/provider-batches.test.ts serves a larger results file).
+    memorySize: 256,
+    // A 200 MB upload or a results file of 100,000 lines may need minutes; a run starts no new part
+    // after PROVIDER_BATCH_RUN_SECONDS, and its claims last PROVIDER_BATCH_LEASE_SECONDS (longer).
+    timeoutSeconds: 900,
+    env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL'],
+    // Parts: Get/Update, and one transaction (Update + Put of the id's claim and the next part);
+    // comparisons of a wave: Query; essays and claims: BatchGetItem.
+    table: ['GetItem', 'Query', 'UpdateItem', 'PutItem', 'BatchGetItem'],
+    // Open parts are listed from their own partition of the active-batches index.
+    queryIndexes: [ACTIVE_INDEX],
+    sendsTo: ['callback'],
+    readsProviderSecrets: true,
+  },
 ];

@@ -36,6 +36,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { PK, SK, TABLE_INDEXES, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 import { EngineFunction } from './constructs/engine-function.ts';
 import { EngineMonitoring } from './constructs/engine-monitoring.ts';
@@ -191,6 +192,10 @@ export class CjEngineStack extends Stack {
       callbackQueue: this.queues.callback.queue,
       functions: FUNCTIONS.map((spec) => ({ label: spec.name, fn: this.fn(spec.name).fn })),
       deadline: Duration.seconds(settings.comparisonDeadlineSeconds),
+      // Both providers' completion window is 24 h (shared/judges/batch/windows.ts).
+      providerBatchMaxAge: Duration.seconds(
+        24 * 3600 + DEFAULT_CONFIG.PROVIDER_BATCH_DEADLINE_MARGIN_SECONDS,
+      ),
     });
 
     const outputs: Record<string, string> = {

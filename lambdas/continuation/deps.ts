@@ -1,6 +1,6 @@
 /**
- * continuation's composition root: the engine loop's store roles, the pure engine, the comparison
- * queue and the event bus.
+ * continuation's composition root: the engine loop's store roles (and planning a provider batch
+ * part), the pure engine, the comparison queue and the event bus.
  */
 import { eventBusFromEnv } from '#shared/runtime/event-bus.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
@@ -12,6 +12,7 @@ import type { ContinuationDeps } from '#shared/workflow/continuation.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
 import { dynamoBatches } from '#store/batches.ts';
 import { dynamoFinalization } from '#store/finalization.ts';
+import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
 import { dynamoSnapshots } from '#store/snapshot.ts';
 import { dynamoWaves } from '#store/waves.ts';
 
@@ -22,6 +23,7 @@ export const deps = lazy(
       ...dynamoSnapshots(table()),
       ...dynamoWaves(table()),
       ...dynamoFinalization(table()),
+      planProviderBatchPart: dynamoProviderBatchParts(table()).planProviderBatchPart,
     },
     messaging: { ...queuesFromEnv(['COMPARISON_QUEUE_URL']), ...eventBusFromEnv() },
     telemetry,

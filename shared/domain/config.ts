@@ -445,6 +445,30 @@ export const CONFIG_SPEC = {
     'bytes',
     "Longest results-file line read (one judge answer is a few KB); a longer line is skipped unread and its request fails as provider_batch_missing. Bounds the collector's memory: only the current line is held.",
   ),
+  PROVIDER_BATCH_DEADLINE_MARGIN_SECONDS: entry(
+    positiveInt,
+    2 * 3600,
+    'seconds',
+    "A comparison judged in a provider batch gets the provider's completion window (24 h for OpenAI and Anthropic) plus this as its deadline: room for submission, polling and collection. Past it the sweeper fails it with timeout and the provider batch is cancelled.",
+  ),
+  PROVIDER_BATCH_LEASE_SECONDS: entry(
+    positiveInt,
+    1200,
+    'seconds',
+    'How long a claim on a provider batch part (its submission or collection) lasts. Must exceed the provider-batches function timeout (900 s) plus one provider call, so a lapsed claim proves the run that held it is over; then a lost create is looked up before anything is submitted again.',
+  ),
+  PROVIDER_BATCH_RUN_SECONDS: entry(
+    positiveInt,
+    60,
+    'seconds',
+    'A provider-batches run (scheduled every minute) starts no new part after this long, so runs rarely overlap; a part already started (a large upload or results file) may take longer.',
+  ),
+  PROVIDER_BATCH_STOP_BEFORE_TIMEOUT_MS: entry(
+    positiveInt,
+    60_000,
+    'milliseconds',
+    'A provider-batches run stops collecting when less than this is left before its timeout: it saves its cursor and releases the part, and the next run resumes there.',
+  ),
   JUDGE_MODEL_PRICES_USD_PER_MTOK: entry(
     z.record(
       z.string().min(1),

@@ -7,7 +7,7 @@
  */
 import type { BtData } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
-import { summarizeUsage, type UsageTotals } from '#domain/judge-usage.ts';
+import { type JudgeUsageMode, summarizeUsage, type UsageTotals } from '#domain/judge-usage.ts';
 import { maxPossiblePairs, pairKey } from '#domain/pairing.ts';
 import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
@@ -22,6 +22,8 @@ export interface MetadataInputs {
   config: EngineConfig;
   /** Seeds the split-half shuffles (same batch ⇒ same figures). */
   seed: number;
+  /** How the judge was asked (judge_usage reports it; provider batches cost batch prices). */
+  judgeMode?: JudgeUsageMode;
 }
 
 export interface EssayResult {
@@ -165,6 +167,7 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
     },
     judge_usage: summarizeUsage(
       comparisons.filter((c) => c.status === 'COMPLETED').map((c) => c.usage),
+      inputs.judgeMode,
     ),
   };
 

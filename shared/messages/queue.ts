@@ -41,6 +41,8 @@ const usageSchema = z.object({
   cost_usd: z.number().nonnegative().nullable().optional(),
   calls: z.number().int().positive().optional(),
   order_flip: z.boolean().optional(),
+  /** The cost uses a provider-batch price not checked against the provider's own table. */
+  price_unverified: z.boolean().optional(),
 });
 
 const callbackBase = {

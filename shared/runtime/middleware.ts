@@ -90,8 +90,8 @@ export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOpti
     .use(logMetrics(metrics));
 }
 
-export function scheduledHandler(fn: (event: ScheduledEvent) => Promise<void>) {
-  return middy(async (event: ScheduledEvent, _context: Context): Promise<void> => fn(event))
+export function scheduledHandler(fn: (event: ScheduledEvent, context: Context) => Promise<void>) {
+  return middy(async (event: ScheduledEvent, context: Context): Promise<void> => fn(event, context))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
 }

@@ -1,6 +1,7 @@
 /**
- * The workflow's queues on SQS: comparison requests (SendMessageBatch in chunks of 10, failed
- * entries re-sent with backoff), callbacks, and continuation triggers (FIFO, group = batch id).
+ * The workflow's queues on SQS: comparison requests and many callbacks at once (SendMessageBatch in
+ * chunks of 10, failed entries re-sent with backoff), one callback, and continuation triggers
+ * (FIFO, group = batch id).
  * Bodies carry ids and indices only, never essay text.
  */
 import {
@@ -23,6 +24,8 @@ import { system } from './system.ts';
 
 /** SQS accepts at most 10 entries per SendMessageBatch. */
 const SQS_BATCH_LIMIT = 10;
+/** SendMessageBatch calls in flight at once when many callbacks go out together. */
+const CALLBACK_BATCHES_IN_PARALLEL = 8;
 
 export interface SqsQueuesOptions {
   sqs: SQSClient;
@@ -59,14 +62,14 @@ function required(value: string | undefined, name: string): string {
 export function sqsQueues(options: SqsQueuesOptions): Queues {
   const { sqs, config, sleep, random } = options;
 
-  const sendBatch = async (entries: SendMessageBatchRequestEntry[]): Promise<void> => {
+  const sendBatch = async (
+    queueUrl: string,
+    entries: SendMessageBatchRequestEntry[],
+  ): Promise<void> => {
     let remaining = entries;
     for (let attempt = 1; ; attempt += 1) {
       const response = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: required(options.comparisonQueueUrl, 'COMPARISON_QUEUE_URL'),
-          Entries: remaining,
-        }),
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: remaining }),
       );
       const failed = response.Failed ?? [];
       if (failed.length === 0) return;
@@ -86,9 +89,11 @@ export function sqsQueues(options: SqsQueuesOptions): Queues {
 
   return {
     async sendComparisonRequests(requests: readonly ComparisonRequest[]): Promise<void> {
+      const queueUrl = required(options.comparisonQueueUrl, 'COMPARISON_QUEUE_URL');
       for (let start = 0; start < requests.length; start += SQS_BATCH_LIMIT) {
         const chunk = requests.slice(start, start + SQS_BATCH_LIMIT);
         await sendBatch(
+          queueUrl,
           chunk.map((request) => ({
             Id: request.comparison_id,
             MessageBody: JSON.stringify(request),
@@ -104,6 +109,29 @@ export function sqsQueues(options: SqsQueuesOptions): Queues {
           MessageBody: JSON.stringify(callback),
         }),
       );
+    },
+
+    /** Many callbacks (a provider batch's results): batches of 10, a few batches at a time. */
+    async sendCallbacks(callbacks: readonly Callback[]): Promise<void> {
+      const queueUrl = required(options.callbackQueueUrl, 'CALLBACK_QUEUE_URL');
+      const chunks: Callback[][] = [];
+      for (let start = 0; start < callbacks.length; start += SQS_BATCH_LIMIT) {
+        chunks.push(callbacks.slice(start, start + SQS_BATCH_LIMIT));
+      }
+      for (let start = 0; start < chunks.length; start += CALLBACK_BATCHES_IN_PARALLEL) {
+        await Promise.all(
+          chunks.slice(start, start + CALLBACK_BATCHES_IN_PARALLEL).map((chunk) =>
+            sendBatch(
+              queueUrl,
+              // Ids only need to be unique within one call.
+              chunk.map((callback, index) => ({
+                Id: `${index}`,
+                MessageBody: JSON.stringify(callback),
+              })),
+            ),
+          ),
+        );
+      }
     },
 
     async sendContinuationTrigger(trigger: ContinuationTrigger): Promise<void> {

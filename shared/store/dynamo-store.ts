@@ -1,6 +1,7 @@
 /**
  * The DynamoDB adapter of the workflow's `WorkflowStore` port: one table, one module per role
- * (batches, judging, snapshot, waves, finalization, callbacks, sweeps) on the shared plumbing of table.ts.
+ * (batches, judging, snapshot, waves, finalization, callbacks, sweeps, provider batches) on the
+ * shared plumbing of table.ts.
  * A function that needs only some roles builds just those (see the composition roots in lambdas/).
  * The guarantees and the cost of each operation are in docs/data-model.md.
  *
@@ -13,6 +14,8 @@ import { dynamoBatches } from '#store/batches.ts';
 import { dynamoCallbacks } from '#store/callbacks.ts';
 import { dynamoFinalization } from '#store/finalization.ts';
 import { dynamoJudging } from '#store/judging.ts';
+import { dynamoProviderBatchSubmissions } from '#store/provider-batch-submissions.ts';
+import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
 import { dynamoSnapshots } from '#store/snapshot.ts';
 import { dynamoSweeps } from '#store/sweeps.ts';
 import { Table, type TableOptions } from '#store/table.ts';
@@ -29,5 +32,7 @@ export function dynamoStore(options: TableOptions): WorkflowStore {
     ...dynamoFinalization(table),
     ...dynamoCallbacks(table),
     ...dynamoSweeps(table),
+    ...dynamoProviderBatchParts(table),
+    ...dynamoProviderBatchSubmissions(table),
   };
 }

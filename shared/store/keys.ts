@@ -23,6 +23,12 @@ export const REPORT_SK = 'META#REPORT';
 export const ESSAY_IDS_PREFIX = 'IDS#';
 export const COMPARISON_PREFIX = 'CMP#';
 export const RESULTS_PREFIX = 'RESULT#';
+export const PROVIDER_BATCH_PART_PREFIX = 'PBATCH#';
+
+/** Partition of the active-batches index holding open provider batch parts (not batches). */
+export const PROVIDER_BATCH_PARTITION = 'PROVIDER_BATCH';
+
+const PART_DIGITS = 3;
 
 const INDEX_DIGITS = 6;
 const DEADLINE_DIGITS = 15;
@@ -95,4 +101,31 @@ export function pendingSortKeyBefore(nowMs: number): string {
 
 export function expiresAt(createdAt: Date, ttlDays: number): number {
   return Math.floor(createdAt.getTime() / 1000) + ttlDays * 86_400;
+}
+
+/** A provider batch part of a wave: `PBATCH#<iteration>#<part>`. */
+export function partSk(iteration: number, part: number): string {
+  return `${PROVIDER_BATCH_PART_PREFIX}${String(iteration).padStart(INDEX_DIGITS, '0')}#${String(part).padStart(PART_DIGITS, '0')}`;
+}
+
+export function partKeyFromSk(sk: string): { iteration: number; part: number } | undefined {
+  const match = /^PBATCH#(\d+)#(\d+)$/.exec(sk);
+  if (!match) return undefined;
+  return { iteration: Number(match[1]), part: Number(match[2]) };
+}
+
+/** Sort key of an open part in its index partition: planned time first, so oldest first. */
+export function providerBatchSortKey(
+  plannedAt: string,
+  key: { batchId: string; iteration: number; part: number },
+): string {
+  return `${plannedAt}#${key.batchId}#${partSk(key.iteration, key.part)}`;
+}
+
+/** The claim item of a provider batch id: at most one part ever records it. */
+export function providerBatchClaimKey(
+  provider: string,
+  providerBatchId: string,
+): Record<string, string> {
+  return { [PK]: `PBID#${provider}#${providerBatchId}`, [SK]: 'CLAIM' };
 }

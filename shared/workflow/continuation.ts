@@ -9,18 +9,25 @@
  *   comparisons of the new wave that are still PENDING (callbacks are deduplicated downstream);
  * - finalizeBatch is a conditional write from RUNNING; the event is published while the batch is
  *   not marked published, then marked (consumers deduplicate a re-publish by batch_id).
+ *
+ * With judge.mode provider_batch a committed wave is not sent to the judge queue: its first
+ * provider batch part is planned (idempotently) and the provider-batches step submits it; its
+ * comparisons' deadline is the provider's completion window plus PROVIDER_BATCH_DEADLINE_MARGIN.
  */
 import type { Decision } from '#domain/decide.ts';
 import { hashSeed } from '#domain/random.ts';
 import { isTerminal } from '#domain/types.ts';
+import type { JudgeChoice } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import { gateOf, logGate } from './gate.ts';
+import { providerBatchOf, waveDeadline } from './judge-mode.ts';
 import type {
   BatchStore,
   Engine,
   EventPublisher,
   FinalizationStore,
+  ProviderBatchStore,
   Queues,
   SnapshotStore,
   WaveStore,
@@ -37,7 +44,11 @@ export interface PublishDeps {
 }
 
 export interface ContinuationDeps {
-  store: SnapshotStore & WaveStore & FinalizationStore & Pick<BatchStore, 'getEssayIds'>;
+  store: SnapshotStore &
+    WaveStore &
+    FinalizationStore &
+    Pick<BatchStore, 'getEssayIds' | 'getSettings'> &
+    Pick<ProviderBatchStore, 'planProviderBatchPart'>;
   messaging: Pick<Queues, 'sendComparisonRequests'> & EventPublisher;
   telemetry: Telemetry;
   engine: Engine;
@@ -97,6 +108,36 @@ function toRequest(batchId: string, pending: PendingComparison): ComparisonReque
   };
 }
 
+/**
+ * Hands a committed wave to its judge: its PENDING comparisons to the judge queue, or — in
+ * provider-batch mode — its first provider batch part to the provider-batches step (a no-op when
+ * planned already; later parts are planned as each part is recorded).
+ */
+async function sendWave(
+  deps: ContinuationDeps,
+  batch: BatchMeta,
+  judge: JudgeChoice,
+  iteration: number,
+  pending: readonly PendingComparison[],
+): Promise<void> {
+  const provider = providerBatchOf(judge);
+  if (provider === null) {
+    await deps.messaging.sendComparisonRequests(pending.map((p) => toRequest(batch.batch_id, p)));
+    return;
+  }
+  const deadline = pending[0]?.deadline;
+  if (deadline === undefined) return;
+  await deps.store.planProviderBatchPart({
+    batchId: batch.batch_id,
+    iteration,
+    part: 0,
+    provider,
+    fromIndex: 0,
+    deadline,
+    now: deps.now(),
+  });
+}
+
 function logDecision(deps: ContinuationDeps, batch: BatchMeta, decision: Decision): void {
   const waveSize =
     decision.type === 'REQUEST_MORE_COMPARISONS' || decision.type === 'RESAMPLE'
@@ -140,6 +181,10 @@ export async function runContinuation(
   if (!snapshot) return noop('unknown_batch');
   telemetry.count(MetricName.ContinuationRuns);
   const { batch } = snapshot;
+  // Fixed at creation; loadSnapshot has just read (and cached) them.
+  const settings = await store.getSettings(batchId);
+  if (!settings) throw new Error(`batch ${batchId} has no settings item`);
+  const { judge } = settings;
 
   if (isTerminal(batch.status)) {
     await publishIfUnpublished(deps, batch);
@@ -150,7 +195,7 @@ export async function runContinuation(
   if (trigger.iteration + 1 === batch.current_iteration) {
     // The wave this trigger planned is committed; a crash may have cut its sending short.
     const pending = await store.listPendingInIteration(batchId, batch.current_iteration);
-    await deps.messaging.sendComparisonRequests(pending.map((p) => toRequest(batchId, p)));
+    await sendWave(deps, batch, judge, batch.current_iteration, pending);
     telemetry.info('continuation_resumed_wave', {
       batch_id: batchId,
       iteration: batch.current_iteration,
@@ -183,7 +228,7 @@ export async function runContinuation(
       if (decision.scores) {
         await store.saveScores(batchId, batch.current_iteration, decision.scores, now);
       }
-      const deadline = new Date(now.getTime() + snapshot.config.COMPARISON_DEADLINE_SECONDS * 1000);
+      const deadline = waveDeadline(judge, snapshot.config, now);
       const planned = await store.planWave(batchId, {
         expectedIteration: batch.current_iteration,
         pairs: decision.pairs,
@@ -202,9 +247,7 @@ export async function runContinuation(
       if (planned.outcome === 'planned') {
         telemetry.count(MetricName.ComparisonsSubmitted, decision.pairs.length);
       }
-      await deps.messaging.sendComparisonRequests(
-        planned.pending.map((p) => toRequest(batchId, p)),
-      );
+      await sendWave(deps, batch, judge, planned.iteration, planned.pending);
       return 'planned';
     }
     case 'FINALIZE_SCORING':
@@ -214,6 +257,7 @@ export async function runContinuation(
         { ...snapshot, seed: hashSeed('plan', batchId, batch.current_iteration) },
         decision,
         essayIds,
+        providerBatchOf(judge) === null ? 'sync' : 'provider_batch',
       );
       const result = await store.finalizeBatch(batchId, {
         expectedIteration: batch.current_iteration,

@@ -8,7 +8,7 @@ import type { Engine } from './ports.ts';
 
 export const domainEngine: Engine = {
   decide: (snapshot) => decide(snapshot),
-  finalization: (snapshot, decision, essayIds) => {
+  finalization: (snapshot, decision, essayIds, judgeMode = 'sync') => {
     const report = buildProcessingMetadata({
       essayCount: snapshot.essayCount,
       comparisons: snapshot.comparisons,
@@ -17,6 +17,7 @@ export const domainEngine: Engine = {
       resamplingPassCount: decision.resamplingPassCount,
       config: snapshot.config,
       seed: snapshot.seed,
+      judgeMode,
     });
     return {
       processingMetadata: { ...report.metadata },

@@ -6,30 +6,40 @@
  */
 import type { EngineConfig } from '#domain/config.ts';
 import type { Decision, DecisionSnapshot } from '#domain/decide.ts';
-import type { EssayInput, JudgeChoice } from '#messages/api.ts';
+import type { EssayInput, JudgeChoice, JudgeMode } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import type { ResultRow } from '#messages/state.ts';
+import type { BatchProviderName, ProviderBatchLimits } from '#shared/judges/batch/port.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
 import type {
   BatchMeta,
   BatchSettings,
   BatchView,
   CancelOutcome,
+  ClaimInput,
   CreateBatchInput,
   CreateBatchOutcome,
   EssayPageOutcome,
   ExpiredComparison,
   FinalizeInput,
+  FinalizePartInput,
   FinalizeResult,
   JudgeContext,
+  OpenPart,
+  PartKey,
   PendingComparison,
+  PlanPartInput,
   PlanWaveInput,
   PlanWaveResult,
+  ProviderBatchPart,
   RecordCallbackResult,
+  RecordSubmissionInput,
+  RecordSubmissionOutcome,
   StartBatchOutcome,
   StoredEssay,
   StoreSnapshot,
+  WaveComparison,
 } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -116,6 +126,50 @@ export interface SweepStore {
   listActiveBatches(): Promise<string[]>;
 }
 
+/** Provider batch parts of waves judged through a provider batch API (judge.mode provider_batch). */
+export interface ProviderBatchStore {
+  /** Plans a part (idempotent: an existing part is left as it is). */
+  planProviderBatchPart(input: PlanPartInput): Promise<void>;
+  /** Open parts (PLANNED to COLLECTING), oldest planned first. */
+  listOpenProviderBatchParts(limit: number): Promise<OpenPart[]>;
+  getProviderBatchPart(key: PartKey): Promise<ProviderBatchPart | null>;
+  /**
+   * PLANNED → SUBMITTING, or SUBMITTING whose lease lapsed → SUBMITTING under a new claim; stores
+   * the limits the part is cut with. Null when the part is not claimable.
+   */
+  claimSubmission(
+    key: PartKey,
+    input: ClaimInput & { limits: ProviderBatchLimits },
+  ): Promise<ProviderBatchPart | null>;
+  /** SUBMITTING(token) → SUBMITTED, with the provider batch id's claim and maybe the next part. */
+  recordSubmission(key: PartKey, input: RecordSubmissionInput): Promise<RecordSubmissionOutcome>;
+  /** Which of these provider batch ids some part has recorded. */
+  recordedProviderBatchIds(
+    provider: BatchProviderName,
+    ids: readonly string[],
+  ): Promise<Set<string>>;
+  /** SUBMITTED or COLLECTING whose lease lapsed → COLLECTING under a new claim (cursor kept). */
+  claimCollection(key: PartKey, input: ClaimInput): Promise<ProviderBatchPart | null>;
+  /**
+   * Saves how many result lines have had their callbacks sent (and, with `release`, ends the
+   * claim so the next run resumes at once); false when the claim was lost.
+   */
+  saveCursor(
+    key: PartKey,
+    input: { token: string; cursor: number; release: boolean; now: Date },
+  ): Promise<boolean>;
+  /** Ends a part; removes it from the in-flight index. */
+  finishProviderBatchPart(key: PartKey, input: FinalizePartInput): Promise<void>;
+  markCancelRequested(key: PartKey, now: Date): Promise<void>;
+  /** Comparisons of a wave from `fromIndex` on, ascending, at most `limit`. */
+  listWaveComparisons(
+    batchId: string,
+    iteration: number,
+    fromIndex: number,
+    limit: number,
+  ): Promise<WaveComparison[]>;
+}
+
 export interface WorkflowStore
   extends BatchStore,
     JudgeStore,
@@ -123,13 +177,16 @@ export interface WorkflowStore
     WaveStore,
     FinalizationStore,
     CallbackStore,
-    SweepStore {}
+    SweepStore,
+    ProviderBatchStore {}
 
 /** The queues the workflow sends to (each function is given only the ones it uses). */
 export interface Queues {
   /** Sends every request (SendMessageBatch, ≤ 10 per call, failed entries retried). */
   sendComparisonRequests(requests: readonly ComparisonRequest[]): Promise<void>;
   sendCallback(callback: Callback): Promise<void>;
+  /** Many callbacks at once (SendMessageBatch, ≤ 10 per call, failed entries retried). */
+  sendCallbacks(callbacks: readonly Callback[]): Promise<void>;
   /** FIFO: group = batch id, dedup id = `${batch_id}:${iteration}` (cancel gets its own suffix). */
   sendContinuationTrigger(trigger: ContinuationTrigger): Promise<void>;
 }
@@ -154,6 +211,7 @@ export interface Engine {
     snapshot: DecisionSnapshot,
     decision: Decision,
     essayIds: readonly string[],
+    judgeMode?: JudgeMode,
   ): Finalization;
 }
 

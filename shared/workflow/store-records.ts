@@ -18,6 +18,7 @@ import type {
 } from '#domain/types.ts';
 import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { BatchState, ResultRow } from '#messages/state.ts';
+import type { BatchProviderName } from '#shared/judges/batch/port.ts';
 
 /** The batch's counters and state as the API shows them (shared/messages/state.ts), as stored. */
 type StoredStateFields = Omit<
@@ -213,4 +214,135 @@ export interface ExpiredComparison {
   batch_id: string;
   comparison_id: string;
   deadline: string;
+}
+
+// --- provider batch parts (judge.mode provider_batch) ------------------------------------------
+//
+// A wave's comparisons have dense indices 0..n-1; a part is the range [from_index, to_index) sent
+// as one provider batch. Part 0 is planned by the continuation when the wave commits; each recorded
+// part plans the next one when the wave did not fit (the provider's request or byte limit).
+//
+//   PLANNED ──claim──▶ SUBMITTING ──record──▶ SUBMITTED ──ended──▶ COLLECTING ──▶ COLLECTED
+//                 ▲        │  lease over: find what the lost create made, adopt it or claim again
+//                 └────────┘  (ambiguous, refused, or the batch stopped running: FAILED/ABANDONED)
+//
+// Every transition is conditional (state, and the claim's token), so two runs of the scheduled
+// function can never both submit or both collect one part.
+
+export type ProviderBatchPartState =
+  | 'PLANNED'
+  | 'SUBMITTING'
+  | 'SUBMITTED'
+  | 'COLLECTING'
+  | 'COLLECTED'
+  | 'FAILED'
+  | 'ABANDONED';
+
+/** Identifies one part: the wave (batch, iteration) and its position in the wave. */
+export interface PartKey {
+  batchId: string;
+  iteration: number;
+  part: number;
+}
+
+/** One part as stored (snake_case like every stored item). */
+export interface ProviderBatchPart {
+  batch_id: string;
+  iteration: number;
+  part: number;
+  provider: BatchProviderName;
+  state: ProviderBatchPartState;
+  /** First comparison index of the part. */
+  from_index: number;
+  /** One past its last index; known once the part was cut (recorded). */
+  to_index?: number;
+  /** The comparisons' deadline (ISO): the provider's window plus a margin. */
+  deadline: string;
+  planned_at: string;
+  /** `<batch>:<iteration>:<part>`, the provider-side name of this submission. */
+  submission_key: string;
+  /** The limits the part was cut with (stored so a recovery cuts it the same way). */
+  max_requests?: number;
+  max_bytes?: number;
+  /** The current claim (submission or collection) and when it lapses. */
+  claim_token?: string;
+  claimed_at?: string;
+  lease_until?: string;
+  provider_batch_id?: string;
+  provider_status?: string;
+  submitted_at?: string;
+  requests?: number;
+  cancel_requested_at?: string;
+  /** Result lines whose callbacks were sent (the collector resumes after them). */
+  cursor?: number;
+  collected_at?: string;
+  /** Why a part ended FAILED or ABANDONED (a short code). */
+  reason?: string;
+  /** What the collection found: verdicts, failures, missing, foreign and unreadable lines. */
+  outcome_counts?: Record<string, number>;
+}
+
+/** An open part as the in-flight index lists it (oldest first). */
+export interface OpenPart extends PartKey {
+  plannedAt: string;
+}
+
+/** A comparison of a wave, as a request line needs it. */
+export interface WaveComparison {
+  index: number;
+  a: number;
+  b: number;
+}
+
+export interface PlanPartInput extends PartKey {
+  provider: BatchProviderName;
+  fromIndex: number;
+  deadline: string;
+  now: Date;
+}
+
+export interface ClaimInput {
+  token: string;
+  now: Date;
+  leaseUntil: Date;
+}
+
+export interface RecordSubmissionInput {
+  /** The claim the submission was made under. */
+  token: string;
+  providerBatchId: string;
+  providerStatus: string;
+  toIndex: number;
+  requests: number;
+  /** Plan the next part from `toIndex` (the wave did not fit in this one). */
+  planNext: boolean;
+  now: Date;
+}
+
+export type RecordSubmissionOutcome =
+  | 'recorded'
+  /** The claim lapsed and another run took the part over. */
+  | 'claim_lost'
+  /** Another part already recorded this provider batch id (never two parts for one batch). */
+  | 'batch_claimed_elsewhere';
+
+export interface FinalizePartInput {
+  state: 'COLLECTED' | 'FAILED' | 'ABANDONED';
+  /** The claim the caller holds; omitted to finish a part nobody claimed (PLANNED). */
+  token?: string;
+  reason?: string;
+  outcomeCounts?: Record<string, number>;
+  /** Also plan the next part from here (a failed part must not strand the rest of its wave). */
+  planNextFrom?: number;
+  now: Date;
+}
+
+export function submissionKey(key: PartKey): string {
+  return `${key.batchId}:${key.iteration}:${key.part}`;
+}
+
+export function partKeyOf(
+  part: Pick<ProviderBatchPart, 'batch_id' | 'iteration' | 'part'>,
+): PartKey {
+  return { batchId: part.batch_id, iteration: part.iteration, part: part.part };
 }

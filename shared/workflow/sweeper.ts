@@ -8,11 +8,12 @@ import { pendingCallbacks } from '#domain/batch-state.ts';
 import type { EngineConfig } from '#domain/config.ts';
 import type { Callback } from '#messages/queue.ts';
 import { gateOf, logGate, recheckGate } from './gate.ts';
+import { providerBatchOf } from './judge-mode.ts';
 import type { BatchStore, CallbackStore, Queues, SweepStore } from './ports.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface SweeperDeps {
-  store: SweepStore & CallbackStore & Pick<BatchStore, 'getBatch'>;
+  store: SweepStore & CallbackStore & Pick<BatchStore, 'getBatch' | 'getSettings'>;
   messaging: Pick<Queues, 'sendContinuationTrigger'>;
   telemetry: Telemetry;
   now: () => Date;
@@ -24,6 +25,8 @@ export interface SweepSummary {
   retriggered: number;
   active_batches: number;
   pending_callbacks: number;
+  /** Of those, the callbacks of batches judged in provider batches (expected to wait hours). */
+  pending_provider_batch_callbacks: number;
   errors: number;
 }
 
@@ -35,6 +38,7 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
     retriggered: 0,
     active_batches: 0,
     pending_callbacks: 0,
+    pending_provider_batch_callbacks: 0,
     errors: 0,
   };
   const triggered = new Set<string>();
@@ -79,7 +83,13 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
       const batch = await store.getBatch(batchId);
       if (batch?.status !== 'RUNNING') continue;
       summary.active_batches += 1;
-      summary.pending_callbacks += Math.max(0, pendingCallbacks(batch));
+      const pending = Math.max(0, pendingCallbacks(batch));
+      summary.pending_callbacks += pending;
+      // Settings never change and are cached per container: read only for a batch that waits.
+      const judge = pending > 0 ? (await store.getSettings(batchId))?.judge : undefined;
+      if (judge && providerBatchOf(judge) !== null) {
+        summary.pending_provider_batch_callbacks += pending;
+      }
       if (triggered.has(batchId)) continue;
       const gate = gateOf(batch);
       logGate(deps, gate);
@@ -102,6 +112,10 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
   }
 
   telemetry.gauge(MetricName.PendingCallbacks, summary.pending_callbacks);
+  telemetry.gauge(
+    MetricName.PendingProviderBatchCallbacks,
+    summary.pending_provider_batch_callbacks,
+  );
   telemetry.info('sweeper_run', { ...summary });
   return summary;
 }

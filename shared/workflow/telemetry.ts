@@ -13,9 +13,14 @@ export const MetricName = {
   ComparisonsSubmitted: 'ComparisonsSubmitted',
   ComparisonsTimedOut: 'ComparisonsTimedOut',
   PendingCallbacks: 'PendingCallbacks',
+  PendingProviderBatchCallbacks: 'PendingProviderBatchCallbacks',
   BatchesFinalized: 'BatchesFinalized',
   MalformedMessages: 'MalformedMessages',
   ContinuationRuns: 'ContinuationRuns',
+  ProviderBatchesInFlight: 'ProviderBatchesInFlight',
+  ProviderBatchOldestAgeSeconds: 'ProviderBatchOldestAgeSeconds',
+  ProviderBatchesSubmitted: 'ProviderBatchesSubmitted',
+  ProviderBatchesCollected: 'ProviderBatchesCollected',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

@@ -41,6 +41,8 @@ export type FakeRequestFault =
 export interface FakeBatchBehaviour {
   /** Milliseconds from creation until the batch ends. Default 0 (ended at the first poll). */
   completionDelayMs?: number;
+  /** Polls (GET of the batch) answered as running before it ends, whatever the time. */
+  runningPolls?: number;
   /** The batch expires instead of completing; the first `finished` requests still get answers. */
   expire?: { finished: number };
   /** OpenAI: the input is refused (status `failed`, no results). */
@@ -203,6 +205,7 @@ export async function startFakeBatchServer(
     if (Date.now() - batch.createdAtMs < (batch.behaviour.completionDelayMs ?? 0)) {
       return { phase: 'running' };
     }
+    if (batch.polls <= (batch.behaviour.runningPolls ?? 0)) return { phase: 'running' };
     return { phase: 'ended', result: batch.behaviour.expire ? 'expired' : 'completed' };
   };
 

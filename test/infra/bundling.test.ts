@@ -20,7 +20,7 @@ beforeAll(() => {
 describe('handler bundles', () => {
   it('are ESM modules with a require shim and a source map, one per function', () => {
     // Prepare
-    const expectedCount = 11;
+    const expectedCount = 12;
 
     // Act
     const files = bundles.map(({ directory }) => ({

@@ -73,8 +73,8 @@ describe('the stack gives each composition root what it reads', () => {
     }
 
     // Assess: every function but admin-mock-mode (which reads ALLOWED_PROVIDERS per request).
-    expect(templateEnvironments()).toHaveLength(11);
-    expect(functions).toHaveLength(10);
+    expect(templateEnvironments()).toHaveLength(12);
+    expect(functions).toHaveLength(11);
     expect(failures).toEqual([]);
   });
 
@@ -102,6 +102,8 @@ describe('the stack gives each composition root what it reads', () => {
         'continuation: COMPARISON_QUEUE_URL',
         'continuation: EVENT_BUS_NAME',
         'sweeper: CONTINUATION_QUEUE_URL',
+        'provider-batches: TABLE_NAME',
+        'provider-batches: CALLBACK_QUEUE_URL',
         'cancel-batch: EVENT_BUS_NAME',
         'get-batch: TABLE_NAME',
       ]),

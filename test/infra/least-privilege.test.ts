@@ -199,6 +199,40 @@ describe('least privilege', () => {
     ]);
   });
 
+  it('lets the provider-batches step read essays, move its parts and send callbacks only', () => {
+    // Prepare
+    const callbackQueue = resourcesOfType(built.template, 'AWS::SQS::Queue').find(
+      ([, props]) => props.QueueName === `${PREFIX}-callbacks`,
+    );
+    const statements = statementsOfFunction(built.template, PREFIX, 'provider-batches');
+
+    // Act
+    const actions = allowedActionsOfFunction(built.template, PREFIX, 'provider-batches');
+    const tableActions = [...actions].filter((action) => action.startsWith('dynamodb:')).sort();
+    const queried = statements
+      .filter((statement) => JSON.stringify(statement.Resource).includes('/index/'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    const sends = statements.filter((statement) =>
+      actionsOf(statement).includes('sqs:SendMessage'),
+    );
+
+    // Assess
+    expect(tableActions).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actions.has('dynamodb:DeleteItem')).toBe(false);
+    expect(actions.has('dynamodb:BatchWriteItem')).toBe(false);
+    expect(queried).toHaveLength(1);
+    expect(queried[0]).toContain('/index/active-batches"');
+    expect(sends.map((statement) => statement.Resource)).toEqual([
+      { 'Fn::GetAtt': [callbackQueue?.[0], 'Arn'] },
+    ]);
+  });
+
   it('lets only the continuation and cancel publish outcome events', () => {
     // Prepare
     const functionNames = resourcesOfType(built.template, 'AWS::Lambda::Function').map(

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import {
   buildTestStack,
   type DashboardWidgetJson,
@@ -95,6 +96,9 @@ describe('dashboard', () => {
       'Lambda errors',
       'Lambda throttles',
       'Batches finalized by outcome',
+      'Provider batches in flight / callbacks they hold',
+      'Oldest open provider batch (seconds)',
+      'Provider batches submitted / collected',
     ];
 
     // Act
@@ -109,7 +113,13 @@ describe('dashboard', () => {
       '{CjEngine,Outcome} MetricName=\\"BatchesFinalized\\"',
     );
     expect(widget('Dead-letter queue depth').properties.metrics).toHaveLength(3);
-    expect(widget('Lambda errors').properties.metrics).toHaveLength(11);
+    expect(widget('Lambda errors').properties.metrics).toHaveLength(12);
+    expect(
+      JSON.stringify(widget('Provider batches in flight / callbacks they hold').properties.metrics),
+    ).toContain('ProviderBatchesInFlight');
+    expect(
+      JSON.stringify(widget('Oldest open provider batch (seconds)').properties.metrics),
+    ).toContain('ProviderBatchOldestAgeSeconds');
   });
 });
 
@@ -161,7 +171,7 @@ describe('alarms', () => {
     const alarms = functionNames.map((name) => alarmNamed(`${name}-errors`));
 
     // Assess
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(12);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
     }
@@ -180,12 +190,36 @@ describe('alarms', () => {
       .map((metric) => metric.MetricName);
 
     // Assess
-    expect(expression?.Expression).toBe('IF(pending > 0 AND FILL(received, 0) == 0, 1, 0)');
-    expect(metricNames.sort()).toEqual(['CallbacksReceived', 'PendingCallbacks']);
+    expect(expression?.Expression).toBe(
+      'IF(pending - FILL(batched, 0) > 0 AND FILL(received, 0) == 0, 1, 0)',
+    );
+    expect(metricNames.sort()).toEqual([
+      'CallbacksReceived',
+      'PendingCallbacks',
+      'PendingProviderBatchCallbacks',
+    ]);
     expect(alarm).toMatchObject({
       EvaluationPeriods: 15,
       DatapointsToAlarm: 15,
       Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarm when a provider batch stays open past the providers window plus the margin', () => {
+    // Prepare
+    const expected = 24 * 3600 + DEFAULT_CONFIG.PROVIDER_BATCH_DEADLINE_MARGIN_SECONDS;
+
+    // Act
+    const alarm = alarmNamed('provider-batch-older-than-window');
+
+    // Assess
+    expect(alarm).toMatchObject({
+      MetricName: 'ProviderBatchOldestAgeSeconds',
+      Namespace: 'CjEngine',
+      Statistic: 'Maximum',
+      Threshold: expected,
+      ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     });
   });

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import {
   buildTestStack,
   functionLogicalId,
@@ -220,6 +221,7 @@ describe('functions', () => {
       'callback',
       'continuation',
       'sweeper',
+      'provider-batches',
     ];
     const expectedNames = contractNames.map((name) => `${PREFIX}-${name}`).sort();
 
@@ -409,6 +411,37 @@ describe('schedule and events', () => {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] } })],
+      });
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it('lets a provider batch claim outlive any run of the provider-batches step', () => {
+    // Prepare
+    const functionId = functionLogicalId(built.template, PREFIX, 'provider-batches');
+
+    // Act
+    const timeout = Number(
+      (built.template.toJSON().Resources[functionId].Properties as { Timeout: number }).Timeout,
+    );
+
+    // Assess: a lapsed claim must prove its run (and that run's last provider call) is over
+    expect(DEFAULT_CONFIG.PROVIDER_BATCH_LEASE_SECONDS).toBeGreaterThan(
+      timeout + DEFAULT_CONFIG.PROVIDER_BATCH_HTTP_TIMEOUT_MS / 1000,
+    );
+  });
+
+  it('runs the provider-batches step every minute', () => {
+    // Prepare
+    const functionId = functionLogicalId(built.template, PREFIX, 'provider-batches');
+
+    // Act
+    const act = () =>
+      built.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
       });
 
     // Assess

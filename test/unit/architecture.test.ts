@@ -179,7 +179,7 @@ describe('architecture boundaries', () => {
     );
 
     // Assess
-    expect(handlers.length).toBe(11);
+    expect(handlers.length).toBe(12);
     expect(longHandlers).toEqual([]);
     expect(longModules).toEqual([]);
   });

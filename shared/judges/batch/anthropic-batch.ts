@@ -38,6 +38,7 @@ import type {
   ProviderResultLine,
   ProviderResultOutcome,
 } from './port.ts';
+import { PROVIDER_BATCH_WINDOW_SECONDS } from './windows.ts';
 
 /** Documented limits of one Message Batch: 100,000 requests or 256 MB, whichever comes first. */
 export const ANTHROPIC_BATCH_LIMITS: ProviderBatchLimits = {
@@ -45,8 +46,6 @@ export const ANTHROPIC_BATCH_LIMITS: ProviderBatchLimits = {
   // The body is `{"requests":[` + lines + `]}`: leave room for the envelope.
   maxBytes: 256 * 1024 * 1024 - 1024,
 };
-/** A batch that has not ended 24 hours after creation expires. */
-export const ANTHROPIC_BATCH_WINDOW_SECONDS = 24 * 3600;
 const FIND_MAX_PAGES = 10;
 const COUNT_KEYS = ['processing', 'succeeded', 'errored', 'canceled', 'expired'] as const;
 
@@ -116,7 +115,7 @@ export function anthropicResultOutcome(
 
 export class AnthropicBatchApi implements ProviderBatchApi {
   readonly provider = 'anthropic' as const;
-  readonly windowSeconds = ANTHROPIC_BATCH_WINDOW_SECONDS;
+  readonly windowSeconds = PROVIDER_BATCH_WINDOW_SECONDS.anthropic;
   readonly findsBySubmissionKey = false;
   readonly limits: ProviderBatchLimits;
   readonly #base: string;

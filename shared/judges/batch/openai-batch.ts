@@ -44,6 +44,7 @@ import type {
   ProviderResultLine,
   ProviderResultOutcome,
 } from './port.ts';
+import { PROVIDER_BATCH_WINDOW_SECONDS } from './windows.ts';
 
 /** Documented limits of one batch input file: 50,000 requests, 200 MB. */
 export const OPENAI_BATCH_LIMITS: ProviderBatchLimits = {
@@ -52,7 +53,6 @@ export const OPENAI_BATCH_LIMITS: ProviderBatchLimits = {
 };
 /** `completion_window`: the only value the API accepts. */
 export const OPENAI_COMPLETION_WINDOW = '24h';
-export const OPENAI_BATCH_WINDOW_SECONDS = 24 * 3600;
 /** The metadata key carrying our submission key (keys ≤ 64 chars, values ≤ 512). */
 export const SUBMISSION_METADATA_KEY = 'cj_submission';
 /** The endpoint every line targets (relative to the API origin, as the Batch API expects). */
@@ -139,7 +139,7 @@ export function openAiResultOutcome(
 
 export class OpenAiBatchApi implements ProviderBatchApi {
   readonly provider = 'openai' as const;
-  readonly windowSeconds = OPENAI_BATCH_WINDOW_SECONDS;
+  readonly windowSeconds = PROVIDER_BATCH_WINDOW_SECONDS.openai;
   readonly findsBySubmissionKey = true;
   readonly limits: ProviderBatchLimits;
   readonly #base: string;

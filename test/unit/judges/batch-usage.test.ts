@@ -79,6 +79,7 @@ describe('processing_metadata.judge_usage', () => {
     expect(server.requests).toHaveLength(2 * completed);
     const flips = Math.floor(completed / 2);
     expect(usage).toEqual({
+      mode: 'sync',
       comparisons: completed,
       input_tokens: 2 * completed * FAKE_INPUT_TOKENS,
       output_tokens: 2 * completed * FAKE_OUTPUT_TOKENS,
@@ -90,6 +91,7 @@ describe('processing_metadata.judge_usage', () => {
       both_orders_comparisons: completed,
       order_flips: flips,
       order_flip_rate: flips / completed,
+      unverified_price_comparisons: 0,
     });
   });
 });

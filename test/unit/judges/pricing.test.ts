@@ -113,6 +113,7 @@ describe('summarizeUsage', () => {
 
     // Assess
     expect(totals).toEqual({
+      mode: 'sync',
       comparisons: 4,
       input_tokens: 600,
       output_tokens: 60,
@@ -121,6 +122,27 @@ describe('summarizeUsage', () => {
       both_orders_comparisons: 2,
       order_flips: 1,
       order_flip_rate: 0.5,
+      unverified_price_comparisons: 0,
+    });
+  });
+
+  it('reports the mode and counts the costs whose batch price was not checked', () => {
+    // Prepare
+    const usages = [
+      { input_tokens: 100, output_tokens: 10, cost_usd: 0.001, price_unverified: true },
+      { input_tokens: 100, output_tokens: 10, cost_usd: 0.002 },
+      { input_tokens: 100, output_tokens: 10, cost_usd: null, price_unverified: true },
+    ];
+
+    // Act
+    const totals = summarizeUsage(usages, 'provider_batch');
+
+    // Assess: an unpriced comparison is counted as unpriced, not as unverified
+    expect(totals).toMatchObject({
+      mode: 'provider_batch',
+      cost_usd: expect.closeTo(0.003, 12),
+      unpriced_comparisons: 1,
+      unverified_price_comparisons: 1,
     });
   });
 

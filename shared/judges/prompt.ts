@@ -69,7 +69,19 @@ export interface JudgeAnswer {
 
 export type AnswerParse = { ok: true; answer: JudgeAnswer } | { ok: false; reason: string };
 
+/** One schema per word limit (building a zod schema costs far more than using one). */
+const answerSchemas = new Map<number, ReturnType<typeof buildAnswerSchema>>();
+
 function answerSchema(justificationMaxWords: number) {
+  let schema = answerSchemas.get(justificationMaxWords);
+  if (!schema) {
+    schema = buildAnswerSchema(justificationMaxWords);
+    answerSchemas.set(justificationMaxWords, schema);
+  }
+  return schema;
+}
+
+function buildAnswerSchema(justificationMaxWords: number) {
   return z
     .object({
       winner: z.enum(['A', 'B']),

@@ -30,8 +30,8 @@ import { MetricName } from './telemetry.ts';
 
 /** Comparisons read per page while producing request lines (each page: one Query, one BatchGet). */
 const COMPARISON_PAGE = 100;
-/** Clock skew allowed between us and the provider when looking up a lost create. */
-const LOOKUP_SKEW_MS = 5 * 60 * 1000;
+/** Clock skew allowed between the function and the provider when looking up a lost create. */
+const LOOKUP_SKEW_MS = 60 * 1000;
 
 /** Where a cut ended: the last index taken, how many, and whether the wave ran out first. */
 export interface Cut {

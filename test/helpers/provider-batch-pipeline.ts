@@ -1,9 +1,11 @@
 /**
  * The in-memory pipeline (`#test/helpers/pipeline.ts`) with judge.mode provider_batch: the real
  * provider-batches step over the real store, its batch API pointed at a local fake of the
- * provider's batch API (`#test/helpers/fake-batch-server.ts`), claim tokens counted, and a loop
+ * provider's batch API (`#bench/support/fake-batch-server.ts`), claim tokens counted, and a loop
  * that plays the schedule — drain the queues, run the step, move the clock — until the batch ends.
  */
+
+import type { FakeBatchServer } from '#bench/support/fake-batch-server.ts';
 import type { JudgeChoice } from '#messages/api.ts';
 import { createProviderBatchApi } from '#shared/judges/batch/registry.ts';
 import { createBatch } from '#shared/workflow/api.ts';
@@ -12,7 +14,6 @@ import { runContinuation } from '#shared/workflow/continuation.ts';
 import type { ProviderBatchDeps } from '#shared/workflow/provider-batch-deps.ts';
 import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
 import { runSweep } from '#shared/workflow/sweeper.ts';
-import type { FakeBatchServer } from './fake-batch-server.ts';
 import { fixedKeys } from './judge-factories.ts';
 import { drain, metaOf, type Pipeline, type Processors, testEssays } from './pipeline.ts';
 

@@ -14,6 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type FakeBatchBehaviour,
+  type FakeBatchServer,
+  startFakeBatchServer,
+} from '#bench/support/fake-batch-server.ts';
 import { ApiClient, type BatchState } from '#cli/api.ts';
 import { isSuccess } from '#domain/types.ts';
 import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
@@ -24,11 +29,6 @@ import {
 } from '#localstack/local-cloud/supervisor.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
-import {
-  type FakeBatchBehaviour,
-  type FakeBatchServer,
-  startFakeBatchServer,
-} from '#test/helpers/fake-batch-server.ts';
 
 type Provider = 'openai' | 'anthropic';
 const MODEL: Record<Provider, string> = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5' };

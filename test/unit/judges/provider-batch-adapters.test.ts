@@ -6,6 +6,12 @@
  * and cleanup reach the provider, and no key leaves for another origin.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type FakeBatchBehaviour,
+  type FakeBatchServer,
+  type FakeBatchServerOptions,
+  startFakeBatchServer,
+} from '#bench/support/fake-batch-server.ts';
 import { FAKE_INPUT_TOKENS, startFakeLlmServer } from '#bench/support/fake-llm-server.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { ProviderBatchCallError } from '#shared/judges/batch/http.ts';
@@ -13,12 +19,6 @@ import type { ProviderBatchApi, ProviderResultLine } from '#shared/judges/batch/
 import { createProviderBatchApi } from '#shared/judges/batch/registry.ts';
 import { buildPrompt } from '#shared/judges/prompt.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
-import {
-  type FakeBatchBehaviour,
-  type FakeBatchServer,
-  type FakeBatchServerOptions,
-  startFakeBatchServer,
-} from '#test/helpers/fake-batch-server.ts';
 import {
   ESSAY_A_TEXT,
   ESSAY_B_TEXT,

@@ -8,14 +8,14 @@
  * provider batch; a crash in the middle of the callbacks counts none twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Callback } from '#messages/queue.ts';
-import { cancelBatch } from '#shared/workflow/api.ts';
-import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
 import {
   type FakeBatchServer,
   type FakeBatchServerOptions,
   startFakeBatchServer,
-} from '#test/helpers/fake-batch-server.ts';
+} from '#bench/support/fake-batch-server.ts';
+import type { Callback } from '#messages/queue.ts';
+import { cancelBatch } from '#shared/workflow/api.ts';
+import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
 import {
   CrashError,
   createPipeline,

@@ -312,18 +312,17 @@ export async function startFakeBatchServer(
     return batch.id;
   };
 
-  const openAiFileLines = (batch: FakeBatch, kind: 'out' | 'err'): Iterable<string> => {
-    const lines: string[] = [];
+  /** Lines produced one at a time (a large file is never held by the fake either). */
+  const openAiFileLines = function* (batch: FakeBatch, kind: 'out' | 'err'): Generator<string> {
     // Results in reverse order: the provider promises no order.
     for (let index = batch.requests.length - 1; index >= 0; index -= 1) {
       const request = batch.requests[index] as FakeBatchRequest;
       const outcome = outcomeOf(batch, request, index);
       if (outcome.type === 'missing') continue;
       if ((outcome.type === 'answer') !== (kind === 'out')) continue;
-      lines.push(openAiLine(batch, request, outcome));
+      yield openAiLine(batch, request, outcome);
     }
-    if (kind === 'out') return [...lines, ...fillerLines(batch.behaviour.filler)];
-    return lines;
+    if (kind === 'out') yield* fillerLines(batch.behaviour.filler);
   };
 
   const handleOpenAi = async (
@@ -632,13 +631,15 @@ export async function startFakeBatchServer(
           });
           return;
         }
-        const lines: string[] = [];
-        for (let index = batch.requests.length - 1; index >= 0; index -= 1) {
-          const request = batch.requests[index] as FakeBatchRequest;
-          const outcome = outcomeOf(batch, request, index);
-          if (outcome.type !== 'missing') lines.push(anthropicLine(request, outcome));
-        }
-        await writeLines(res, [...lines, ...fillerLines(batch.behaviour.filler)]);
+        const lines = function* (): Generator<string> {
+          for (let index = batch.requests.length - 1; index >= 0; index -= 1) {
+            const request = batch.requests[index] as FakeBatchRequest;
+            const outcome = outcomeOf(batch, request, index);
+            if (outcome.type !== 'missing') yield anthropicLine(request, outcome);
+          }
+          yield* fillerLines(batch.behaviour.filler);
+        };
+        await writeLines(res, lines());
         return;
       }
       if (req.method === 'DELETE' && !match[2]) {

@@ -53,6 +53,8 @@ export interface FakeBatchBehaviour {
   filler?: { lines: number; bytesPerLine: number };
   /** Batch-level polls answered `cancelling` after a cancel before it ends (default 1). */
   cancellingPolls?: number;
+  /** The results download sends this many lines and then stalls (never ends). */
+  stallAfterLines?: number;
 }
 
 export interface FakeBatchRequest {
@@ -136,11 +138,21 @@ function errorBody(type: string, message: string): unknown {
   return { error: { type, message, code: type } };
 }
 
-/** Writes lines with backpressure, so a large results file is streamed, never built whole. */
-async function writeLines(res: ServerResponse, lines: Iterable<string>): Promise<void> {
+/**
+ * Writes lines with backpressure, so a large results file is streamed, never built whole; with
+ * `stallAfter`, stops writing after that many lines and never ends the response.
+ */
+async function writeLines(
+  res: ServerResponse,
+  lines: Iterable<string>,
+  stallAfter?: number,
+): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/jsonl' });
+  let written = 0;
   for (const line of lines) {
+    if (stallAfter !== undefined && written >= stallAfter) return;
     if (!res.write(`${line}\n`)) await once(res, 'drain');
+    written += 1;
   }
   res.end();
 }
@@ -455,7 +467,11 @@ export async function startFakeBatchServer(
         return;
       }
       if (req.method === 'GET' && fileMatch[2] && batch && result) {
-        await writeLines(res, openAiFileLines(batch, result[1] as 'out' | 'err'));
+        await writeLines(
+          res,
+          openAiFileLines(batch, result[1] as 'out' | 'err'),
+          batch.behaviour.stallAfterLines,
+        );
         return;
       }
     }
@@ -639,7 +655,7 @@ export async function startFakeBatchServer(
           }
           yield* fillerLines(batch.behaviour.filler);
         };
-        await writeLines(res, lines());
+        await writeLines(res, lines(), batch.behaviour.stallAfterLines);
         return;
       }
       if (req.method === 'DELETE' && !match[2]) {

@@ -437,7 +437,7 @@ export const CONFIG_SPEC = {
     positiveInt,
     120_000,
     'milliseconds',
-    'Timeout of one provider batch API call (upload and create, retrieve, list, cancel; not the streaming of a results file, which is bounded by the function timeout). A create that times out is found again by the lookup after its lease.',
+    'Timeout of one provider batch API call (upload and create, retrieve, list, cancel). A results download must start within it and may not wait longer than it between two chunks, but as a whole may take longer (bounded by the function). A create that times out is found again by the lookup after its lease.',
   ),
   PROVIDER_BATCH_MAX_RESULT_LINE_BYTES: entry(
     positiveInt,

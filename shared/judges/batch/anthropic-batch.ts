@@ -18,10 +18,10 @@ import {
 import type { JudgePrompt } from '../prompt.ts';
 import {
   type BatchHttp,
-  byteStream,
   numberField,
   ProviderBatchCallError,
   readableFrom,
+  resultStream,
   send,
   sendForJson,
   stringField,
@@ -204,13 +204,13 @@ export class AnthropicBatchApi implements ProviderBatchApi {
         // Never send the key elsewhere: the requests stay missing and fail as such.
         throw new ProviderBatchCallError('results', null, 'results_url_foreign_origin', false);
       }
-      const response = await send(this.options.http, {
+      const bytes = resultStream(this.options.http, {
         operation: 'results',
         method: 'GET',
         url,
         headers: this.#headers(),
       });
-      for await (const line of readJsonlLines(byteStream(response), this.options.maxLineBytes)) {
+      for await (const line of readJsonlLines(bytes, this.options.maxLineBytes)) {
         const at = position++;
         if ('tooLong' in line) {
           yield { position: at, customId: null, reason: 'result_line_too_long' };

@@ -42,14 +42,22 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** Sends one call and returns the response once its status is 2xx; throws otherwise. */
-export async function send(http: BatchHttp, call: BatchCall): Promise<Response> {
+/**
+ * Sends one call and returns the response once its status is 2xx; throws otherwise. The timeout
+ * covers the whole call (an upload included) unless `signal` is given: a results download is
+ * bounded by its own idle timeout instead (see `resultStream`), since a large file may take longer.
+ */
+export async function send(
+  http: BatchHttp,
+  call: BatchCall,
+  signal: AbortSignal = AbortSignal.timeout(http.timeoutMs),
+): Promise<Response> {
   const headers: Record<string, string> = { ...call.headers };
   const init: RequestInit & { duplex?: 'half' } = {
     method: call.method,
     headers,
     redirect: 'manual',
-    signal: AbortSignal.timeout(http.timeoutMs),
+    signal,
   };
   if (call.body && 'json' in call.body) {
     headers['content-type'] = 'application/json';
@@ -126,11 +134,39 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The response body as an async byte stream (a results file), never buffered whole. */
-export function byteStream(response: Response): AsyncIterable<Uint8Array> {
-  const body = response.body;
-  if (!body) return (async function* () {})();
-  return body as unknown as AsyncIterable<Uint8Array>;
+/**
+ * A results file as an async byte stream, never buffered whole: the response must start within
+ * the call timeout, and then no wait between two chunks may exceed it (a stalled download fails
+ * as `call_timeout` instead of hanging the function); the whole download may take longer.
+ */
+export async function* resultStream(http: BatchHttp, call: BatchCall): AsyncGenerator<Uint8Array> {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), http.timeoutMs);
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), http.timeoutMs);
+  };
+  try {
+    const response = await send(http, call, controller.signal);
+    rearm();
+    if (!response.body) return;
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        rearm();
+        yield chunk;
+      }
+    } catch {
+      throw new ProviderBatchCallError(
+        call.operation,
+        null,
+        controller.signal.aborted ? 'call_timeout' : 'network_error',
+        true,
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
 }
 
 /** A ReadableStream fed by an async iterable of byte chunks (streamed uploads). */

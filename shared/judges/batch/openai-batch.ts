@@ -17,10 +17,10 @@ import { chatCompletionsBody, decodeChatCompletion } from '../openai.ts';
 import type { JudgePrompt } from '../prompt.ts';
 import {
   type BatchHttp,
-  byteStream,
   numberField,
   ProviderBatchCallError,
   readableFrom,
+  resultStream,
   send,
   sendForJson,
   stringField,
@@ -249,13 +249,13 @@ export class OpenAiBatchApi implements ProviderBatchApi {
   async *results(status: ProviderBatchStatus): AsyncGenerator<ProviderResultLine> {
     let position = 0;
     for (const fileId of status.resultSources) {
-      const response = await send(this.options.http, {
+      const bytes = resultStream(this.options.http, {
         operation: 'results',
         method: 'GET',
         url: `${this.#base}/files/${encodeURIComponent(fileId)}/content`,
         headers: this.#headers(),
       });
-      for await (const line of readJsonlLines(byteStream(response), this.options.maxLineBytes)) {
+      for await (const line of readJsonlLines(bytes, this.options.maxLineBytes)) {
         const at = position++;
         if ('tooLong' in line) {
           yield { position: at, customId: null, reason: 'result_line_too_long' };

@@ -282,6 +282,24 @@ describe.each(PROVIDERS)('%s provider batch adapter', (provider) => {
     expect(lines.filter((line) => IDS.includes(line.customId ?? ''))).toHaveLength(IDS.length);
   });
 
+  it('fails a results download that stalls as call_timeout instead of hanging', async () => {
+    // Prepare: two result lines, then silence (the adapter's call timeout is 2 s)
+    const { api, created } = await createWith(provider, { stallAfterLines: 2 });
+    const started = Date.now();
+
+    // Act
+    const lines: ProviderResultLine[] = [];
+    const error = await (async () => {
+      const status = await api.retrieve(created.id);
+      for await (const line of api.results(status)) lines.push(line);
+    })().catch((caught: unknown) => caught);
+
+    // Assess
+    expect(lines).toHaveLength(2);
+    expect(error).toMatchObject({ reason: 'call_timeout', retryable: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('cleans up what the batch left at the provider once collected', async () => {
     // Prepare
     const { server, api, created } = await createWith(provider, {});

@@ -35,7 +35,8 @@ export async function runProviderBatches(
 ): Promise<ProviderBatchRunSummary> {
   const started = deps.now().getTime();
   const open = await deps.store.listOpenProviderBatchParts(MAX_PARTS_PER_RUN);
-  const oldest = open[0] ? Date.parse(open[0].plannedAt) : started;
+  const planned = open.map((entry) => Date.parse(entry.plannedAt)).filter(Number.isFinite);
+  const oldest = planned.length > 0 ? Math.min(...planned) : started;
   const summary: ProviderBatchRunSummary = {
     open_parts: open.length,
     oldest_age_seconds: Math.max(0, Math.round((started - oldest) / 1000)),

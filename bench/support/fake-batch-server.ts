@@ -55,6 +55,11 @@ export interface FakeBatchBehaviour {
   cancellingPolls?: number;
   /** The results download sends this many lines and then stalls (never ends). */
   stallAfterLines?: number;
+  /**
+   * After the results: a line that is not JSON, one without a custom_id, one for a custom_id of
+   * another wave, and the first request's line once more.
+   */
+  oddLines?: boolean;
 }
 
 export interface FakeBatchRequest {
@@ -155,6 +160,13 @@ async function writeLines(
     written += 1;
   }
   res.end();
+}
+
+/** The unreadable and foreign lines of `oddLines` (the repeated line is the dialect's own). */
+function* oddLines(): Generator<string> {
+  yield '{"custom_id": "000001-000000", "cut short';
+  yield JSON.stringify({ id: 'no-custom-id' });
+  yield JSON.stringify({ custom_id: '999999-000000' });
 }
 
 function fillerLines(filler: FakeBatchBehaviour['filler']): Iterable<string> {
@@ -335,6 +347,12 @@ export async function startFakeBatchServer(
       yield openAiLine(batch, request, outcome);
     }
     if (kind === 'out') yield* fillerLines(batch.behaviour.filler);
+    const first = batch.requests[0];
+    if (kind === 'out' && batch.behaviour.oddLines && first) {
+      yield* oddLines();
+      const outcome = outcomeOf(batch, first, 0);
+      if (outcome.type === 'answer') yield openAiLine(batch, first, outcome);
+    }
   };
 
   const handleOpenAi = async (
@@ -654,6 +672,12 @@ export async function startFakeBatchServer(
             if (outcome.type !== 'missing') yield anthropicLine(request, outcome);
           }
           yield* fillerLines(batch.behaviour.filler);
+          const first = batch.requests[0];
+          if (batch.behaviour.oddLines && first) {
+            yield* oddLines();
+            const outcome = outcomeOf(batch, first, 0);
+            if (outcome.type !== 'missing') yield anthropicLine(first, outcome);
+          }
         };
         await writeLines(res, lines(), batch.behaviour.stallAfterLines);
         return;

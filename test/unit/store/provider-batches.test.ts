@@ -181,6 +181,67 @@ describe('provider batch parts', () => {
     expect(await p.store.listOpenProviderBatchParts(10)).toEqual([]);
   });
 
+  it('fails a claimed part and plans the next in one write; finishing it again changes nothing', async () => {
+    // Prepare
+    const { p, now, plan, lease } = setup();
+    await plan(KEY);
+    await p.store.claimSubmission(KEY, { token: 's', now, leaseUntil: lease(now), limits: LIMITS });
+    const failed = {
+      state: 'FAILED' as const,
+      token: 's',
+      reason: 'essay_missing',
+      outcomeCounts: { failures: 4 },
+      planNextFrom: 4,
+      now,
+    };
+
+    // Act
+    await p.store.finishProviderBatchPart(KEY, failed);
+    const first = await p.store.getProviderBatchPart(KEY);
+    await p.store.finishProviderBatchPart(KEY, { ...failed, reason: 'again', planNextFrom: 8 });
+    await p.store.finishProviderBatchPart({ ...KEY, part: 7 }, failed);
+    await p.store.finishProviderBatchPart(KEY, { state: 'COLLECTED', token: 's', now });
+
+    // Assess
+    expect(first).toMatchObject({ state: 'FAILED', reason: 'essay_missing' });
+    expect(await p.store.getProviderBatchPart(KEY)).toEqual(first);
+    expect(await p.store.getProviderBatchPart({ ...KEY, part: 1 })).toMatchObject({
+      state: 'PLANNED',
+      from_index: 4,
+    });
+    expect(await p.store.getProviderBatchPart({ ...KEY, part: 7 })).toBeNull();
+    expect(await p.store.listOpenProviderBatchParts(10)).toEqual([
+      { ...KEY, part: 1, plannedAt: now.toISOString() },
+    ]);
+  });
+
+  it('claims and records nothing for a part that does not exist', async () => {
+    // Prepare
+    const { p, now, lease } = setup();
+
+    // Act
+    const recorded = await p.store.recordSubmission(KEY, {
+      token: 's',
+      providerBatchId: 'batch_z',
+      providerStatus: 'in_progress',
+      toIndex: 2,
+      requests: 2,
+      planNext: false,
+      now,
+    });
+    const collecting = await p.store.claimCollection(KEY, {
+      token: 'c',
+      now,
+      leaseUntil: lease(now),
+    });
+
+    // Assess
+    expect(recorded).toBe('claim_lost');
+    expect(collecting).toBeNull();
+    expect(await p.store.getProviderBatchPart(KEY)).toBeNull();
+    expect(await p.store.recordedProviderBatchIds('openai', ['batch_z'])).toEqual(new Set());
+  });
+
   it('reads the comparisons of a wave from an index on, in order', async () => {
     // Prepare
     const { p } = setup();

@@ -1,7 +1,8 @@
 /**
  * Ties the grant table to the code: each deployed handler is run through its paths (a batch created
  * inline and with an Idempotency-Key retried, one created in pages, started, judged to the end,
- * read, cancelled, and swept after its deadline) on class-level aws-sdk-client-mock'ed clients over
+ * read, cancelled, and swept after its deadline; one judged in provider batches against a local
+ * fake of OpenAI's Batch API) on class-level aws-sdk-client-mock'ed clients over
  * the in-memory table, every SDK command it sends is recorded as the IAM action and resource AWS
  * would authorize, and the set must equal its row in infra/functions.ts: a call without a grant
  * fails here (as it would in AWS), and a grant no path uses is one too many.
@@ -12,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type FakeBatchServer, startFakeBatchServer } from '#bench/support/fake-batch-server.ts';
 import { FakeTable } from '#bench/support/fake-table.ts';
 import { FUNCTIONS } from '#infra/functions.ts';
 import { type GrantTarget, grantsOf } from '#infra/grants.ts';
@@ -38,6 +40,8 @@ let sent: Array<{ queue: keyof typeof QUEUE_URLS; body: string; group?: string; 
   [];
 /** By function: `<iam action> on <resource>` of every call it made. */
 const used = new Map<string, Set<string>>();
+const table = new FakeTable();
+let batchApi: FakeBatchServer;
 
 function queueOf(url: string): keyof typeof QUEUE_URLS {
   const entry = Object.entries(QUEUE_URLS).find(([, candidate]) => candidate === url);
@@ -158,14 +162,17 @@ async function runToTheEnd(): Promise<void> {
   throw new Error('the batch did not settle in 50 rounds');
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  batchApi = await startFakeBatchServer({ dialect: 'openai' });
   for (const [name, value] of Object.entries({
     TABLE_NAME: TABLE,
     COMPARISON_QUEUE_URL: QUEUE_URLS.comparison,
     CALLBACK_QUEUE_URL: QUEUE_URLS.callback,
     CONTINUATION_QUEUE_URL: QUEUE_URLS.continuation,
     EVENT_BUS_NAME: 'cj-bus',
-    ALLOWED_PROVIDERS: 'mock',
+    ALLOWED_PROVIDERS: 'mock,openai',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: `${batchApi.origin}/v1`,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -174,7 +181,7 @@ beforeAll(() => {
     vi.stubEnv(name, value);
   }
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  new FakeTable().attach(ddb);
+  table.attach(ddb);
   sqs.on(SendMessageCommand).callsFake((input) => {
     sent.push({
       queue: queueOf(input.QueueUrl),
@@ -193,7 +200,8 @@ beforeAll(() => {
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await batchApi.close();
   vi.useRealTimers();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
@@ -263,6 +271,29 @@ describe("the handlers' SDK calls and the grant table", () => {
       httpEvent('POST /batches/{id}/cancel', { pathParameters: { id: pagedId } }),
     );
     await runToTheEnd();
+    // Judged in provider batches: each wave is submitted by one run and collected by the next.
+    const viaBatches = await http(
+      'create-batch',
+      httpEvent('POST /batches', {
+        body: {
+          essays,
+          budget: 4,
+          judge: { provider: 'openai', model: 'gpt-4o-mini', mode: 'provider_batch' },
+          config: { RESAMPLING_ENABLED: false },
+        },
+      }),
+    );
+    const viaBatchesId = (viaBatches.body as { batch_id: string }).batch_id;
+    const providerBatches = await handler('provider-batches');
+    const scheduled = {
+      ...lambdaContext('provider-batches'),
+      getRemainingTimeInMillis: () => 900_000,
+    };
+    for (let round = 0; round < 20; round += 1) {
+      await runToTheEnd();
+      if (table.get(`BATCH#${viaBatchesId}`, 'META')?.status !== 'RUNNING') break;
+      await as('provider-batches', () => providerBatches(scheduleEvent(), scheduled));
+    }
     await http('get-batch', httpEvent('GET /batches/{id}', { pathParameters: { id: inlineId } }));
     const results = await http(
       'get-results',
@@ -273,6 +304,8 @@ describe("the handlers' SDK calls and the grant table", () => {
     expect([inline.status, retried.status, results.status]).toEqual([201, 200, 200]);
     expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
     expect(cancelled.status).toBe(200);
+    expect(String(table.get(`BATCH#${viaBatchesId}`, 'META')?.status)).toMatch(/^COMPLETE_/);
+    expect(batchApi.creates()).toBeGreaterThan(0);
     for (const spec of FUNCTIONS) {
       const granted = grantsOf(spec)
         .filter((grant) => grant.by === 'code' && grant.on.kind !== 'provider-secrets')

@@ -118,10 +118,9 @@ describe.each(PROVIDERS)('%s provider batch adapter', (provider) => {
   });
 
   it('creates one provider batch and reads a verdict per request once it has ended', async () => {
-    // Prepare + Act
-    const { server, api, created } = await createWith(provider, { completionDelayMs: 60 });
+    // Prepare + Act: the first poll finds it running (by poll count, not by time: no race)
+    const { server, api, created } = await createWith(provider, { runningPolls: 1 });
     const early = await api.retrieve(created.id);
-    await new Promise((resolve) => setTimeout(resolve, 80));
     const lines = await collect(api, created.id);
 
     // Assess

@@ -34,7 +34,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { PK, SK, TABLE_INDEXES, TTL_ATTRIBUTE } from '#store/table-schema.ts';
@@ -260,8 +260,12 @@ export class CjEngineStack extends Stack {
       case 'event-bus':
         return [this.eventBus.eventBusArn];
       case 'provider-secrets':
+        // Imported once, whichever functions read them (the judge and provider-batches).
         return [...providerSecrets].map(([provider, secretName]) => {
-          const secret = Secret.fromSecretNameV2(this, `ProviderSecret-${provider}`, secretName);
+          const id = `ProviderSecret-${provider}`;
+          const secret =
+            (this.node.tryFindChild(id) as ISecret | undefined) ??
+            Secret.fromSecretNameV2(this, id, secretName);
           return `${secret.secretArn}-??????`;
         });
       case 'log-group':

@@ -276,7 +276,11 @@ export class EngineMonitoring extends Construct {
     this.addOldestCallbackAlarm(props);
     this.addErrorAlarms(props);
     this.addStuckPendingAlarm(props, pendingCallbacks, pendingInProviderBatches, callbacksReceived);
-    this.addOldestProviderBatchAlarm(props, oldestProviderBatch);
+    // The alarm watches the plain metric: a labelled one renders as a metric query instead.
+    this.addOldestProviderBatchAlarm(
+      props,
+      engineMetric('ProviderBatchOldestAgeSeconds', 'Maximum'),
+    );
   }
 
   private addAlarm(id: string, alarm: AlarmProps): Alarm {

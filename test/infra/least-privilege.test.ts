@@ -279,7 +279,7 @@ describe('least privilege', () => {
     expect(cloudWatch).toEqual([]);
   });
 
-  it('lets only the judge read the provider secrets', () => {
+  it('lets only the functions that call a provider (judge, provider-batches) read its secrets', () => {
     // Prepare
     const functionNames = resourcesOfType(built.template, 'AWS::Lambda::Function').map(
       ([, props]) => String(props.FunctionName).slice(PREFIX.length + 1),
@@ -294,8 +294,12 @@ describe('least privilege', () => {
     );
 
     // Assess
-    expect(readers).toEqual(['judge']);
+    expect(readers.sort()).toEqual(['judge', 'provider-batches']);
     expect(JSON.stringify(secretStatement?.Resource)).toContain(':secret:cj/openai-api-key-??????');
+    const batchStatement = statementsOfFunction(built.template, PREFIX, 'provider-batches').find(
+      (statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(batchStatement?.Resource).toEqual(secretStatement?.Resource);
   });
 
   it('gives the read-only HTTP functions read actions only', () => {

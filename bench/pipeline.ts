@@ -83,8 +83,8 @@ const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 /**
  * Where the wall time went: seconds each function ran (summed over its invocations, which overlap),
- * seconds moto took to answer, by action (a long poll counts its wait), seconds DynamoDB requests
- * queued for their turn in the proxy, and the waves the batch took (each wave is a serial chain:
+ * seconds moto took to answer, by action (a long poll counts its wait; DynamoDB's include waiting
+ * for moto's one-at-a-time lock), and the waves the batch took (each wave is a serial chain:
  * continuation → judge → callback → continuation).
  */
 function profile(
@@ -113,7 +113,6 @@ function profile(
       ),
     ),
     moto_answer_s_by_action: seconds(motoMs),
-    dynamodb_queued_s: round(tally.dynamodbQueuedMs / 1000, 2),
   };
 }
 

@@ -3,10 +3,10 @@
  * function host make passes through it and is classified by service (SigV4 credential scope) and
  * action, with DynamoDB request units and SQS billed requests estimated from the bodies.
  *
- * DynamoDB requests are forwarded one at a time: moto_server serves requests on threads without a
- * lock, and a TransactWriteItems that fails a condition restores a copy of the whole table taken
- * when it started, silently undoing writes other threads made meanwhile (lost counter increments
- * were seen on the local cloud). Real DynamoDB has no such window.
+ * Requests are forwarded as they come, DynamoDB's too: the local cloud's moto applies DynamoDB
+ * requests one at a time itself (localstack/local-cloud/moto_serialized.py), after their IAM check.
+ * A second one-at-a-time queue here held each DynamoDB request's whole round trip (signature and
+ * IAM check, the proxy's own event loop) inside the serialized section.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,8 +32,6 @@ export interface RequestTally {
    * `ReceiveMessage` as `sqs.ReceiveMessage(empty)`, a long poll counting its wait).
    */
   upstreamMsByAction: Record<string, number>;
-  /** Milliseconds DynamoDB requests waited in the proxy's one-at-a-time queue, summed. */
-  dynamodbQueuedMs: number;
 }
 
 export function emptyTally(): RequestTally {
@@ -47,7 +45,6 @@ export function emptyTally(): RequestTally {
     sqsEmptyReceives: 0,
     eventBridgeEvents: 0,
     upstreamMsByAction: {},
-    dynamodbQueuedMs: 0,
   };
 }
 
@@ -242,28 +239,12 @@ export async function startCountingProxy(
     return url === undefined ? undefined : new URL(url);
   };
   const proxy: { tally: RequestTally } = { tally: emptyTally() };
-  let dynamodbQueue: Promise<void> = Promise.resolve();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const requestBody = Buffer.concat(chunks);
-      const service = serviceOf(req.headers.authorization);
-      const arrived = performance.now();
-      const send = () =>
-        new Promise<void>((done) => {
-          res.once('close', () => done());
-          forwardRequest(requestBody, service);
-        });
-      if (service === 'dynamodb') {
-        dynamodbQueue = dynamodbQueue.then(() => {
-          proxy.tally.dynamodbQueuedMs += performance.now() - arrived;
-          return send();
-        });
-      } else {
-        void send();
-      }
-    });
+    req.on('end', () =>
+      forwardRequest(Buffer.concat(chunks), serviceOf(req.headers.authorization)),
+    );
     const forwardRequest = (requestBody: Buffer, service: string) => {
       const target = upstreamUrl();
       if (!target) {

@@ -123,7 +123,7 @@ describe('counting proxy', () => {
     }
   });
 
-  it('forwards DynamoDB requests one at a time, and times their queueing and answers', async () => {
+  it('forwards DynamoDB requests as they come (moto serializes them), timing each answer', async () => {
     // Prepare: an upstream that answers after a pause and records how many requests overlap.
     let inFlight = 0;
     let maxInFlight = 0;
@@ -157,11 +157,10 @@ describe('counting proxy', () => {
       );
 
       // Assess
-      expect(maxInFlight).toBe(1);
+      expect(maxInFlight).toBeGreaterThan(1);
       expect(proxy.tally.byAction['dynamodb.PutItem']).toBe(5);
-      // Five answers of >= 20 ms each, and the k-th request waited for the k-1 before it.
+      // Five answers of >= 20 ms each.
       expect(proxy.tally.upstreamMsByAction['dynamodb.PutItem']).toBeGreaterThanOrEqual(95);
-      expect(proxy.tally.dynamodbQueuedMs).toBeGreaterThanOrEqual(150);
     } finally {
       await proxy.close();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));

@@ -143,8 +143,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 120,
     env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL', 'ALLOWED_PROVIDERS'],
-    // Reads essays only: it must never touch the batch counters.
-    table: ['GetItem', 'BatchGetItem'],
+    // Reads only, in one BatchGetItem (META, the comparison, both essays, the settings): it must
+    // never touch the batch counters.
+    table: ['BatchGetItem'],
     sendsTo: ['callback'],
     readsProviderSecrets: true,
   },

@@ -165,7 +165,7 @@ describe('least privilege', () => {
 
   it('lets the judge read essays and send callbacks but never write the table', () => {
     // Prepare
-    const expectedTable = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
+    const expectedTable = ['dynamodb:BatchGetItem'];
 
     // Act
     const actions = allowedActionsOfFunction(built.template, PREFIX, 'judge');

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PartKey } from '#shared/workflow/store-records.ts';
+import { partKeyFromSk, partSk, providerBatchSortKey } from '#store/keys.ts';
 import { createPipeline } from '#test/helpers/pipeline.ts';
 
 const KEY: PartKey = { batchId: 'batch-0001', iteration: 3, part: 0 };
@@ -273,5 +274,24 @@ describe('provider batch parts', () => {
       { index: 2, a: 2, b: 3 },
     ]);
     expect(rest).toEqual([{ index: 3, a: 3, b: 4 }]);
+  });
+
+  it('keys a part by iteration and part so parts sort in plan order, and reads only part keys back', () => {
+    // Act
+    const keys = [partSk(3, 0), partSk(3, 1), partSk(12, 0)];
+    const parsed = keys.map(partKeyFromSk);
+    const other = ['META', 'CMP#000003-000001', 'PBATCH#3'].map(partKeyFromSk);
+
+    // Assess
+    expect([...keys].sort()).toEqual(keys);
+    expect(parsed).toEqual([
+      { iteration: 3, part: 0 },
+      { iteration: 3, part: 1 },
+      { iteration: 12, part: 0 },
+    ]);
+    expect(other).toEqual([undefined, undefined, undefined]);
+    expect(providerBatchSortKey('2026-11-27T08:00:00.000Z', KEY)).toBe(
+      `2026-11-27T08:00:00.000Z#batch-0001#${partSk(3, 0)}`,
+    );
   });
 });

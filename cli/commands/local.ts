@@ -3,7 +3,7 @@
  * the other commands never pull in the emulator's code.
  */
 import type { ParsedArgs } from '../args.ts';
-import { booleanFlag, numberFlag } from '../args.ts';
+import { booleanFlag, numberFlag, stringFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { localCloudDir } from '../target.ts';
@@ -19,7 +19,7 @@ async function loadLocalCloud(): Promise<LocalCloudModule> {
   }
 }
 
-const ACTIONS = ['start', 'stop', 'status'] as const;
+const ACTIONS = ['start', 'stop', 'status', 'restart'] as const;
 type Action = (typeof ACTIONS)[number];
 
 function json(value: unknown): string {
@@ -28,8 +28,10 @@ function json(value: unknown): string {
 
 export const localCommand: Command = {
   name: 'local',
-  summary: 'start, stop or inspect the local cloud (moto_server + local function host)',
-  usage: 'cj local start|stop|status [--schedule-interval-s N] [--json]',
+  summary:
+    'start, stop, inspect the local cloud (moto_server + local function host), or kill and restart its function host',
+  usage:
+    'cj local start|stop|status|restart [--schedule-interval-s N] [--chaos SPEC] [--keep-state] [--json]',
   flags: {
     'schedule-interval-s': {
       type: 'number',
@@ -37,13 +39,28 @@ export const localCommand: Command = {
       description:
         'start: run scheduled functions (the sweeper) every N seconds instead of their schedule',
     },
+    chaos: {
+      type: 'string',
+      valueName: 'SPEC',
+      description:
+        'start: inject faults, e.g. crash=0.05,throttle=0.05,conflict=0.02,duplicate=0.3,drop=0.02,seed=7,redelivery_s=2 (docs/local-cloud.md)',
+    },
+    'keep-state': {
+      type: 'boolean',
+      description:
+        'restart: SIGKILL the function host and start it again against the same moto_server state (the only restart there is; the flag says so)',
+    },
     json: { type: 'boolean', description: 'print the answer as JSON' },
   },
   async run(args: ParsedArgs, io: Io): Promise<number> {
     const [action, ...extra] = args.positionals;
     if (action === undefined) throw new UsageError('<start|stop|status>', 'missing action');
     if (!(ACTIONS as readonly string[]).includes(action)) {
-      throw new UsageError(action, 'expected start, stop or status');
+      throw new UsageError(action, 'expected start, stop, status or restart');
+    }
+    const chaos = stringFlag(args, 'chaos');
+    if (chaos !== undefined && action !== 'start') {
+      throw new UsageError('--chaos', 'only `cj local start` takes a chaos spec');
     }
     if (extra.length > 0) throw new UsageError(extra[0] as string, 'unexpected argument');
     const interval = numberFlag(args, 'schedule-interval-s');
@@ -52,15 +69,24 @@ export const localCommand: Command = {
     }
     const asJson = booleanFlag(args, 'json');
     const cloud = await loadLocalCloud();
+    if (chaos !== undefined) {
+      try {
+        cloud.parseChaos(chaos);
+      } catch (error) {
+        throw new UsageError('--chaos', (error as Error).message);
+      }
+    }
     // The same folder the other commands read the API URL from (CJ_LOCAL_CLOUD_DIR overrides).
     const location = { stateDir: localCloudDir(io.env) };
     switch (action as Action) {
       case 'start': {
         let info: LocalCloudInfo;
         try {
-          info = await cloud.startLocalCloud(
-            interval === undefined ? location : { ...location, scheduleIntervalSeconds: interval },
-          );
+          info = await cloud.startLocalCloud({
+            ...location,
+            ...(interval === undefined ? {} : { scheduleIntervalSeconds: interval }),
+            ...(chaos === undefined ? {} : { chaos }),
+          });
         } catch (error) {
           throw new CliError(
             `local cloud did not start: ${(error as Error).message}`,
@@ -82,6 +108,29 @@ export const localCommand: Command = {
             : `local cloud ${started ? `ready in ${(info.state.readyMs / 1000).toFixed(1)} s` : 'already running'}\n` +
                 `  API       ${apiUrl}\n  AWS       ${endpoint} (${region})\n  logs      ${info.state.logDir}\n` +
                 `  functions Node ${info.state.functionNode}\n`,
+        );
+        return EXIT.OK;
+      }
+      case 'restart': {
+        let info: LocalCloudInfo;
+        try {
+          info = await cloud.restartFunctionHost(location);
+        } catch (error) {
+          throw new CliError(
+            `function host did not restart: ${(error as Error).message}`,
+            EXIT.FAILURE,
+          );
+        }
+        io.stdout(
+          asJson
+            ? json({
+                apiUrl: info.apiUrl,
+                endpoint: info.endpoint,
+                pid: info.state.pid,
+                hostGeneration: info.state.hostGeneration,
+                readyMs: info.state.readyMs,
+              })
+            : `function host restarted (generation ${info.state.hostGeneration}) in ${(info.state.readyMs / 1000).toFixed(1)} s against the same moto_server\n`,
         );
         return EXIT.OK;
       }

@@ -3,10 +3,11 @@
  * own process group, with moto_server as its child): runs the local cloud, writes state.json when
  * ready, and shuts everything down on SIGTERM/SIGINT or when moto_server dies.
  */
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type LocalCloud, runLocalCloud } from './local-cloud.ts';
-import type { DaemonOptions, LocalCloudState } from './state.ts';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { formatChaos, parseChaos } from './chaos.ts';
+import { type AttachedModel, type LocalCloud, runLocalCloud } from './local-cloud.ts';
+import { type DaemonOptions, type LocalCloudState, MODEL_FILE } from './state.ts';
 
 const options = JSON.parse(process.env.CJ_LOCAL_CLOUD_OPTIONS ?? '{}') as DaemonOptions;
 const daemonLog = join(options.logDir, 'daemon.log');
@@ -24,6 +25,19 @@ function writeState(state: LocalCloudState): void {
 
 let cloud: LocalCloud | undefined;
 let stopping = false;
+const { attach } = options;
+const modelFile = join(dirname(options.stateFile), MODEL_FILE);
+/** The moto_server of this local cloud when this process did not start it (a restarted host). */
+const adoptedMotoPid = attach?.motoPid;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function shutdown(reason: string, code: number): Promise<never> {
   if (!stopping) {
@@ -32,6 +46,10 @@ async function shutdown(reason: string, code: number): Promise<never> {
     await cloud
       ?.stop({ abort: true })
       .catch((error: Error) => log({ level: 'ERROR', message: error.message }));
+    // A restarted host owns the moto_server it adopted: stopping ends it as a first start does.
+    if (adoptedMotoPid !== undefined && alive(adoptedMotoPid)) {
+      process.kill(adoptedMotoPid, 'SIGTERM');
+    }
   }
   process.exit(code);
 }
@@ -42,7 +60,20 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
 
 try {
   const started = Date.now();
+  const chaos = options.chaos ? parseChaos(options.chaos) : undefined;
   cloud = await runLocalCloud({
+    ...(chaos ? { chaos } : {}),
+    ...(attach
+      ? {
+          endpoint: attach.endpoint,
+          credentials: attach.credentials,
+          apiPort: attach.apiPort,
+          attach: {
+            ...(JSON.parse(readFileSync(modelFile, 'utf8')) as AttachedModel),
+            generation: attach.generation,
+          },
+        }
+      : {}),
     templatePath: options.templatePath,
     logDir: options.logDir,
     functionEnv: options.functionEnv ?? {},
@@ -52,10 +83,22 @@ try {
     log,
   });
   void cloud.motoExited.then(() => shutdown('moto_server exited', 1));
+  if (adoptedMotoPid !== undefined) {
+    setInterval(() => {
+      if (!alive(adoptedMotoPid)) void shutdown('moto_server exited', 1);
+    }, 1_000).unref();
+  }
+  if (!attach) {
+    const model: AttachedModel = { identities: cloud.identities, resources: cloud.resources };
+    writeFileSync(modelFile, `${JSON.stringify(model)}\n`, { mode: 0o600 });
+  }
   writeState({
     ready: true,
     pid: process.pid,
     ...(cloud.motoPid !== undefined ? { motoPid: cloud.motoPid } : {}),
+    ...(adoptedMotoPid !== undefined ? { motoPid: adoptedMotoPid } : {}),
+    ...(chaos ? { chaos: formatChaos(chaos) } : {}),
+    hostGeneration: attach?.generation ?? 0,
     endpoint: cloud.endpoint,
     credentials: {
       accessKeyId: cloud.credentials.accessKeyId,

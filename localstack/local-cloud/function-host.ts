@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import type { Chaos } from './chaos.ts';
 import type { AwsCredentials } from './iam.ts';
 
 export interface FunctionDefinition {
@@ -107,6 +108,8 @@ class Instance {
   private readonly initialized: Promise<InitResult>;
   private resolveInit: (result: InitResult) => void = () => {};
   dead = false;
+  /** Calls started and answered (plus one) in the last invocation it finished. */
+  lastBoundaries = 0;
   /** When this instance's credentials expire (ms since the epoch). */
   readonly credentialsExpireAt: number;
 
@@ -169,7 +172,8 @@ class Instance {
     return this.initialized;
   }
 
-  async invoke(event: unknown): Promise<InvokeResult> {
+  /** `crashAt`: the boundary at which a chaos crash kills this instance (lambda-runtime.mjs). */
+  async invoke(event: unknown, crashAt?: number): Promise<InvokeResult> {
     const requestId = randomUUID();
     const init = await this.initialized;
     if (!init.ok) {
@@ -203,7 +207,13 @@ class Instance {
       }, deadline - started);
       this.pending = { resolve, requestId, started, timer };
       this.nextId += 1;
-      this.worker.postMessage({ id: this.nextId, event, requestId, deadline });
+      this.worker.postMessage({
+        id: this.nextId,
+        event,
+        requestId,
+        deadline,
+        ...(crashAt === undefined ? {} : { crashAt }),
+      });
     });
   }
 
@@ -213,6 +223,7 @@ class Instance {
     this.pending = undefined;
     clearTimeout(pending.timer);
     const base = { requestId: pending.requestId, durationMs: Date.now() - pending.started };
+    this.lastBoundaries = message.boundaries;
     const limit = LAMBDA_PAYLOAD_LIMITS.syncResponseBytes;
     if (message.ok && Buffer.byteLength(message.json) > limit) {
       pending.resolve({
@@ -258,8 +269,8 @@ class Instance {
 
 type InitReply = { type: 'ready' } | { type: 'initError'; error: LambdaError };
 type WorkerReply =
-  | { id: number; ok: true; json: string }
-  | { id: number; ok: false; error: LambdaError };
+  | { id: number; ok: true; json: string; boundaries: number }
+  | { id: number; ok: false; error: LambdaError; boundaries: number };
 
 /** A function's log file: JSON lines; non-JSON output (e.g. SDK warnings) is wrapped as JSON. */
 class LogSink {
@@ -309,10 +320,26 @@ class FunctionPool {
     this.log = new LogSink(logDir ? join(logDir, `${fn.shortName}.log`) : undefined);
   }
 
-  async invoke(event: unknown): Promise<InvokeResult> {
+  /** Most boundaries an invocation of this function reached: where a chaos crash may land. */
+  private boundarySpan = 4;
+
+  async invoke(event: unknown, chaos?: Chaos): Promise<InvokeResult> {
     const instance = await this.acquire();
     try {
-      return await instance.invoke(event);
+      if (chaos?.draw('crash')) {
+        // Uniform over the start, every call's start and answer seen so far, and the return.
+        const crashAt = Math.floor(chaos.uniform() * (this.boundarySpan + 1));
+        const records = (event as { Records?: unknown[] } | null)?.Records?.length;
+        chaos.record('crash', {
+          function: this.fn.shortName,
+          boundary: crashAt,
+          ...(records === undefined ? {} : { records }),
+        });
+        return await instance.invoke(event, crashAt);
+      }
+      const result = await instance.invoke(event);
+      this.boundarySpan = Math.max(this.boundarySpan, instance.lastBoundaries);
+      return result;
     } finally {
       this.release(instance);
     }
@@ -428,16 +455,22 @@ export class FunctionHost extends EventEmitter<FunctionHostEvents> {
     await Promise.all([...this.pools.values()].map((pool) => pool.warm()));
   }
 
+  /**
+   * `chaos`: the invocation is one chaos may crash, drawn from this stream (event source mappings
+   * and schedules pass theirs: redelivery or the next run retries the work; the HTTP API passes
+   * none, its caller would see a 500).
+   */
   async invoke(
     key: string,
     event: unknown,
     invocationType: InvocationType = 'RequestResponse',
+    { chaos }: { chaos?: Chaos | undefined } = {},
   ): Promise<InvokeResult> {
     const fn = this.find(key);
     const pool = fn ? this.pools.get(fn.logicalId) : undefined;
     if (!fn || !pool) throw new Error(`no local function ${key}`);
     const refused = payloadRefusal(event, invocationType);
-    const result = refused ?? (await pool.invoke(event));
+    const result = refused ?? (await pool.invoke(event, chaos));
     this.emit('invocation', { function: fn, event, result });
     return result;
   }

@@ -1,7 +1,16 @@
 /**
- * The local cloud's public interface: `cj local start|stop|status`, the integration tests' global
+ * The local cloud's public interface: `cj local start|stop|status|restart`, the integration tests' global
  * setup and the demo use these. See docs/local-cloud.md.
  */
+export {
+  CHAOS_LOG,
+  type ChaosSettings,
+  countFaults,
+  FAULT_KINDS,
+  type FaultKind,
+  formatChaos,
+  parseChaos,
+} from './chaos.ts';
 export type { FunctionDefinition, InvokeResult } from './function-host.ts';
 export { type LocalCloud, type LocalCloudOptions, runLocalCloud } from './local-cloud.ts';
 export {
@@ -18,6 +27,7 @@ export {
   localCloudPaths,
   localCloudStatus,
   readState,
+  restartFunctionHost,
   type StartOptions,
   type StopResult,
   startLocalCloud,

@@ -2,6 +2,7 @@
 // invocation at a time with a Lambda-like context. Plain JavaScript because worker threads load
 // it without a TypeScript loader, exactly as they load the bundled handlers.
 import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -63,9 +64,30 @@ async function invoke(handler, event, context) {
   return handler(event, context);
 }
 
+// Chaos (chaos.ts): an invocation told to crash dies at its `crashAt`-th boundary, counting the
+// start and the answer of every outgoing HTTP call (the AWS SDK's and fetch's), or when its handler
+// returns if it reaches fewer; the thread exits as an out-of-memory kill ends an instance.
+let boundaries = 0;
+let crashAt = -1;
+function boundary() {
+  if (crashAt >= 0 && boundaries === crashAt) process.exit(137);
+  boundaries += 1;
+}
+for (const channel of [
+  'http.client.request.start',
+  'http.client.response.finish',
+  'undici:request:create',
+  'undici:request:headers',
+]) {
+  subscribe(channel, boundary);
+}
+
 parentPort.on('message', async (message) => {
   const { id, event, requestId, deadline } = message;
+  boundaries = 0;
+  crashAt = message.crashAt ?? -1;
   try {
+    boundary();
     const module = await modulePromise;
     const handler = module[exportName] ?? module.default?.[exportName];
     if (typeof handler !== 'function') {
@@ -74,13 +96,15 @@ parentPort.on('message', async (message) => {
     const value = await invoke(handler, event, makeContext(requestId, deadline));
     // Lambda serializes the result as JSON; undefined becomes null.
     const json = value === undefined ? 'null' : JSON.stringify(value);
-    parentPort.postMessage({ id, ok: true, json: json ?? 'null' });
+    if (crashAt >= 0) process.exit(137);
+    parentPort.postMessage({ id, ok: true, json: json ?? 'null', boundaries });
   } catch (error) {
     const shape = errorShape(error);
     // The Node.js runtime logs an invocation error as one line, as it would in CloudWatch.
     process.stderr.write(
       `${JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message: 'Invoke Error', ...shape })}\n`,
     );
-    parentPort.postMessage({ id, ok: false, error: shape });
+    if (crashAt >= 0) process.exit(137);
+    parentPort.postMessage({ id, ok: false, error: shape, boundaries });
   }
 });

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { CHAOS_LOG, Chaos, type ChaosSettings, DROP_TARGET_FUNCTION } from './chaos.ts';
 import { type FunctionDefinition, FunctionHost } from './function-host.ts';
 import { type HttpApiServer, type HttpRoute, startHttpApi } from './http-api.ts';
 import {
@@ -49,6 +50,20 @@ export interface LocalCloudOptions {
   prewarm?: boolean;
   /** Report what happens (poll errors, skipped resources); silent when not given. */
   log?: (line: Record<string, unknown>) => void;
+  /** Faults to inject (chaos.ts); none when not given. */
+  chaos?: ChaosSettings;
+  /**
+   * Start the function host again against a moto that already holds the stack (`endpoint` and
+   * `credentials` name it): the identities and resources the first start created are reused, not
+   * created. `generation` counts the hosts started on that moto (it seeds their chaos apart).
+   */
+  attach?: AttachedModel & { generation: number };
+}
+
+/** What a function host needs to run against a moto that already holds the stack. */
+export interface AttachedModel {
+  identities: CreatedIdentities;
+  resources: CreatedResources;
 }
 
 /** The audit log of IAM decisions in the log folder (see moto_iam.py). */
@@ -143,10 +158,28 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       apiEndpoint,
     });
     const config = localClientConfig(endpoint, region, admin);
-    const identities = await createIdentities(resolver, config);
+    const identities = options.attach?.identities ?? (await createIdentities(resolver, config));
     phase('iamIdentities');
-    const resources = await createResources(resolver, config);
+    const resources = options.attach?.resources ?? (await createResources(resolver, config));
     phase('resources');
+    const chaos = options.chaos
+      ? new Chaos(
+          options.chaos,
+          options.logDir ? join(options.logDir, CHAOS_LOG) : undefined,
+          options.attach?.generation ?? 0,
+        )
+      : undefined;
+    if (chaos?.enabled) {
+      await configureMotoChaos(endpoint, chaos, admin, {
+        logDir: options.logDir,
+        generation: options.attach?.generation ?? 0,
+      });
+    }
+    if (options.attach && chaos && chaos.settings.redeliverySeconds > 0) {
+      // What the killed host had received would wait out the queues' visibility timeouts.
+      const released = await releaseInflight(endpoint, chaos.settings.redeliverySeconds);
+      log({ level: 'INFO', message: 'inflight_released', released });
+    }
     const assetDir = options.assetDir ?? dirname(options.templatePath);
     const functions = functionDefinitions(resolver, {
       assetDir,
@@ -189,6 +222,10 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
           ...(options.pollWaitSeconds !== undefined
             ? { pollWaitSeconds: options.pollWaitSeconds }
             : {}),
+          chaos,
+          drops:
+            functions.find((fn) => fn.logicalId === mapping.functionId)?.shortName ===
+            DROP_TARGET_FUNCTION,
         }),
     );
     started.push(async () => {
@@ -212,6 +249,7 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       region,
       overrideSeconds:
         options.scheduleIntervalSeconds ?? localSetting('scheduleIntervalOverrideSeconds'),
+      chaos: chaos?.enabled ? chaos : undefined,
     });
     scheduler.start();
     started.push(() => scheduler.stop());
@@ -272,6 +310,46 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
     await stopAll(true);
     throw error;
   }
+}
+
+/**
+ * Turns moto's DynamoDB faults on (moto_chaos.py): every request but the admin's may be throttled
+ * or conflict; moto appends each one to the same chaos log.
+ */
+async function configureMotoChaos(
+  endpoint: string,
+  chaos: Chaos,
+  admin: AwsCredentials,
+  { logDir, generation }: { logDir: string | undefined; generation: number },
+): Promise<void> {
+  await motoChaosRequest(endpoint, 'config', {
+    throttle: chaos.settings.rates.throttle,
+    conflict: chaos.settings.rates.conflict,
+    // A restarted host re-configures moto: a new stream, not a replay of the first one.
+    seed: chaos.settings.seed * 7919 + generation,
+    exempt_access_keys: [admin.accessKeyId],
+    log_file: logDir ? resolve(logDir, CHAOS_LOG) : null,
+  });
+}
+
+/** Every in-flight message of every queue becomes visible again `afterSeconds` from now. */
+export async function releaseInflight(endpoint: string, afterSeconds: number): Promise<number> {
+  const answer = await motoChaosRequest(endpoint, 'release-inflight', { after_s: afterSeconds });
+  return Number(answer.released ?? 0);
+}
+
+async function motoChaosRequest(
+  endpoint: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${endpoint}/_chaos/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`moto chaos ${path}: HTTP ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
 }
 
 /** Outputs resolved locally; API URLs point at the local HTTP API instead of execute-api. */

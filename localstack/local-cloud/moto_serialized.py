@@ -11,6 +11,9 @@ Identity policies are checked as AWS checks them (moto_iam.py) once INITIAL_NO_A
 requests have been served (the environment variable moto reads); each decision goes to the audit
 log given with --iam-audit.
 
+Soaks inject the DynamoDB faults moto never raises (throttling, transaction conflicts) after that
+check, see moto_chaos.py.
+
 Usage: python3 moto_serialized.py -H 127.0.0.1 -p PORT [--iam-audit FILE]
 """
 
@@ -23,6 +26,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
+import moto_chaos
 import moto_iam
 
 _dynamodb_lock = threading.Lock()
@@ -37,6 +41,10 @@ def _serialize_dynamodb() -> None:
         self.body = getattr(self, "params", {})
         if moto_iam.preauthorize(self) == "refused":
             return call_action(self)  # moto answers with the error; no table is touched
+        fault = moto_chaos.fault_for(self)
+        if fault is not None:
+            moto_iam.forget_preauthorization()  # the next request on this thread is checked again
+            return fault
         with _dynamodb_lock:
             return call_action(self)
 
@@ -53,7 +61,7 @@ def main() -> None:
     _serialize_dynamodb()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, app, threaded=True)
+    run_simple(args.host, args.port, moto_chaos.wrap(app), threaded=True)
 
 
 if __name__ == "__main__":

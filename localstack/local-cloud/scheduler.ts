@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
+import type { Chaos } from './chaos.ts';
 import type { FunctionHost, InvokeResult } from './function-host.ts';
 
 export interface ScheduleDefinition {
@@ -59,7 +60,13 @@ export class Scheduler {
   constructor(
     private readonly schedules: readonly ScheduleDefinition[],
     private readonly host: FunctionHost,
-    private readonly context: { accountId: string; region: string; overrideSeconds: number },
+    private readonly context: {
+      accountId: string;
+      region: string;
+      overrideSeconds: number;
+      /** Faults to inject: a scheduled invocation may crash. */
+      chaos?: Chaos | undefined;
+    },
   ) {}
 
   start(): void {
@@ -76,7 +83,9 @@ export class Scheduler {
   fire(schedule: ScheduleDefinition): Promise<InvokeResult> {
     const event = schedule.input ?? scheduledEvent(schedule, this.context);
     // EventBridge invokes its Lambda targets asynchronously.
-    const run = this.host.invoke(schedule.functionId, event, 'Event');
+    const run = this.host.invoke(schedule.functionId, event, 'Event', {
+      chaos: this.context.chaos,
+    });
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return run;

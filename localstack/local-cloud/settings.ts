@@ -100,6 +100,13 @@ export const LOCAL_CLOUD_SETTINGS = {
     description:
       "Role credentials are renewed this long before they expire; an instance whose credentials would expire within its function's timeout is retired, as Lambda never runs an environment past its credentials.",
   },
+  chaos: {
+    default: '',
+    unit: 'chaos spec',
+    env: 'CJ_LOCAL_CHAOS',
+    description:
+      'Faults `cj local start` injects when it is given no --chaos (docs/local-cloud.md, "Chaos"); empty = none.',
+  },
   httpIntegrationTimeoutMs: {
     default: 30_000,
     unit: 'ms',

@@ -14,6 +14,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import type { Chaos } from './chaos.ts';
 import type { FunctionHost, InvokeResult } from './function-host.ts';
 import type { AwsClientConfig } from './iam.ts';
 import type { LocalQueue } from './resources.ts';
@@ -44,6 +45,10 @@ export interface PollerOptions {
   /** Long-poll wait of standard queues. */
   pollWaitSeconds?: number;
   fifoIdleDelayMs?: number;
+  /** Faults to inject: crashes of this mapping's invocations, duplicates, and drops if `drops`. */
+  chaos?: Chaos | undefined;
+  /** Whether `drop` applies to this mapping's messages (the callback function's queue). */
+  drops?: boolean;
 }
 
 /** SQS returns at most this many messages per ReceiveMessage / DeleteMessageBatch. */
@@ -51,6 +56,8 @@ const SQS_MAX_BATCH = 10;
 const RECEIVE_ERROR_BACKOFF_MS = 1_000;
 /** After this many releases the held-back message is assumed dead-lettered and forgotten. */
 const MAX_ORDER_RELEASES = 3;
+/** Message ids remembered as already duplicated once (forgotten beyond this many). */
+const MAX_REMEMBERED_DUPLICATES = 100_000;
 
 export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; pollError: [Error] }> {
   private readonly sqs: SQSClient;
@@ -66,6 +73,10 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
    * does; a batch that would skip the held-back record releases the later ones and polls again.
    */
   private readonly heldBack = new Map<string, { messageId: string; releases: number }>();
+  private readonly chaos: Chaos | undefined;
+  private readonly drops: boolean;
+  /** Messages chaos already delivered twice: each is duplicated at most once. */
+  private readonly duplicated = new Set<string>();
 
   constructor(
     readonly mapping: MappingDefinition,
@@ -77,6 +88,8 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
     this.sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
     this.pollWaitSeconds = options.pollWaitSeconds ?? localSetting('pollWaitSeconds');
     this.fifoIdleDelayMs = options.fifoIdleDelayMs ?? localSetting('fifoIdleDelayMs');
+    this.chaos = options.chaos?.enabled ? options.chaos : undefined;
+    this.drops = options.drops ?? false;
   }
 
   start(): void {
@@ -191,14 +204,18 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
     return response.Messages ?? [];
   }
 
-  private async process(messages: Message[]): Promise<void> {
-    const { mapping } = this;
+  private async process(received: Message[]): Promise<void> {
+    const { mapping, chaos } = this;
+    const messages = await this.dropSome(received);
+    if (messages.length === 0) return;
     const event = toSqsEvent(messages, {
       queueArn: mapping.queue.arn,
       region: String(await this.sqs.config.region()),
       fifo: mapping.queue.fifo,
     });
-    const result = await this.host.invoke(mapping.functionId, event);
+    const result = await this.host.invoke(mapping.functionId, event, 'RequestResponse', {
+      chaos,
+    });
     const outcome = batchOutcome(
       event.Records,
       result.ok
@@ -206,9 +223,59 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
         : { ok: false, reason: `${result.error.errorType}: ${result.error.errorMessage}` },
       { reportBatchItemFailures: mapping.reportBatchItemFailures, fifo: mapping.queue.fifo },
     );
-    await this.delete(messages.filter((m) => outcome.deleteIds.includes(m.MessageId ?? '')));
+    const done = messages.filter((m) => outcome.deleteIds.includes(m.MessageId ?? ''));
+    const kept = chaos ? this.keepDuplicates(done) : [];
+    await this.delete(done.filter((m) => !kept.includes(m)));
     if (mapping.queue.fifo) this.rememberFailures(messages, outcome.failedIds);
+    if (chaos && chaos.settings.redeliverySeconds > 0) {
+      const failed = messages.filter((m) => outcome.failedIds.includes(m.MessageId ?? ''));
+      await this.returnAfter([...kept, ...failed], chaos.settings.redeliverySeconds);
+    }
     this.emit('batch', { mapping, event, result, outcome });
+  }
+
+  /** Chaos `drop`: messages deleted unread, as if their sender never sent them. */
+  private async dropSome(messages: Message[]): Promise<Message[]> {
+    const { chaos } = this;
+    if (!chaos || !this.drops) return messages;
+    const dropped = messages.filter(() => chaos.draw('drop'));
+    if (dropped.length === 0) return messages;
+    for (const message of dropped) {
+      chaos.record('drop', { queue: this.mapping.queue.name, message_id: message.MessageId });
+    }
+    await this.delete(dropped);
+    return messages.filter((message) => !dropped.includes(message));
+  }
+
+  /** Chaos `duplicate`: processed messages left undeleted, so SQS delivers them once more. */
+  private keepDuplicates(done: Message[]): Message[] {
+    const { chaos } = this;
+    if (!chaos) return [];
+    if (this.duplicated.size > MAX_REMEMBERED_DUPLICATES) this.duplicated.clear();
+    const kept = done.filter(
+      (message) => !this.duplicated.has(message.MessageId ?? '') && chaos.draw('duplicate'),
+    );
+    for (const message of kept) {
+      this.duplicated.add(message.MessageId ?? '');
+      chaos.record('duplicate', { queue: this.mapping.queue.name, message_id: message.MessageId });
+    }
+    return kept;
+  }
+
+  /** Chaos `redelivery_s`: these messages return after that many seconds, not the visibility timeout. */
+  private async returnAfter(messages: Message[], seconds: number): Promise<void> {
+    for (let start = 0; start < messages.length; start += SQS_MAX_BATCH) {
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.mapping.queue.url,
+          Entries: messages.slice(start, start + SQS_MAX_BATCH).map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle ?? '',
+            VisibilityTimeout: Math.round(seconds),
+          })),
+        }),
+      );
+    }
   }
 
   private async delete(messages: Message[]): Promise<void> {

@@ -6,7 +6,20 @@ export interface DaemonOptions {
   stateFile: string;
   functionEnv?: Record<string, string>;
   scheduleIntervalSeconds?: number;
+  /** Chaos spec (chaos.ts), e.g. `crash=0.05,duplicate=0.3,seed=7`; no faults when absent. */
+  chaos?: string;
+  /** Start only the function host, against the running moto of an earlier start (a restart). */
+  attach?: {
+    generation: number;
+    endpoint: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    motoPid?: number;
+    apiPort: number;
+  };
 }
+
+/** Beside state.json: the identities and resources a restarted function host reuses. */
+export const MODEL_FILE = 'model.json';
 
 export interface ReadyState {
   ready: true;
@@ -37,6 +50,10 @@ export interface ReadyState {
   functions: Record<string, { name: string; logFile: string }>;
   startedAt: string;
   readyMs: number;
+  /** The chaos spec the local cloud injects (normalized), when it was started with one. */
+  chaos?: string;
+  /** Function hosts started on this moto: 0 for the first, +1 per `cj local restart`. */
+  hostGeneration: number;
   /** ms per start phase of the local cloud (see LocalCloud.startupMs). */
   startupMs: Record<string, number>;
 }

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -16,10 +17,11 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { CHAOS_LOG, parseChaos } from './chaos.ts';
 import { lambdaNodeBinary } from './lambda-node.ts';
 import { isMotoUp } from './moto-server.ts';
 import { localSetting } from './settings.ts';
-import type { DaemonOptions, LocalCloudState, ReadyState } from './state.ts';
+import { type DaemonOptions, type LocalCloudState, MODEL_FILE, type ReadyState } from './state.ts';
 
 /** The repository root (this file lives in localstack/local-cloud/). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,6 +66,8 @@ export interface StartOptions extends LocationOptions {
   functionEnv?: Record<string, string>;
   /** Interval of every schedule (CJ_LOCAL_SCHEDULE_INTERVAL_S when not given). */
   scheduleIntervalSeconds?: number;
+  /** Faults to inject (chaos.ts spec; CJ_LOCAL_CHAOS when not given); none when empty. */
+  chaos?: string;
 }
 
 export interface LocalCloudInfo {
@@ -140,6 +144,8 @@ async function startUnlocked(
     throw new Error(`no template at ${templatePath}: run \`npm run synth\` first`);
   }
 
+  const chaos = options.chaos ?? localSetting('chaos');
+  if (chaos !== '') parseChaos(chaos); // a bad spec fails here, naming the bad part
   const daemonOptions: DaemonOptions = {
     templatePath,
     logDir: paths.logDir,
@@ -148,7 +154,60 @@ async function startUnlocked(
     ...(options.scheduleIntervalSeconds !== undefined
       ? { scheduleIntervalSeconds: options.scheduleIntervalSeconds }
       : {}),
+    ...(chaos !== '' ? { chaos } : {}),
   };
+  // What a restart of the function host starts again with (restartFunctionHost).
+  writeFileSync(join(paths.stateDir, DAEMON_OPTIONS_FILE), JSON.stringify(daemonOptions));
+  return toInfo(await spawnDaemon(daemonOptions, paths), true);
+}
+
+/** Beside state.json: how the running local cloud was started. */
+const DAEMON_OPTIONS_FILE = 'daemon-options.json';
+
+/**
+ * Kills the function host (SIGKILL: its instances, pollers, scheduler and HTTP API die at once,
+ * mid-invocation) and starts it again against the same moto_server, whose tables and queues keep
+ * everything: batches resume. Messages the killed host had received return after their visibility
+ * timeout (after the chaos `redelivery_s` when it is set). The API keeps its URL.
+ */
+export async function restartFunctionHost(options: LocationOptions = {}): Promise<LocalCloudInfo> {
+  const paths = localCloudPaths(options);
+  const state = readState(paths.stateFile);
+  if (!state?.ready || !runs(state.pid, 'daemon.ts')) {
+    throw new Error('no running local cloud to restart (start it with `cj local start`)');
+  }
+  if (!existsSync(join(paths.stateDir, MODEL_FILE))) {
+    throw new Error(
+      `${join(paths.stateDir, MODEL_FILE)} is missing: stop and start the local cloud`,
+    );
+  }
+  const previous = JSON.parse(
+    readFileSync(join(paths.stateDir, DAEMON_OPTIONS_FILE), 'utf8'),
+  ) as DaemonOptions;
+  process.kill(state.pid, 'SIGKILL');
+  while (isAlive(state.pid)) await sleep(20);
+  appendFileSync(
+    join(paths.logDir, CHAOS_LOG),
+    `${JSON.stringify({ timestamp: new Date().toISOString(), fault: 'host_kill', pid: state.pid })}\n`,
+  );
+  const generation = (state.hostGeneration ?? 0) + 1;
+  const daemonOptions: DaemonOptions = {
+    ...previous,
+    attach: {
+      generation,
+      endpoint: state.endpoint,
+      credentials: state.credentials,
+      ...(state.motoPid !== undefined ? { motoPid: state.motoPid } : {}),
+      apiPort: state.ports.api,
+    },
+  };
+  return toInfo(await spawnDaemon(daemonOptions, paths), true);
+}
+
+async function spawnDaemon(
+  daemonOptions: DaemonOptions,
+  paths: LocalCloudPaths,
+): Promise<ReadyState> {
   const output = openSync(join(paths.logDir, 'daemon.out'), 'a');
   // The daemon hosts the functions' worker threads: it runs on Lambda's Node major, whatever Node
   // runs this process.
@@ -165,7 +224,7 @@ async function startUnlocked(
   const deadline = Date.now() + localSetting('readyTimeoutMs');
   for (;;) {
     const state = readState(paths.stateFile);
-    if (state?.pid === pid && state.ready) return toInfo(state, true);
+    if (state?.pid === pid && state.ready) return state;
     if (state?.pid === pid && !state.ready) {
       await killGroup(pid);
       rmSync(paths.stateFile, { force: true });

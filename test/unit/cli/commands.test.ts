@@ -341,7 +341,13 @@ describe('cj without an API', () => {
     [['frobnicate'], 'frobnicate: unknown command'],
     [['status'], '<batch-id>: missing batch id'],
     [['submit'], '<dir|file.jsonl>: missing essays argument'],
-    [['local', 'reboot'], 'reboot: expected start, stop or status'],
+    [['local', 'reboot'], 'reboot: expected start, stop, status or restart'],
+    [['local', 'start', '--chaos', 'lightning=0.1'], '--chaos: chaos: unknown name "lightning"'],
+    [['local', 'start', '--chaos', 'crash=2'], '--chaos: chaos: crash must be within 0..1'],
+    [
+      ['local', 'stop', '--chaos', 'crash=0.1'],
+      '--chaos: only `cj local start` takes a chaos spec',
+    ],
     [['status', 'a', '--api-url', 'ftp://x'], '--api-url: not an http(s) URL'],
   ])('rejects %j with exit 2', async (argv, text) => {
     // Prepare
@@ -353,6 +359,18 @@ describe('cj without an API', () => {
     // Assess
     expect(code).toBe(2);
     expect(io.err()).toContain(text);
+  });
+
+  it('refuses to restart a function host when no local cloud runs (exit 1)', async () => {
+    // Prepare
+    const io = captureIo({ CJ_LOCAL_CLOUD_DIR: mkdtempSync(join(tmpdir(), 'cj-no-cloud-')) });
+
+    // Act
+    const code = await main(['local', 'restart', '--keep-state'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain('function host did not restart: no running local cloud to restart');
   });
 
   it('prints help listing every command', async () => {

@@ -13,6 +13,7 @@ import {
   metaItem,
   NOW,
   type StoreHarness,
+  settingsItem,
   storeHarness,
   TABLE,
   transactionCanceled,
@@ -413,5 +414,44 @@ describe('getBatch and getEssays', () => {
 
     // Assess
     expect(ids).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('getBatchView and getSettings', () => {
+  it('reads META and the report in one query, and the settings once per function', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(QueryCommand).resolves({
+      Items: [
+        metaItem({ status: 'COMPLETE_STABLE' }),
+        { pk: `BATCH#${BATCH_ID}`, sk: 'META#REPORT', processing_metadata: { waves: 4 } },
+      ],
+    });
+    h.ddb.on(GetCommand).resolves({ Item: settingsItem({ config: { MAX_ITERATIONS: 9 } }) });
+
+    // Act
+    const view = await h.store.getBatchView(BATCH_ID);
+    const first = await h.store.getSettings(BATCH_ID);
+    const second = await h.store.getSettings(BATCH_ID);
+
+    // Assess
+    expect(view?.batch).toMatchObject({ status: 'COMPLETE_STABLE' });
+    expect(view?.processingMetadata).toEqual({ waves: 4 });
+    expect(h.ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(first?.config).toEqual({ MAX_ITERATIONS: 9 });
+    expect(second).toBe(first);
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(1);
+  });
+
+  it('answers null for a batch without META', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(QueryCommand).resolves({ Items: [] });
+
+    // Act
+    const view = await h.store.getBatchView(BATCH_ID);
+
+    // Assess
+    expect(view).toBeNull();
   });
 });

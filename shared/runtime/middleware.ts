@@ -44,9 +44,13 @@ export function httpHandler(fn: HttpFunction) {
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 
 /**
- * SQS handler with partial batch responses. A failed record is reported in `batchItemFailures`
- * (redelivered, then dead-lettered); the others are acknowledged. For FIFO queues processing stops
- * at the first failure and every later record is reported too, so order within a group holds.
+ * SQS handler with partial batch responses. A failed record is logged (`record_failed`: message id,
+ * group, error class and message; never the body) and reported in `batchItemFailures`
+ * (redelivered, then dead-lettered); the others are acknowledged. For FIFO queues a failure skips
+ * the rest of ITS message group only (`skipGroupOnError`), so order within a group holds and one
+ * batch's failing continuation never delays another batch's. When every record of an invocation
+ * failed the function reports an error (Lambda's own retry and error metrics see it), as an
+ * invocation that did nothing should.
  */
 export interface SqsHandlerOptions {
   fifo: boolean;
@@ -58,33 +62,43 @@ export interface SqsHandlerOptions {
   parallel?: boolean;
 }
 
-export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOptions) {
-  const processor = options.fifo
-    ? new SqsFifoPartialProcessorAsync()
-    : new BatchProcessor(EventType.SQS);
-  // A failed record is redelivered and finally dead-lettered without a trace unless it is logged
-  // here (an AccessDenied, a throttled write, a bug): the reason, never the body.
-  const loggedRecordHandler: RecordHandler = async (record) => {
+/** The record handler, with one error line per failed record. */
+function loggingFailures(recordHandler: RecordHandler): RecordHandler {
+  return async (record) => {
     try {
       await recordHandler(record);
     } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
       logger.error('record_failed', {
         message_id: record.messageId,
-        receive_count: Number(record.attributes.ApproximateReceiveCount) || 1,
-        error: error as Error,
+        message_group_id: record.attributes.MessageGroupId ?? null,
+        receive_count: Number(record.attributes.ApproximateReceiveCount),
+        error: failure.name,
+        error_message: failure.message.slice(0, 300),
       });
       throw error;
     }
   };
+}
+
+export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOptions) {
+  const processor = options.fifo
+    ? new SqsFifoPartialProcessorAsync()
+    : new BatchProcessor(EventType.SQS);
+  const handleRecord = loggingFailures(recordHandler);
   return middy(
     async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-      processPartialResponse(event, loggedRecordHandler, processor, {
-        context,
-        // A batch where every record failed is still answered with the list, not an exception,
-        // so the function does not report an error for what is a per-message outcome.
-        throwOnFullBatchFailure: false,
-        ...(options.fifo ? {} : { processInParallel: options.parallel ?? true }),
-      }),
+      options.fifo
+        ? processPartialResponse(event, handleRecord, processor as SqsFifoPartialProcessorAsync, {
+            context,
+            skipGroupOnError: true,
+            throwOnFullBatchFailure: true,
+          })
+        : processPartialResponse(event, handleRecord, processor as BatchProcessor, {
+            context,
+            throwOnFullBatchFailure: true,
+            processInParallel: options.parallel ?? true,
+          }),
   )
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));

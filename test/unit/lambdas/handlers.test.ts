@@ -318,25 +318,52 @@ describe('SQS handlers', () => {
   });
 
   it('stops a FIFO continuation batch at the first failure and reports every later record', async () => {
-    // Prepare
+    // Prepare: batch X's group holds a malformed trigger before its start; batch Y's start
+    // follows in its own group
     const { continuation } = await handlers();
     const batchId = await createdBatch();
     const [start] = recordsFrom(QUEUES.CONTINUATION_QUEUE_URL, true);
+    const otherId = await createdBatch();
+    const [, otherStart] = recordsFrom(QUEUES.CONTINUATION_QUEUE_URL, true);
     const malformed = sqsRecord({ v: 1, batch_id: batchId }, { messageGroupId: batchId });
 
     // Act
     const response = (await continuation(
-      sqsEvent([malformed, start!]),
+      sqsEvent([malformed, start!, otherStart!]),
       lambdaContext('continuation'),
     )) as SQSBatchResponse;
 
-    // Assess
+    // Assess: X's group stops at its failure (the later record is reported, not run); Y's group
+    // is processed in the same invocation
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: malformed.messageId },
       { itemIdentifier: start!.messageId },
     ]);
     expect(table.get(`BATCH#${batchId}`, 'META')).toMatchObject({ current_iteration: 0 });
+    expect(table.get(`BATCH#${otherId}`, 'META')).toMatchObject({ current_iteration: 1 });
     expect(metricLines('MalformedMessages')[0]).toMatchObject({ FunctionName: 'continuation' });
+    const failed = jsonLines().filter((line) => line.message === 'record_failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message_id: malformed.messageId,
+        message_group_id: batchId,
+      }),
+    ]);
+  });
+
+  it('reports a FIFO invocation whose every record failed as a function error', async () => {
+    // Prepare
+    const { continuation } = await handlers();
+    const batchId = await createdBatch();
+    const malformed = sqsRecord({ v: 1, batch_id: batchId }, { messageGroupId: batchId });
+
+    // Act
+    const invocation = continuation(sqsEvent([malformed]), lambdaContext('continuation'));
+
+    // Assess
+    await expect(invocation).rejects.toThrow(/All records failed processing/);
+    expect(jsonLines().filter((line) => line.message === 'record_failed')).toHaveLength(1);
   });
 
   it('fails a malformed comparison request alone and still judges the valid one', async () => {

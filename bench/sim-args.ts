@@ -7,13 +7,20 @@ import {
   checkedNumberFlag,
   choiceFlag,
   type FlagSpecs,
+  type ParsedArgs,
   parseArgs,
+  stringFlag,
   stringListFlag,
 } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
 import { parseConfigAssignment } from '#domain/config.ts';
 import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
-import { DEFAULT_SIMULATION_SD, type SimulationsOptions } from '#domain/simulator.ts';
+import { parseLatency } from '#domain/sim-clock.ts';
+import {
+  DEFAULT_SIMULATION_SD,
+  type SimulatedTime,
+  type SimulationsOptions,
+} from '#domain/simulator.ts';
 
 export type SimulatorCliOptions = SimulationsOptions & { json: boolean };
 
@@ -25,6 +32,15 @@ export const SIM_FLAGS: FlagSpecs = {
   strategy: { type: 'string', valueName: 'adaptive|random', description: 'pairing strategy' },
   profile: { type: 'string', valueName: 'NAME', description: 'mock judge profile' },
   'failure-rate': { type: 'number', valueName: 'F', description: 'mock judge failure rate' },
+  'judge-latency': {
+    type: 'string',
+    valueName: 'lognormal:MEDIAN:P99|fixed:S',
+    description: 'simulated judge latency in seconds (default: the profile latency)',
+  },
+  'drop-rate': { type: 'number', valueName: 'F', description: 'share of callbacks lost' },
+  'judge-concurrency': { type: 'number', valueName: 'C', description: 'judge calls in flight' },
+  'sweeper-period-s': { type: 'number', valueName: 'S', description: 'seconds between sweeps' },
+  'step-s': { type: 'number', valueName: 'S', description: 'seconds per continuation step' },
   seed: { type: 'number', valueName: 'X', description: 'seed of run 0 (run i uses X+i)' },
   runs: { type: 'number', valueName: 'R', description: 'batches to simulate' },
   set: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'config override' },
@@ -51,6 +67,7 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions
     (v) => v >= 0 && v <= 1,
     'a number in [0, 1]',
   );
+  const time = parseSimulatedTime(args);
   const overrides: Record<string, unknown> = {};
   for (const assignment of stringListFlag(args, 'set')) {
     const [name, value] = parseConfigAssignment(assignment);
@@ -64,9 +81,44 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions
     ...(strategy === undefined ? {} : { strategy }),
     profile: choiceFlag(args, 'profile', MOCK_PROFILE_NAMES) ?? 'default',
     ...(failureRate === undefined ? {} : { failureRate }),
+    ...(Object.keys(time).length === 0 ? {} : { time }),
     seed: checkedNumberFlag(args, 'seed', (v) => isInt(v) && v >= 0, 'an integer >= 0') ?? 1,
     runs: checkedNumberFlag(args, 'runs', (v) => isInt(v) && v >= 1, 'an integer >= 1') ?? 1,
     overrides,
     json: booleanFlag(args, 'json'),
+  };
+}
+
+/** The simulated-time flags (docs/engine-rules.md, "Simulator"); absent flags keep the defaults. */
+function parseSimulatedTime(args: ParsedArgs): SimulatedTime {
+  const spec = stringFlag(args, 'judge-latency');
+  let latency: SimulatedTime['latency'];
+  if (typeof spec === 'string') {
+    try {
+      latency = parseLatency(spec);
+    } catch (error) {
+      throw new UsageError('--judge-latency', (error as Error).message);
+    }
+  }
+  const lossRate = checkedNumberFlag(
+    args,
+    'drop-rate',
+    (v) => v >= 0 && v <= 1,
+    'a number in [0, 1]',
+  );
+  const concurrency = checkedNumberFlag(
+    args,
+    'judge-concurrency',
+    (v) => isInt(v) && v >= 1,
+    'an integer >= 1',
+  );
+  const sweeper = checkedNumberFlag(args, 'sweeper-period-s', (v) => v > 0, 'a number > 0');
+  const step = checkedNumberFlag(args, 'step-s', (v) => v >= 0, 'a number >= 0');
+  return {
+    ...(latency === undefined ? {} : { latency }),
+    ...(lossRate === undefined ? {} : { lossRate }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(sweeper === undefined ? {} : { sweeperPeriodSeconds: sweeper }),
+    ...(step === undefined ? {} : { stepSeconds: step }),
   };
 }

@@ -161,6 +161,26 @@ export const CONFIG_SPEC = {
     'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave. Measured at n=100, true SD 2, 15 per essay (48 seeds): median Spearman 0.944 at 0.85 vs 0.938 at 1; 0.6-0.85 equal within noise. Ablation: npm run -s bench:efficiency -- --strategies adaptive,adaptive-unfocused.',
   ),
 
+  // --- wave sizing --------------------------------------------------------------------------
+  WAVE_MIN_COMPARISONS: entry(
+    positiveInt,
+    150,
+    'comparisons',
+    'A wave plans further rounds (each a matching: every essay at most once per round, never a pair twice in a wave) until it holds at least this many comparisons or WAVE_MAX_APPEARANCES_PER_ESSAY rounds. A batch\'s wall time is its waves times the slowest callback of each (the gate waits for all of them, and a lost callback for its deadline and the sweeper), so small batches plan fewer, larger waves; batches whose one matching already holds this many plan one round, as before. Measured with `npm run -s bench:waves` (BENCHMARKS.md, "Wave sizing").',
+  ),
+  WAVE_GROWTH_FACTOR: entry(
+    z.number().nonnegative(),
+    1,
+    'times the successful comparisons so far',
+    'A wave plans further rounds only while it holds fewer than this many times the successful comparisons the batch has so far (and fewer than WAVE_MIN_COMPARISONS): waves grow geometrically, so each is planned on scores fitted from at least as much data as it adds, and a batch with no success yet (a judge that fails every call) plans one round per wave as before. Measured with `npm run -s bench:waves` (BENCHMARKS.md, "Wave sizing").',
+  ),
+  WAVE_MAX_APPEARANCES_PER_ESSAY: entry(
+    positiveInt,
+    4,
+    'comparisons per essay per wave',
+    'Most rounds of one wave, so the most comparisons one essay has in one wave. 1 is the one-appearance-per-wave rule (one matching per wave). Measured with `npm run -s bench:waves` (BENCHMARKS.md, "Wave sizing").',
+  ),
+
   // --- Bradley–Terry ------------------------------------------------------------------------
   BT_PRIOR_ALPHA: entry(
     z.number().positive(),

@@ -28,6 +28,7 @@ import type {
   PlannedPair,
   SuccessStatus,
 } from '#domain/types.ts';
+import { extendWave, waveTarget } from '#domain/wave-sizing.ts';
 
 export interface DecisionSnapshot {
   essayCount: number;
@@ -184,10 +185,12 @@ function withAttempts(
  * 5. successes reached the completion denominator, or the budget is spent → finalize
  *    (COMPLETE_BUDGET_EXHAUSTED when the budget is spent, else COMPLETE_COVERAGE_CAP);
  * 6. MAX_ITERATIONS waves planned → finalize COMPLETE_BUDGET_EXHAUSTED (reason iteration_cap);
- * 7. a wave of retries (failed pairs, within MAX_ATTEMPTS_PER_PAIR) plus new coverage pairs →
+ * 7. a wave of retries (failed pairs, within MAX_ATTEMPTS_PER_PAIR) plus new coverage pairs, and
+ *    further rounds of coverage pairs while the wave is small (wave-sizing.ts) →
  *    REQUEST_MORE_COMPARISONS;
  * 8. full coverage, small net with passes left → RESAMPLE (pass p re-judges every judged pair once,
- *    flipped; a pass may take several waves since each essay appears once per wave);
+ *    flipped; a pass may take several waves since each essay appears at most once per round and a
+ *    wave has at most WAVE_MAX_APPEARANCES_PER_ESSAY rounds);
  * 9. nothing plannable → finalize COMPLETE_COVERAGE_CAP (never a zero-pair wave).
  * Every finalize goes through the guards: completed == 0 → FAILED no_successful_comparisons;
  * success rate < MIN_SUCCESS_RATE → FAILED low_success_rate.
@@ -264,6 +267,7 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
   }
 
   const maxPairs = completion.budget_remaining;
+  const iteration = snapshot.currentIteration + 1;
   const common = {
     n: essayCount,
     comparisons: snapshot.comparisons,
@@ -280,7 +284,19 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
     maxPairs > retries.length
       ? plan({ ...common, kind: 'coverage', maxPairs: maxPairs - retries.length, busyEssays })
       : [];
-  const wave = [...retries, ...coverage].slice(0, maxPairs);
+  // Further rounds of new coverage pairs while the wave is small (wave-sizing.ts).
+  const sizing = {
+    comparisons: snapshot.comparisons,
+    maxPairs,
+    iteration,
+    ...waveTarget(config, completed),
+  };
+  const wave = extendWave(
+    [...retries, ...coverage],
+    (history, pairs) =>
+      plan({ ...common, comparisons: history, kind: 'coverage', maxPairs: pairs }),
+    sizing,
+  );
   if (wave.length > 0) {
     const reason = coverage.length === 0 ? 'retry_failed_pairs' : 'coverage_incomplete';
     return {
@@ -293,10 +309,15 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
 
   const allowedPasses = allowedResamplingPasses(essayCount, config);
   for (let pass = Math.max(1, passCount); pass <= allowedPasses; pass++) {
-    const pairs = plan({ ...common, kind: 'resample', resamplePass: pass, maxPairs }).slice(
-      0,
-      maxPairs,
-    );
+    const planPass = (history: readonly ComparisonRecord[], pairs: number) =>
+      plan({
+        ...common,
+        comparisons: history,
+        kind: 'resample',
+        resamplePass: pass,
+        maxPairs: pairs,
+      });
+    const pairs = extendWave(planPass(snapshot.comparisons, maxPairs), planPass, sizing);
     if (pairs.length > 0) {
       return {
         type: 'RESAMPLE',

@@ -2,7 +2,8 @@
  * In-process batch runner: whole batches through the same `decide` the continuation step uses,
  * judged by the pure mock judge. Every wave: decide → record the pairs as PENDING → judge each →
  * record the callbacks → decide again. The engine's test bench and the source of every efficiency
- * figure (`npm run sim`).
+ * figure (`npm run sim`). Simulated time (sim-clock.ts) gives each run its wall time: waves times
+ * the slowest callback of each, with lost callbacks settled by the sweeper after their deadline.
  */
 import { type CounterState, checkInvariants, completionDenominator } from '#domain/batch-state.ts';
 import { defaultBudget, type EngineConfig, resolveConfig } from '#domain/config.ts';
@@ -16,8 +17,14 @@ import {
 import { buildProcessingMetadata, type FinalReport } from '#domain/metadata.ts';
 import { type MockProfileName, mockJudge, resolveMockJudge } from '#domain/mock-judge.ts';
 import { pairKey } from '#domain/pairing.ts';
-import { normal, seededRandom } from '#domain/random.ts';
+import { hashSeed, normal, seededRandom } from '#domain/random.ts';
 import { kendallTau, pearson, spearman } from '#domain/reliability.ts';
+import {
+  type LatencyDistribution,
+  sampleLatency,
+  timeWave,
+  type WaveComparison,
+} from '#domain/sim-clock.ts';
 import type { BatchStatus, ComparisonRecord, Counters, FailureReason } from '#domain/types.ts';
 
 export interface SimulationOptions {
@@ -33,6 +40,8 @@ export interface SimulationOptions {
   profile?: MockProfileName;
   /** Overrides the profile's failure rate. */
   failureRate?: number;
+  /** Simulated time: judge latency, lost callbacks, concurrency, sweeper (defaults below). */
+  time?: SimulatedTime;
   /** Compute split-half reliability (costs SPLIT_HALF_SPLITS × 2 fits). Default true. */
   splitHalf?: boolean;
   /** Replaces the planner or fitter (tests of the simulator's own checks). */
@@ -40,6 +49,28 @@ export interface SimulationOptions {
   /** Called after every state change (wave submitted, each callback), e.g. to check invariants. */
   observe?: (event: SimulationEvent) => void;
 }
+
+/** How time passes in a simulated batch (sim-clock.ts); every field has a default. */
+export interface SimulatedTime {
+  /** Judge latency; default the mock profile's own (log-normal around its latency_ms). */
+  latency?: LatencyDistribution;
+  /** Share of callbacks lost (the judge worked, nothing arrives); default 0. */
+  lossRate?: number;
+  /** Judge calls in flight at once; default SIMULATED_JUDGE_CONCURRENCY. */
+  concurrency?: number;
+  /** Seconds between sweeper runs; default 60 (the deployed schedule). */
+  sweeperPeriodSeconds?: number;
+  /** Seconds of one continuation step (read, decide, write the wave); default 1. */
+  stepSeconds?: number;
+}
+
+/**
+ * The deployed judge's calls in flight: 5 concurrent invocations (infra judgeMaxConcurrency) of 5
+ * records each, processed in parallel.
+ */
+export const SIMULATED_JUDGE_CONCURRENCY = 25;
+export const SIMULATED_SWEEPER_PERIOD_SECONDS = 60;
+export const SIMULATED_STEP_SECONDS = 1;
 
 export type SimulationEvent =
   | { type: 'decision'; decision: Decision; counters: Counters }
@@ -62,6 +93,12 @@ export interface SimulationRun {
   split_half: number | null;
   /** Squared Pearson correlation of the estimated and true scores. */
   true_r2: number | null;
+  /** Waves planned (continuation steps that submitted comparisons). */
+  waves: number;
+  /** Simulated seconds from the first continuation step to the final decision. */
+  simulated_wall_s: number;
+  /** Comparisons failed with `timeout` by the deadline (lost or late callbacks). */
+  timed_out: number;
 }
 
 export interface SimulationResult {
@@ -111,6 +148,20 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
   };
   let iteration = 0;
   let resamplingPassCount = 0;
+  const time = options.time ?? {};
+  const clock = {
+    now: 0,
+    timedOut: 0,
+    latencyRng: seededRandom(hashSeed('latency', seed)),
+    lossRng: seededRandom(hashSeed('loss', seed)),
+    sweeper: {
+      period: time.sweeperPeriodSeconds ?? SIMULATED_SWEEPER_PERIOD_SECONDS,
+      phase:
+        seededRandom(hashSeed('sweeper', seed))() *
+        (time.sweeperPeriodSeconds ?? SIMULATED_SWEEPER_PERIOD_SECONDS),
+    },
+  };
+  const step = time.stepSeconds ?? SIMULATED_STEP_SECONDS;
   let previousScores: Float64Array | null = null;
   const decisions: DecisionType[] = [];
   // Pairs ever attempted / ever judged, to check every wave's shape (catches planner regressions).
@@ -138,16 +189,26 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       options.decideDependencies,
     );
     decisions.push(decision.type);
+    clock.now += step;
     options.observe?.({ type: 'decision', decision, counters: { ...counters } });
     resamplingPassCount = decision.resamplingPassCount;
     if (decision.type === 'FINALIZE_SCORING' || decision.type === 'FINALIZE_FAILURE') {
-      return finish(options, decision, { budget, qualities, history, decisions, counters });
+      return finish(options, decision, {
+        budget,
+        qualities,
+        history,
+        decisions,
+        counters,
+        waves: iteration,
+        wallSeconds: clock.now,
+        timedOut: clock.timedOut,
+      });
     }
     if (decision.type === 'WAIT') {
       // Every callback is in before each decision here, so WAIT would be an engine bug.
       throw new Error(`unexpected WAIT (${decision.reason}) with every callback in`);
     }
-    assertWaveShape(n, decision.pairs, attempted, succeeded);
+    assertWaveShape(n, decision.pairs, attempted, succeeded, config.WAVE_MAX_APPEARANCES_PER_ESSAY);
     previousScores = decision.scores;
     iteration++;
     const before = counterState(counters, budget);
@@ -172,14 +233,36 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
       counters: { ...counters },
       waveSize: decision.pairs.length,
     });
-    for (let k = start; k < history.length; k++) {
-      const record = history[k] as ComparisonRecord;
-      const outcome = mockJudge(judge, {
-        comparisonKey: `${iteration}:${k - start}`,
+    const outcomes = history.slice(start).map((record, k) =>
+      mockJudge(judge, {
+        comparisonKey: `${iteration}:${k}`,
         attempt: record.attempt ?? 1,
         a: { id: String(record.a), quality: qualities[record.a] as number },
         b: { id: String(record.b), quality: qualities[record.b] as number },
-      });
+      }),
+    );
+    const timing = timeWave({
+      start: clock.now,
+      comparisons: outcomes.map(
+        (outcome): WaveComparison => ({
+          latency: time.latency
+            ? sampleLatency(time.latency, clock.latencyRng)
+            : outcome.latencyMs / 1000,
+          lost: clock.lossRng() < (time.lossRate ?? 0),
+        }),
+      ),
+      concurrency: time.concurrency ?? SIMULATED_JUDGE_CONCURRENCY,
+      deadlineSeconds: config.COMPARISON_DEADLINE_SECONDS,
+      sweeper: clock.sweeper,
+    });
+    clock.now = timing.end;
+    for (let k = start; k < history.length; k++) {
+      const record = history[k] as ComparisonRecord;
+      const timedOut = timing.timedOut[k - start] === 1;
+      const outcome: (typeof outcomes)[number] = timedOut
+        ? { ok: false, failureKind: 'timeout', latencyMs: 0 }
+        : (outcomes[k - start] as (typeof outcomes)[number]);
+      if (timedOut) clock.timedOut++;
       const beforeCallback = counterState(counters, budget);
       if (outcome.ok) {
         record.status = 'COMPLETED';
@@ -198,23 +281,33 @@ export function simulateBatch(options: SimulationOptions): SimulationResult {
 }
 
 /**
- * A wave must be non-empty, use each essay at most once, and plan coverage only for new pairs,
- * resampling only for judged pairs and retries only for attempted pairs without a verdict.
+ * A wave must be non-empty, use each essay at most `maxAppearances` times and each pair at most
+ * once, and plan coverage only for new pairs, resampling only for judged pairs and retries only for
+ * attempted pairs without a verdict.
  */
 function assertWaveShape(
   n: number,
   pairs: readonly WavePair[],
   attempted: ReadonlySet<number>,
   succeeded: ReadonlySet<number>,
+  maxAppearances: number,
 ): void {
   if (pairs.length === 0) throw new Error('wave with zero pairs');
-  const used = new Set<number>();
+  const used = new Map<number, number>();
+  const inWave = new Set<number>();
   for (const { a, b, kind } of pairs) {
     const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < n;
     if (!valid(a) || !valid(b) || a === b) throw new Error(`invalid pair (${a}, ${b})`);
-    if (used.has(a) || used.has(b)) throw new Error(`essay used twice in one wave: (${a}, ${b})`);
-    used.add(a).add(b);
+    for (const essay of [a, b]) {
+      const count = (used.get(essay) ?? 0) + 1;
+      if (count > maxAppearances) {
+        throw new Error(`essay ${essay} in more than ${maxAppearances} pairs of one wave`);
+      }
+      used.set(essay, count);
+    }
     const key = pairKey(a, b);
+    if (inWave.has(key)) throw new Error(`pair (${a}, ${b}) twice in one wave`);
+    inWave.add(key);
     const fine =
       kind === 'coverage'
         ? !attempted.has(key)
@@ -234,6 +327,9 @@ function finish(
     history: ComparisonRecord[];
     decisions: DecisionType[];
     counters: Counters;
+    waves: number;
+    wallSeconds: number;
+    timedOut: number;
   },
 ): SimulationResult {
   const { n, config, seed } = options;
@@ -266,6 +362,9 @@ function finish(
     ssr: report.metadata.reliability.ssr,
     split_half: options.splitHalf === false ? null : report.metadata.reliability.split_half,
     true_r2: correlation === null ? null : correlation * correlation,
+    waves: state.waves,
+    simulated_wall_s: Math.round(state.wallSeconds * 10) / 10,
+    timed_out: state.timedOut,
   };
   return {
     run,
@@ -288,6 +387,9 @@ const NUMERIC_FIELDS = [
   'ssr',
   'split_half',
   'true_r2',
+  'waves',
+  'simulated_wall_s',
+  'timed_out',
 ] as const;
 
 export type SimulationSummary = Record<(typeof NUMERIC_FIELDS)[number], number | null>;
@@ -324,6 +426,8 @@ export interface SimulationsOptions {
   strategy?: 'adaptive' | 'random';
   profile: MockProfileName;
   failureRate?: number;
+  /** Simulated time (judge latency, lost callbacks, concurrency, sweeper). */
+  time?: SimulatedTime;
   seed: number;
   runs: number;
   /** Config overrides by name (validated by resolveConfig). */
@@ -352,6 +456,7 @@ export function runSimulations(options: SimulationsOptions): {
       profile: options.profile,
       ...(budget === undefined ? {} : { budget }),
       ...(options.failureRate === undefined ? {} : { failureRate: options.failureRate }),
+      ...(options.time === undefined ? {} : { time: options.time }),
     });
     runs.push(result.run);
   }

@@ -390,3 +390,10 @@ export function metaOf(pipeline: Pipeline, batchId: string): Record<string, unkn
   if (!item) throw new Error(`no batch ${batchId}`);
   return item;
 }
+
+/**
+ * Batch config for tests of the callback path that need a wave still partly in flight: one
+ * matching per wave (the wave-sizing rule of WAVE_MAX_APPEARANCES_PER_ESSAY = 1), so a 4-essay
+ * batch's first wave is 2 comparisons.
+ */
+export const ONE_MATCHING_PER_WAVE = { WAVE_MAX_APPEARANCES_PER_ESSAY: 1 } as const;

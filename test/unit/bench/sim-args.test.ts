@@ -19,6 +19,9 @@ const RUN_KEYS = [
   'ssr',
   'split_half',
   'true_r2',
+  'waves',
+  'simulated_wall_s',
+  'timed_out',
 ];
 
 /** Parses the flags and returns the error it raised (undefined when none). */
@@ -82,12 +85,53 @@ describe('parseSimulatorArgs', () => {
     [['--n', '5', '--seed'], '--seed'],
     [['--n', '5', '--frobnicate'], '--frobnicate'],
     [['--json'], '--n'],
+    [['--n', '5', '--judge-latency', 'lognormal:3'], '--judge-latency'],
+    [['--n', '5', '--judge-latency', 'lognormal:30:3'], '--judge-latency'],
+    [['--n', '5', '--judge-latency', 'gamma:1:2'], '--judge-latency'],
+    [['--n', '5', '--drop-rate', '1.5'], '--drop-rate'],
+    [['--n', '5', '--judge-concurrency', '0'], '--judge-concurrency'],
+    [['--n', '5', '--sweeper-period-s', '0'], '--sweeper-period-s'],
+    [['--n', '5', '--step-s', '-1'], '--step-s'],
   ])('rejects %j naming %s', (args, named) => {
     // Act
     const error = parseError(args);
     // Assess
     expect(error).toBeInstanceOf(UsageError);
     expect(error?.message).toContain(named);
+  });
+
+  it('reads the simulated-time flags of the issue command', () => {
+    // Act
+    const options = parseSimulatorArgs([
+      '--n',
+      '20',
+      '--budget',
+      '100',
+      '--judge-latency',
+      'lognormal:3:30',
+      '--drop-rate',
+      '0.2',
+      '--judge-concurrency',
+      '10',
+      '--sweeper-period-s',
+      '30',
+      '--step-s',
+      '0.5',
+      '--set',
+      'COMPARISON_DEADLINE_SECONDS=60',
+    ]);
+    // Assess
+    expect(options.time).toEqual({
+      latency: { kind: 'lognormal', median: 3, p99: 30 },
+      lossRate: 0.2,
+      concurrency: 10,
+      sweeperPeriodSeconds: 30,
+      stepSeconds: 0.5,
+    });
+    expect(options.overrides).toEqual({ COMPARISON_DEADLINE_SECONDS: 60 });
+    expect(parseSimulatorArgs(['--n', '5', '--judge-latency', 'fixed:2']).time).toEqual({
+      latency: { kind: 'fixed', seconds: 2 },
+    });
   });
 
   it.each([

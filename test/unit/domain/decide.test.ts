@@ -5,6 +5,7 @@ import { type Decision, type DecisionSnapshot, decide, type WavePair } from '#do
 import { checkWorkflowContinuation } from '#domain/gate.ts';
 import { pairKey, type WavePlanRequest } from '#domain/pairing.ts';
 import type { ComparisonRecord, PlannedPair } from '#domain/types.ts';
+import { maxAppearances } from '#domain/wave-sizing.ts';
 import {
   countersOf,
   fullCoverage,
@@ -29,6 +30,179 @@ function expectEachEssayOnce(pairs: readonly PlannedPair[]) {
   const essays = pairs.flatMap((p) => [p.a, p.b]);
   expect(new Set(essays).size).toBe(essays.length);
 }
+
+/** Each essay at most `rounds` times and each pair at most once in one wave. */
+function expectWaveShape(pairs: readonly PlannedPair[], rounds: number) {
+  expect(maxAppearances(pairs)).toBeLessThanOrEqual(rounds);
+  expect(new Set(pairs.map((p) => pairKey(p.a, p.b))).size).toBe(pairs.length);
+}
+
+/** The one-appearance-per-wave rule: one matching per wave. */
+const ONE_MATCHING = { WAVE_MAX_APPEARANCES_PER_ESSAY: 1 } as const;
+
+describe('decide: wave sizing', () => {
+  /** One judged pair of 20 essays: the batch has a success, so waves may have several rounds. */
+  const judged = [makeComparison({ a: 0, b: 1 })];
+  /** Growth that never binds, for the tests of the other limits. */
+  const GROW = { WAVE_GROWTH_FACTOR: 1000 } as const;
+
+  it('plans one matching while the batch has no success (a failing judge spends no more than before)', () => {
+    // Prepare
+    const failed = [makeComparison({ a: 0, b: 1, status: 'FAILED', winner: undefined })];
+    // Act
+    const first = pairsOf(decide(makeSnapshot({ essayCount: 20 })));
+    const afterFailure = pairsOf(decide(makeSnapshot({ essayCount: 20, comparisons: failed })));
+    // Assess
+    expect(first).toHaveLength(10);
+    expectEachEssayOnce(first);
+    expectEachEssayOnce(afterFailure);
+  });
+
+  it('grows a wave to at most WAVE_GROWTH_FACTOR times the successes so far', () => {
+    // Prepare: 12 successes among 20 essays
+    const twelve = Array.from({ length: 12 }, (_, i) => makeComparison({ a: i, b: (i + 7) % 20 }));
+    const snapshot = (factor: number) =>
+      makeSnapshot({
+        essayCount: 20,
+        comparisons: twelve,
+        config: makeConfig({ WAVE_GROWTH_FACTOR: factor }),
+      });
+    // Act
+    const half = pairsOf(decide(snapshot(0.5)));
+    const double = pairsOf(decide(snapshot(2)));
+    // Assess: a round holds up to 10 pairs; 6 needs one round, 24 needs three
+    expect(maxAppearances(half)).toBe(1);
+    expect(double.length).toBeGreaterThanOrEqual(24);
+    expect(maxAppearances(double)).toBe(3);
+  });
+
+  it('plans rounds until the wave holds WAVE_MIN_COMPARISONS, each essay at most WAVE_MAX_APPEARANCES_PER_ESSAY times', () => {
+    // Prepare
+    const config = makeConfig({
+      ...GROW,
+      WAVE_MIN_COMPARISONS: 25,
+      WAVE_MAX_APPEARANCES_PER_ESSAY: 4,
+    });
+    const snapshot = makeSnapshot({ essayCount: 20, comparisons: judged, config });
+    // Act
+    const decision = decide(snapshot);
+    // Assess: up to 10 pairs a round, so a third round reaches 25 and a fourth is not planned
+    const pairs = pairsOf(decision);
+    expect(pairs.length).toBeGreaterThanOrEqual(25);
+    expect(pairs.length).toBeLessThanOrEqual(30);
+    expect(maxAppearances(pairs)).toBe(3);
+    expectWaveShape(pairs, 3);
+    expect(pairs.every((p) => p.kind === 'coverage' && p.attempt === 1)).toBe(true);
+  });
+
+  it('stops at WAVE_MAX_APPEARANCES_PER_ESSAY rounds when the wave is still small', () => {
+    // Prepare
+    const config = makeConfig({
+      ...GROW,
+      WAVE_MIN_COMPARISONS: 1000,
+      WAVE_MAX_APPEARANCES_PER_ESSAY: 2,
+    });
+    const snapshot = makeSnapshot({ essayCount: 20, comparisons: judged, config });
+    // Act
+    const pairs = pairsOf(decide(snapshot));
+    // Assess
+    expect(pairs.length).toBeGreaterThan(10);
+    expect(pairs.length).toBeLessThanOrEqual(20);
+    expectWaveShape(pairs, 2);
+  });
+
+  it('plans one matching when one round already holds WAVE_MIN_COMPARISONS (large batches as before)', () => {
+    // Prepare
+    const config = makeConfig({ ...GROW, WAVE_MIN_COMPARISONS: 9 });
+    const snapshot = makeSnapshot({ essayCount: 20, comparisons: judged, config });
+    // Act
+    const pairs = pairsOf(decide(snapshot));
+    // Assess
+    expect(pairs.length).toBeGreaterThanOrEqual(9);
+    expectEachEssayOnce(pairs);
+  });
+
+  it('never plans beyond the remaining budget, however many rounds are allowed', () => {
+    // Prepare
+    const snapshot = makeSnapshot({
+      essayCount: 20,
+      comparisons: judged,
+      totalBudget: 14,
+      config: makeConfig(GROW),
+    });
+    // Act
+    const pairs = pairsOf(decide(snapshot));
+    // Assess
+    expect(pairs).toHaveLength(13);
+    expectWaveShape(pairs, 2);
+  });
+
+  it('adds coverage rounds after a round of retries, never repeating a pair of the wave', () => {
+    // Prepare: pair (0, 1) failed once and may be retried
+    const comparisons = [
+      makeComparison({ a: 0, b: 1, status: 'FAILED', winner: undefined }),
+      makeComparison({ a: 2, b: 3 }),
+    ];
+    const config = makeConfig({ ...GROW, WAVE_MIN_COMPARISONS: 25 });
+    const snapshot = makeSnapshot({ essayCount: 20, comparisons, config });
+    // Act
+    const pairs = pairsOf(decide(snapshot));
+    // Assess
+    expect(pairs.filter((p) => p.kind === 'retry')).toEqual([
+      expect.objectContaining({ attempt: 2 }),
+    ]);
+    expect(pairs.length).toBeGreaterThanOrEqual(25);
+    expectWaveShape(pairs, config.WAVE_MAX_APPEARANCES_PER_ESSAY);
+    const coverage = pairs.filter((p) => p.kind === 'coverage');
+    expect(coverage.some((p) => pairKey(p.a, p.b) === pairKey(0, 1))).toBe(false);
+  });
+
+  it('finishes a resampling pass of a small net in one wave when rounds allow it', () => {
+    // Prepare
+    const config = makeConfig({
+      MIN_RESAMPLING_NET_SIZE: 5,
+      MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3,
+      SCORE_STABILITY_THRESHOLD: 0,
+      WAVE_MAX_APPEARANCES_PER_ESSAY: 8,
+      ...GROW,
+    });
+    const snapshot = makeSnapshot({ essayCount: 5, comparisons: fullCoverage(5), config });
+    // Act
+    const decision = decide(snapshot);
+    // Assess: all 10 pairs of pass 1, flipped, in one wave
+    expect(decision).toMatchObject({ type: 'RESAMPLE', resamplePass: 1 });
+    const pairs = pairsOf(decision);
+    expect(pairs).toHaveLength(10);
+    expectWaveShape(pairs, 8);
+    expect(pairs.every((p) => p.a > p.b && p.resamplePass === 1 && p.attempt === 1)).toBe(true);
+  });
+
+  it('keeps a planner stub that ignores the history from repeating pairs in a wave', () => {
+    // Prepare: the stub returns the same two pairs every round
+    const stub = (req: WavePlanRequest): PlannedPair[] =>
+      req.kind === 'coverage'
+        ? [
+            { a: 0, b: 1, kind: 'coverage' },
+            { a: 2, b: 3, kind: 'coverage' },
+          ]
+        : [];
+    const snapshot = makeSnapshot({
+      essayCount: 6,
+      comparisons: [makeComparison({ a: 4, b: 5 })],
+      config: makeConfig(GROW),
+    });
+    let rounds = 0;
+    const counting = (req: WavePlanRequest) => {
+      if (req.kind === 'coverage') rounds++;
+      return stub(req);
+    };
+    // Act
+    const pairs = pairsOf(decide(snapshot, { planWave: counting }));
+    // Assess: a second round was asked for and added nothing new
+    expect(pairs).toHaveLength(2);
+    expect(rounds).toBe(2);
+  });
+});
 
 describe('decide: when nothing may happen', () => {
   it('waits while callbacks are pending', () => {
@@ -63,9 +237,9 @@ describe('decide: when nothing may happen', () => {
 });
 
 describe('decide: waves', () => {
-  it('plans a first coverage wave with every essay at most once', () => {
+  it('plans a first coverage wave with every essay at most once under one matching per wave', () => {
     // Prepare
-    const snapshot = makeSnapshot({ essayCount: 9 });
+    const snapshot = makeSnapshot({ essayCount: 9, config: makeConfig(ONE_MATCHING) });
     // Act
     const decision = decide(snapshot);
     // Assess
@@ -134,6 +308,7 @@ describe('decide: waves', () => {
       MIN_RESAMPLING_NET_SIZE: 5,
       MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3,
       SCORE_STABILITY_THRESHOLD: 0,
+      ...ONE_MATCHING,
     });
     const comparisons = fullCoverage(5);
     const snapshot = makeSnapshot({ essayCount: 5, comparisons, config });
@@ -517,7 +692,7 @@ describe('decide: properties', () => {
           if (decision.type === 'REQUEST_MORE_COMPARISONS' || decision.type === 'RESAMPLE') {
             expect(decision.pairs.length).toBeGreaterThan(0);
             expect(decision.pairs.length).toBeLessThanOrEqual(extra);
-            expectEachEssayOnce(decision.pairs);
+            expectWaveShape(decision.pairs, config.WAVE_MAX_APPEARANCES_PER_ESSAY);
           }
           const { completed_comparisons: completed, failed_comparisons: failed } =
             countersOf(settled);

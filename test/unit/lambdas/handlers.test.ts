@@ -18,7 +18,7 @@ import {
   sqsEvent,
   sqsRecord,
 } from '#test/helpers/events.ts';
-import { ESSAY_TEXT_MARKER, testEssays } from '#test/helpers/pipeline.ts';
+import { ESSAY_TEXT_MARKER, ONE_MATCHING_PER_WAVE, testEssays } from '#test/helpers/pipeline.ts';
 
 const QUEUES = {
   COMPARISON_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/comparisons',
@@ -128,7 +128,10 @@ async function createdBatch(): Promise<string> {
   const { createBatch } = await handlers();
   const response = (await createBatch(
     httpEvent('POST /batches', {
-      body: { essays: testEssays(4), config: { RESAMPLING_ENABLED: false } },
+      body: {
+        essays: testEssays(4),
+        config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
+      },
     }),
     lambdaContext('create-batch'),
   )) as APIGatewayProxyStructuredResultV2;

@@ -13,6 +13,7 @@ import {
   createPipeline,
   deliverOne,
   metaOf,
+  ONE_MATCHING_PER_WAVE,
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
@@ -32,7 +33,7 @@ const GATE_FIELDS = [
 async function plannedBatch(p: Pipeline): Promise<{ batchId: string; ids: string[] }> {
   const created = await createBatch(p.deps, {
     essays: testEssays(4),
-    config: { RESAMPLING_ENABLED: false },
+    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
   });
   const batchId = (created.body as { batch_id: string }).batch_id;
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));

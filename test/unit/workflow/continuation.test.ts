@@ -14,6 +14,7 @@ import {
   createPipeline,
   deliverOne,
   metaOf,
+  ONE_MATCHING_PER_WAVE,
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
@@ -22,7 +23,7 @@ import { throttled } from '#test/helpers/store-fakes.ts';
 async function newBatch(p: Pipeline, essays: number, extra: Record<string, unknown> = {}) {
   const created = await createBatch(p.deps, {
     essays: testEssays(essays),
-    config: { RESAMPLING_ENABLED: false },
+    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
     ...extra,
   });
   return (created.body as { batch_id: string }).batch_id;

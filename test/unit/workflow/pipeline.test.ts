@@ -16,6 +16,7 @@ import {
   deliverOne,
   drain,
   metaOf,
+  ONE_MATCHING_PER_WAVE,
   type Pipeline,
   type Processors,
   testEssays,
@@ -178,7 +179,7 @@ describe('measured request counts (docs/data-model.md)', () => {
     const p = createPipeline();
     const batchId = await create(p, {
       essays: testEssays(4),
-      config: { RESAMPLING_ENABLED: false },
+      config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
     });
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     const [first, second] = p.queues.comparison.splice(0);
@@ -217,7 +218,7 @@ describe('measured request counts (docs/data-model.md)', () => {
       const p = createPipeline();
       const batchId = await create(p, {
         essays: testEssays(2 * k),
-        config: { PAIRING_STRATEGY: 'random' },
+        config: { PAIRING_STRATEGY: 'random', ...ONE_MATCHING_PER_WAVE },
       });
       // A first wave and its callbacks, so the measured run is an ordinary later wave.
       await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));

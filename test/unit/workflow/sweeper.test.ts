@@ -13,6 +13,7 @@ import {
   createPipeline,
   deliverOne,
   metaOf,
+  ONE_MATCHING_PER_WAVE,
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
@@ -21,7 +22,7 @@ import {
 async function plannedBatch(p: Pipeline): Promise<string> {
   const created = await createBatch(p.deps, {
     essays: testEssays(6),
-    config: { RESAMPLING_ENABLED: false },
+    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
   });
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   return (created.body as { batch_id: string }).batch_id;

@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FakeProviderLimit } from './fake-rate-limit.ts';
 
 export type FakeDialect = 'openai' | 'anthropic';
 
@@ -43,6 +44,11 @@ export interface FakeLlmServerOptions {
   outputTokens?: number;
   /** Model name reported in responses; defaults to the requested one. */
   model?: string;
+  /**
+   * The provider's rate limit: a call over it is answered 429 with `retry-after` (seconds, rounded
+   * up) and not recorded as answered; each call counts `inputTokens + outputTokens` tokens.
+   */
+  rateLimit?: FakeProviderLimit;
 }
 
 export interface FakeLlmServer {
@@ -163,6 +169,15 @@ export async function startFakeLlmServer(options: FakeLlmServerOptions): Promise
     if (req.method !== 'POST' || !expectedPath.test(recorded.path)) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":{"message":"not found"}}');
+      return;
+    }
+    const limited = options.rateLimit?.take(tokens[0] + tokens[1], Date.now());
+    if (limited && !limited.ok) {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)),
+      });
+      res.end('{"error":{"message":"rate limit exceeded","type":"rate_limit_error"}}');
       return;
     }
     const reply = options.respond

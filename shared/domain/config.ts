@@ -384,6 +384,63 @@ export const CONFIG_SPEC = {
     'comparisons',
     'Most expired comparisons one sweeper run fails with timeout; the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
   ),
+  // --- provider rate limits (the judge's shared limiter; shared/domain/rate-limit.ts) -------
+  PROVIDER_RATE_LIMITS: entry(
+    z.record(
+      z.string().regex(/^[a-z0-9_-]{1,64}$/),
+      z
+        .object({
+          requests_per_minute: z.number().positive().max(1_000_000),
+          tokens_per_minute: z.number().positive().max(1_000_000_000).optional(),
+        })
+        .strict(),
+    ),
+    {},
+    'requests and tokens per minute, by provider or named endpoint',
+    'The limits every judge invocation shares, keyed by provider (`openai`, `anthropic`, `mock`) or named endpoint: e.g. {"openai": {"requests_per_minute": 500, "tokens_per_minute": 200000}}. Set them to the deployment\'s account tier; a provider without an entry is not paced (the judge concurrency and retry-after still apply). A deployment setting: a batch may not override it.',
+  ),
+  RATE_LIMIT_UTILIZATION: entry(
+    z.number().gt(0).max(1),
+    0.95,
+    'share of the limit',
+    'Share of each provider limit the limiter aims at, leaving headroom for clock skew and the provider counting differently. Measured with `npm run -s bench:rate` (BENCHMARKS.md, "Provider rate limits").',
+  ),
+  RATE_LIMIT_BURST: entry(
+    z.number().min(1).max(1000),
+    1,
+    'requests (and seconds of tokens)',
+    'Requests admitted at once above the steady pace (GCRA tolerance); providers enforce per-minute limits over shorter periods, so bursts risk 429s.',
+  ),
+  RATE_LIMIT_BACKOFF_FACTOR: entry(
+    z.number().gt(0).lt(1),
+    0.7,
+    'multiplier',
+    'On a 429 the pace of that provider is multiplied by this (and nothing is sent before its retry-after); each answered call adds RATE_LIMIT_RECOVERY_STEP back.',
+  ),
+  RATE_LIMIT_MIN_FACTOR: entry(
+    z.number().gt(0).max(1),
+    0.1,
+    'share of the limit',
+    'Floor of the adaptive pace after repeated 429s.',
+  ),
+  RATE_LIMIT_RECOVERY_STEP: entry(
+    z.number().gt(0).max(1),
+    0.02,
+    'share of the limit per answered call',
+    'Additive recovery of the adaptive pace after a 429, per answered call.',
+  ),
+  RATE_LIMIT_MAX_WAIT_MS: entry(
+    nonNegativeInt,
+    5000,
+    'milliseconds',
+    'The judge takes a slot the limiter reserves up to this far ahead and waits for it in process (one store write per call, no polling); a request whose slot would be later is re-sent to the queue with that delay instead, so no function idles long.',
+  ),
+  RATE_LIMIT_ACTIVE_WINDOW_MS: entry(
+    positiveInt,
+    10_000,
+    'milliseconds',
+    'A batch refused by the limiter counts as waiting this long: while another batch waits, each batch may use at most an equal share of the rate (a large batch cannot starve a small one); with nobody else waiting a batch may use the whole rate.',
+  ),
   // --- offline scoring (cj score) -----------------------------------------------------------
   JUDGE_MISFIT_SD_MULTIPLIER: entry(
     z.number().positive(),

@@ -33,6 +33,11 @@ const PART_DIGITS = 3;
 const INDEX_DIGITS = 6;
 const DEADLINE_DIGITS = 15;
 
+/** The shared provider rate limiter's record of one provider or endpoint (not a batch item). */
+export function rateLimitKey(name: string): Record<string, string> {
+  return { [PK]: `RATE#${name}`, [SK]: 'LIMITER' };
+}
+
 export function batchPk(batchId: string): string {
   return `BATCH#${batchId}`;
 }

@@ -4,8 +4,10 @@
  * telemetry, time and randomness. Each function's composition root wires the adapters it uses;
  * tests inject fakes or SDK mocks.
  */
+
 import type { EngineConfig } from '#domain/config.ts';
 import type { Decision, DecisionSnapshot } from '#domain/decide.ts';
+import type { RateLimiterState } from '#domain/rate-limit.ts';
 import type { EssayInput, JudgeChoice, JudgeMode } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
@@ -168,6 +170,18 @@ export interface ProviderBatchStore {
     fromIndex: number,
     limit: number,
   ): Promise<WaveComparison[]>;
+}
+
+/**
+ * The shared provider rate limiter's state, one small record per provider or endpoint
+ * (docs/judges.md, "Rate limits"). `change` runs on the current state and its new state is stored
+ * only if nobody stored another in between (otherwise it runs again on the fresher one).
+ */
+export interface RateLimitStore {
+  updateRateLimit<R>(
+    key: string,
+    change: (state: RateLimiterState) => { state: RateLimiterState; result: R },
+  ): Promise<R>;
 }
 
 export interface WorkflowStore

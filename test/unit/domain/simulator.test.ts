@@ -283,7 +283,9 @@ describe('simulated time', () => {
 });
 
 describe('simulator properties', () => {
-  it('random runs keep every invariant, never plan an empty wave and never exceed the budget', () => {
+  it('random runs keep every invariant, never plan an empty wave and never exceed the budget', {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 30 }),

@@ -26,7 +26,6 @@ import {
   sendForJson,
   stringField,
 } from './http.ts';
-import { parseJsonObject, readJsonlLines } from './jsonl.ts';
 import { canceledOutcome, decodedOutcome, erroredOutcome, expiredOutcome } from './outcomes.ts';
 import type {
   CreateProviderBatchInput,
@@ -38,6 +37,7 @@ import type {
   ProviderResultLine,
   ProviderResultOutcome,
 } from './port.ts';
+import { decodeResultLines } from './result-lines.ts';
 import { PROVIDER_BATCH_WINDOW_SECONDS } from './windows.ts';
 
 /** Documented limits of one Message Batch: 100,000 requests or 256 MB, whichever comes first. */
@@ -210,23 +210,12 @@ export class AnthropicBatchApi implements ProviderBatchApi {
         url,
         headers: this.#headers(),
       });
-      for await (const line of readJsonlLines(bytes, this.options.maxLineBytes)) {
-        const at = position++;
-        if ('tooLong' in line) {
-          yield { position: at, customId: null, reason: 'result_line_too_long' };
-          continue;
-        }
-        const parsed = parseJsonObject(line.text);
-        const customId = stringField(parsed, 'custom_id');
-        if (!parsed || !customId) {
-          yield { position: at, customId: null, reason: 'result_line_unreadable' };
-          continue;
-        }
-        yield {
-          position: at,
-          customId,
-          outcome: anthropicResultOutcome(parsed.result, this.options.justificationMaxWords),
-        };
+      const lines = decodeResultLines(bytes, this.options.maxLineBytes, position, (parsed) =>
+        anthropicResultOutcome(parsed.result, this.options.justificationMaxWords),
+      );
+      for await (const line of lines) {
+        position = line.position + 1;
+        yield line;
       }
     }
   }

@@ -25,7 +25,6 @@ import {
   sendForJson,
   stringField,
 } from './http.ts';
-import { parseJsonObject, readJsonlLines } from './jsonl.ts';
 import {
   batchFailedReason,
   canceledOutcome,
@@ -44,6 +43,7 @@ import type {
   ProviderResultLine,
   ProviderResultOutcome,
 } from './port.ts';
+import { decodeResultLines } from './result-lines.ts';
 import { PROVIDER_BATCH_WINDOW_SECONDS } from './windows.ts';
 
 /** Documented limits of one batch input file: 50,000 requests, 200 MB. */
@@ -255,23 +255,12 @@ export class OpenAiBatchApi implements ProviderBatchApi {
         url: `${this.#base}/files/${encodeURIComponent(fileId)}/content`,
         headers: this.#headers(),
       });
-      for await (const line of readJsonlLines(bytes, this.options.maxLineBytes)) {
-        const at = position++;
-        if ('tooLong' in line) {
-          yield { position: at, customId: null, reason: 'result_line_too_long' };
-          continue;
-        }
-        const parsed = parseJsonObject(line.text);
-        const customId = stringField(parsed, 'custom_id');
-        if (!parsed || !customId) {
-          yield { position: at, customId: null, reason: 'result_line_unreadable' };
-          continue;
-        }
-        yield {
-          position: at,
-          customId,
-          outcome: openAiResultOutcome(parsed, this.options.justificationMaxWords),
-        };
+      const lines = decodeResultLines(bytes, this.options.maxLineBytes, position, (parsed) =>
+        openAiResultOutcome(parsed, this.options.justificationMaxWords),
+      );
+      for await (const line of lines) {
+        position = line.position + 1;
+        yield line;
       }
     }
   }

@@ -11,7 +11,7 @@ import type {
 } from '#messages/api.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
 import { CLI_DEFAULTS } from './defaults.ts';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT, UnreachableError } from './errors.ts';
 import type { RequestSigner } from './signing.ts';
 
 /*
@@ -33,6 +33,8 @@ export class ApiError extends CliError {
     readonly body: unknown,
     readonly field: string | undefined,
     readonly detail: string,
+    /** From a `Retry-After` header (429, 503): how long the server asks the client to wait. */
+    readonly retryAfterMs?: number,
   ) {
     super(`API error ${status}${field ? ` (field ${field})` : ''}: ${detail}`, EXIT.API);
     this.name = 'ApiError';
@@ -58,6 +60,23 @@ function describeErrorBody(body: unknown, fallback: string): { field?: string; d
     return field === undefined ? { detail: message } : { field, detail: message };
   }
   return { detail: fallback };
+}
+
+/** The code of a fetch failure: the socket error's code (`ECONNRESET`...) or the error's name. */
+function networkErrorCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; name?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if ((error as Error).name === 'TypeError' && typeof cause?.name === 'string') return cause.name;
+  return (error as Error).name ?? 'Error';
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 export class ApiClient {
@@ -94,10 +113,15 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new CliError(`cannot reach the API at ${this.baseUrl} (${cause})`, EXIT.UNREACHABLE);
+      throw new UnreachableError(this.baseUrl, networkErrorCode(error));
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke while the body was arriving (reset, timeout).
+      throw new UnreachableError(this.baseUrl, networkErrorCode(error));
+    }
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
@@ -106,7 +130,8 @@ export class ApiClient {
     }
     if (!response.ok) {
       const { field, detail } = describeErrorBody(parsed, response.statusText || 'request failed');
-      throw new ApiError(response.status, parsed, field, detail);
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new ApiError(response.status, parsed, field, detail, retryAfterMs);
     }
     return parsed as T;
   }

@@ -10,6 +10,10 @@ export const CLI_DEFAULTS = {
   WAIT_TIMEOUT_S: 600,
   /** milliseconds: interval between two state reads in `cj wait`. */
   WAIT_POLL_MS: 1000,
+  /** failures in a row: a polling read (wait, status, results, report, demo, dashboard) gives up after this many transient failures (5xx, 429, reset, timeout) without a success between them; with the backoff below that is about 30 s of retrying at the default poll interval, plus the requests' own time. */
+  POLL_MAX_CONSECUTIVE_FAILURES: 6,
+  /** milliseconds: longest backoff between two attempts of a failed read (it starts at the poll interval and doubles). */
+  POLL_RETRY_MAX_DELAY_MS: 15_000,
   /** milliseconds: timeout of one HTTP request to the API. */
   REQUEST_TIMEOUT_MS: 30_000,
   /** characters: width of the progress bar drawn by `cj wait` on a terminal. */

@@ -38,3 +38,14 @@ export class UsageError extends CliError {
     this.name = 'UsageError';
   }
 }
+
+/** The API could not be reached; `code` is the network error (`ECONNREFUSED`, `ECONNRESET`, `TimeoutError`...). */
+export class UnreachableError extends CliError {
+  constructor(
+    readonly baseUrl: string,
+    readonly code: string,
+  ) {
+    super(`cannot reach the API at ${baseUrl} (${code})`, EXIT.UNREACHABLE);
+    this.name = 'UnreachableError';
+  }
+}

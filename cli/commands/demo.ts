@@ -10,13 +10,14 @@ import { isSuccess } from '#domain/types.ts';
 import type { BatchState, CreateBatchRequest, EssayInput, EssayResult } from '../api.ts';
 import { ApiClient } from '../api.ts';
 import type { ParsedArgs } from '../args.ts';
-import { booleanFlag, numberFlag } from '../args.ts';
+import { booleanFlag, checkedNumberFlag, numberFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CLI_DEFAULTS } from '../defaults.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loadEssays } from '../essays.ts';
 import { describeState, progressBar, progressTarget } from '../format.ts';
 import { withOwnLocalCloud } from '../own-cloud.ts';
+import { describeRetry, readWithRetry } from '../retry.ts';
 import { clientFor, repoRoot, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { submitBatch } from '../upload.ts';
 import { waitForBatch } from '../waiting.ts';
@@ -84,6 +85,11 @@ export const demoCommand: Command = {
       valueName: 'N',
       description: `give up after N seconds (default ${CLI_DEFAULTS.WAIT_TIMEOUT_S})`,
     },
+    'poll-ms': {
+      type: 'number',
+      valueName: 'N',
+      description: `interval between state reads (default ${CLI_DEFAULTS.WAIT_POLL_MS})`,
+    },
     json: { type: 'boolean', description: 'print a JSON summary instead of the table' },
     'own-cloud': {
       type: 'boolean',
@@ -114,6 +120,9 @@ async function runDemo(
 ): Promise<number> {
   const json = booleanFlag(args, 'json');
   const timeoutS = numberFlag(args, 'timeout-s') ?? CLI_DEFAULTS.WAIT_TIMEOUT_S;
+  const pollMs =
+    checkedNumberFlag(args, 'poll-ms', (value) => value > 0, 'a number > 0') ??
+    CLI_DEFAULTS.WAIT_POLL_MS;
 
   const { batchId } = await submitBatch(client, essays, options);
   io.stderr(`submitted ${essays.length} essays as batch ${batchId}\n`);
@@ -132,8 +141,12 @@ async function runDemo(
   };
   const { state, timedOut } = await waitForBatch(client, batchId, {
     timeoutMs: timeoutS * 1000,
-    pollMs: CLI_DEFAULTS.WAIT_POLL_MS,
+    pollMs,
     onState: showProgress,
+    onRetry: (error, failures, delayMs) =>
+      io.stderr(
+        `${io.stderrIsTTY ? '\r\x1b[K' : ''}cj: ${describeRetry(error, failures, delayMs)}\n`,
+      ),
   });
   if (io.stderrIsTTY) io.stderr('\n');
   if (timedOut) {
@@ -146,7 +159,7 @@ async function runDemo(
     io.stdout(describeState(state));
     return EXIT.BATCH_FAILED;
   }
-  const { essays: results } = await client.getResults(batchId);
+  const { essays: results } = await readWithRetry(io, () => client.getResults(batchId));
   const agreement = agreementWithQuality(essays, results);
   if (json) {
     io.stdout(`${JSON.stringify({ batch_id: batchId, state, results, agreement }, null, 2)}\n`);

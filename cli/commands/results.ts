@@ -3,6 +3,7 @@ import { stringFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { resultsCsv } from '../format.ts';
+import { readWithRetry } from '../retry.ts';
 import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { singleBatchId } from './status.ts';
 
@@ -22,7 +23,8 @@ export const resultsCommand: Command = {
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError('--format', `expected json or csv, got "${format}"`);
     }
-    const results = await clientFor(resolveTarget(args, io.env)).getResults(batchId);
+    const client = clientFor(resolveTarget(args, io.env));
+    const results = await readWithRetry(io, () => client.getResults(batchId));
     io.stdout(
       format === 'csv' ? resultsCsv(results.essays) : `${JSON.stringify(results, null, 2)}\n`,
     );

@@ -3,6 +3,7 @@ import { booleanFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { describeState } from '../format.ts';
+import { readWithRetry } from '../retry.ts';
 import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
 
 export function singleBatchId(args: ParsedArgs): string {
@@ -22,7 +23,8 @@ export const statusCommand: Command = {
   },
   async run(args: ParsedArgs, io: Io): Promise<number> {
     const batchId = singleBatchId(args);
-    const state = await clientFor(resolveTarget(args, io.env)).getBatch(batchId);
+    const client = clientFor(resolveTarget(args, io.env));
+    const state = await readWithRetry(io, () => client.getBatch(batchId));
     io.stdout(
       booleanFlag(args, 'json') ? `${JSON.stringify(state, null, 2)}\n` : describeState(state),
     );

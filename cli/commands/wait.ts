@@ -5,6 +5,7 @@ import type { Command, Io } from '../command.ts';
 import { CLI_DEFAULTS } from '../defaults.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { describeState, progressBar } from '../format.ts';
+import { describeRetry } from '../retry.ts';
 import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { waitForBatch } from '../waiting.ts';
 import { singleBatchId } from './status.ts';
@@ -49,6 +50,8 @@ export const waitCommand: Command = {
       onState: (current) => {
         if (drawn) io.stderr(`\r${progressBar(current)}\x1b[K`);
       },
+      onRetry: (error, failures, delayMs) =>
+        io.stderr(`${drawn ? '\r\x1b[K' : ''}cj: ${describeRetry(error, failures, delayMs)}\n`),
     });
     if (drawn) io.stderr('\n');
     io.stdout(

@@ -28,12 +28,25 @@ export interface FakeApiOptions {
   finalStatus?: string | null;
   /** Comparisons completed per state read. */
   step?: number;
+  /**
+   * Every Nth read of a batch (state or results) fails instead of answering, cycling through
+   * `failures` (default: a 500, a 429 with Retry-After, a reset connection, a 503).
+   */
+  failEvery?: number;
+  failures?: readonly FakeFailure[];
 }
+
+/** How a failing read fails: an HTTP status (429 with `Retry-After: 0`) or a dropped connection. */
+export type FakeFailure = 500 | 502 | 503 | 429 | 'reset';
+
+const DEFAULT_FAILURES: readonly FakeFailure[] = [500, 429, 'reset', 503];
 
 export interface FakeApi {
   url: string;
   requests: RecordedRequest[];
   batches: Map<string, FakeBatch>;
+  /** Reads answered with a failure (see `failEvery`). */
+  failedReads: number;
   close(): Promise<void>;
 }
 
@@ -71,6 +84,28 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const step = options.step ?? 5;
   const requests: RecordedRequest[] = [];
   const batches = new Map<string, FakeBatch>();
+  const failures = options.failures ?? DEFAULT_FAILURES;
+  let reads = 0;
+  const fake = { failedReads: 0 };
+
+  /** Fails this read when it is an Nth one; true when it answered (or dropped) already. */
+  const failedThisRead = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    if (!options.failEvery || req.method !== 'GET') return false;
+    reads += 1;
+    if (reads % options.failEvery !== 0) return false;
+    const failure = failures[(reads / options.failEvery - 1) % failures.length] ?? 500;
+    fake.failedReads += 1;
+    if (failure === 'reset') {
+      req.socket.destroy();
+    } else {
+      res.writeHead(failure, {
+        'content-type': 'application/json',
+        ...(failure === 429 ? { 'retry-after': '0' } : {}),
+      });
+      res.end(JSON.stringify({ error: 'internal_error', message: `injected ${failure}` }));
+    }
+    return true;
+  };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -107,6 +142,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         send(res, 201, stateOf(created));
         return;
       }
+      if (batch && failedThisRead(req, res)) return;
       if (!batch) {
         send(res, 404, { error: 'not_found', field: 'batch_id', message: 'no such batch' });
         return;
@@ -156,6 +192,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     url: `http://127.0.0.1:${port}`,
     requests,
     batches,
+    get failedReads() {
+      return fake.failedReads;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };

@@ -10,6 +10,7 @@ import type {
   mockJudgeSchema,
 } from '#messages/api.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
+import type { BatchWaves } from '#messages/waves.ts';
 import { CLI_DEFAULTS } from './defaults.ts';
 import { CliError, EXIT, UnreachableError } from './errors.ts';
 import type { RequestSigner } from './signing.ts';
@@ -22,7 +23,7 @@ export type EssayInput = z.input<typeof essayInputSchema>;
 export type JudgeOptions = z.input<typeof judgeChoiceSchema>;
 export type MockJudgeOptions = z.input<typeof mockJudgeSchema>;
 export type CreateBatchRequest = z.input<typeof createBatchRequestSchema>;
-export type { BatchResults, BatchState };
+export type { BatchResults, BatchState, BatchWaves };
 /** One row of the results: `GET /batches/{id}/results` lists them best first. */
 export type EssayResult = ResultRow;
 
@@ -158,6 +159,11 @@ export class ApiClient {
 
   getResults(batchId: string): Promise<BatchResults> {
     return this.request('GET', `/batches/${encodeURIComponent(batchId)}/results`);
+  }
+
+  /** The batch's wave history (`GET /batches/{id}/waves`): decisions, sizes, pending over time. */
+  getWaves(batchId: string): Promise<BatchWaves> {
+    return this.request('GET', `/batches/${encodeURIComponent(batchId)}/waves`);
   }
 
   cancelBatch(batchId: string): Promise<BatchState> {

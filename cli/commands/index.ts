@@ -5,6 +5,7 @@
 import type { Command } from '../command.ts';
 import { demoCommand } from './demo.ts';
 import { localCommand } from './local.ts';
+import { reportCommand } from './report.ts';
 import { resultsCommand } from './results.ts';
 import { scoreCommand } from './score.ts';
 import { statusCommand } from './status.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   waitCommand,
   resultsCommand,
+  reportCommand,
   demoCommand,
   scoreCommand,
 ];

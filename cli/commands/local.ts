@@ -1,7 +1,14 @@
 /**
- * `cj local start|stop|status`: drives the local cloud (localstack/local-cloud). Loaded lazily so
+ * `cj local start|stop|status|restart`: drives the local cloud (localstack/local-cloud). Loaded lazily so
  * the other commands never pull in the emulator's code.
  */
+
+import {
+  JUDGE_ENV_NAMES,
+  ProviderListError,
+  parseProviderList,
+} from '#localstack/local-cloud/judge-env.ts';
+import { JUDGE_PROVIDERS, type JudgeProviderName } from '#messages/api.ts';
 import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag, stringFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
@@ -22,6 +29,21 @@ async function loadLocalCloud(): Promise<LocalCloudModule> {
 const ACTIONS = ['start', 'stop', 'status', 'restart'] as const;
 type Action = (typeof ACTIONS)[number];
 
+type ReadyState = Extract<LocalCloudInfo['state'], { ready: true }>;
+
+/** `  judges    mock, openai (keys from: OPENAI_API_KEY)` — variable names only, never values. */
+function describeJudges(state: ReadyState): string {
+  if (!state.judges) return '';
+  const { allowedProviders, passedEnv } = state.judges;
+  const passed = passedEnv.length > 0 ? ` (from this shell: ${passedEnv.join(', ')})` : '';
+  return `  judges    ${allowedProviders.join(', ')}${passed}\n`;
+}
+
+function sameProviders(state: ReadyState, providers: readonly string[]): boolean {
+  const running = state.judges?.allowedProviders ?? [];
+  return running.length === providers.length && providers.every((p) => running.includes(p));
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -31,8 +53,13 @@ export const localCommand: Command = {
   summary:
     'start, stop, inspect the local cloud (moto_server + local function host), or kill and restart its function host',
   usage:
-    'cj local start|stop|status|restart [--schedule-interval-s N] [--chaos SPEC] [--keep-state] [--json]',
+    'cj local start|stop|status|restart [--providers mock,openai,...] [--schedule-interval-s N] [--chaos SPEC] [--keep-state] [--json]',
   flags: {
+    providers: {
+      type: 'string',
+      valueName: 'list',
+      description: `start: judge providers the local cloud accepts, comma-separated (default: all of ${JUDGE_PROVIDERS.join(', ')}); keys and base URLs come from this shell's ${JUDGE_ENV_NAMES.join(', ')}`,
+    },
     'schedule-interval-s': {
       type: 'number',
       valueName: 'N',
@@ -68,6 +95,17 @@ export const localCommand: Command = {
       throw new UsageError('--schedule-interval-s', `expected a number > 0, got ${interval}`);
     }
     const asJson = booleanFlag(args, 'json');
+    const providerList = stringFlag(args, 'providers');
+    if (providerList !== undefined && action !== 'start') {
+      throw new UsageError('--providers', 'only applies to `cj local start`');
+    }
+    let providers: JudgeProviderName[] | undefined;
+    try {
+      providers = providerList === undefined ? undefined : parseProviderList(providerList);
+    } catch (error) {
+      if (error instanceof ProviderListError) throw new UsageError('--providers', error.message);
+      throw error;
+    }
     const cloud = await loadLocalCloud();
     if (chaos !== undefined) {
       try {
@@ -84,6 +122,8 @@ export const localCommand: Command = {
         try {
           info = await cloud.startLocalCloud({
             ...location,
+            environment: io.env,
+            ...(providers === undefined ? {} : { providers }),
             ...(interval === undefined ? {} : { scheduleIntervalSeconds: interval }),
             ...(chaos === undefined ? {} : { chaos }),
           });
@@ -104,10 +144,14 @@ export const localCommand: Command = {
                 readyMs: info.state.readyMs,
                 logDir: info.state.logDir,
                 functionNode: info.state.functionNode,
+                judges: info.state.judges ?? null,
               })
             : `local cloud ${started ? `ready in ${(info.state.readyMs / 1000).toFixed(1)} s` : 'already running'}\n` +
                 `  API       ${apiUrl}\n  AWS       ${endpoint} (${region})\n  logs      ${info.state.logDir}\n` +
-                `  functions Node ${info.state.functionNode}\n`,
+                `  functions Node ${info.state.functionNode}\n${describeJudges(info.state)}` +
+                (!started && providers !== undefined && !sameProviders(info.state, providers)
+                  ? '  note      it runs with the providers above: `cj local stop` first to change them\n'
+                  : ''),
         );
         return EXIT.OK;
       }
@@ -152,7 +196,7 @@ export const localCommand: Command = {
         } else if (status.running) {
           io.stdout(
             status.state?.ready
-              ? `local cloud running\n  API       ${status.state.apiUrl}\n  AWS       ${status.state.endpoint}\n  logs      ${status.state.logDir}\n  functions Node ${status.state.functionNode}\n`
+              ? `local cloud running\n  API       ${status.state.apiUrl}\n  AWS       ${status.state.endpoint}\n  logs      ${status.state.logDir}\n  functions Node ${status.state.functionNode}\n${describeJudges(status.state)}`
               : 'local cloud running\n',
           );
         } else {

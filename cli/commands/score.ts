@@ -3,7 +3,9 @@
  * and reports reliability and judge fit. The pipeline itself lives in shared/scoring.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { scoreReportModel } from '#shared/report/model.ts';
+import { renderReport } from '#shared/report/page.ts';
 import { InputError } from '#shared/scoring/csv.ts';
 import { type ColumnOptions, readDecisions } from '#shared/scoring/decisions.ts';
 import { itemsCsv, reportText } from '#shared/scoring/format.ts';
@@ -12,6 +14,7 @@ import type { ParsedArgs } from '../args.ts';
 import { booleanFlag, numberFlag, stringFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
+import { writeReportFile } from '../report-file.ts';
 
 const FORMATS = ['json', 'csv', 'text'] as const;
 type Format = (typeof FORMATS)[number];
@@ -67,7 +70,7 @@ export const scoreCommand: Command = {
   summary:
     'score existing decisions from a CSV file offline: Bradley–Terry, reliability, judge fit',
   usage:
-    'cj score <decisions.csv> [--json] [--format json|csv|text] [--winner-col NAME] [--loser-col NAME] [--judge-col NAME] [--alpha A] [--splits K] [--seed X]',
+    'cj score <decisions.csv> [--json] [--format json|csv|text] [--report FILE] [--winner-col NAME] [--loser-col NAME] [--judge-col NAME] [--alpha A] [--splits K] [--seed X]',
   flags: {
     json: { type: 'boolean', description: 'print the full report as JSON (same as --format json)' },
     format: {
@@ -101,6 +104,12 @@ export const scoreCommand: Command = {
       description: 'split-half repetitions, median reported (default SPLIT_HALF_SPLITS)',
     },
     seed: { type: 'number', valueName: 'X', description: 'seed of the random halves (default 1)' },
+    report: {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'also write a self-contained HTML report there (scale plot, reliability, judge infit/outfit, ranking)',
+    },
   },
   async run(args: ParsedArgs, io: Io): Promise<number> {
     const [path, ...extra] = args.positionals;
@@ -122,6 +131,13 @@ export const scoreCommand: Command = {
       throw error;
     }
     for (const warning of report.warnings) io.stderr(`cj score: warning: ${warning}\n`);
+    const reportPath = stringFlag(args, 'report');
+    if (reportPath !== undefined) {
+      const html = renderReport(scoreReportModel(report, basename(path), new Date()));
+      io.stderr(
+        `cj score: report written to ${writeReportFile(io.cwd, reportPath, html, '--report')}\n`,
+      );
+    }
     if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else if (format === 'csv') io.stdout(itemsCsv(report));
     else io.stdout(reportText(report, TEXT_TOP_ITEMS));

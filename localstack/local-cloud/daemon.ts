@@ -109,6 +109,7 @@ try {
     region: cloud.region,
     stackName: cloud.stackName,
     functionNode: cloud.nodeVersion,
+    ...(options.judges ? { judges: options.judges } : {}),
     outputs: cloud.outputs,
     eventCaptureQueues: Object.fromEntries(
       cloud.resources.eventBuses.map((bus) => [bus.name, bus.captureQueueUrl]),

@@ -5,6 +5,7 @@ export interface DaemonOptions {
   logDir: string;
   stateFile: string;
   functionEnv?: Record<string, string>;
+  judges?: JudgeSettings;
   scheduleIntervalSeconds?: number;
   /** Chaos spec (chaos.ts), e.g. `crash=0.05,duplicate=0.3,seed=7`; no faults when absent. */
   chaos?: string;
@@ -20,6 +21,14 @@ export interface DaemonOptions {
 
 /** Beside state.json: the identities and resources a restarted function host reuses. */
 export const MODEL_FILE = 'model.json';
+
+/** The judge settings the functions got (names only: values may be keys). */
+export interface JudgeSettings {
+  /** ALLOWED_PROVIDERS of every function. */
+  allowedProviders: string[];
+  /** Variables passed from the environment of `cj local start` (OPENAI_API_KEY, ...). */
+  passedEnv: string[];
+}
 
 export interface ReadyState {
   ready: true;
@@ -40,6 +49,8 @@ export interface ReadyState {
   stackName: string;
   /** `process.version` the functions run on (Lambda's major: the `node` dependency). */
   functionNode: string;
+  /** Judge providers allowed and the variables passed for them (absent: the template's). */
+  judges?: JudgeSettings;
   /** The stack outputs resolved to local values: ApiUrl, TableName, ComparisonQueueUrl, ... */
   outputs: Record<string, string>;
   /** By bus name: the local queue receiving every event put on that bus (not a stack resource). */

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -17,7 +18,9 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { JudgeProviderName } from '#messages/api.ts';
 import { CHAOS_LOG, parseChaos } from './chaos.ts';
+import { judgeEnvironment } from './judge-env.ts';
 import { lambdaNodeBinary } from './lambda-node.ts';
 import { isMotoUp } from './moto-server.ts';
 import { localSetting } from './settings.ts';
@@ -62,8 +65,12 @@ export interface StartOptions extends LocationOptions {
   /** Template to run (default `<root>/cdk.out/CjEngine-<stage>.template.json`). */
   templatePath?: string;
   stage?: string;
-  /** Extra environment for every function. */
+  /** Extra environment for every function (after the judge settings below). */
   functionEnv?: Record<string, string>;
+  /** Judge providers the functions accept (default: every provider; it is the user's machine). */
+  providers?: readonly JudgeProviderName[];
+  /** Where provider keys and base URLs are read from (`JUDGE_ENV_NAMES`; default process.env). */
+  environment?: Readonly<Record<string, string | undefined>>;
   /** Interval of every schedule (CJ_LOCAL_SCHEDULE_INTERVAL_S when not given). */
   scheduleIntervalSeconds?: number;
   /** Faults to inject (chaos.ts spec; CJ_LOCAL_CHAOS when not given); none when empty. */
@@ -146,18 +153,23 @@ async function startUnlocked(
 
   const chaos = options.chaos ?? localSetting('chaos');
   if (chaos !== '') parseChaos(chaos); // a bad spec fails here, naming the bad part
+  const judges = judgeEnvironment(options.environment ?? process.env, options.providers);
   const daemonOptions: DaemonOptions = {
     templatePath,
     logDir: paths.logDir,
     stateFile: paths.stateFile,
-    ...(options.functionEnv ? { functionEnv: options.functionEnv } : {}),
+    functionEnv: { ...judges.functionEnv, ...options.functionEnv },
+    judges: { allowedProviders: judges.allowedProviders, passedEnv: judges.passedNames },
     ...(options.scheduleIntervalSeconds !== undefined
       ? { scheduleIntervalSeconds: options.scheduleIntervalSeconds }
       : {}),
     ...(chaos !== '' ? { chaos } : {}),
   };
-  // What a restart of the function host starts again with (restartFunctionHost).
-  writeFileSync(join(paths.stateDir, DAEMON_OPTIONS_FILE), JSON.stringify(daemonOptions));
+  // What a restart of the function host starts again with (restartFunctionHost). Readable by the
+  // user only: functionEnv carries the judge keys passed from the shell.
+  const optionsFile = join(paths.stateDir, DAEMON_OPTIONS_FILE);
+  writeFileSync(optionsFile, JSON.stringify(daemonOptions), { mode: 0o600 });
+  chmodSync(optionsFile, 0o600);
   return toInfo(await spawnDaemon(daemonOptions, paths), true);
 }
 

@@ -169,6 +169,11 @@ export const judgeChoiceSchema = z.discriminatedUnion('provider', [
   openAiCompatibleJudgeSchema,
 ]);
 export type JudgeChoice = z.infer<typeof judgeChoiceSchema>;
+export type JudgeProviderName = JudgeChoice['provider'];
+/** Every judge provider the contract knows, in the order of the union. */
+export const JUDGE_PROVIDERS: readonly JudgeProviderName[] = judgeChoiceSchema.options.map(
+  (option) => option.shape.provider.value,
+);
 
 /** Config overrides by name; names and values are checked by `resolveConfig` (error names the entry). */
 export const configOverridesSchema = z

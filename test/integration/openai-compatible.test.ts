@@ -1,14 +1,20 @@
 /**
- * A batch on the local cloud judged through the OpenAI-compatible adapter: the real bundled
- * handlers call a local fake server (the per-batch base URL) over HTTP, and the batch completes
- * with one provider call per completed comparison, no failures, and the ranking the fake judge's
- * rule implies. Runs its own local cloud (own moto_server) because the deployment must allow the
- * provider: ALLOWED_PROVIDERS is passed to the functions as extra environment.
+ * A newcomer's path to a real judge, with no code: `cj local start` (every provider allowed by
+ * default, keys taken from its shell), then `cj submit --judge openai-compatible --judge-base-url
+ * http://127.0.0.1:PORT/v1`, `cj wait`, `cj results` — each through the `cj` bin as a separate
+ * process, against a local OpenAI-compatible server (the repo's fake LLM server). The real bundled
+ * handlers call it over HTTP: one provider call per completed comparison, the key from the shell of
+ * `cj local start`, and the ranking the fake judge's rule implies. A local cloud started with
+ * `--providers mock` refuses the same judge with a 400 naming `judge.provider`.
+ *
+ * Runs its own local cloud (own folder, own moto_server) so the start is the user's command.
  */
 
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAKE_INPUT_TOKENS,
@@ -17,19 +23,32 @@ import {
   type RecordedRequest,
   startFakeLlmServer,
 } from '#bench/support/fake-llm-server.ts';
-import { ApiClient } from '#cli/api.ts';
-import type { LlmJudgeOptions } from '#cli/llm-judge.ts';
-import { isSuccess } from '#domain/types.ts';
-import { type LocalCloud, runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
-import {
-  ensureSynth,
-  localCloudPaths,
-  templatePathFor,
-} from '#localstack/local-cloud/supervisor.ts';
-import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 
 const ESSAY_COUNT = 4;
+const CJ = fileURLToPath(new URL('../../cli/cj.mjs', import.meta.url));
+const LOCAL_KEY = 'local-server-key-123';
+
+interface CjRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `cj` bin as a user would, in its own process. */
+function cj(args: string[], env: NodeJS.ProcessEnv): Promise<CjRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CJ, ...args],
+      { env: { ...process.env, ...env }, timeout: 240_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
 
 /** The fake judge prefers the essay with the higher id number (e003 beats e001). */
 function higherIdWins(request: RecordedRequest) {
@@ -45,69 +64,126 @@ function higherIdWins(request: RecordedRequest) {
   return { kind: 'answer', winner: a > b ? 'A' : 'B', confidence: 4 } as const;
 }
 
-describe('OpenAI-compatible judge on the local cloud', () => {
+describe('a real judge from the CLI on the local cloud', () => {
   let server: FakeLlmServer;
-  let cloud: LocalCloud;
+  const cloudDir = mkdtempSync(join(tmpdir(), 'cj-llm-cloud-'));
+  const mockOnlyDir = mkdtempSync(join(tmpdir(), 'cj-mock-cloud-'));
+  const essaysFile = join(mkdtempSync(join(tmpdir(), 'cj-llm-essays-')), 'essays.jsonl');
+  // The shell of `cj local start`: a key for the compatible server, and no other judge settings.
+  const shell = {
+    CJ_LOCAL_CLOUD_DIR: cloudDir,
+    OPENAI_COMPATIBLE_API_KEY: LOCAL_KEY,
+    OPENAI_API_KEY: '',
+    ANTHROPIC_API_KEY: '',
+    OPENAI_BASE_URL: '',
+    ANTHROPIC_BASE_URL: '',
+    CJ_API_URL: '',
+    CJ_OUTPUTS_FILE: '',
+  };
 
   beforeAll(async () => {
-    const paths = localCloudPaths({ stateDir: mkdtempSync(join(tmpdir(), 'cj-llm-cloud-')) });
-    mkdirSync(paths.logDir, { recursive: true });
-    const templatePath = templatePathFor(paths.root, process.env.CJ_STAGE ?? 'dev');
-    ensureSynth(paths, templatePath);
+    writeFileSync(
+      essaysFile,
+      `${makeEssays(ESSAY_COUNT, { seed: 11 })
+        .map((essay) => JSON.stringify(essay))
+        .join('\n')}\n`,
+    );
     server = await startFakeLlmServer({ dialect: 'openai', respond: higherIdWins });
-    cloud = await runLocalCloud({
-      templatePath,
-      logDir: paths.logDir,
-      functionEnv: { ALLOWED_PROVIDERS: 'mock,openai-compatible' },
-      scheduleIntervalSeconds: 2,
-    });
   });
 
   afterAll(async () => {
-    await cloud?.stop();
+    await cj(['local', 'stop'], shell);
+    await cj(['local', 'stop'], { ...shell, CJ_LOCAL_CLOUD_DIR: mockOnlyDir });
     await server?.close();
   });
 
-  it('completes a batch with one provider call per completed comparison and the implied ranking', async () => {
+  it('cj local start, cj submit --judge openai-compatible, cj wait, cj results: judged by the local server', async () => {
     // Prepare
-    const api = new ApiClient({ baseUrl: cloud.apiUrl });
-    const essays = makeEssays(ESSAY_COUNT, { seed: 11 });
-    const judge: LlmJudgeOptions = {
-      provider: 'openai-compatible',
-      model: 'fake-local-model',
-      base_url: `${server.origin}/v1`,
-    };
+    const start = await cj(['local', 'start', '--schedule-interval-s', '2'], shell);
+    const baseUrl = `${server.origin}/v1`;
 
     // Act
-    const run = await runBatch(api, {
-      essays,
-      judge,
-      config: { RESAMPLING_ENABLED: false },
-    });
-    const results = await api.getResults(run.batchId);
+    const submit = await cj(
+      [
+        'submit',
+        essaysFile,
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'fake-local-model',
+        '--judge-base-url',
+        baseUrl,
+        '--set',
+        'RESAMPLING_ENABLED=false',
+        '--json',
+      ],
+      shell,
+    );
+    const batchId = (JSON.parse(submit.stdout) as { batch_id: string }).batch_id;
+    const wait = await cj(['wait', batchId, '--json', '--poll-ms', '250'], shell);
+    const results = await cj(['results', batchId, '--format', 'csv'], shell);
 
     // Assess
-    expect(isSuccess(run.final.status)).toBe(true);
-    expect(run.final.failed_comparisons).toBe(0);
-    expect(run.final.completed_comparisons).toBe((ESSAY_COUNT * (ESSAY_COUNT - 1)) / 2);
-    expect(run.final.submitted_comparisons).toBe(run.final.completed_comparisons);
-    expect(server.requests).toHaveLength(run.final.completed_comparisons);
+    expect(start.code).toBe(0);
+    expect(start.stdout).toContain(
+      'judges    mock, openai, anthropic, openai-compatible (from this shell: OPENAI_COMPATIBLE_API_KEY)',
+    );
+    expect(start.stdout).not.toContain(LOCAL_KEY);
+    expect(submit.code).toBe(0);
+    expect(wait.code).toBe(0);
+    const final = JSON.parse(wait.stdout);
+    expect(final.failed_comparisons).toBe(0);
+    expect(final.completed_comparisons).toBe((ESSAY_COUNT * (ESSAY_COUNT - 1)) / 2);
+    expect(server.requests).toHaveLength(final.completed_comparisons);
     for (const request of server.requests) {
       expect(request.path).toBe('/v1/chat/completions');
+      expect(request.headers.authorization).toBe(`Bearer ${LOCAL_KEY}`);
       expect(request.body.model).toBe('fake-local-model');
       expect(request.promptText).toContain('## Essay A');
       expect(request.promptText).toContain('## Essay B');
     }
-    const usage = (run.final.processing_metadata as { judge_usage?: Record<string, unknown> })
-      .judge_usage;
-    expect(usage).toMatchObject({
-      comparisons: run.final.completed_comparisons,
-      input_tokens: run.final.completed_comparisons * FAKE_INPUT_TOKENS,
-      output_tokens: run.final.completed_comparisons * FAKE_OUTPUT_TOKENS,
+    expect(final.processing_metadata.judge_usage).toMatchObject({
+      comparisons: final.completed_comparisons,
+      input_tokens: final.completed_comparisons * FAKE_INPUT_TOKENS,
+      output_tokens: final.completed_comparisons * FAKE_OUTPUT_TOKENS,
       cost_usd: null,
-      unpriced_comparisons: run.final.completed_comparisons,
+      unpriced_comparisons: final.completed_comparisons,
     });
-    const ranked = [...results.essays].sort((x, y) => x.rank - y.rank).map((row) => row.id);
+    expect(results.code).toBe(0);
+    const ranked = results.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[1]);
     expect(ranked).toEqual(['e003', 'e002', 'e001', 'e000']);
+  });
+
+  it('cj local start --providers mock refuses an openai-compatible judge with a 400 naming the field', async () => {
+    // Prepare
+    const mockOnly = { ...shell, CJ_LOCAL_CLOUD_DIR: mockOnlyDir };
+    const start = await cj(['local', 'start', '--providers', 'mock'], mockOnly);
+    const callsBefore = server.requests.length;
+
+    // Act
+    const submit = await cj(
+      [
+        'submit',
+        essaysFile,
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'fake-local-model',
+        '--judge-base-url',
+        `${server.origin}/v1`,
+      ],
+      mockOnly,
+    );
+
+    // Assess
+    expect(start.code).toBe(0);
+    expect(start.stdout).toContain('judges    mock\n');
+    expect(submit.code).toBe(3);
+    expect(submit.stderr).toContain('API error 400 (field judge.provider)');
+    expect(server.requests.length).toBe(callsBefore);
   });
 });

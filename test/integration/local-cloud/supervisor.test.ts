@@ -48,8 +48,11 @@ afterAll(async () => {
 
 describe('startLocalCloud / stopLocalCloud', () => {
   it('starts one background process group, reports it ready, and stop leaves no process behind', async () => {
+    // Prepare: the shell of `cj local start` has a provider key and an unrelated variable.
+    const environment = { OPENAI_API_KEY: 'sk-local-test', UNRELATED_SECRET: 'not-for-functions' };
+
     // Act
-    const info = await startLocalCloud(options);
+    const info = await startLocalCloud({ ...options, environment });
     const status = await localCloudStatus({ stateDir });
     const again = await startLocalCloud(options);
     const pgid = info.state.pid;
@@ -65,6 +68,8 @@ describe('startLocalCloud / stopLocalCloud', () => {
       'the worker INIT_START line',
     );
     const apiAnswer = await fetch(`${info.apiUrl}plain`);
+    const functionEnv = (await (await fetch(`${info.apiUrl}env`)).json()) as Record<string, string>;
+    const stateText = readFileSync(join(stateDir, 'state.json'), 'utf8');
     const stopped = await stopLocalCloud({ stateDir });
 
     // Assess
@@ -83,6 +88,15 @@ describe('startLocalCloud / stopLocalCloud', () => {
     expect(info.state.functionNode).toMatch(/^v22\./);
     expect(workerInit).toMatchObject({ runtime: 'nodejs22.x', node: info.state.functionNode });
     expect(apiAnswer.status).toBe(200);
+    // Every provider by default (the user's own machine), with the key from the starting shell.
+    expect(functionEnv.ALLOWED_PROVIDERS).toBe('mock,openai,anthropic,openai-compatible');
+    expect(functionEnv.OPENAI_API_KEY).toBe('sk-local-test');
+    expect(functionEnv.UNRELATED_SECRET).toBeUndefined();
+    expect(info.state.judges).toEqual({
+      allowedProviders: ['mock', 'openai', 'anthropic', 'openai-compatible'],
+      passedEnv: ['OPENAI_API_KEY'],
+    });
+    expect(stateText).not.toContain('sk-local-test');
     expect(stopped).toEqual({ stopped: true, pids: [pgid, motoPid] });
     expect(isAlive(pgid)).toBe(false);
     expect(isAlive(motoPid)).toBe(false);
@@ -91,19 +105,31 @@ describe('startLocalCloud / stopLocalCloud', () => {
     expect(await localCloudStatus({ stateDir })).toMatchObject({ running: false });
   }, 120_000);
 
-  it('starts one local cloud when two starts race', async () => {
+  it('starts one local cloud when two starts race (narrowed to the providers asked for)', async () => {
     // Prepare
     const raceDir = temporaryDir('local-cloud-race');
-    const raceOptions = { stateDir: raceDir, templatePath: FIXTURE_TEMPLATE, synth: false };
+    const raceOptions = {
+      stateDir: raceDir,
+      templatePath: FIXTURE_TEMPLATE,
+      synth: false,
+      providers: ['mock', 'openai-compatible'] as const,
+      environment: {},
+    };
 
     // Act
     const [first, second] = await Promise.all([
       startLocalCloud(raceOptions),
       startLocalCloud(raceOptions),
     ]);
+    const functionEnv = (await (await fetch(`${first.apiUrl}env`)).json()) as Record<
+      string,
+      string
+    >;
     const stopped = await stopLocalCloud({ stateDir: raceDir });
 
     // Assess
+    expect(functionEnv.ALLOWED_PROVIDERS).toBe('mock,openai-compatible');
+    expect(functionEnv.OPENAI_API_KEY).toBeUndefined();
     expect([first.started, second.started].sort()).toEqual([false, true]);
     expect(second.state.pid).toBe(first.state.pid);
     expect(stopped.stopped).toBe(true);

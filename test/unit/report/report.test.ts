@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchState } from '#messages/state.ts';
+import { batchReportModel, scoreReportModel } from '#shared/report/model.ts';
+import { reliabilityReading, renderReport } from '#shared/report/page.ts';
+import { readDecisions } from '#shared/scoring/decisions.ts';
+import { scoreDecisions } from '#shared/scoring/score.ts';
+import { makeBatchState, makeResults, makeWaves } from '#test/helpers/report-factories.ts';
+
+const NOW = new Date('2026-11-27T09:00:00.000Z');
+
+/** Occurrences of `pattern` in `text`. */
+function count(text: string, pattern: RegExp): number {
+  return [...text.matchAll(pattern)].length;
+}
+
+function batchHtml(n: number, waves = makeWaves(6, 50)): string {
+  return renderReport(
+    batchReportModel({
+      state: makeBatchState({ essay_count: n }),
+      results: makeResults(n),
+      waves,
+      generatedAt: NOW,
+    }),
+  );
+}
+
+describe('the batch report page', () => {
+  it('has one scale-plot mark and one table row per essay, in rank order', () => {
+    // Prepare
+    const results = makeResults(40);
+
+    // Act
+    const html = batchHtml(40);
+
+    // Assess
+    expect(count(html, /<g class="essay" data-id="/g)).toBe(40);
+    expect(count(html, /<tr data-id="/g)).toBe(40);
+    const tableIds = [...html.matchAll(/<tr data-id="([^"]+)"><td class="n">(\d+)<\/td>/g)].map(
+      (m) => [m[1], Number(m[2])],
+    );
+    expect(tableIds).toEqual(results.essays.map((row) => [row.id, row.rank]));
+  });
+
+  it('is self-contained: no external script, style, image or link to fetch', () => {
+    // Act
+    const html = batchHtml(40);
+
+    // Assess
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toMatch(/<link[^>]+href=/);
+    expect(html).not.toMatch(/<img/);
+    expect(html).not.toMatch(/url\(/);
+    expect(html).not.toMatch(/https?:\/\//);
+  });
+
+  it('shows reliability with its reading, usage and cost, waves, and the raised flag', () => {
+    // Act
+    const html = batchHtml(40);
+
+    // Assess
+    expect(html).toContain('<td class="n" id="ssr">0.912</td>');
+    expect(html).toContain('<td class="n" id="split-half">0.834</td>');
+    expect(html).toContain('<b>split-half 0.83: high.</b>');
+    expect(html).toContain('$0.0604');
+    expect(html).toContain('355,200');
+    expect(count(html, /<g class="wave" data-iteration=/g)).toBe(6);
+    expect(count(html, /<tr data-iteration=/g)).toBe(6);
+    expect(html).toContain('id="pending-chart"');
+    expect(html).toContain('finalize COMPLETE_STABLE');
+    expect(html).toMatch(
+      /data-flag="has_isolated_items"><td>has_isolated_items<\/td><td><span class="flag-on">raised/,
+    );
+  });
+
+  it('shows the engine ledger decision and reason of a wave when the history has them', () => {
+    // Prepare
+    const waves = makeWaves(2, 10);
+    waves.waves[1] = {
+      ...waves.waves[1],
+      decision: 'plan_resampling',
+      reason: 'unstable_scores',
+    } as (typeof waves.waves)[number];
+
+    // Act
+    const html = batchHtml(10, waves);
+
+    // Assess
+    expect(html).toContain('<td>plan_resampling</td><td>unstable_scores</td>');
+    expect(html).toContain('<td>plan coverage wave</td><td>–</td>');
+  });
+
+  it('says why there is no wave history and no results for a running batch', () => {
+    // Prepare
+    const model = batchReportModel({
+      state: makeBatchState({ status: 'RUNNING', finalized_at: null, processing_metadata: {} }),
+      results: null,
+      waves: null,
+      wavesNote: 'This API serves no wave history.',
+      generatedAt: NOW,
+    });
+
+    // Act
+    const html = renderReport(model);
+
+    // Assess
+    expect(html).toContain('This API serves no wave history.');
+    expect(html).toContain('No scores yet');
+    expect(count(html, /<g class="essay"/g)).toBe(0);
+  });
+
+  it('adds projected grades, anchors and boundaries when the batch has a grade scale', () => {
+    // Prepare
+    const results = makeResults(6);
+    const rows = results.essays.map((row, index) => ({
+      ...row,
+      grade: index < 3 ? 2 : 1,
+      ...(index === 0 ? { anchor_grade: 2 } : {}),
+    }));
+    // Grades as the finalization report adds them (docs/grades.md).
+    const state = makeBatchState({
+      processing_metadata: {
+        ...makeBatchState().processing_metadata,
+        grades: {
+          scale: ['C', 'B', 'A'],
+          anchors_per_grade: [1, 1, 1],
+          boundaries: [
+            { lower: 'C', upper: 'B', score: -1.5, se: 0.3 },
+            { lower: 'B', upper: 'A', score: 0.4, se: 0.3 },
+          ],
+        },
+      } as BatchState['processing_metadata'],
+    });
+
+    // Act
+    const html = renderReport(
+      batchReportModel({
+        state,
+        results: { ...results, essays: rows },
+        waves: null,
+        generatedAt: NOW,
+      }),
+    );
+
+    // Assess
+    expect(html).toContain('<th>projected grade</th>');
+    expect(count(html, /<td>A<\/td>/g)).toBeGreaterThanOrEqual(3);
+    expect(count(html, /<g class="essay anchor"/g)).toBe(1);
+    expect(count(html, /<g class="boundary">/g)).toBe(2);
+  });
+
+  it('stays under 1 MB for 1,000 essays with 60 waves', () => {
+    // Act
+    const html = batchHtml(1000, makeWaves(60, 500));
+
+    // Assess
+    expect(count(html, /<g class="essay" data-id="/g)).toBe(1000);
+    expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
+  });
+});
+
+describe('the cj score report page', () => {
+  it('adds judge infit/outfit and escapes ids that come from a user file', () => {
+    // Prepare
+    const csv = [
+      'winner,loser,judge',
+      '<script>x</script>,b,j1',
+      'b,c,j1',
+      'c,<script>x</script>,j2',
+      'b,<script>x</script>,j2',
+      'c,b,j3',
+      'b,c,j3',
+    ].join('\n');
+    const report = scoreDecisions(readDecisions(csv));
+
+    // Act
+    const html = renderReport(scoreReportModel(report, 'decisions.csv', NOW));
+
+    // Assess
+    expect(html).not.toContain('<script>x</script>');
+    expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(count(html, /<g class="essay" data-id="/g)).toBe(3);
+    expect(count(html, /<g class="judge[^"]*" data-judge="/g)).toBe(3);
+    expect(html).toContain('id="judge-table"');
+    const data = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html);
+    expect(JSON.parse(data?.[1] ?? '{}').rows).toHaveLength(3);
+  });
+});
+
+describe('reliabilityReading', () => {
+  it.each([
+    [0.95, 'very high'],
+    [0.9, 'very high'],
+    [0.85, 'high'],
+    [0.8, 'high'],
+    [0.75, 'moderate'],
+    [0.6, 'low'],
+    [0.2, 'very low'],
+  ])('reads %d as %s', (value, level) => {
+    // Act
+    const reading = reliabilityReading(value);
+
+    // Assess
+    expect(reading.level).toBe(level);
+  });
+});

@@ -111,6 +111,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: ['GetItem', 'Query'],
   },
   {
+    name: 'get-waves',
+    description: 'GET /batches/{id}/waves: decisions wave by wave and pending callbacks over time',
+    trigger: { kind: 'http', method: 'GET', path: '/batches/{id}/waves' },
+    // Reads every comparison item of the batch (about 150,000 at 10,000 essays): room to page.
+    memorySize: 1024,
+    timeoutSeconds: 29,
+    env: ['TABLE_NAME'],
+    table: ['GetItem', 'Query'],
+  },
+  {
     name: 'cancel-batch',
     description: 'POST /batches/{id}/cancel: stops planning; late callbacks are ignored',
     trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/cancel' },

@@ -10,17 +10,19 @@ import { isSuccess } from '#domain/types.ts';
 import type { BatchState, CreateBatchRequest, EssayInput, EssayResult } from '../api.ts';
 import { ApiClient } from '../api.ts';
 import type { ParsedArgs } from '../args.ts';
-import { booleanFlag, checkedNumberFlag, numberFlag } from '../args.ts';
+import { booleanFlag, checkedNumberFlag, numberFlag, stringFlag } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { CLI_DEFAULTS } from '../defaults.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loadEssays } from '../essays.ts';
 import { describeState, progressBar, progressTarget } from '../format.ts';
 import { withOwnLocalCloud } from '../own-cloud.ts';
+import { writeReportFile } from '../report-file.ts';
 import { describeRetry, readWithRetry } from '../retry.ts';
-import { clientFor, repoRoot, resolveTarget, TARGET_FLAGS } from '../target.ts';
+import { clientFor, localCloudDir, repoRoot, resolveTarget, TARGET_FLAGS } from '../target.ts';
 import { submitBatch } from '../upload.ts';
 import { waitForBatch } from '../waiting.ts';
+import { batchReportHtml } from './report.ts';
 import { batchOptionsFromArgs, SUBMIT_FLAGS } from './submit.ts';
 
 /** Progress lines printed when stderr is not a terminal: one per this share of the target. */
@@ -90,6 +92,12 @@ export const demoCommand: Command = {
       valueName: 'N',
       description: `interval between state reads (default ${CLI_DEFAULTS.WAIT_POLL_MS})`,
     },
+    report: {
+      type: 'string',
+      valueName: 'file',
+      description:
+        'where to write the batch report (default .local-cloud/reports/<batch-id>.html, or under CJ_LOCAL_CLOUD_DIR)',
+    },
     json: { type: 'boolean', description: 'print a JSON summary instead of the table' },
     'own-cloud': {
       type: 'boolean',
@@ -155,14 +163,22 @@ async function runDemo(
       EXIT.TIMEOUT,
     );
   }
+  const report = writeReportFile(
+    io.cwd,
+    stringFlag(args, 'report') ?? join(localCloudDir(io.env), 'reports', `${batchId}.html`),
+    await batchReportHtml(client, batchId, io),
+    '--report',
+  );
   if (!isSuccess(state.status)) {
-    io.stdout(describeState(state));
+    io.stdout(`${describeState(state)}\nreport: ${report}\n`);
     return EXIT.BATCH_FAILED;
   }
   const { essays: results } = await readWithRetry(io, () => client.getResults(batchId));
   const agreement = agreementWithQuality(essays, results);
   if (json) {
-    io.stdout(`${JSON.stringify({ batch_id: batchId, state, results, agreement }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ batch_id: batchId, state, results, agreement, report }, null, 2)}\n`,
+    );
     return EXIT.OK;
   }
   io.stdout(`\n${describeState(state)}\n${rankingTable(essays, results)}`);
@@ -172,5 +188,6 @@ async function runDemo(
         `Spearman ${agreement.spearman.toFixed(3)}, Kendall tau-b ${agreement.kendall.toFixed(3)}\n`,
     );
   }
+  io.stdout(`\nreport (open it in a browser): ${report}\n`);
   return EXIT.OK;
 }

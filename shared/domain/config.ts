@@ -335,6 +335,12 @@ export const CONFIG_SPEC = {
     'essays',
     'Results stored per DynamoDB item at finalization; 1,000 rows with 128-character ids stay near 200 KB, under the 400 KB item limit.',
   ),
+  WAVE_HISTORY_MAX_POINTS: entry(
+    z.number().int().min(10).max(5000),
+    400,
+    'points',
+    'Most points of the pending-callbacks timeline that GET /batches/{id}/waves returns (every wave start and the last point kept, the rest thinned to the highest count per time slice): enough for a 960-pixel chart, and the answer stays near 30 KB for any batch size.',
+  ),
   // --- pipeline (Lambda functions and queues) -----------------------------------------------
   QUEUE_MAX_RECEIVE_COUNT: entry(
     positiveInt,

@@ -1,7 +1,7 @@
 /**
  * The DynamoDB adapter of the workflow's `WorkflowStore` port: one table, one module per role
- * (batches, judging, snapshot, waves, finalization, callbacks, sweeps, provider batches) on the
- * shared plumbing of table.ts.
+ * (batches, judging, snapshot, waves, finalization, callbacks, sweeps, provider batches,
+ * history) on the shared plumbing of table.ts.
  * A function that needs only some roles builds just those (see the composition roots in lambdas/).
  * The guarantees and the cost of each operation are in docs/data-model.md.
  *
@@ -13,6 +13,7 @@ import type { WorkflowStore } from '#shared/workflow/ports.ts';
 import { dynamoBatches } from '#store/batches.ts';
 import { dynamoCallbacks } from '#store/callbacks.ts';
 import { dynamoFinalization } from '#store/finalization.ts';
+import { dynamoHistory } from '#store/history.ts';
 import { dynamoJudging } from '#store/judging.ts';
 import { dynamoProviderBatchSubmissions } from '#store/provider-batch-submissions.ts';
 import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
@@ -34,5 +35,6 @@ export function dynamoStore(options: TableOptions): WorkflowStore {
     ...dynamoSweeps(table),
     ...dynamoProviderBatchParts(table),
     ...dynamoProviderBatchSubmissions(table),
+    ...dynamoHistory(table),
   };
 }

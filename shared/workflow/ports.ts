@@ -20,6 +20,7 @@ import type {
   BatchView,
   CancelOutcome,
   ClaimInput,
+  ComparisonHistoryRow,
   CreateBatchInput,
   CreateBatchOutcome,
   EssayPageOutcome,
@@ -184,6 +185,12 @@ export interface RateLimitStore {
   ): Promise<R>;
 }
 
+/** What a batch's wave history is drawn from (reads only, eventually consistent). */
+export interface HistoryStore {
+  /** Every comparison of the batch, in planning order (iteration, then index). */
+  listComparisonHistory(batchId: string): Promise<ComparisonHistoryRow[]>;
+}
+
 export interface WorkflowStore
   extends BatchStore,
     JudgeStore,
@@ -192,7 +199,8 @@ export interface WorkflowStore
     FinalizationStore,
     CallbackStore,
     SweepStore,
-    ProviderBatchStore {}
+    ProviderBatchStore,
+    HistoryStore {}
 
 /** The queues the workflow sends to (each function is given only the ones it uses). */
 export interface Queues {

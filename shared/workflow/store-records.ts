@@ -102,6 +102,12 @@ export interface StoredComparison {
   judge_usage?: ComparisonUsage;
 }
 
+/** What the wave history reads of a comparison (no essay index, no verdict, no usage). */
+export type ComparisonHistoryRow = Pick<
+  StoredComparison,
+  'iteration' | 'kind' | 'status' | 'failure_kind' | 'deadline' | 'recorded_at' | 'late'
+>;
+
 export interface CreateBatchInput {
   batchId: string;
   /** Inline essays (the batch starts RUNNING at once); omit for a paged batch (PENDING_ESSAYS). */

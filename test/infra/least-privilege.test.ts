@@ -304,7 +304,7 @@ describe('least privilege', () => {
 
   it('gives the read-only HTTP functions read actions only', () => {
     // Prepare
-    const readOnly = ['get-batch', 'get-results', 'admin-mock-mode'];
+    const readOnly = ['get-batch', 'get-results', 'get-waves', 'admin-mock-mode'];
 
     // Act
     const writes = readOnly.flatMap((name) =>

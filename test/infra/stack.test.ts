@@ -215,6 +215,7 @@ describe('functions', () => {
       'start-batch',
       'get-batch',
       'get-results',
+      'get-waves',
       'cancel-batch',
       'admin-mock-mode',
       'judge',
@@ -356,6 +357,7 @@ describe('HTTP API', () => {
       'POST /batches/{id}/start': 'start-batch',
       'GET /batches/{id}': 'get-batch',
       'GET /batches/{id}/results': 'get-results',
+      'GET /batches/{id}/waves': 'get-waves',
       'POST /batches/{id}/cancel': 'cancel-batch',
       'GET /admin/mock-mode': 'admin-mock-mode',
     };

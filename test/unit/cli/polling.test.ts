@@ -3,7 +3,7 @@
  * loopback HTTP server that fails every third read (a 500, a 429, a reset connection, a 503), and
  * against one that always fails (the read gives up after the documented number in a row).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -150,5 +150,8 @@ describe('polling through transient API failures', () => {
     expect(summary.state.status).toBe('COMPLETE_STABLE');
     expect(summary.results).toHaveLength(5);
     expect(api.failedReads).toBeGreaterThanOrEqual(2);
+    // It ends by writing the batch's report (under the local-cloud folder by default).
+    expect(summary.report).toBe(join(io.env.CJ_LOCAL_CLOUD_DIR ?? '', 'reports', 'batch-1.html'));
+    expect(readFileSync(summary.report, 'utf8')).toContain('<g class="essay" data-id="e004"');
   });
 });

@@ -12,6 +12,9 @@ results_dir=".test-results"
 rm -rf "$results_dir" coverage
 mkdir -p "$results_dir"
 
+# The page tests (report, dashboard) need Chromium; a failed install shows in those tests.
+bash scripts/ensure-chromium.sh || echo "warning: no Chromium: the browser tests will fail" >&2
+
 failed=()
 for layer in unit infra integration; do
   echo "=== ${layer} tests ===" >&2

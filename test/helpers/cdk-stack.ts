@@ -2,6 +2,7 @@
  * Factories for the infra tests: a synthesized CjEngine stack (bundling skipped unless asked) and
  * small lookups over its template (resources by type, a function's policy statements).
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
@@ -12,6 +13,14 @@ import { CjEngineStack, stackName } from '#infra/stack.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Entry used when a test does not bundle: the real handlers are not needed to check wiring. */
 export const STAND_IN_ENTRY = path.join(PROJECT_ROOT, 'test/infra/fixtures/handler.ts');
+/**
+ * How many Lambda functions the stack must have: one per handler folder under lambdas/. Counted
+ * from the source tree so a new function is checked (bundle, root, error alarm) without editing
+ * every count.
+ */
+export const HANDLER_COUNT = readdirSync(path.join(PROJECT_ROOT, 'lambdas'), {
+  withFileTypes: true,
+}).filter((entry) => entry.isDirectory()).length;
 
 export interface TestStackOptions {
   /** Context values as `cdk -c NAME=VALUE` would give them. */

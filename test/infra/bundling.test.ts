@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTestStack, resourcesOfType, SYNTH_TIMEOUT_MS } from '#test/helpers/cdk-stack.ts';
+import {
+  buildTestStack,
+  HANDLER_COUNT,
+  resourcesOfType,
+  SYNTH_TIMEOUT_MS,
+} from '#test/helpers/cdk-stack.ts';
 
 /** The one test that bundles the real handlers (esbuild, locally), as `cdk synth` does. */
 let bundles: Array<{ functionName: string; directory: string }>;
@@ -20,7 +25,7 @@ beforeAll(() => {
 describe('handler bundles', () => {
   it('are ESM modules with a require shim and a source map, one per function', () => {
     // Prepare
-    const expectedCount = 12;
+    const expectedCount = HANDLER_COUNT;
 
     // Act
     const files = bundles.map(({ directory }) => ({

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildTestStack,
+  HANDLER_COUNT,
   PROJECT_ROOT,
   resourcesOfType,
   SYNTH_TIMEOUT_MS,
@@ -73,8 +74,8 @@ describe('the stack gives each composition root what it reads', () => {
     }
 
     // Assess: every function but admin-mock-mode (which reads ALLOWED_PROVIDERS per request).
-    expect(templateEnvironments()).toHaveLength(12);
-    expect(functions).toHaveLength(11);
+    expect(templateEnvironments()).toHaveLength(HANDLER_COUNT);
+    expect(functions).toHaveLength(HANDLER_COUNT - 1);
     expect(failures).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import {
   buildTestStack,
   type DashboardWidgetJson,
   dashboardWidgets,
+  HANDLER_COUNT,
   resourcesOfType,
   SYNTH_TIMEOUT_MS,
   type TestStack,
@@ -113,7 +114,7 @@ describe('dashboard', () => {
       '{CjEngine,Outcome} MetricName=\\"BatchesFinalized\\"',
     );
     expect(widget('Dead-letter queue depth').properties.metrics).toHaveLength(3);
-    expect(widget('Lambda errors').properties.metrics).toHaveLength(12);
+    expect(widget('Lambda errors').properties.metrics).toHaveLength(HANDLER_COUNT);
     expect(
       JSON.stringify(widget('Provider batches in flight / callbacks they hold').properties.metrics),
     ).toContain('ProviderBatchesInFlight');
@@ -171,7 +172,7 @@ describe('alarms', () => {
     const alarms = functionNames.map((name) => alarmNamed(`${name}-errors`));
 
     // Assess
-    expect(alarms).toHaveLength(12);
+    expect(alarms).toHaveLength(HANDLER_COUNT);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
     }

@@ -73,6 +73,42 @@ describe('cj report', () => {
   });
 });
 
+describe('cj report of a running batch', () => {
+  let api: FakeApi;
+
+  beforeEach(async () => {
+    api = await startFakeApi({ finalStatus: null, step: 2 });
+  });
+
+  afterEach(async () => {
+    await api.close();
+  });
+
+  it('asks for no results and says the batch has no scores yet', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cj-report-running-'));
+    const file = join(dir, 'essays.jsonl');
+    writeFileSync(
+      file,
+      `${makeEssays(4)
+        .map((e) => JSON.stringify(e))
+        .join('\n')}\n`,
+    );
+    await main(['submit', file, '--budget', '20'], captureIo({ CJ_API_URL: api.url }));
+    const io = captureIo({ CJ_API_URL: api.url }, { cwd: dir });
+
+    // Act
+    const code = await main(['report', 'batch-1'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, 'report-batch-1.html'), 'utf8');
+    expect(html).toContain('No scores yet');
+    expect(html).toContain('RUNNING');
+    expect(api.requests.some((request) => request.path.endsWith('/results'))).toBe(false);
+  });
+});
+
 describe('cj score --report', () => {
   it('writes the same page with judge infit/outfit next to its usual output', async () => {
     // Prepare

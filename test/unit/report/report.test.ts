@@ -148,6 +148,121 @@ describe('the batch report page', () => {
     expect(count(html, /<g class="boundary">/g)).toBe(2);
   });
 
+  it('shows a failed batch with EAP reliability, the order effect, the call mode and an unpriced judge', () => {
+    // Prepare
+    const state = {
+      ...makeBatchState({
+        status: 'FAILED',
+        failure_reason: 'budget_exhausted_without_success',
+        processing_metadata: {
+          reliability: { ssr: 0.7, split_half: null, eap: 0.88 },
+          judge_usage: {
+            comparisons: 20,
+            input_tokens: 24_000,
+            output_tokens: 800,
+            cost_usd: null,
+            unpriced_comparisons: 20,
+            both_orders_comparisons: 10,
+            order_flip_rate: 0.2,
+            mode: 'provider_batch',
+          },
+          order_effect: { estimate: 0.25, se: 0.1, first_shown_win_rate: 0.56 },
+        } as BatchState['processing_metadata'],
+      }),
+      judge: { provider: 'openai-compatible', model: 'llama-3.1-8b' },
+    } as BatchState;
+
+    // Act
+    const html = renderReport(
+      batchReportModel({ state, results: makeResults(4), waves: null, generatedAt: NOW }),
+    );
+
+    // Assess
+    expect(html).toContain('FAILED (budget_exhausted_without_success)');
+    expect(html).toContain('<b>EAP reliability 0.88: high.</b>');
+    expect(html).toContain('<dt>judge</dt><dd>openai-compatible llama-3.1-8b</dd>');
+    expect(html).toContain('<dt>calls made as</dt><dd>provider_batch</dd>');
+    expect(html).toContain('not priced (no list price for this model, or the mock)');
+    expect(html).toContain('20.0 % of 10 comparisons judged in both orders');
+    expect(html).toContain('0.250 logits for the essay shown first (95 % 0.054 to 0.446)');
+    expect(html).toContain('the first-shown essay won 56.0 %');
+  });
+
+  it('names a mock judge by its profile and prices a partly unpriced batch over its priced comparisons', () => {
+    // Prepare
+    const base = makeBatchState();
+    const state = {
+      ...base,
+      processing_metadata: {
+        ...base.processing_metadata,
+        judge_usage: {
+          comparisons: 10,
+          input_tokens: 1000,
+          output_tokens: 100,
+          cost_usd: 0.02,
+          unpriced_comparisons: 5,
+        },
+      },
+      judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
+    } as BatchState;
+
+    // Act
+    const html = renderReport(
+      batchReportModel({ state, results: makeResults(3), waves: null, generatedAt: NOW }),
+    );
+
+    // Assess
+    expect(html).toContain('<dd>mock (eng5_lower5_gpt51_low)</dd>');
+    expect(html).toContain('$0.0200 (5 comparisons without a price are not included)');
+    expect(html).toContain('$0.00400 per comparison');
+    expect(html).toContain('<dt>calls made as</dt><dd>one request per comparison</dd>');
+  });
+
+  it('reads grades given as labels and skips boundaries without a score', () => {
+    // Prepare
+    const results = makeResults(2);
+    const rows = results.essays.map((row, index) => ({ ...row, grade: index === 0 ? 'A' : 'B' }));
+    const state = makeBatchState({
+      processing_metadata: {
+        grades: { scale: ['B', 'A'], boundaries: [{ lower: 'B', upper: 'A' }, 'junk'] },
+      } as BatchState['processing_metadata'],
+    });
+
+    // Act
+    const model = batchReportModel({
+      state,
+      results: { ...results, essays: rows },
+      waves: null,
+      generatedAt: NOW,
+    });
+
+    // Assess
+    expect(model.grades).toEqual({ scale: ['B', 'A'], boundaries: [] });
+    expect(model.rows.map((row) => row.grade)).toEqual(['A', 'B']);
+    expect(model.usage).toBeNull();
+    expect(model.reliability).toEqual({ ssr: null, splitHalf: null, eap: null });
+  });
+
+  it('draws a scale around essays that all have the same score', () => {
+    // Prepare
+    const results = makeResults(3);
+    const tied = results.essays.map((row) => ({ ...row, score: 0, se: 0 }));
+
+    // Act
+    const html = renderReport(
+      batchReportModel({
+        state: makeBatchState({ essay_count: 3 }),
+        results: { ...results, essays: tied },
+        waves: null,
+        generatedAt: NOW,
+      }),
+    );
+
+    // Assess
+    expect(count(html, /<g class="essay" data-id="/g)).toBe(3);
+    expect(html).not.toMatch(/="[^"]*NaN/); // no mark or axis at a NaN coordinate
+  });
+
   it('stays under 1 MB for 1,000 essays with 60 waves', () => {
     // Act
     const html = batchHtml(1000, makeWaves(60, 500));

@@ -10,10 +10,10 @@ import { resolveConfig } from '#domain/config.ts';
 import type { BatchWaves, PendingPoint, WaveSummary } from '#messages/waves.ts';
 import { notFound } from './http-errors.ts';
 import type { BatchStore, HistoryStore } from './ports.ts';
-import type { BatchMeta, ComparisonHistoryRow } from './store-records.ts';
+import type { BatchMeta, BatchSettings, ComparisonHistoryRow } from './store-records.ts';
 
 export interface WavesDeps {
-  store: Pick<BatchStore, 'getBatch'> & HistoryStore;
+  store: Pick<BatchStore, 'getBatch' | 'getSettings'> & HistoryStore;
 }
 
 /** One change of the pending count: +1 when a request is sent, −1 when its callback is recorded. */
@@ -63,12 +63,13 @@ export function pendingTimeline(
   return thinned.sort((x, y) => x.at - y.at);
 }
 
-/** The wave history of one batch from its META and comparison rows. */
+/** The wave history of one batch from its META, its config overrides and its comparison rows. */
 export function waveHistory(
   batch: BatchMeta,
+  overrides: BatchSettings['config'],
   comparisons: readonly ComparisonHistoryRow[],
 ): BatchWaves {
-  const config = resolveConfig(batch.config);
+  const config = resolveConfig(overrides);
   const deadlineMs = config.COMPARISON_DEADLINE_SECONDS * 1000;
   const waves = new Map<number, WaveSummary & { plannedMs: number | null; settledMs: number }>();
   const steps: PendingStep[] = [];
@@ -136,6 +137,9 @@ export async function getWaves(
 ): Promise<{ status: number; body: BatchWaves }> {
   const batch = await deps.store.getBatch(batchId, false);
   if (!batch) throw notFound(batchId);
-  const comparisons = await deps.store.listComparisonHistory(batchId);
-  return { status: 200, body: waveHistory(batch, comparisons) };
+  const [settings, comparisons] = await Promise.all([
+    deps.store.getSettings(batchId),
+    deps.store.listComparisonHistory(batchId),
+  ]);
+  return { status: 200, body: waveHistory(batch, settings?.config ?? {}, comparisons) };
 }

@@ -153,7 +153,7 @@ describe('the batch report page', () => {
     const state = {
       ...makeBatchState({
         status: 'FAILED',
-        failure_reason: 'budget_exhausted_without_success',
+        failure_reason: 'no_successful_comparisons',
         processing_metadata: {
           reliability: { ssr: 0.7, split_half: null, eap: 0.88 },
           judge_usage: {
@@ -167,7 +167,7 @@ describe('the batch report page', () => {
             mode: 'provider_batch',
           },
           order_effect: { estimate: 0.25, se: 0.1, first_shown_win_rate: 0.56 },
-        } as BatchState['processing_metadata'],
+        } as unknown as BatchState['processing_metadata'],
       }),
       judge: { provider: 'openai-compatible', model: 'llama-3.1-8b' },
     } as BatchState;
@@ -178,7 +178,7 @@ describe('the batch report page', () => {
     );
 
     // Assess
-    expect(html).toContain('FAILED (budget_exhausted_without_success)');
+    expect(html).toContain('FAILED (no_successful_comparisons)');
     expect(html).toContain('<b>EAP reliability 0.88: high.</b>');
     expect(html).toContain('<dt>judge</dt><dd>openai-compatible llama-3.1-8b</dd>');
     expect(html).toContain('<dt>calls made as</dt><dd>provider_batch</dd>');
@@ -204,7 +204,7 @@ describe('the batch report page', () => {
         },
       },
       judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
-    } as BatchState;
+    } as unknown as BatchState;
 
     // Act
     const html = renderReport(

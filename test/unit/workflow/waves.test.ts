@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { batchWavesSchema } from '#messages/waves.ts';
 import type { ComparisonHistoryRow } from '#shared/workflow/store-records.ts';
 import { getWaves, pendingTimeline, waveHistory } from '#shared/workflow/waves.ts';
-import { BATCH_ID, batchMeta, metaItem, NOW, storeHarness } from '#test/helpers/store-fakes.ts';
+import {
+  BATCH_ID,
+  batchMeta,
+  metaItem,
+  NOW,
+  settingsItem,
+  storeHarness,
+} from '#test/helpers/store-fakes.ts';
 
 const DEADLINE_S = 900;
 
@@ -44,7 +51,7 @@ describe('waveHistory', () => {
     ];
 
     // Act
-    const history = waveHistory(batch, rows);
+    const history = waveHistory(batch, {}, rows);
 
     // Assess
     expect(batchWavesSchema.parse(history)).toEqual(history);
@@ -88,11 +95,11 @@ describe('waveHistory', () => {
 
   it('uses the batch overrides of COMPARISON_DEADLINE_SECONDS to date a wave', () => {
     // Prepare
-    const batch = batchMeta({ current_iteration: 1, config: { COMPARISON_DEADLINE_SECONDS: 60 } });
+    const batch = batchMeta({ current_iteration: 1 });
     const rows = [{ ...row(1, 0, 2), deadline: at(70) }];
 
     // Act
-    const history = waveHistory(batch, rows);
+    const history = waveHistory(batch, { COMPARISON_DEADLINE_SECONDS: 60 }, rows);
 
     // Assess
     expect(history.waves[0]?.planned_at).toBe(at(10));
@@ -127,11 +134,16 @@ describe('pendingTimeline', () => {
 });
 
 describe('getWaves on the DynamoDB store', () => {
-  it('reads META and the comparison items eventually consistent, projected to the history', async () => {
+  it('reads META, the settings and the comparison items, projected to the history', async () => {
     // Prepare
     const h = storeHarness();
     h.ddb.on(GetCommand).resolves({ Item: metaItem({ current_iteration: 1 }) });
-    h.ddb.on(QueryCommand).resolves({ Items: [row(1, 0, 1), row(1, 0, 2)] });
+    h.ddb
+      .on(GetCommand, { Key: { sk: 'SETTINGS' } })
+      .resolves({ Item: settingsItem({ config: { COMPARISON_DEADLINE_SECONDS: 60 } }) });
+    h.ddb
+      .on(QueryCommand)
+      .resolves({ Items: [{ ...row(1, 0, 1), deadline: at(70) }, row(1, 0, 2)] });
 
     // Act
     const result = await getWaves({ store: h.store }, BATCH_ID);
@@ -139,6 +151,7 @@ describe('getWaves on the DynamoDB store', () => {
     // Assess
     expect(result.status).toBe(200);
     expect(result.body.waves[0]).toMatchObject({ iteration: 1, size: 2, completed: 2 });
+    expect(result.body.waves[0]?.planned_at).toBe(at(10));
     const query = h.ddb.commandCalls(QueryCommand)[0]?.args[0].input;
     expect(query?.ConsistentRead).toBe(false);
     expect(query?.ProjectionExpression).not.toMatch(/\b(a|b|winner|judge_usage)\b/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchState } from '#messages/state.ts';
-import { batchReportModel, scoreReportModel } from '#shared/report/model.ts';
+import { batchReportModel, type ScoredDecisions, scoreReportModel } from '#shared/report/model.ts';
 import { reliabilityReading, renderReport } from '#shared/report/page.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
 import { scoreDecisions } from '#shared/scoring/score.ts';
@@ -298,6 +298,63 @@ describe('the cj score report page', () => {
     expect(html).toContain('id="judge-table"');
     const data = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html);
     expect(JSON.parse(data?.[1] ?? '{}').rows).toHaveLength(3);
+  });
+});
+
+describe('the judge fit of a scored decisions file', () => {
+  const scored = (judges: ScoredDecisions['judges'], threshold: number | null) =>
+    renderReport(
+      scoreReportModel(
+        {
+          items: [
+            { rank: 1, id: 'a', score: 1, se: 0.5, comparisons: 4, wins: 3 },
+            { rank: 2, id: 'b', score: -1, se: 0.5, comparisons: 4, wins: 1 },
+          ],
+          reliability: { ssr: 0.6, split_half: 0.5 },
+          judges,
+          judge_flag: { rule: 'infit above mean + 2 SD', infit_threshold: threshold },
+          summary: { items: 2, decisions: 4, judges: judges.length, components: 2 },
+          warnings: ['two groups never compared'],
+        },
+        'decisions.csv',
+        NOW,
+      ),
+    );
+
+  it('marks a flagged judge, with or without a threshold line', () => {
+    // Prepare
+    const judges = [
+      { judge: 'j1', decisions: 2, infit: 0.9, outfit: 1.1, flagged: false },
+      { judge: 'j2', decisions: 2, infit: 2.4, outfit: 2.9, flagged: true },
+    ];
+
+    // Act
+    const withThreshold = scored(judges, 1.8);
+    const withoutThreshold = scored(judges, null);
+
+    // Assess
+    for (const html of [withThreshold, withoutThreshold]) {
+      expect(count(html, /<g class="judge flagged" data-judge="j2"/g)).toBe(1);
+      expect(count(html, /<g class="judge" data-judge="j1"/g)).toBe(1);
+      expect(html).toMatch(
+        /data-flag="judges_flagged"><td>judges_flagged<\/td><td><span class="flag-on">/,
+      );
+      expect(html).toMatch(
+        /data-flag="disconnected_graph"><td>disconnected_graph<\/td><td><span class="flag-on">/,
+      );
+      expect(html).toContain('two groups never compared');
+    }
+    expect(withThreshold).toContain('flag above 1.80');
+    expect(withoutThreshold).not.toContain('flag above');
+  });
+
+  it('says so when the file names no judges', () => {
+    // Act
+    const html = scored([], null);
+
+    // Assess
+    expect(html).toContain('The decisions file names no judges.');
+    expect(html).not.toContain('id="judge-table"');
   });
 });
 

@@ -106,6 +106,31 @@ describe('waveHistory', () => {
   });
 });
 
+describe('waveHistory of unusual rows', () => {
+  it('counts timed-out failures and leaves a wave without a readable deadline undated', () => {
+    // Prepare
+    const batch = batchMeta({ current_iteration: 2, status: 'RUNNING' });
+    const rows = [
+      row(1, 0, 3, { status: 'FAILED', failure_kind: 'timeout' }),
+      row(1, 0, 4, { status: 'FAILED', failure_kind: 'provider_error' }),
+      row(2, 10, undefined, { deadline: 'not a date' }),
+    ];
+
+    // Act
+    const history = waveHistory(batch, {}, rows);
+
+    // Assess
+    expect(history.waves[0]).toMatchObject({ size: 2, failed: 2, timed_out: 1, settled_at: at(4) });
+    expect(history.waves[1]).toMatchObject({
+      size: 1,
+      pending: 1,
+      planned_at: null,
+      settled_at: null,
+    });
+    expect(history.pending_timeline.at(-1)).toEqual({ at: at(4), pending: 0 });
+  });
+});
+
 describe('pendingTimeline', () => {
   it('thins to the limit keeping every wave start, every peak slice and the last point', () => {
     // Prepare: 3 waves of 400 requests each answered one by one.

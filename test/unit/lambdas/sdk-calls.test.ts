@@ -299,9 +299,15 @@ describe("the handlers' SDK calls and the grant table", () => {
       'get-results',
       httpEvent('GET /batches/{id}/results', { pathParameters: { id: inlineId } }),
     );
+    const waves = await http(
+      'get-waves',
+      httpEvent('GET /batches/{id}/waves', { pathParameters: { id: inlineId } }),
+    );
 
     // Assess
-    expect([inline.status, retried.status, results.status]).toEqual([201, 200, 200]);
+    expect([inline.status, retried.status, results.status, waves.status]).toEqual([
+      201, 200, 200, 200,
+    ]);
     expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
     expect(cancelled.status).toBe(200);
     expect(String(table.get(`BATCH#${viaBatchesId}`, 'META')?.status)).toMatch(/^COMPLETE_/);

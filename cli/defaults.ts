@@ -18,6 +18,10 @@ export const CLI_DEFAULTS = {
   REQUEST_TIMEOUT_MS: 30_000,
   /** characters: width of the progress bar drawn by `cj wait` on a terminal. */
   PROGRESS_BAR_WIDTH: 30,
+  /** port: loopback port `cj dashboard` serves its page on (0 picks a free one). */
+  DASHBOARD_PORT: 8780,
+  /** milliseconds: interval between two refreshes of `cj dashboard` (the page and its reads of the API), a few seconds like the CloudWatch dashboard's shortest auto-refresh. */
+  DASHBOARD_REFRESH_MS: 3000,
   /** stage name: the stack `CjEngine-<stage>` read from a CDK outputs file when no stage is given. */
   STAGE: 'dev',
 } as const;

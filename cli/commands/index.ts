@@ -3,6 +3,7 @@
  * offline scoring of existing decisions) is one module in this folder and one entry below.
  */
 import type { Command } from '../command.ts';
+import { dashboardCommand } from './dashboard.ts';
 import { demoCommand } from './demo.ts';
 import { localCommand } from './local.ts';
 import { reportCommand } from './report.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   waitCommand,
   resultsCommand,
   reportCommand,
+  dashboardCommand,
   demoCommand,
   scoreCommand,
 ];

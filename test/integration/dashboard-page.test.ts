@@ -1,0 +1,128 @@
+/**
+ * The local dashboard a person watches, in a real headless browser (Debian's chromium through
+ * playwright-core): a batch submitted with the CLI to the local cloud shows up with its pending
+ * callbacks while it runs, then with its terminal status, full progress and none pending; its
+ * report link opens the batch's report. Screenshots go to CJ_SCREENSHOT_DIR (default
+ * `.test-results/screenshots`; `docs/images` refreshes the README's).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTableDirectory } from '#cli/batch-directory.ts';
+import { type RunningDashboard, startDashboard } from '#cli/dashboard.ts';
+import { main } from '#cli/main.ts';
+import { launchBrowser } from '#test/helpers/browser.ts';
+import { captureIo } from '#test/helpers/cli-io.ts';
+import { makeEssays } from '#test/helpers/essays.ts';
+import { integrationTarget, output } from '#test/helpers/integration-target.ts';
+
+const ESSAY_COUNT = 16;
+/** Polls `condition` until it holds, or fails after `timeoutMs`. */
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+const SCREENSHOT_DIR = resolve(process.env.CJ_SCREENSHOT_DIR ?? '.test-results/screenshots');
+
+describe('cj dashboard in a browser', () => {
+  let browser: Browser;
+  let dashboard: RunningDashboard | undefined;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await dashboard?.close();
+    await browser?.close();
+  });
+
+  it("shows a running batch's pending callbacks, then its terminal status, and links its report", async () => {
+    // Prepare: the dashboard over the local cloud, and a batch whose judge takes its time.
+    const target = await integrationTarget();
+    dashboard = await startDashboard({
+      client: target.api,
+      directory: localTableDirectory({
+        endpoint: target.endpoint,
+        region: target.region,
+        credentials: target.credentials,
+        tableName: output(target, 'TableName'),
+      }),
+      port: 0,
+      refreshMs: 500,
+      io: { stderr: () => undefined },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'cj-dashboard-page-'));
+    const essays = join(dir, 'essays.jsonl');
+    writeFileSync(
+      essays,
+      `${makeEssays(ESSAY_COUNT, { seed: 8 })
+        .map((essay) => JSON.stringify(essay))
+        .join('\n')}\n`,
+    );
+    const env = { CJ_API_URL: target.api.baseUrl };
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    await page.goto(dashboard.url);
+
+    // Act: submit, watch it run, then watch it end.
+    const submit = captureIo(env, { cwd: dir });
+    expect(
+      await main(
+        ['submit', essays, '--json', '--mock-latency-ms', '1500', '--mock-seed', '8'],
+        submit,
+      ),
+    ).toBe(0);
+    const batchId = (JSON.parse(submit.out()) as { batch_id: string }).batch_id;
+    const row = page.locator(`#batches-table tr[data-batch="${batchId}"]`);
+    const rowState = async () =>
+      (await row.count()) === 0
+        ? { status: null, pending: 0 }
+        : {
+            status: await row.getAttribute('data-status'),
+            pending: Number(await row.locator('.pending').textContent()),
+          };
+    await until(async () => {
+      const state = await rowState();
+      return state.status === 'RUNNING' && state.pending > 0;
+    }, 120_000);
+    const running = {
+      status: await row.getAttribute('data-status'),
+      pending: Number(await row.locator('.pending').textContent()),
+      totalPending: Number(await page.locator('#total-pending').textContent()),
+    };
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-running.png') });
+    await until(async () => {
+      const state = await rowState();
+      return state.status !== null && state.status !== 'RUNNING';
+    }, 240_000);
+    const ended = {
+      status: await row.getAttribute('data-status'),
+      pending: Number(await row.locator('.pending').textContent()),
+      progress: await row.locator('.bar').getAttribute('aria-valuenow'),
+    };
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png') });
+    const status = captureIo(env, { cwd: dir });
+    await main(['status', batchId, '--json'], status);
+    await row.locator('a', { hasText: 'report' }).click();
+    await page.waitForSelector('#scale-plot');
+    const marks = await page.locator('#scale-plot g.essay').count();
+    await page.close();
+
+    // Assess
+    expect(running.status).toBe('RUNNING');
+    expect(running.pending).toBeGreaterThan(0);
+    expect(running.totalPending).toBeGreaterThanOrEqual(running.pending);
+    expect(ended.status).toBe((JSON.parse(status.out()) as { status: string }).status);
+    expect(ended.status).toMatch(/^COMPLETE_/);
+    expect(ended.pending).toBe(0);
+    expect(ended.progress).toBe('100');
+    expect(marks).toBe(ESSAY_COUNT);
+  });
+});

@@ -60,8 +60,9 @@ export function dashboardRows(states: readonly BatchState[]): DashboardRow[] {
         progress,
         pending: state.pending_callbacks,
         iteration: state.current_iteration,
-        createdAt: state.created_at,
-        updatedAt: state.updated_at,
+        // Older APIs and test doubles may omit the instants: an empty one sorts last.
+        createdAt: state.created_at ?? '',
+        updatedAt: state.updated_at ?? '',
         terminal,
       };
     })

@@ -40,6 +40,8 @@ export interface UsageSection {
   /** Estimated USD over the priced comparisons; null when none had a price. */
   costUsd: number | null;
   unpricedComparisons: number;
+  /** Priced comparisons whose (batch) price was not checked against the provider's own table. */
+  unverifiedPriceComparisons: number;
   orderFlipRate: number | null;
   bothOrdersComparisons: number;
   /** How the judge was called (`sync`, `provider_batch`), when the batch says. */
@@ -147,6 +149,7 @@ function usageOf(metadata: Json, judge: unknown): UsageSection | null {
     outputTokens: numberOrNull(usage.output_tokens) ?? 0,
     costUsd: numberOrNull(usage.cost_usd),
     unpricedComparisons: numberOrNull(usage.unpriced_comparisons) ?? 0,
+    unverifiedPriceComparisons: numberOrNull(usage.unverified_price_comparisons) ?? 0,
     orderFlipRate: numberOrNull(usage.order_flip_rate),
     bothOrdersComparisons: numberOrNull(usage.both_orders_comparisons) ?? 0,
     mode: typeof usage.mode === 'string' ? usage.mode : null,

@@ -150,6 +150,13 @@ function gradesSection(model: ReportModel): string {
   );
 }
 
+/** `judge_usage.mode` in words (docs/judges.md): sync calls, or the provider's batch API. */
+function callMode(mode: string | null): string {
+  if (mode === null || mode === 'sync') return 'one request per comparison';
+  if (mode === 'provider_batch') return 'the batch API of the provider (costs at its batch prices)';
+  return mode;
+}
+
 function usageSection(model: ReportModel): string {
   const usage = model.usage;
   if (!usage) return '';
@@ -161,13 +168,17 @@ function usageSection(model: ReportModel): string {
     usage.costUsd !== null && usage.comparisons > usage.unpricedComparisons
       ? ` — $${(usage.costUsd / (usage.comparisons - usage.unpricedComparisons)).toFixed(5)} per comparison`
       : '';
+  const unverified =
+    usage.unverifiedPriceComparisons > 0
+      ? `; ${usage.unverifiedPriceComparisons} of them at a price not checked against the list of the provider`
+      : '';
   const lines: Array<[string, string]> = [
     ['judge', usage.judge ?? '–'],
-    ['calls made as', usage.mode ?? 'one request per comparison'],
+    ['calls made as', callMode(usage.mode)],
     ['comparisons judged', String(usage.comparisons)],
     ['input tokens', usage.inputTokens.toLocaleString('en-US')],
     ['output tokens', usage.outputTokens.toLocaleString('en-US')],
-    ['estimated cost', `${cost}${perComparison}`],
+    ['estimated cost', `${cost}${perComparison}${unverified}`],
   ];
   if (usage.bothOrdersComparisons > 0) {
     lines.push([

@@ -44,6 +44,7 @@ export function makeBatchState(overrides: Partial<BatchState> = {}): BatchState 
         split_half_splits: 20,
       },
       judge_usage: {
+        mode: 'sync',
         comparisons: 296,
         input_tokens: 355_200,
         output_tokens: 11_840,
@@ -52,6 +53,7 @@ export function makeBatchState(overrides: Partial<BatchState> = {}): BatchState 
         both_orders_comparisons: 0,
         order_flips: 0,
         order_flip_rate: null,
+        unverified_price_comparisons: 0,
       },
     },
     created_at: at(0),

@@ -181,7 +181,9 @@ describe('the batch report page', () => {
     expect(html).toContain('FAILED (no_successful_comparisons)');
     expect(html).toContain('<b>EAP reliability 0.88: high.</b>');
     expect(html).toContain('<dt>judge</dt><dd>openai-compatible llama-3.1-8b</dd>');
-    expect(html).toContain('<dt>calls made as</dt><dd>provider_batch</dd>');
+    expect(html).toContain(
+      '<dt>calls made as</dt><dd>the batch API of the provider (costs at its batch prices)</dd>',
+    );
     expect(html).toContain('not priced (no list price for this model, or the mock)');
     expect(html).toContain('20.0 % of 10 comparisons judged in both orders');
     expect(html).toContain('0.250 logits for the essay shown first (95 % 0.054 to 0.446)');
@@ -201,6 +203,7 @@ describe('the batch report page', () => {
           output_tokens: 100,
           cost_usd: 0.02,
           unpriced_comparisons: 5,
+          unverified_price_comparisons: 2,
         },
       },
       judge: { provider: 'mock', profile: 'eng5_lower5_gpt51_low' },
@@ -215,6 +218,7 @@ describe('the batch report page', () => {
     expect(html).toContain('<dd>mock (eng5_lower5_gpt51_low)</dd>');
     expect(html).toContain('$0.0200 (5 comparisons without a price are not included)');
     expect(html).toContain('$0.00400 per comparison');
+    expect(html).toContain('2 of them at a price not checked against the list of the provider');
     expect(html).toContain('<dt>calls made as</dt><dd>one request per comparison</dd>');
   });
 

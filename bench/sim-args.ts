@@ -41,6 +41,17 @@ export const SIM_FLAGS: FlagSpecs = {
   'judge-concurrency': { type: 'number', valueName: 'C', description: 'judge calls in flight' },
   'sweeper-period-s': { type: 'number', valueName: 'S', description: 'seconds between sweeps' },
   'step-s': { type: 'number', valueName: 'S', description: 'seconds per continuation step' },
+  'mock-position-bias': {
+    type: 'number',
+    valueName: 'B',
+    description: 'logit bonus of the essay shown first (the order effect to recover)',
+  },
+  'judge-both-orders': {
+    type: 'boolean',
+    description: 'judge every comparison in both orders (two calls each)',
+  },
+  anchors: { type: 'number', valueName: 'K', description: 'anchors per grade (with --grades)' },
+  grades: { type: 'number', valueName: 'G', description: 'grades on the scale (with --anchors)' },
   seed: { type: 'number', valueName: 'X', description: 'seed of run 0 (run i uses X+i)' },
   runs: { type: 'number', valueName: 'R', description: 'batches to simulate' },
   set: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'config override' },
@@ -68,6 +79,22 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions
     'a number in [0, 1]',
   );
   const time = parseSimulatedTime(args);
+  const positionBias = checkedNumberFlag(
+    args,
+    'mock-position-bias',
+    (v) => v >= -10 && v <= 10,
+    'a number in [-10, 10]',
+  );
+  const anchors = checkedNumberFlag(args, 'anchors', (v) => isInt(v) && v >= 1, 'an integer >= 1');
+  const grades = checkedNumberFlag(
+    args,
+    'grades',
+    (v) => isInt(v) && v >= 2 && v <= 30,
+    'an integer in 2..30',
+  );
+  if ((anchors === undefined) !== (grades === undefined)) {
+    throw new UsageError('--anchors and --grades', 'give both or neither');
+  }
   const overrides: Record<string, unknown> = {};
   for (const assignment of stringListFlag(args, 'set')) {
     const [name, value] = parseConfigAssignment(assignment);
@@ -82,6 +109,10 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions
     profile: choiceFlag(args, 'profile', MOCK_PROFILE_NAMES) ?? 'default',
     ...(failureRate === undefined ? {} : { failureRate }),
     ...(Object.keys(time).length === 0 ? {} : { time }),
+    ...(positionBias === undefined ? {} : { positionBias }),
+    ...(booleanFlag(args, 'judge-both-orders') ? { judgeBothOrders: true } : {}),
+    ...(anchors === undefined ? {} : { anchors }),
+    ...(grades === undefined ? {} : { grades }),
     seed: checkedNumberFlag(args, 'seed', (v) => isInt(v) && v >= 0, 'an integer >= 0') ?? 1,
     runs: checkedNumberFlag(args, 'runs', (v) => isInt(v) && v >= 1, 'an integer >= 1') ?? 1,
     overrides,

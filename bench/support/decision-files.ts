@@ -12,6 +12,8 @@ export interface DecisionRow {
   judge: string;
   winner: string;
   loser: string;
+  /** Id of the item shown first (with `positionBias`). */
+  shownFirst?: string;
 }
 
 export interface GeneratedDecisions {
@@ -31,6 +33,11 @@ export interface GenerateOptions {
   sd?: number;
   /** This many judges (the last ones) toss a coin instead of judging. Default 0. */
   erraticJudges?: number;
+  /**
+   * Logit bonus of the item shown first (the first drawn of each pair); the rows then say which
+   * item was shown first. Default: no bias, order not recorded.
+   */
+  positionBias?: number;
 }
 
 /**
@@ -52,10 +59,12 @@ export function generateDecisions(options: GenerateOptions): GeneratedDecisions 
     if (j >= i) j++;
     const a = ids[i] as string;
     const b = ids[j] as string;
+    const bias = options.positionBias ?? 0;
     const p = erratic.has(judge)
       ? 0.5
-      : 1 / (1 + Math.exp((truth.get(b) as number) - (truth.get(a) as number)));
-    rows.push(rng() < p ? { judge, winner: a, loser: b } : { judge, winner: b, loser: a });
+      : 1 / (1 + Math.exp((truth.get(b) as number) - (truth.get(a) as number) - bias));
+    const row = rng() < p ? { judge, winner: a, loser: b } : { judge, winner: b, loser: a };
+    rows.push(options.positionBias === undefined ? row : { ...row, shownFirst: a });
   }
   return { rows, truth, erratic };
 }
@@ -68,9 +77,22 @@ export function decisionsCsv(
   const judge = columns.judge === undefined ? 'judge' : columns.judge;
   const winner = columns.winner ?? 'candidate_chosen';
   const loser = columns.loser ?? 'candidate_not_chosen';
-  const header = [...(judge === null ? [] : [judge]), winner, loser];
+  const first = rows.some((r) => r.shownFirst !== undefined);
+  const header = [
+    ...(judge === null ? [] : [judge]),
+    winner,
+    loser,
+    ...(first ? ['shown_first'] : []),
+  ];
   const lines = rows.map((r) =>
-    [...(judge === null ? [] : [r.judge]), r.winner, r.loser].map(csvField).join(','),
+    [
+      ...(judge === null ? [] : [r.judge]),
+      r.winner,
+      r.loser,
+      ...(first ? [r.shownFirst ?? ''] : []),
+    ]
+      .map(csvField)
+      .join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;
 }

@@ -34,7 +34,13 @@ function outputFormat(args: ParsedArgs): Format {
   return json ? 'json' : ((format as Format | undefined) ?? 'text');
 }
 
+const PRIORS = ['empirical_bayes', 'fixed'] as const;
+
 function scoreOptions(args: ParsedArgs): ScoreOptions {
+  const prior = stringFlag(args, 'prior');
+  if (prior !== undefined && !(PRIORS as readonly string[]).includes(prior)) {
+    throw new UsageError('--prior', `expected empirical_bayes or fixed, got "${prior}"`);
+  }
   const alpha = numberFlag(args, 'alpha');
   const splits = numberFlag(args, 'splits');
   const seed = numberFlag(args, 'seed');
@@ -48,6 +54,7 @@ function scoreOptions(args: ParsedArgs): ScoreOptions {
     throw new UsageError('--seed', `must be an integer, got ${seed}`);
   }
   return {
+    ...(prior === undefined ? {} : { prior: prior as (typeof PRIORS)[number] }),
     ...(alpha === undefined ? {} : { alpha }),
     ...(splits === undefined ? {} : { splits }),
     ...(seed === undefined ? {} : { seed }),
@@ -58,19 +65,21 @@ function columnOptions(args: ParsedArgs): ColumnOptions {
   const winnerCol = stringFlag(args, 'winner-col');
   const loserCol = stringFlag(args, 'loser-col');
   const judgeCol = stringFlag(args, 'judge-col');
+  const firstCol = stringFlag(args, 'first-col');
   return {
     ...(winnerCol === undefined ? {} : { winnerCol }),
     ...(loserCol === undefined ? {} : { loserCol }),
     ...(judgeCol === undefined ? {} : { judgeCol }),
+    ...(firstCol === undefined ? {} : { firstCol }),
   };
 }
 
 export const scoreCommand: Command = {
   name: 'score',
   summary:
-    'score existing decisions from a CSV file offline: Bradley–Terry, reliability, judge fit',
+    'score existing decisions from a CSV file offline: Bradley–Terry, reliability, order effect, judge fit',
   usage:
-    'cj score <decisions.csv> [--json] [--format json|csv|text] [--report FILE] [--winner-col NAME] [--loser-col NAME] [--judge-col NAME] [--alpha A] [--splits K] [--seed X]',
+    'cj score <decisions.csv> [--json] [--format json|csv|text] [--report FILE] [--winner-col NAME] [--loser-col NAME] [--judge-col NAME] [--first-col NAME] [--prior empirical_bayes|fixed] [--alpha A] [--splits K] [--seed X]',
   flags: {
     json: { type: 'boolean', description: 'print the full report as JSON (same as --format json)' },
     format: {
@@ -93,10 +102,23 @@ export const scoreCommand: Command = {
       valueName: 'NAME',
       description: 'column holding the judge id (default judge, when present)',
     },
+    'first-col': {
+      type: 'string',
+      valueName: 'NAME',
+      description:
+        'column holding the id of the item shown first, to estimate the order effect (default shown_first, when present)',
+    },
+    prior: {
+      type: 'string',
+      valueName: 'empirical_bayes|fixed',
+      description:
+        'prior of the scores: estimated from the data (default, as the engine) or the fixed weak ridge',
+    },
     alpha: {
       type: 'number',
       valueName: 'A',
-      description: 'ridge prior precision of the Bradley–Terry fit (default BT_PRIOR_ALPHA)',
+      description:
+        'precision of the fixed prior (variance 1/A; default BT_PRIOR_ALPHA); implies --prior fixed',
     },
     splits: {
       type: 'number',

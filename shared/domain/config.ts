@@ -138,9 +138,9 @@ export const CONFIG_SPEC = {
   ),
   PAIRING_THOMPSON_SCALE: entry(
     z.number().nonnegative(),
-    1,
+    0.2,
     'standard errors',
-    'Adaptive coverage pairs neighbours in scores drawn from N(score, (scale * SE)^2); 0 pairs by the point scores alone, larger values explore more. Measured at n=100, true SD 2, 15 per essay (24 seeds): 0 lost 0.015 median Spearman (0.920 vs 0.937); 0.5-2 equal within noise; 1 is plain Thompson sampling.',
+    'Adaptive coverage pairs neighbours in scores drawn from N(score, (scale * SE)^2); 0 pairs by the point scores alone, larger values explore more (1 is plain Thompson sampling). With the posterior scores and PAIRING_FOCUS_FRACTION 0.6, measured at n=100, true SD 2, 15 per essay (seeds 1-48, mean Spearman; `npx tsx` loop over simulateBatch): 1: 0.947 (focus 0.85), 0.5: 0.952, 0.3: 0.954, 0.15: 0.955, 0: 0.955; a little randomness is kept so the comparison graph stays mixed.',
   ),
   PAIRING_CANDIDATE_WINDOW: entry(
     positiveInt,
@@ -156,9 +156,9 @@ export const CONFIG_SPEC = {
   ),
   PAIRING_FOCUS_FRACTION: entry(
     z.number().gt(0).max(1),
-    0.85,
+    0.6,
     'fraction of essays',
-    'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave. Measured at n=100, true SD 2, 15 per essay (48 seeds): median Spearman 0.944 at 0.85 vs 0.938 at 1; 0.6-0.85 equal within noise. Ablation: npm run -s bench:efficiency -- --strategies adaptive,adaptive-unfocused.',
+    'Adaptive coverage waves include only this fraction of the essays: those whose rank is most uncertain (SE times the number of essays within one SE). 1 includes every essay in every wave. Measured with the posterior scores at n=100, true SD 2, 15 per essay (seeds 1-48, mean Spearman, Thompson scale 0.3): 0.5: 0.953, 0.6: 0.954, 0.7: 0.952; 0.85 with scale 1 (the former defaults): 0.945; 1 (every essay): 0.939. Smaller fractions mean more, smaller waves. Ablation: npm run -s bench:efficiency -- --strategies adaptive,adaptive-unfocused.',
   ),
 
   // --- wave sizing --------------------------------------------------------------------------
@@ -249,22 +249,52 @@ export const CONFIG_SPEC = {
     'Random halvings of the comparisons behind the split-half reliability (median over splits).',
   ),
   BT_PRIOR_MODE: entry(
-    z.enum(['fixed', 'empirical_bayes', 'empirical_bayes_planning']),
-    'empirical_bayes_planning',
+    z.enum(['empirical_bayes', 'fixed']),
+    'empirical_bayes',
     'mode',
-    "Prior of the engine's Bradley–Terry fit (scores that steer adaptive pairing and the reported scores; shared/domain/prior.ts). fixed: the weak ridge BT_PRIOR_ALPHA. empirical_bayes: a ridge whose variance is estimated from the batch each wave (moment estimate var(scores) - mean(SE^2) from the weak fit, then BT_EB_EM_STEPS EM refits), so scores are posterior means under a data-scaled prior. empirical_bayes_planning: the planner uses the empirical-Bayes fit, the reported scores and SEs the weak ridge. Measured with `npm run -s bench:efficiency -- --strategies random,adaptive,random-fixed-prior,adaptive-fixed-prior --json` (n=100, true SD 2, seeds 1-8): median Spearman at 15 comparisons per essay, adaptive 0.952 vs 0.942 with fixed, random 0.939 vs 0.936; SSR of adaptive runs within 0.01 of the true r^2 from 10 per essay (fixed: +0.11 at 10). The default is empirical_bayes_planning: the reported scores stay the weak-ridge MAP of docs/bradley-terry.md (the same scale as `cj score` and across batches) while the planner gets the calibrated fit; see BENCHMARKS.md for its figures. Costs 2 + BT_EB_EM_STEPS fits per wave (n=10,000, 150,000 comparisons: 5.1 s vs 2.8 s). See BENCHMARKS.md, Ranking efficiency.",
-  ),
-  BT_EB_EM_STEPS: entry(
-    nonNegativeInt,
-    1,
-    'refits',
-    'EM refits of the empirical-Bayes prior variance after the moment estimate (each refit costs one more Bradley–Terry fit with SEs). Measured at n=100, true SD 2, adaptive, median Spearman at 10 / 15 / 20 per essay (seeds 1-8): 0 refits 0.913 / 0.947 / 0.963, 1 refit 0.920 / 0.952 / 0.967, 2 refits 0.926 / 0.952 / 0.964; seeds 9-32 at 10 / 15: 1 refit 0.921 / 0.945, 2 refits 0.913 / 0.946.',
+    "Prior of the scores in the engine's Bradley–Terry posterior (shared/domain/posterior.ts), used for the reported scores and SEs, for adaptive pairing, and by `cj score`: one scale. empirical_bayes: N(0, s^2) with s^2 estimated from the data (EM on the posterior, within [BT_EB_MIN_VARIANCE, 1/BT_PRIOR_ALPHA]); fixed: s^2 = 1/BT_PRIOR_ALPHA (the weak ridge). Chosen by simulation (BENCHMARKS.md, Ranking efficiency): under adaptive pairing at n=100, true SD 2, its 95 % intervals cover the true score and its EAP reliability tracks the true r^2; the weak prior's intervals under-cover.",
   ),
   BT_EB_MIN_VARIANCE: entry(
     z.number().positive(),
     0.25,
     'logit^2',
-    'Floor of the empirical-Bayes prior variance (prior precision at most 1/this): with little or uninformative data the estimate can be near zero, which would flatten every score. The ceiling is 1/BT_PRIOR_ALPHA, so the prior is never weaker than the fixed ridge.',
+    'Floor of the empirical-Bayes prior variance: with little or uninformative data the estimate can approach zero, which would flatten every score. The ceiling is 1/BT_PRIOR_ALPHA, so the prior is never weaker than the fixed ridge.',
+  ),
+  BT_EB_VARIANCE_PRIOR_MEDIAN: entry(
+    z.number().positive(),
+    4,
+    'logit^2',
+    'Median of the weakly informative hyperprior of the empirical-Bayes prior variance, log s^2 ~ N(log median, BT_EB_VARIANCE_PRIOR_LOG_SD^2): a true SD of 2 logits, typical of CJ data. It matters only when the data say little about the spread (about 5 comparisons per essay).',
+  ),
+  BT_EB_VARIANCE_PRIOR_LOG_SD: entry(
+    z.number().positive(),
+    1.5,
+    'log(logit^2)',
+    'SD of log s^2 in that hyperprior (95 % of its mass between s^2 = 0.2 and 76). Measured at n=100, true SD 2, 5 per essay (seeds 1-16): without it the estimate ran away to 34 in one run (mean 7.3, median 3.4); with it mean 5.9, median 3.5, same figures from 10 per essay on.',
+  ),
+  BT_ORDER_EFFECT: entry(
+    z.boolean(),
+    true,
+    'flag',
+    "Estimate the order effect (log-odds bonus of the essay shown first) jointly with the scores, so the scores are free of a judge's position bias; reported in processing_metadata.order_effect.",
+  ),
+  BT_ORDER_EFFECT_PRIOR_SD: entry(
+    z.number().positive(),
+    1,
+    'logits',
+    'Prior SD of the order effect (N(0, SD^2)): weak next to the effects LLM judges show (first-shown essay picked 60-65 % at equal quality, about 0.4-0.6 logits) and to the data of any batch.',
+  ),
+  BT_POSTERIOR_TOLERANCE: entry(
+    z.number().positive(),
+    1e-4,
+    'logits',
+    'The posterior fit (expectation propagation) stops when no posterior mean and not the prior variance moved by more than this in a sweep over the comparisons.',
+  ),
+  BT_POSTERIOR_MAX_SWEEPS: entry(
+    positiveInt,
+    500,
+    'sweeps',
+    'Cap on sweeps of the posterior fit; typical fits need 40-100 (more when the data say little about the prior variance).',
   ),
   // --- input limits -------------------------------------------------------------------------
   MAX_ESSAY_CHARS: entry(

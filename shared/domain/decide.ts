@@ -15,10 +15,10 @@ import {
   completionProgress,
   pendingCallbacks,
 } from '#domain/batch-state.ts';
-import { type BtData, type BtFit, type BtOptions, fitBradleyTerry } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
 import { pairKey, planWave, type WavePlanRequest } from '#domain/pairing.ts';
-import { type EngineFits, engineFits } from '#domain/prior.ts';
+import type { OrderEffect, PosteriorData, PosteriorFit } from '#domain/posterior.ts';
+import { engineFit, successData } from '#domain/prior.ts';
 import { hashSeed } from '#domain/random.ts';
 import type {
   BatchStatus,
@@ -59,9 +59,15 @@ export interface WavePair extends PlannedPair {
 interface DecisionBase {
   /** Machine-readable why, for the `continuation_decision` log line (e.g. `budget_exhausted`). */
   reason: string;
-  /** Fresh Bradley–Terry fit on the successful comparisons (null for WAIT or before any success). */
+  /**
+   * Fresh Bradley–Terry posterior of the successful comparisons (posterior means and SDs; null for
+   * WAIT or before any success).
+   */
   scores: Float64Array | null;
   se: Float64Array | null;
+  /** The fit's order (first-shown) effect and prior variance (null when not evaluated). */
+  orderEffect: OrderEffect | null;
+  priorVariance: number | null;
   /** The completion check this decision was based on (from `completionProgress`). */
   completion: CompletionProgress;
   /** Value to store as `resampling_pass_count` after applying this decision. */
@@ -80,7 +86,7 @@ export type DecisionType = Decision['type'];
 /** Seams for tests; production uses the real planner and fitter. */
 export interface DecideDependencies {
   planWave?: (request: WavePlanRequest) => PlannedPair[];
-  fit?: (data: BtData, options: BtOptions) => BtFit;
+  fit?: (data: PosteriorData, config: EngineConfig) => PosteriorFit;
 }
 
 /** Largest resampling pass begun so far, from the stored count and the history. */
@@ -98,30 +104,11 @@ function fitSuccesses(
   snapshot: DecisionSnapshot,
   completed: number,
   fitModel: NonNullable<DecideDependencies['fit']>,
-): EngineFits {
-  const winners = new Int32Array(completed);
-  const losers = new Int32Array(completed);
-  let k = 0;
-  for (const c of snapshot.comparisons) {
-    if (c.status !== 'COMPLETED' || k >= completed) continue;
-    const aWon = c.winner === 'A';
-    winners[k] = aWon ? c.a : c.b;
-    losers[k] = aWon ? c.b : c.a;
-    k++;
-  }
-  const { previousScores, essayCount, config } = snapshot;
-  const warm = previousScores?.length === essayCount ? previousScores : undefined;
-  // Under BT_PRIOR_MODE empirical_bayes the prior's variance is estimated from these successes
-  // (prior.ts): calibrated scores steer the planner better and rank better (BENCHMARKS.md).
-  return engineFits(
-    { n: essayCount, winners: winners.subarray(0, k), losers: losers.subarray(0, k) },
-    {
-      standardErrors: 'auto',
-      seSeed: snapshot.seed,
-      ...(warm ? { initial: warm } : {}),
-    },
-    config,
-    fitModel,
+): PosteriorFit {
+  // One posterior (#domain/prior.ts) steers the planner, checks stability and is reported.
+  return fitModel(
+    successData(snapshot.essayCount, snapshot.comparisons, completed),
+    snapshot.config,
   );
 }
 
@@ -200,7 +187,7 @@ function withAttempts(
  */
 export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}): Decision {
   const plan = deps.planWave ?? planWave;
-  const fitter = deps.fit ?? fitBradleyTerry;
+  const fitter = deps.fit ?? engineFit;
   const { config, counters, essayCount } = snapshot;
   const completion = completionProgress({
     essayCount,
@@ -209,7 +196,14 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
     config,
   });
   const passCount = passesBegun(snapshot);
-  const nothingEvaluated = { scores: null, se: null, completion, resamplingPassCount: passCount };
+  const nothingEvaluated = {
+    scores: null,
+    se: null,
+    orderEffect: null,
+    priorVariance: null,
+    completion,
+    resamplingPassCount: passCount,
+  };
 
   if (snapshot.status !== 'RUNNING') {
     const reason = snapshot.status === 'PENDING_ESSAYS' ? 'batch_not_started' : 'batch_not_running';
@@ -220,10 +214,17 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
   }
 
   const completed = counters.completed_comparisons;
-  const fits = completed > 0 ? fitSuccesses(snapshot, completed, fitter) : null;
-  const scores = fits?.reported.scores ?? null;
-  const se = fits?.reported.se ?? null;
-  const evaluated = { scores, se, completion, resamplingPassCount: passCount };
+  const fit = completed > 0 ? fitSuccesses(snapshot, completed, fitter) : null;
+  const scores = fit?.scores ?? null;
+  const se = fit?.se ?? null;
+  const evaluated = {
+    scores,
+    se,
+    orderEffect: fit?.orderEffect ?? null,
+    priorVariance: fit?.priorVariance ?? null,
+    completion,
+    resamplingPassCount: passCount,
+  };
 
   const finalize = (status: SuccessStatus, reason: string): Decision => {
     if (completed === 0) {
@@ -271,8 +272,8 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
   const common = {
     n: essayCount,
     comparisons: snapshot.comparisons,
-    scores: fits?.planning.scores ?? null,
-    se: fits?.planning.se ?? null,
+    scores,
+    se,
     strategy: config.PAIRING_STRATEGY,
     seed: hashSeed(snapshot.seed, snapshot.currentIteration),
     config,

@@ -1,15 +1,18 @@
 /**
  * `processing_metadata` and per-essay results of a finalized batch (docs/engine-rules.md, "Processing metadata").
  *
- * Reliability is reported twice: SSR (from the model's own SEs; inflates under adaptive pairing,
- * which picks near-equal pairs) and split-half (random halves of the successful comparisons, each
- * fitted separately, Spearman–Brown corrected), which stays honest whatever chose the pairs.
+ * Reliability is reported three ways: the EAP reliability of the posterior (the figure to quote:
+ * it tracks the true r² under adaptive pairing, BENCHMARKS.md), SSR as the CJ literature computes
+ * it (comparable with published figures, optimistic under adaptive pairing, which picks near-equal
+ * pairs) and split-half (random halves of the comparisons, each fitted separately, Spearman–Brown
+ * corrected).
  */
 import type { BtData } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
 import { type JudgeUsageMode, summarizeUsage, type UsageTotals } from '#domain/judge-usage.ts';
 import { maxPossiblePairs, pairKey } from '#domain/pairing.ts';
-import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
+import { eapReliability, type OrderEffect } from '#domain/posterior.ts';
+import { conventionalSsr, splitHalfReliability } from '#domain/reliability.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 
 export interface MetadataInputs {
@@ -18,6 +21,9 @@ export interface MetadataInputs {
   /** Final fit (from the finalize decision); null when nothing succeeded. */
   scores: Float64Array | null;
   se: Float64Array | null;
+  /** The final fit's order effect and prior variance (null when not estimated). */
+  orderEffect?: OrderEffect | null;
+  priorVariance?: number | null;
   resamplingPassCount: number;
   config: EngineConfig;
   /** Seeds the split-half shuffles (same batch ⇒ same figures). */
@@ -63,14 +69,38 @@ export interface ProcessingMetadata {
     has_isolated_items: boolean;
   };
   reliability: {
-    /** Scale separation reliability (var(θ̂) − mean SE²) / var(θ̂); optimistic under adaptive pairing. */
+    /**
+     * EAP reliability var(score) / (var(score) + mean SE²) of the posterior: the figure to quote
+     * (within ±0.03 of the true r² in simulation, adaptive pairing included).
+     */
+    eap: number | null;
+    /**
+     * Scale separation reliability as the CJ literature computes it (ε-adjusted estimate with
+     * information SEs, as sirt::btm): comparable with published figures; optimistic under
+     * adaptive pairing.
+     */
     ssr: number | null;
-    /** Split-half reliability, Spearman–Brown corrected: the honest figure. */
+    /** Split-half reliability, Spearman–Brown corrected. */
     split_half: number | null;
     /** Median correlation between the two half fits, before the correction. */
     split_half_uncorrected: number | null;
     split_half_splits: number;
   };
+  /**
+   * The judge's order (position) effect: log-odds bonus of the essay shown first ("Essay A"),
+   * estimated with the scores (which are free of it); null when not estimated.
+   */
+  order_effect: {
+    estimate: number;
+    se: number;
+    /** 95 % interval, estimate ± 1.96 SE. */
+    ci95: [number, number];
+    /** Share of verdicts that went to the essay shown first. */
+    first_shown_win_rate: number;
+    comparisons: number;
+  } | null;
+  /** The score model: prior mode and the prior variance of the scores behind the fit. */
+  score_model: { prior: string; prior_variance: number | null };
   /** Tokens, estimated cost and order-flip rate summed over the verdicts actually received. */
   judge_usage: UsageTotals;
 }
@@ -131,13 +161,16 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
     meanSe = se.reduce((sum, v) => sum + v, 0) / se.length;
     maxSe = se.reduce((max, v) => Math.max(max, v), 0);
   }
-  const ssr = scores !== null && se !== null ? scaleSeparationReliability(scores, se) : null;
+  const eap = scores !== null && se !== null ? eapReliability(scores, se) : null;
+  const ssr = m >= 1 ? conventionalSsr(data) : null;
+  let firstWins = 0;
+  for (const c of comparisons) if (c.status === 'COMPLETED' && c.winner === 'A') firstWins++;
+  const order = inputs.orderEffect ?? null;
   const split =
     m >= 2
       ? splitHalfReliability(data, {
           splits: config.SPLIT_HALF_SPLITS,
           seed: inputs.seed,
-          alpha: config.BT_PRIOR_ALPHA,
         })
       : null;
 
@@ -160,11 +193,23 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
       has_isolated_items: isolated > 0,
     },
     reliability: {
+      eap,
       ssr,
       split_half: split && split.splits > 0 ? split.spearmanBrown : null,
       split_half_uncorrected: split && split.splits > 0 ? split.median : null,
       split_half_splits: split?.splits ?? 0,
     },
+    order_effect:
+      order === null
+        ? null
+        : {
+            estimate: order.estimate,
+            se: order.se,
+            ci95: [order.estimate - 1.96 * order.se, order.estimate + 1.96 * order.se],
+            first_shown_win_rate: m === 0 ? 0 : firstWins / m,
+            comparisons: order.comparisons,
+          },
+    score_model: { prior: config.BT_PRIOR_MODE, prior_variance: inputs.priorVariance ?? null },
     judge_usage: summarizeUsage(
       comparisons.filter((c) => c.status === 'COMPLETED').map((c) => c.usage),
       inputs.judgeMode,

@@ -7,7 +7,7 @@
  *    reported as 0: "no measurable association / separation" rather than NaN, so medians over
  *    simulation runs stay defined.
  */
-import { type BtData, fitBradleyTerry } from './bradley-terry.ts';
+import { type BtData, buildPairGraph, fitBradleyTerry, winProbability } from './bradley-terry.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { hashSeed, seededRandom, shuffleInPlace } from './random.ts';
 
@@ -213,7 +213,18 @@ export function spearmanBrown(r: number): number {
  */
 export function splitHalfReliability(
   data: BtData,
-  options: { splits?: number; seed: number; alpha?: number; groups?: Int32Array },
+  options: {
+    splits?: number;
+    seed: number;
+    /**
+     * How each half is fitted: `conventional` (default), the estimate the CJ literature uses
+     * (`conventionalFit`), which reproduces published split-half figures best (docs/score.md);
+     * `ridge`, the weak-ridge MAP with precision `alpha`.
+     */
+    estimator?: 'conventional' | 'ridge';
+    alpha?: number;
+    groups?: Int32Array;
+  },
 ): SplitHalfResult {
   const splits = options.splits ?? DEFAULT_CONFIG.SPLIT_HALF_SPLITS;
   if (!Number.isInteger(splits) || splits < 1) {
@@ -226,6 +237,10 @@ export function splitHalfReliability(
     standardErrors: 'none' as const,
     ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
   };
+  const fitHalf = (half: BtData): Float64Array =>
+    (options.estimator ?? 'conventional') === 'conventional'
+      ? conventionalFit(half).scores
+      : fitBradleyTerry(half, fitOptions).scores;
   const correlations: number[] = [];
   if (options.groups === undefined) {
     const rng = seededRandom(hashSeed('split-half', options.seed));
@@ -235,9 +250,7 @@ export function splitHalfReliability(
       shuffleInPlace(order, rng);
       const first = subset(data, order, 0, half);
       const second = subset(data, order, half, m);
-      const a = fitBradleyTerry(first, fitOptions);
-      const b = fitBradleyTerry(second, fitOptions);
-      correlations.push(pearson(a.scores, b.scores));
+      correlations.push(pearson(fitHalf(first), fitHalf(second)));
     }
   } else {
     const groups = options.groups;
@@ -265,13 +278,13 @@ export function splitHalfReliability(
       }
       const first = subset(data, firstOrder, 0, firstOrder.length);
       const second = subset(data, secondOrder, 0, secondOrder.length);
-      const a = fitBradleyTerry(first, fitOptions);
-      const b = fitBradleyTerry(second, fitOptions);
+      const a = fitHalf(first);
+      const b = fitHalf(second);
       const shared = comparedInBoth(first, second);
       correlations.push(
         pearson(
-          shared.map((i) => a.scores[i] as number),
-          shared.map((i) => b.scores[i] as number),
+          shared.map((i) => a[i] as number),
+          shared.map((i) => b[i] as number),
         ),
       );
     }
@@ -311,4 +324,110 @@ function subset(data: BtData, order: number[], from: number, to: number): BtData
     losers[k - from] = data.losers[idx] as number;
   }
   return { n: data.n, winners, losers };
+}
+
+/** ε of the published CJ convention (sirt::btm's default). */
+export const CONVENTIONAL_EPSILON = 0.3;
+const CONVENTIONAL_MAX_ITERATIONS = 400;
+const CONVENTIONAL_TOLERANCE = 1e-4;
+
+export interface ConventionalFit {
+  scores: Float64Array;
+  /** 1/√(information) per item: the convention's SEs (they ignore the centring). */
+  se: Float64Array;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * The Bradley–Terry estimate the CJ literature reports its SSR from (the estimator of R's
+ * sirt::btm, behind the figures of Kinnear, Jones & Davies 2025 and many CJ tools): each item's
+ * win count w_i out of N_i is adjusted to ε + (N_i − 2ε)·w_i/N_i (ε = 0.3), which keeps all-win
+ * and all-loss items finite, and the scores solve "expected wins = adjusted wins" by per-item
+ * Newton steps capped at 0.98^t logits in iteration t, re-centred after each, stopping when no
+ * score moves by more than 1e-4 or after 400 iterations (the package's defaults, as the published
+ * figures used them). SEs are 1/√(Σ p(1 − p)) over the item's comparisons.
+ *
+ * Only for the conventional SSR (`conventionalSsr`): the engine's scores are the posterior
+ * (#domain/posterior.ts). Items without comparisons get score 0 and SE 0 and are left out of SSR.
+ */
+export function conventionalFit(data: BtData, epsilon = CONVENTIONAL_EPSILON): ConventionalFit {
+  const graph = buildPairGraph(data);
+  const { n, rowStart, col, count, totalWins, degree } = graph;
+  const target = new Float64Array(n);
+  const theta = new Float64Array(n);
+  const compared: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const total = degree[i] as number;
+    if (total === 0) continue;
+    compared.push(i);
+    target[i] = epsilon + ((total - 2 * epsilon) * (totalWins[i] as number)) / total;
+    const p = (target[i] as number) / total;
+    theta[i] = 0.8 * Math.log(p / (1 - p));
+  }
+  const centreCompared = () => {
+    let mean = 0;
+    for (const i of compared) mean += theta[i] as number;
+    mean = compared.length === 0 ? 0 : mean / compared.length;
+    for (const i of compared) theta[i] = (theta[i] as number) - mean;
+  };
+  centreCompared();
+  const expected = new Float64Array(n);
+  const information = new Float64Array(n);
+  const previous = new Float64Array(n);
+  const se = new Float64Array(n);
+  let cap = 1;
+  let iterations = 0;
+  let converged = compared.length === 0;
+  while (!converged && iterations < CONVENTIONAL_MAX_ITERATIONS) {
+    previous.set(theta);
+    expected.fill(0);
+    information.fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let e = rowStart[i] as number, end = rowStart[i + 1] as number; e < end; e++) {
+        const j = col[e] as number;
+        const c = count[e] as number;
+        const p = winProbability(theta[i] as number, theta[j] as number);
+        const h = c * p * (1 - p);
+        expected[i] = (expected[i] as number) + c * p;
+        expected[j] = (expected[j] as number) + c * (1 - p);
+        information[i] = (information[i] as number) + h;
+        information[j] = (information[j] as number) + h;
+      }
+    }
+    cap *= 0.98;
+    for (const i of compared) {
+      const info = (information[i] as number) + 1e-20;
+      const step = ((target[i] as number) - (expected[i] as number)) / info;
+      theta[i] = (theta[i] as number) + Math.max(-cap, Math.min(cap, step));
+      se[i] = 1 / Math.sqrt(info);
+    }
+    centreCompared();
+    iterations++;
+    let change = 0;
+    for (const i of compared) {
+      change = Math.max(change, Math.abs((theta[i] as number) - (previous[i] as number)));
+    }
+    converged = change <= CONVENTIONAL_TOLERANCE;
+  }
+  return { scores: theta, se, iterations, converged };
+}
+
+/**
+ * SSR as the CJ literature computes and publishes it: `scaleSeparationReliability` of
+ * `conventionalFit` over the compared items. Reproduces the SSR table of Kinnear, Jones & Davies
+ * (2025) in all 99 sessions with data (docs/score.md). Like every SSR it is optimistic under
+ * adaptive pairing; the engine's own figure is the EAP reliability.
+ */
+export function conventionalSsr(data: BtData): number {
+  const fit = conventionalFit(data);
+  const scores: number[] = [];
+  const se: number[] = [];
+  for (let i = 0; i < data.n; i++) {
+    if ((fit.se[i] as number) > 0) {
+      scores.push(fit.scores[i] as number);
+      se.push(fit.se[i] as number);
+    }
+  }
+  return scaleSeparationReliability(scores, se);
 }

@@ -14,11 +14,19 @@ export const DEFAULT_COLUMN_SETS = [
 
 export const DEFAULT_JUDGE_COLUMN = 'judge';
 
+/**
+ * Column saying which item was shown first (on the left, or as "A"): its value is the id of the
+ * winner or of the loser of that row; blank means not recorded. Used when present.
+ */
+export const DEFAULT_FIRST_COLUMN = 'shown_first';
+
 export interface ColumnOptions {
   winnerCol?: string;
   loserCol?: string;
   /** A named judge column must exist; unnamed, a `judge` column is used when present. */
   judgeCol?: string;
+  /** As judgeCol, for the shown-first column (default `shown_first`, when present). */
+  firstCol?: string;
 }
 
 export interface Decisions {
@@ -30,9 +38,14 @@ export interface Decisions {
   readonly judgeIds: string[];
   /** Judge index per decision (null without a judge column). */
   readonly judges: Int32Array | null;
+  /**
+   * Per decision: +1 when the winner was shown first, −1 when the loser was, 0 when not recorded
+   * (null without a shown-first column).
+   */
+  readonly order: Int8Array | null;
   /** Line of the file each decision is on. */
   readonly lines: Int32Array;
-  readonly columns: { winner: string; loser: string; judge: string | null };
+  readonly columns: { winner: string; loser: string; judge: string | null; first: string | null };
 }
 
 function normalise(name: string): string {
@@ -47,7 +60,13 @@ function findColumn(header: string[], name: string): number {
 function resolveColumns(
   header: CsvRecord,
   options: ColumnOptions,
-): { winner: number; loser: number; judge: number; names: Decisions['columns'] } {
+): {
+  winner: number;
+  loser: number;
+  judge: number;
+  first: number;
+  names: Decisions['columns'];
+} {
   const fields = header.fields;
   const found = `found: ${fields.map((f) => JSON.stringify(f)).join(', ')}`;
   let winner: number;
@@ -105,7 +124,34 @@ function resolveColumns(
   if (judge !== -1 && (judge === winner || judge === loser)) {
     throw new InputError('the judge column is also the winner or loser column', header.line);
   }
-  return { winner, loser, judge, names: { ...names, judge: judgeName } };
+  let first = -1;
+  let firstName: string | null = null;
+  if (options.firstCol !== undefined) {
+    first = findColumn(fields, options.firstCol);
+    if (first === -1) {
+      throw new InputError(
+        `missing column ${JSON.stringify(options.firstCol)} (${found})`,
+        header.line,
+      );
+    }
+    firstName = options.firstCol;
+  } else {
+    first = findColumn(fields, DEFAULT_FIRST_COLUMN);
+    if (first !== -1) firstName = DEFAULT_FIRST_COLUMN;
+  }
+  if (first !== -1 && [winner, loser, judge].includes(first)) {
+    throw new InputError(
+      'the shown-first column is also the winner, loser or judge column',
+      header.line,
+    );
+  }
+  return {
+    winner,
+    loser,
+    judge,
+    first,
+    names: { ...names, judge: judgeName, first: firstName },
+  };
 }
 
 function isBlank(record: CsvRecord): boolean {
@@ -130,6 +176,7 @@ export function readDecisions(text: string, options: ColumnOptions = {}): Decisi
   const winners = new Int32Array(rows);
   const losers = new Int32Array(rows);
   const judges = columns.judge === -1 ? null : new Int32Array(rows);
+  const order = columns.first === -1 ? null : new Int8Array(rows);
   const lines = new Int32Array(rows);
   const indexOf = (map: Map<string, number>, ids: string[], id: string): number => {
     let index = map.get(id);
@@ -165,6 +212,17 @@ export function readDecisions(text: string, options: ColumnOptions = {}): Decisi
       if (judge === '') throw new InputError(`blank judge id (${columns.names.judge})`, line);
       judges[k] = indexOf(judgeIndex, judgeIds, judge);
     }
+    if (order !== null) {
+      const first = (fields[columns.first] as string).trim();
+      if (first === winner) order[k] = 1;
+      else if (first === loser) order[k] = -1;
+      else if (first !== '') {
+        throw new InputError(
+          `${columns.names.first} ${JSON.stringify(first)} is neither the winner nor the loser of this row`,
+          line,
+        );
+      }
+    }
   }
-  return { itemIds, winners, losers, judgeIds, judges, lines, columns: columns.names };
+  return { itemIds, winners, losers, judgeIds, judges, order, lines, columns: columns.names };
 }

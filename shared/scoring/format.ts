@@ -20,9 +20,16 @@ export function reportText(report: ScoreReport, topItems: number): string {
     `items        ${s.items} (${s.items_all_wins} won every comparison, ${s.items_all_losses} lost every comparison)`,
     `decisions    ${s.decisions}${s.judges > 0 ? ` by ${s.judges} judges` : ''}`,
     `components   ${s.components}${s.components > 1 ? ' (disconnected: scores are not on one scale)' : ''}`,
-    `SSR          ${fixed(r.ssr)}`,
+    `reliability  ${fixed(r.eap)} (EAP, of the posterior scores below)`,
+    `SSR          ${fixed(r.ssr)} (as published CJ studies compute it)`,
     `split-half   ${fixed(r.split_half_median)} median over ${r.splits} random halves of the ${r.split_by === 'judge' ? 'judges' : 'decisions'} (Spearman–Brown ${fixed(r.split_half_spearman_brown)})`,
   ];
+  const order = report.order_effect;
+  if (order !== null) {
+    lines.push(
+      `order effect ${fixed(order.estimate)} logits for the item shown first (95 % interval ${fixed(order.ci95[0])} to ${fixed(order.ci95[1])}; it won ${fixed(100 * order.first_shown_win_rate, 1)} % of ${order.decisions} decisions)`,
+    );
+  }
   if (report.judges.length > 0) {
     const flagged = report.judges.filter((j) => j.flagged);
     lines.push(

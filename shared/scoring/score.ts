@@ -1,17 +1,26 @@
 /**
- * The offline scoring pipeline behind `cj score`: decisions in, a report out — Bradley–Terry
- * scores with standard errors, SSR, split-half reliability (by judge when judges are known), judge
+ * The offline scoring pipeline behind `cj score`: decisions in, a report out — the engine's
+ * Bradley–Terry posterior (scores with SEs, on the same scale as the engine's batches), the order
+ * effect when the file says which item was shown first, the EAP reliability, SSR and split-half
+ * reliability as the CJ literature computes them (by judge when judges are known), judge
  * infit/outfit and a summary of the comparison graph. Pure: no I/O, no clock, seeded randomness.
  */
-import { fitBradleyTerry } from '#domain/bradley-terry.ts';
-import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import { judgeFit } from '#domain/judge-fit.ts';
-import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
+import { eapReliability } from '#domain/posterior.ts';
+import { engineFit } from '#domain/prior.ts';
+import {
+  conventionalFit,
+  scaleSeparationReliability,
+  splitHalfReliability,
+} from '#domain/reliability.ts';
 import type { ResultRow } from '#messages/state.ts';
 import type { Decisions } from './decisions.ts';
 
 export interface ScoreOptions {
-  /** Ridge prior precision. Default BT_PRIOR_ALPHA. */
+  /** Prior of the scores. Default BT_PRIOR_MODE (empirical Bayes); `alpha` alone implies fixed. */
+  prior?: 'empirical_bayes' | 'fixed';
+  /** Ridge prior precision of the fixed prior (variance 1/alpha). Default BT_PRIOR_ALPHA. */
   alpha?: number;
   /** Split-half repetitions. Default SPLIT_HALF_SPLITS. */
   splits?: number;
@@ -27,12 +36,23 @@ export type SplitBy = 'judge' | 'decision';
 export interface ScoreReport {
   items: ItemScore[];
   reliability: {
+    /** EAP reliability of the posterior: the figure to quote. */
+    eap: number;
+    /** SSR as the literature computes it (ε-adjusted estimate, information SEs, like sirt::btm). */
     ssr: number;
     split_half_median: number;
     split_half_spearman_brown: number;
     splits: number;
     split_by: SplitBy;
   };
+  /** Log-odds bonus of the item shown first, when the file says which was (null otherwise). */
+  order_effect: {
+    estimate: number;
+    se: number;
+    ci95: [number, number];
+    first_shown_win_rate: number;
+    decisions: number;
+  } | null;
   judges: {
     judge: string;
     decisions: number;
@@ -49,8 +69,11 @@ export interface ScoreReport {
     components: number;
     items_all_wins: number;
     items_all_losses: number;
-    se_method: string;
+    /** The score model: posterior under this prior and its variance. */
+    prior: 'empirical_bayes' | 'fixed';
+    prior_variance: number;
     alpha: number;
+    sweeps: number;
     converged: boolean;
   };
   /** Conditions the user must see (also printed on stderr by the CLI). */
@@ -83,6 +106,9 @@ export function countComponents(n: number, winners: Int32Array, losers: Int32Arr
   return components;
 }
 
+/** Scores closer than this are equal for ranking (the fit's rounding noise is ~1e-13). */
+const RANK_TIE_TOLERANCE = 1e-9;
+
 /** Ranks by descending score, 1 = best; equal scores share the best rank of their group. */
 function competitionRanks(scores: Float64Array): Int32Array {
   const order = Array.from(scores, (_, i) => i).sort(
@@ -92,7 +118,8 @@ function competitionRanks(scores: Float64Array): Int32Array {
   order.forEach((item, position) => {
     const previous = order[position - 1];
     ranks[item] =
-      previous !== undefined && scores[previous] === scores[item]
+      previous !== undefined &&
+      Math.abs((scores[previous] as number) - (scores[item] as number)) <= RANK_TIE_TOLERANCE
         ? (ranks[previous] as number)
         : position + 1;
   });
@@ -101,19 +128,22 @@ function competitionRanks(scores: Float64Array): Int32Array {
 
 export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {}): ScoreReport {
   const alpha = options.alpha ?? DEFAULT_CONFIG.BT_PRIOR_ALPHA;
+  const prior =
+    options.prior ?? (options.alpha === undefined ? DEFAULT_CONFIG.BT_PRIOR_MODE : 'fixed');
   const splits = options.splits ?? DEFAULT_CONFIG.SPLIT_HALF_SPLITS;
   const seed = options.seed ?? DEFAULT_SCORE_SEED;
-  const { itemIds, winners, losers, judges, judgeIds } = decisions;
+  const { itemIds, winners, losers, judges, judgeIds, order } = decisions;
   const n = itemIds.length;
   const m = winners.length;
   const data = { n, winners, losers };
   const warnings: string[] = [];
 
-  const fit = fitBradleyTerry(data, { alpha, seSeed: seed });
+  const config = resolveConfig({ BT_PRIOR_MODE: prior, BT_PRIOR_ALPHA: alpha });
+  const fit = engineFit(order === null ? data : { ...data, order }, config);
   if (!fit.converged) {
-    warnings.push(`the Bradley–Terry fit did not converge in ${fit.iterations} iterations`);
+    warnings.push(`the Bradley–Terry posterior did not converge in ${fit.sweeps} sweeps`);
   }
-  const se = fit.se ?? new Float64Array(n);
+  const se = fit.se;
   const comparisons = new Int32Array(n);
   const wins = new Int32Array(n);
   for (let k = 0; k < m; k++) {
@@ -149,14 +179,21 @@ export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {})
   const splitHalf = splitHalfReliability(data, {
     splits,
     seed,
-    alpha,
     ...(groups === undefined ? {} : { groups }),
   });
 
+  // SSR and judge fit as the literature computes them: from the conventional estimate.
+  const conventional = conventionalFit(data);
   const fitReport =
     judges === null
       ? null
-      : judgeFit({ scores: fit.scores, winners, losers, judges, judgeCount: judgeIds.length });
+      : judgeFit({
+          scores: conventional.scores,
+          winners,
+          losers,
+          judges,
+          judgeCount: judgeIds.length,
+        });
   const judgeRows =
     fitReport?.judges.map((j) => ({
       judge: judgeIds[j.judge] as string,
@@ -178,12 +215,14 @@ export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {})
   return {
     items,
     reliability: {
-      ssr: scaleSeparationReliability(fit.scores, se),
+      eap: eapReliability(fit.scores, se),
+      ssr: scaleSeparationReliability(conventional.scores, conventional.se),
       split_half_median: splitHalf.median,
       split_half_spearman_brown: splitHalf.spearmanBrown,
       splits: splitHalf.splits,
       split_by: splitBy,
     },
+    order_effect: orderEffectOf(fit.orderEffect, order, m),
     judges: judgeRows,
     judge_flag: {
       rule: `infit > mean + ${DEFAULT_CONFIG.JUDGE_MISFIT_SD_MULTIPLIER} SD of the judges' infit (with at least ${DEFAULT_CONFIG.JUDGE_MISFIT_MIN_JUDGES} judges)`,
@@ -196,11 +235,35 @@ export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {})
       components,
       items_all_wins: allWins,
       items_all_losses: allLosses,
-      se_method: fit.seMethod,
+      prior,
+      prior_variance: fit.priorVariance,
       alpha,
+      sweeps: fit.sweeps,
       converged: fit.converged,
     },
     warnings,
+  };
+}
+
+function orderEffectOf(
+  effect: ReturnType<typeof engineFit>['orderEffect'],
+  order: Int8Array | null,
+  m: number,
+): ScoreReport['order_effect'] {
+  if (effect === null || order === null) return null;
+  let known = 0;
+  let firstWins = 0;
+  for (let k = 0; k < m; k++) {
+    if (order[k] === 0) continue;
+    known++;
+    if (order[k] === 1) firstWins++;
+  }
+  return {
+    estimate: effect.estimate,
+    se: effect.se,
+    ci95: [effect.estimate - 1.96 * effect.se, effect.estimate + 1.96 * effect.se],
+    first_shown_win_rate: known === 0 ? 0 : firstWins / known,
+    decisions: known,
   };
 }
 

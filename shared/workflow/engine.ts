@@ -14,6 +14,8 @@ export const domainEngine: Engine = {
       comparisons: snapshot.comparisons,
       scores: decision.scores,
       se: decision.se,
+      orderEffect: decision.orderEffect,
+      priorVariance: decision.priorVariance,
       resamplingPassCount: decision.resamplingPassCount,
       config: snapshot.config,
       seed: snapshot.seed,

@@ -167,3 +167,54 @@ export function btDataFromPairs(
     losers: Int32Array.from(pairs, ([, l]) => l),
   };
 }
+
+/**
+ * Reference posterior by MCMC (random-walk Metropolis, one score at a time) under independent
+ * N(0, priorVariance) priors: posterior means and SDs of the mean-centred scores. Slow and only
+ * for small cases; the Monte Carlo error shrinks with `sweeps`.
+ */
+export function referencePosteriorMcmc(
+  data: BtData,
+  priorVariance: number,
+  sweeps: number,
+  seed: number,
+): { mean: number[]; sd: number[] } {
+  const { n } = data;
+  const opponents: { other: number; sign: number }[][] = Array.from({ length: n }, () => []);
+  for (let k = 0; k < data.winners.length; k++) {
+    const w = data.winners[k] as number;
+    const l = data.losers[k] as number;
+    opponents[w]?.push({ other: l, sign: 1 });
+    opponents[l]?.push({ other: w, sign: -1 });
+  }
+  const rng = seededRandom(seed);
+  const theta = new Array<number>(n).fill(0);
+  const logDensity = (i: number, x: number) => {
+    let value = (-x * x) / (2 * priorVariance);
+    for (const { other, sign } of opponents[i] ?? []) {
+      value += logSigmoid(sign * (x - (theta[other] as number)));
+    }
+    return value;
+  };
+  const sum = new Array<number>(n).fill(0);
+  const sumSquares = new Array<number>(n).fill(0);
+  let kept = 0;
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    for (let i = 0; i < n; i++) {
+      const current = theta[i] as number;
+      const proposal = current + 1.2 * normal(rng);
+      if (Math.log(rng()) < logDensity(i, proposal) - logDensity(i, current)) theta[i] = proposal;
+    }
+    if (sweep >= sweeps / 10) {
+      const centre = theta.reduce((s, v) => s + v, 0) / n;
+      for (let i = 0; i < n; i++) {
+        const c = (theta[i] as number) - centre;
+        sum[i] = (sum[i] as number) + c;
+        sumSquares[i] = (sumSquares[i] as number) + c * c;
+      }
+      kept++;
+    }
+  }
+  const mean = sum.map((s) => s / kept);
+  return { mean, sd: sumSquares.map((s, i) => Math.sqrt(s / kept - (mean[i] as number) ** 2)) };
+}

@@ -22,6 +22,11 @@ const RUN_KEYS = [
   'waves',
   'simulated_wall_s',
   'timed_out',
+  'eap_reliability',
+  'coverage',
+  'order_effect',
+  'order_effect_se',
+  'grades',
 ];
 
 /** Parses the flags and returns the error it raised (undefined when none). */
@@ -83,6 +88,10 @@ describe('parseSimulatorArgs', () => {
     [['--n', '5', '--failure-rate', '2'], '--failure-rate'],
     [['--n', '5', '--runs', '0'], '--runs'],
     [['--n', '5', '--seed'], '--seed'],
+    [['--n', '5', '--mock-position-bias', '11'], '--mock-position-bias'],
+    [['--n', '5', '--anchors', '0', '--grades', '4'], '--anchors'],
+    [['--n', '5', '--anchors', '2', '--grades', '1'], '--grades'],
+    [['--n', '5', '--anchors', '2'], '--anchors and --grades'],
     [['--n', '5', '--frobnicate'], '--frobnicate'],
     [['--json'], '--n'],
     [['--n', '5', '--judge-latency', 'lognormal:3'], '--judge-latency'],
@@ -170,6 +179,47 @@ describe('runSimulations', () => {
     expect(output.runs.map((r) => r.comparisons)).toEqual([11, 11]);
     expect(output.runs[1]).toEqual(alone.runs[0]);
     expect(output.summary.comparisons).toBe(11);
+  });
+
+  it('reads the position-bias, both-orders and grade flags', () => {
+    // Act
+    const options = parseSimulatorArgs([
+      '--n',
+      '50',
+      '--mock-position-bias',
+      '0.5',
+      '--judge-both-orders',
+      '--anchors',
+      '3',
+      '--grades',
+      '6',
+    ]);
+    // Assess
+    expect(options).toMatchObject({
+      positionBias: 0.5,
+      judgeBothOrders: true,
+      anchors: 3,
+      grades: 6,
+    });
+  });
+
+  it('reports grade agreement with anchors and how the order effect recovered the bias', () => {
+    // Prepare
+    const options = parseSimulatorArgs(
+      '--n 60 --per-essay 10 --anchors 2 --grades 4 --mock-position-bias 0.8 --runs 2'.split(' '),
+    );
+    // Act
+    const output = runSimulations(options);
+    // Assess: 2 anchors of each of 4 grades; the rest graded, far better than chance (1/4).
+    const [run] = output.runs;
+    expect(run?.grades?.anchors).toBe(8);
+    expect(run?.grades?.graded).toBe(52);
+    expect(output.grades?.exact).toBeGreaterThan(0.5);
+    expect(output.grades?.adjacent).toBeGreaterThan(0.9);
+    expect(output.grades?.brier).toBeLessThan(0.6);
+    expect(output.order_effect?.injected).toBe(0.8);
+    expect(output.order_effect?.median_estimate).toBeGreaterThan(0.4);
+    expect(output.order_effect?.median_estimate).toBeLessThan(1.2);
   });
 
   it('applies --set names, --strategy and --budget', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildProcessingMetadata, type MetadataInputs } from '#domain/metadata.ts';
+import { conventionalSsr } from '#domain/reliability.ts';
 import { fullCoverage, makeComparison, makeConfig } from '#test/helpers/domain-factories.ts';
 
 function inputs(overrides: Partial<MetadataInputs> = {}): MetadataInputs {
@@ -105,6 +106,7 @@ describe('buildProcessingMetadata', () => {
     // Assess
     expect(report.results).toEqual([]);
     expect(report.metadata.reliability).toEqual({
+      eap: null,
       ssr: null,
       split_half: null,
       split_half_uncorrected: null,
@@ -112,5 +114,50 @@ describe('buildProcessingMetadata', () => {
     });
     expect(report.metadata.bt_se_summary.mean_se).toBeNull();
     expect(report.metadata.successful_pairs_count).toBe(0);
+    expect(report.metadata.order_effect).toBeNull();
+  });
+
+  it('reports the order effect with its interval and the first-shown win rate', () => {
+    // Prepare: 6 verdicts, 4 of them for the essay shown first.
+    const comparisons = [
+      makeComparison({ a: 0, b: 1, winner: 'A' }),
+      makeComparison({ a: 2, b: 3, winner: 'A' }),
+      makeComparison({ a: 1, b: 2, winner: 'A' }),
+      makeComparison({ a: 3, b: 0, winner: 'A' }),
+      makeComparison({ a: 0, b: 2, winner: 'B' }),
+      makeComparison({ a: 1, b: 3, winner: 'B' }),
+    ];
+    const orderEffect = { estimate: 0.4, se: 0.2, comparisons: 6 };
+    // Act
+    const { metadata } = buildProcessingMetadata(
+      inputs({ comparisons, orderEffect, priorVariance: 3.5 }),
+    );
+    // Assess
+    expect(metadata.order_effect).toEqual({
+      estimate: 0.4,
+      se: 0.2,
+      ci95: [expect.closeTo(0.4 - 0.392, 12), expect.closeTo(0.4 + 0.392, 12)],
+      first_shown_win_rate: 4 / 6,
+      comparisons: 6,
+    });
+    expect(metadata.score_model).toEqual({ prior: 'empirical_bayes', prior_variance: 3.5 });
+  });
+
+  it('reports the EAP reliability of the scores and SEs and the conventional SSR of the data', () => {
+    // Prepare: var(scores) = 1.25 (population), mean SE² = 0.25 ⇒ EAP 1.25 / 1.5.
+    const scores = Float64Array.from([1.5, 0.5, -0.5, -1.5]);
+    const se = Float64Array.from([0.5, 0.5, 0.5, 0.5]);
+    // Act
+    const { metadata } = buildProcessingMetadata(inputs({ scores, se }));
+    // Assess
+    expect(metadata.reliability.eap).toBeCloseTo(1.25 / 1.5, 12);
+    expect(metadata.reliability.ssr).toBeCloseTo(
+      conventionalSsr({
+        n: 4,
+        winners: Int32Array.from(fullCoverage(4), (c) => c.a),
+        losers: Int32Array.from(fullCoverage(4), (c) => c.b),
+      }),
+      12,
+    );
   });
 });

@@ -4,6 +4,8 @@ import { fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { seededRandom } from '#domain/random.ts';
 import {
   averageRanks,
+  conventionalFit,
+  conventionalSsr,
   kendallTau,
   pearson,
   scaleSeparationReliability,
@@ -11,7 +13,7 @@ import {
   spearmanBrown,
   splitHalfReliability,
 } from '#domain/reliability.ts';
-import { randomBtData } from '#test/helpers/reference-bt.ts';
+import { btDataFromPairs, randomBtData } from '#test/helpers/reference-bt.ts';
 
 /** Tau-b by the O(n²) definition, for checking the O(n log n) version. */
 function bruteKendall(x: number[], y: number[]): number {
@@ -218,5 +220,116 @@ describe('splitHalfReliability', () => {
       splits: 0,
     });
     expect(() => splitHalfReliability(data, { seed: 1, splits: 0 })).toThrow(/splits/);
+  });
+});
+
+/**
+ * An independent, plain transcription of the conventional estimator (decision by decision, no
+ * pair aggregation): adjusted wins ε + (N − 2ε)·w/N, capped per-item Newton steps 0.98^t,
+ * re-centring, stop at max change 1e-4 or 400 iterations; SE 1/√information.
+ */
+function referenceConventional(n: number, winners: Int32Array, losers: Int32Array) {
+  const wins = new Array<number>(n).fill(0);
+  const total = new Array<number>(n).fill(0);
+  for (let k = 0; k < winners.length; k++) {
+    wins[winners[k] as number] = (wins[winners[k] as number] as number) + 1;
+    total[winners[k] as number] = (total[winners[k] as number] as number) + 1;
+    total[losers[k] as number] = (total[losers[k] as number] as number) + 1;
+  }
+  const target = wins.map(
+    (w, i) => 0.3 + (((total[i] as number) - 0.6) * w) / (total[i] as number),
+  );
+  let theta = target.map(
+    (t, i) => 0.8 * Math.log(t / (total[i] as number) / (1 - t / (total[i] as number))),
+  );
+  const centre = (x: number[]) => {
+    const m = x.reduce((s, v) => s + v, 0) / x.length;
+    return x.map((v) => v - m);
+  };
+  theta = centre(theta);
+  let cap = 1;
+  let se: number[] = [];
+  for (let it = 0; it < 400; it++) {
+    const expected = new Array<number>(n).fill(0);
+    const info = new Array<number>(n).fill(1e-20);
+    for (let k = 0; k < winners.length; k++) {
+      const w = winners[k] as number;
+      const l = losers[k] as number;
+      const p = 1 / (1 + Math.exp(-((theta[w] as number) - (theta[l] as number))));
+      expected[w] = (expected[w] as number) + p;
+      expected[l] = (expected[l] as number) + 1 - p;
+      info[w] = (info[w] as number) + p * (1 - p);
+      info[l] = (info[l] as number) + p * (1 - p);
+    }
+    cap *= 0.98;
+    const previous = theta;
+    theta = centre(
+      theta.map((t, i) => {
+        const step = ((target[i] as number) - (expected[i] as number)) / (info[i] as number);
+        return t + Math.max(-cap, Math.min(cap, step));
+      }),
+    );
+    se = info.map((v) => 1 / Math.sqrt(v));
+    if (Math.max(...theta.map((t, i) => Math.abs(t - (previous[i] as number)))) <= 1e-4) break;
+  }
+  return { theta, se };
+}
+
+describe('conventionalFit and conventionalSsr', () => {
+  it('match an independent transcription of the estimator', () => {
+    // Prepare: 30 items, 300 random comparisons, some repeated pairs.
+    const { data } = randomBtData(30, 300, 12, 1.5);
+    const reference = referenceConventional(30, data.winners, data.losers);
+    // Act
+    const fit = conventionalFit(data);
+    // Assess
+    fit.scores.forEach((score, i) => {
+      expect(score).toBeCloseTo(reference.theta[i] as number, 9);
+      expect(fit.se[i]).toBeCloseTo(reference.se[i] as number, 9);
+    });
+    expect(conventionalSsr(data)).toBeCloseTo(
+      scaleSeparationReliability(reference.theta, reference.se),
+      9,
+    );
+  });
+
+  it('keeps all-win and all-loss items finite (the ε adjustment)', () => {
+    // Prepare: item 0 wins all, item 3 loses all.
+    const data = btDataFromPairs(4, [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [2, 1],
+      [1, 3],
+      [2, 3],
+    ]);
+    // Act
+    const fit = conventionalFit(data);
+    // Assess
+    expect(fit.converged).toBe(true);
+    expect(fit.scores[0]).toBeGreaterThan(fit.scores[1] as number);
+    expect(Number.isFinite(fit.scores[0])).toBe(true);
+    expect(fit.scores[3]).toBeLessThan(fit.scores[2] as number);
+  });
+
+  it('leaves items without comparisons at 0 and out of SSR', () => {
+    // Prepare: items 0-2 compared, item 3 never.
+    const data = btDataFromPairs(4, [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+      [0, 2],
+    ]);
+    const compared = btDataFromPairs(3, [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+      [0, 2],
+    ]);
+    // Act / Assess
+    expect(conventionalFit(data).scores[3]).toBe(0);
+    expect(conventionalFit(data).se[3]).toBe(0);
+    expect(conventionalSsr(data)).toBeCloseTo(conventionalSsr(compared), 12);
   });
 });

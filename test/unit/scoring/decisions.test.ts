@@ -28,7 +28,13 @@ describe('readDecisions: columns', () => {
     expect(decisions.judgeIds).toEqual(['j1', 'j2']);
     expect(Array.from(decisions.judges ?? [])).toEqual([0, 1, 0]);
     expect(Array.from(decisions.lines)).toEqual([2, 3, 4]);
-    expect(decisions.columns).toEqual({ winner: 'winner', loser: 'loser', judge: 'judge' });
+    expect(decisions.columns).toEqual({
+      winner: 'winner',
+      loser: 'loser',
+      judge: 'judge',
+      first: null,
+    });
+    expect(decisions.order).toBeNull();
   });
 
   it('recognises candidate_chosen,candidate_not_chosen in any case and order, without a judge', () => {
@@ -45,6 +51,7 @@ describe('readDecisions: columns', () => {
       winner: 'candidate_chosen',
       loser: 'candidate_not_chosen',
       judge: null,
+      first: null,
     });
   });
 
@@ -62,6 +69,20 @@ describe('readDecisions: columns', () => {
     // Assess
     expect(decisions.itemIds).toEqual(['p', 'q']);
     expect(decisions.judgeIds).toEqual(['r1']);
+  });
+
+  it('reads which item was shown first: +1 for the winner, −1 for the loser, 0 when blank', () => {
+    // Prepare
+    const text = 'winner,loser,Shown_First\na,b,a\nb,c,c\nc,a,\n';
+
+    // Act
+    const decisions = readDecisions(text);
+    const named = readDecisions('winner,loser,left\na,b,b\n', { firstCol: 'left' });
+
+    // Assess
+    expect(Array.from(decisions.order ?? [])).toEqual([1, -1, 0]);
+    expect(decisions.columns.first).toBe('shown_first');
+    expect(Array.from(named.order ?? [])).toEqual([-1]);
   });
 
   it('skips blank lines and keeps the file line numbers of later rows', () => {
@@ -112,6 +133,20 @@ describe('readDecisions: bad input names the problem and the line', () => {
     ['a short row', 'winner,loser\na,b\nc\n', {}, 3, /expected 2 fields.*found 1/],
     ['a long row', 'winner,loser\na,b,c\n', {}, 2, /expected 2 fields.*found 3/],
     ['broken quoting', 'winner,loser\n"a,b\n', {}, 2, /never closed/],
+    [
+      'a shown-first id that is neither item of the row',
+      'winner,loser,shown_first\na,b,a\nb,c,d\n',
+      {},
+      3,
+      /shown_first "d" is neither the winner nor the loser/,
+    ],
+    [
+      'a missing named shown-first column',
+      'winner,loser\nx,y\n',
+      { firstCol: 'left' },
+      1,
+      /missing column "left"/,
+    ],
   ])('refuses %s', (_name, text, options, line, message) => {
     // Act
     const error = inputErrorOf(() => readDecisions(text, options));

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decisionsCsv, generateDecisions } from '#bench/support/decision-files.ts';
-import { fitBradleyTerry } from '#domain/bradley-terry.ts';
-import { pearson, spearmanBrown, splitHalfReliability } from '#domain/reliability.ts';
+import {
+  conventionalFit,
+  pearson,
+  spearmanBrown,
+  splitHalfReliability,
+} from '#domain/reliability.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
 import { btDataFromPairs } from '#test/helpers/reference-bt.ts';
 
@@ -24,10 +28,8 @@ describe('splitHalfReliability with groups (judge split)', () => {
     ];
     const data = btDataFromPairs(5, pairs);
     const groups = Int32Array.from(pairs.map((_, k) => (k < 6 ? 0 : 1)));
-    const first = fitBradleyTerry(btDataFromPairs(5, pairs.slice(0, 6)), {
-      standardErrors: 'none',
-    });
-    const second = fitBradleyTerry(btDataFromPairs(5, pairs.slice(6)), { standardErrors: 'none' });
+    const first = conventionalFit(btDataFromPairs(5, pairs.slice(0, 6)));
+    const second = conventionalFit(btDataFromPairs(5, pairs.slice(6)));
     const shared = [1, 2, 3];
     const expected = pearson(
       shared.map((i) => first.scores[i] as number),

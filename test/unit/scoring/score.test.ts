@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decisionsCsv, generateDecisions } from '#bench/support/decision-files.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import { spearman } from '#domain/reliability.ts';
+import { fitPosterior } from '#domain/posterior.ts';
+import { engineFit, posteriorOptions } from '#domain/prior.ts';
+import { conventionalFit, scaleSeparationReliability, spearman } from '#domain/reliability.ts';
 import { readDecisions } from '#shared/scoring/decisions.ts';
 import { countComponents, scoreDecisions } from '#shared/scoring/score.ts';
-import { numericHessianSe, referenceFit } from '#test/helpers/reference-bt.ts';
 
 /** Five essays, three judges, every item both wins and loses; checked by hand below. */
 const SMALL_FILE = [
@@ -39,22 +40,18 @@ describe('scoreDecisions on a small hand-checked file', () => {
     losers: decisions.losers,
   };
 
-  it('gives the reference MAP scores to 1e-6 and SEs matching a numeric Hessian', () => {
+  it('reports the engine’s posterior: the same scores and SEs as a batch would get', () => {
     // Prepare
-    const reference = referenceFit(data, DEFAULT_CONFIG.BT_PRIOR_ALPHA);
-    const referenceSe = numericHessianSe(data, DEFAULT_CONFIG.BT_PRIOR_ALPHA, reference);
+    const engine = engineFit(data, DEFAULT_CONFIG);
 
     // Act
     const scores = decisions.itemIds.map((id) => byId.get(id)?.score as number);
     const se = decisions.itemIds.map((id) => byId.get(id)?.se as number);
 
     // Assess
-    scores.forEach((score, i) => {
-      expect(Math.abs(score - (reference[i] as number))).toBeLessThan(1e-6);
-    });
-    se.forEach((value, i) => {
-      expect(value).toBeCloseTo(referenceSe[i] as number, 4);
-    });
+    expect(scores).toEqual([...engine.scores]);
+    expect(se).toEqual([...engine.se]);
+    expect(report.summary.prior_variance).toBe(engine.priorVariance);
   });
 
   it('counts comparisons and wins, and ranks by score', () => {
@@ -81,22 +78,41 @@ describe('scoreDecisions on a small hand-checked file', () => {
     expect(['A', 'B']).toContain(report.items[0]?.id);
   });
 
-  it('reports SSR recomputed by hand from the scores and SEs', () => {
+  it('reports the EAP reliability recomputed by hand from the scores and SEs', () => {
     // Prepare
     const scores = report.items.map((i) => i.score);
-    const mean = scores.reduce((s, v) => s + v, 0) / scores.length;
-    const variance = scores.reduce((s, v) => s + (v - mean) ** 2, 0) / (scores.length - 1);
-    const meanSe2 = report.items.reduce((s, i) => s + i.se ** 2, 0) / scores.length;
+    const mean = scores.reduce((sum, v) => sum + v, 0) / scores.length;
+    const variance = scores.reduce((sum, v) => sum + (v - mean) ** 2, 0) / scores.length;
+    const meanSe2 = report.items.reduce((sum, i) => sum + i.se ** 2, 0) / scores.length;
+
+    // Act
+    const { eap } = report.reliability;
+
+    // Assess
+    expect(eap).toBeCloseTo(variance / (variance + meanSe2), 12);
+  });
+
+  it('reports SSR as the literature computes it, from the conventional estimate', () => {
+    // Prepare
+    const conventional = conventionalFit(data);
+    const mean = conventional.scores.reduce((sum, v) => sum + v, 0) / 5;
+    const variance = conventional.scores.reduce((sum, v) => sum + (v - mean) ** 2, 0) / 4;
+    const meanSe2 = conventional.se.reduce((sum, v) => sum + v * v, 0) / 5;
 
     // Act
     const { ssr } = report.reliability;
 
     // Assess
     expect(ssr).toBeCloseTo((variance - meanSe2) / variance, 12);
+    expect(ssr).toBeCloseTo(scaleSeparationReliability(conventional.scores, conventional.se), 12);
   });
 
-  it('reports each judge’s infit and outfit recomputed by hand', () => {
+  it('reports each judge’s infit and outfit recomputed by hand from the conventional estimate', () => {
     // Prepare
+    const conventional = conventionalFit(data);
+    const scoreOf = new Map(
+      decisions.itemIds.map((id, i) => [id, conventional.scores[i] as number]),
+    );
     const rows = SMALL_FILE.trim()
       .split('\n')
       .slice(1)
@@ -104,8 +120,7 @@ describe('scoreDecisions on a small hand-checked file', () => {
     const expected = new Map<string, { q2: number; pq: number; outfit: number; n: number }>();
     for (const [judge, winner, loser] of rows) {
       const p = sigma(
-        (byId.get(winner as string)?.score as number) -
-          (byId.get(loser as string)?.score as number),
+        (scoreOf.get(winner as string) as number) - (scoreOf.get(loser as string) as number),
       );
       const e = expected.get(judge as string) ?? { q2: 0, pq: 0, outfit: 0, n: 0 };
       expected.set(judge as string, {
@@ -140,19 +155,24 @@ describe('scoreDecisions on a small hand-checked file', () => {
       components: 1,
       items_all_wins: 0,
       items_all_losses: 0,
-      se_method: 'exact',
+      prior: 'empirical_bayes',
+      alpha: DEFAULT_CONFIG.BT_PRIOR_ALPHA,
       converged: true,
     });
+    expect(report.order_effect).toBeNull();
     expect(report.warnings).toEqual([]);
   });
 });
 
 describe('scoreDecisions: options, splits and flags', () => {
-  it('passes --alpha to the fit (scores equal the reference at that alpha)', () => {
+  it('uses the fixed prior of variance 1/alpha when given alpha', () => {
     // Prepare
     const decisions = readDecisions(SMALL_FILE);
     const data = { n: 5, winners: decisions.winners, losers: decisions.losers };
-    const reference = referenceFit(data, 0.5);
+    const reference = fitPosterior(data, {
+      ...posteriorOptions(DEFAULT_CONFIG),
+      priorVariance: 2,
+    });
 
     // Act
     const report = scoreDecisions(decisions, { alpha: 0.5, splits: 1 });
@@ -160,9 +180,31 @@ describe('scoreDecisions: options, splits and flags', () => {
     // Assess
     const byId = new Map(report.items.map((i) => [i.id, i.score]));
     decisions.itemIds.forEach((id, i) => {
-      expect(Math.abs((byId.get(id) as number) - (reference[i] as number))).toBeLessThan(1e-6);
+      expect(byId.get(id)).toBeCloseTo(reference.scores[i] as number, 12);
     });
-    expect(report.summary.alpha).toBe(0.5);
+    expect(report.summary).toMatchObject({ alpha: 0.5, prior: 'fixed', prior_variance: 2 });
+  });
+
+  it('estimates the order effect when the file says which item was shown first', () => {
+    // Prepare: 40 items, 1,200 decisions by a judge who favours the item shown first by 0.7.
+    const generated = generateDecisions({
+      items: 40,
+      decisions: 1200,
+      judges: 6,
+      erraticJudges: 0,
+      seed: 5,
+      positionBias: 0.7,
+    });
+
+    // Act
+    const report = scoreDecisions(readDecisions(decisionsCsv(generated.rows)), { splits: 1 });
+
+    // Assess
+    const effect = report.order_effect;
+    expect(effect?.decisions).toBe(1200);
+    expect(Math.abs((effect?.estimate ?? 0) - 0.7)).toBeLessThan(3 * (effect?.se ?? 0));
+    expect(effect?.first_shown_win_rate).toBeGreaterThan(0.55);
+    expect(effect?.ci95[0]).toBeLessThan(effect?.estimate as number);
   });
 
   it('splits random halves of the decisions without a judge column, or with one judge', () => {
@@ -262,7 +304,7 @@ describe('scoreDecisions on a generated export of 100,000 decisions over 5,000 i
       decisions: 100_000,
       judges: 50,
       components: 1,
-      se_method: 'approx',
+      prior: 'empirical_bayes',
       converged: true,
     });
     expect(report.items).toHaveLength(5000);
@@ -275,6 +317,7 @@ describe('scoreDecisions on a generated export of 100,000 decisions over 5,000 i
     expect(recovered).toBeGreaterThan(0.95);
     expect(report.reliability.split_by).toBe('judge');
     expect(report.reliability.ssr).toBeGreaterThan(0.85);
+    expect(report.reliability.eap).toBeGreaterThan(0.85);
     expect(report.reliability.split_half_median).toBeGreaterThan(0.75);
     // The erratic judge is flagged; the relative rule may also catch an ordinary judge or two.
     const threshold = report.judge_flag.infit_threshold as number;

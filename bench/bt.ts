@@ -8,7 +8,9 @@
  * from the BT probability. Run i uses seed X+i. Before timing, a few untimed warm-up fits (with
  * SEs) on a small instance compile the hot loops, so figures are steady-state medians.
  * Prints one JSON object { n, m, fit_ms_median, fit_with_se_ms_median, iterations, peak_rss_mb,
- * se_method }; --compare-se adds the relative error of approximate vs exact SEs on run 0's data
+ * se_method, posterior_ms_median, posterior_sweeps } — the MAP fit alone, with its SEs, and the
+ * engine's fit: the posterior with the empirical-Bayes prior and the order effect (the display
+ * order of each comparison drawn at random); --compare-se adds the relative error of approximate vs exact SEs on run 0's data
  * (se_rel_err_median, se_rel_err_max) and the time of each.
  */
 import { loadavg } from 'node:os';
@@ -23,6 +25,7 @@ import {
 import { UsageError } from '#cli/errors.ts';
 import { type BtData, fitBradleyTerry, type SeMethod } from '#domain/bradley-terry.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { engineFit } from '#domain/prior.ts';
 import { normal, seededRandom } from '#domain/random.ts';
 
 interface Args {
@@ -143,9 +146,14 @@ function main(): void {
   const args = parseOptions(process.argv.slice(2));
   const options = { alpha: args.alpha, seProbes: args.probes };
   const warm = generate(Math.min(args.n, 300), Math.min(args.m, 3000), args.sd, args.seed - 1);
+  const withOrder = (data: BtData) => {
+    const rng = seededRandom(data.n + data.winners.length);
+    return { ...data, order: Int8Array.from(data.winners, () => (rng() < 0.5 ? 1 : -1)) };
+  };
   for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
     fitBradleyTerry(warm, { ...options, standardErrors: 'exact' });
     fitBradleyTerry(warm, { ...options, standardErrors: 'approx' });
+    engineFit(withOrder(warm), DEFAULT_CONFIG);
   }
 
   const fitMs: number[] = [];
@@ -153,6 +161,9 @@ function main(): void {
   const fitCpuMs: number[] = [];
   const fitSeCpuMs: number[] = [];
   const iterations: number[] = [];
+  const posteriorMs: number[] = [];
+  const posteriorCpuMs: number[] = [];
+  const sweeps: number[] = [];
   let seMethod: SeMethod = 'none';
   for (let run = 0; run < args.runs; run++) {
     const data = generate(args.n, args.m, args.sd, args.seed + run);
@@ -168,6 +179,11 @@ function main(): void {
     fitSeMs.push(seMs);
     fitSeCpuMs.push(seCpuMs);
     seMethod = withSe.seMethod;
+    const ordered = withOrder(data);
+    const [posterior, postMs, postCpuMs] = timed(() => engineFit(ordered, DEFAULT_CONFIG));
+    posteriorMs.push(postMs);
+    posteriorCpuMs.push(postCpuMs);
+    sweeps.push(posterior.sweeps);
   }
   const result: Record<string, number | string> = {
     n: args.n,
@@ -180,6 +196,9 @@ function main(): void {
     // CPU time and load show how much of the wall time is contention on a shared machine.
     fit_cpu_ms_median: round(median(fitCpuMs)),
     fit_with_se_cpu_ms_median: round(median(fitSeCpuMs)),
+    posterior_ms_median: round(median(posteriorMs)),
+    posterior_cpu_ms_median: round(median(posteriorCpuMs)),
+    posterior_sweeps: median(sweeps),
     runs: args.runs,
     load_avg_1m: round(loadavg()[0] ?? 0, 2),
   };

@@ -21,6 +21,12 @@
  * and how often its 95 % interval covers B, the same judge with the order effect not modelled,
  * and the same judge asked in both orders at equal cost (K·n/4 comparisons of two calls each).
  *
+ * `--estimators` re-scores every shipped-strategy run's final comparisons with the estimators the
+ * engine could have reported — the weak-ridge MAP (the former default), the Laplace empirical-Bayes
+ * MAP (moment estimate and one EM refit, the former planning fit) and the conventional estimate
+ * the literature's SSR comes from — and reports their Spearman, interval coverage and reliability
+ * error beside the shipped posterior's (the measurement behind BT_PRIOR_MODE, docs/bradley-terry.md).
+ *
  * It also times planning one adaptive and one random coverage wave, and the engine's fit under
  * each prior mode, for `--plan-n` essays with about `--plan-m` prior comparisons. Prints one JSON
  * object; a bad flag exits 2.
@@ -33,11 +39,94 @@ import {
   stringFlag,
 } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
+import { type BtData, fitBradleyTerry } from '#domain/bradley-terry.ts';
 import { type EngineConfig, resolveConfig } from '#domain/config.ts';
 import { planWave } from '#domain/pairing.ts';
-import { engineFit } from '#domain/prior.ts';
+import { eapReliability } from '#domain/posterior.ts';
+import { engineFit, successData } from '#domain/prior.ts';
 import { hashSeed, normal, seededRandom } from '#domain/random.ts';
-import { type SimulationRun, simulateBatch } from '#domain/simulator.ts';
+import {
+  conventionalFit,
+  pearson,
+  scaleSeparationReliability,
+  spearman,
+} from '#domain/reliability.ts';
+import {
+  intervalCoverage,
+  type SimulationResult,
+  type SimulationRun,
+  simulateBatch,
+} from '#domain/simulator.ts';
+
+/** Scores, SEs and the reliability figure an estimator would report. */
+interface Estimate {
+  scores: Float64Array;
+  se: Float64Array;
+  reliability: number;
+}
+
+/** The Laplace empirical-Bayes MAP the planner used before (moment estimate, one EM refit). */
+function laplaceEmpiricalBayes(data: BtData): Estimate {
+  const weak = fitBradleyTerry(data, { alpha: 0.01 });
+  const se0 = weak.se ?? new Float64Array(data.n);
+  const variance = (x: Float64Array) => {
+    const m = x.reduce((a, b) => a + b, 0) / x.length;
+    return x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length;
+  };
+  const meanSquare = (x: Float64Array) => x.reduce((a, b) => a + b * b, 0) / x.length;
+  const bound = (v: number) => Math.min(100, Math.max(0.25, v));
+  let s2 = bound(variance(weak.scores) - meanSquare(se0));
+  let fit = fitBradleyTerry(data, { alpha: 1 / s2, initial: weak.scores });
+  s2 = bound(variance(fit.scores) + meanSquare(fit.se ?? se0));
+  fit = fitBradleyTerry(data, { alpha: 1 / s2, initial: fit.scores });
+  const se = fit.se ?? se0;
+  return { scores: fit.scores, se, reliability: eapReliability(fit.scores, se) };
+}
+
+const ESTIMATORS: Record<string, (data: BtData, config: EngineConfig) => Estimate> = {
+  posterior: (data, config) => {
+    const fit = engineFit(data, config);
+    return { scores: fit.scores, se: fit.se, reliability: eapReliability(fit.scores, fit.se) };
+  },
+  weak_ridge_map: (data) => {
+    const fit = fitBradleyTerry(data, { alpha: 0.01 });
+    const se = fit.se ?? new Float64Array(data.n);
+    return { scores: fit.scores, se, reliability: scaleSeparationReliability(fit.scores, se) };
+  },
+  laplace_eb_map: (data) => laplaceEmpiricalBayes(data),
+  conventional: (data) => {
+    const fit = conventionalFit(data);
+    return {
+      scores: fit.scores,
+      se: fit.se,
+      reliability: scaleSeparationReliability(fit.scores, fit.se),
+    };
+  },
+};
+
+/** Each estimator on the final comparisons of each run: medians over runs. */
+function estimatorAblation(results: SimulationResult[], config: EngineConfig) {
+  const out: Record<string, unknown> = {};
+  for (const [name, estimate] of Object.entries(ESTIMATORS)) {
+    const sp: number[] = [];
+    const coverage: number[] = [];
+    const error: number[] = [];
+    for (const result of results) {
+      const data = successData(result.qualities.length, result.history);
+      const e = estimate(data, config);
+      sp.push(spearman(e.scores, result.qualities));
+      coverage.push(intervalCoverage(e.scores, e.se, result.qualities));
+      error.push(e.reliability - pearson(e.scores, result.qualities) ** 2);
+    }
+    out[name] = {
+      spearman: round(median(sp)),
+      coverage_95: round(coverage.reduce((a, b) => a + b, 0) / coverage.length),
+      reliability_minus_true_r2: round(median(error)),
+    };
+  }
+  return out;
+}
+
 import type { ComparisonRecord } from '#domain/types.ts';
 
 const STRATEGIES = [
@@ -60,6 +149,7 @@ interface Options {
   perEssay: number[];
   strategies: StrategyName[];
   orderStudy: number | null;
+  estimators: boolean;
   planN: number;
   planM: number;
   planRuns: number;
@@ -73,6 +163,10 @@ const FLAGS: FlagSpecs = {
   seed: { type: 'number', description: 'seed of the first run' },
   'per-essay': { type: 'string', description: 'comma list of comparisons per essay' },
   strategies: { type: 'string', description: `comma list of ${STRATEGIES.join(', ')}` },
+  estimators: {
+    type: 'boolean',
+    description: 'also re-score the shipped runs with the alternative estimators',
+  },
   'order-study': {
     type: 'number',
     description: 'bias (logits) of a judge favouring the essay shown first, for the order study',
@@ -113,6 +207,7 @@ export function parseOptions(argv: readonly string[]): Options {
     strategies: strategies ?? ['random', 'adaptive'],
     orderStudy:
       checkedNumberFlag(args, 'order-study', (v) => Math.abs(v) <= 5, 'a bias in [-5, 5]') ?? null,
+    estimators: booleanFlag(args, 'estimators'),
     planN:
       checkedNumberFlag(args, 'plan-n', (v) => isInt(v) && v >= 2, 'an integer >= 2') ?? 10_000,
     planM:
@@ -199,17 +294,17 @@ function pooledCoverage(runs: SimulationRun[], n: number): number | null {
   );
 }
 
-function runsFor(
+function resultsFor(
   options: Options,
   config: EngineConfig,
   perEssay: number,
   extra: Partial<Parameters<typeof simulateBatch>[0]> = {},
   budgetPerEssay = perEssay,
-): SimulationRun[] {
+): SimulationResult[] {
   const budget = Math.ceil((budgetPerEssay * options.n) / 2);
-  const runs: SimulationRun[] = [];
+  const results: SimulationResult[] = [];
   for (let i = 0; i < options.seeds; i++) {
-    runs.push(
+    results.push(
       simulateBatch({
         n: options.n,
         sd: options.sd,
@@ -217,10 +312,20 @@ function runsFor(
         seed: options.seed + i,
         budget,
         ...extra,
-      }).run,
+      }),
     );
   }
-  return runs;
+  return results;
+}
+
+function runsFor(
+  options: Options,
+  config: EngineConfig,
+  perEssay: number,
+  extra: Partial<Parameters<typeof simulateBatch>[0]> = {},
+  budgetPerEssay = perEssay,
+): SimulationRun[] {
+  return resultsFor(options, config, perEssay, extra, budgetPerEssay).map((r) => r.run);
 }
 
 function efficiency(options: Options) {
@@ -230,7 +335,8 @@ function efficiency(options: Options) {
     const config = configFor(strategy);
     const points = [];
     for (const perEssay of options.perEssay) {
-      const runs = runsFor(options, config, perEssay);
+      const results = resultsFor(options, config, perEssay);
+      const runs = results.map((r) => r.run);
       points.push({
         per_essay: perEssay,
         comparisons: medianOf(runs, 'comparisons'),
@@ -244,6 +350,9 @@ function efficiency(options: Options) {
         eap_vs_true_r2: reliabilityCheck(runs, 'eap_reliability'),
         ssr_vs_true_r2: reliabilityCheck(runs, 'ssr'),
         split_half_vs_true_r2: reliabilityCheck(runs, 'split_half'),
+        ...(options.estimators && strategy === 'adaptive'
+          ? { estimators: estimatorAblation(results, config) }
+          : {}),
       });
     }
     byStrategy[strategy] = points;

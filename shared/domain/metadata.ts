@@ -9,6 +9,14 @@
  */
 import type { BtData } from '#domain/bradley-terry.ts';
 import type { EngineConfig } from '#domain/config.ts';
+import {
+  type AnchorObservation,
+  fitGradeBoundaries,
+  type GradeModel,
+  GradeModelError,
+  gradeProbabilities,
+  mostLikelyGrade,
+} from '#domain/grades.ts';
 import { type JudgeUsageMode, summarizeUsage, type UsageTotals } from '#domain/judge-usage.ts';
 import { maxPossiblePairs, pairKey } from '#domain/pairing.ts';
 import { eapReliability, type OrderEffect } from '#domain/posterior.ts';
@@ -30,6 +38,11 @@ export interface MetadataInputs {
   seed: number;
   /** How the judge was asked (judge_usage reports it; provider batches cost batch prices). */
   judgeMode?: JudgeUsageMode;
+  /**
+   * Grades from anchors (docs/grades.md): the batch's scale (lowest first) and each essay's
+   * anchor grade as an index into it (null for an essay that is not an anchor).
+   */
+  grading?: { scale: readonly string[]; anchorGrades: readonly (number | null)[] } | null;
 }
 
 export interface EssayResult {
@@ -42,6 +55,11 @@ export interface EssayResult {
   /** Successful comparisons the essay took part in. */
   comparisons: number;
   wins: number;
+  /** With a grade scale: the projected grade (index into the scale) and each grade's probability. */
+  grade?: number;
+  grade_probabilities?: number[];
+  /** The essay's given grade when it is an anchor. */
+  anchor_grade?: number;
 }
 
 export interface ProcessingMetadata {
@@ -101,8 +119,24 @@ export interface ProcessingMetadata {
   } | null;
   /** The score model: prior mode and the prior variance of the scores behind the fit. */
   score_model: { prior: string; prior_variance: number | null };
+  /** Grade boundaries fitted to the anchors (absent without a grade scale). */
+  grades?: GradesMetadata;
+  /** Why a batch with a grade scale has no grades (anchors unusable); absent otherwise. */
+  grades_unavailable?: string;
   /** Tokens, estimated cost and order-flip rate summed over the verdicts actually received. */
   judge_usage: UsageTotals;
+}
+
+export interface GradesMetadata {
+  /** The batch's grade scale, lowest first. */
+  scale: string[];
+  /** Anchors per grade, in scale order. */
+  anchors_per_grade: number[];
+  /** Boundary k sits between scale[k] and scale[k + 1], on the score scale, with its SE. */
+  boundaries: { lower: string; upper: string; score: number; se: number }[];
+  /** Estimated grading noise of the anchors (logits). */
+  grading_noise: number;
+  converged: boolean;
 }
 
 export interface FinalReport {
@@ -226,5 +260,54 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
     comparisons: played[i] as number,
     wins: wins[i] as number,
   }));
+  const grading = inputs.grading ?? null;
+  if (grading !== null && se !== null) {
+    let model: GradeModel;
+    try {
+      model = gradeModelOf(grading, scores, se);
+    } catch (error) {
+      // Input validation makes this unreachable; a batch still finalizes, without grades.
+      if (!(error instanceof GradeModelError)) throw error;
+      metadata.grades_unavailable = error.message;
+      return { metadata, results };
+    }
+    metadata.grades = {
+      scale: [...grading.scale],
+      anchors_per_grade: model.anchorsPerGrade,
+      boundaries: model.boundaries.map((b, k) => ({
+        lower: grading.scale[k] as string,
+        upper: grading.scale[k + 1] as string,
+        score: b.estimate,
+        se: b.se,
+      })),
+      grading_noise: model.gradingNoise,
+      converged: model.converged,
+    };
+    for (const row of results) {
+      const probabilities = gradeProbabilities(row.score, row.se ?? 0, model);
+      row.grade = mostLikelyGrade(probabilities);
+      row.grade_probabilities = Array.from(probabilities);
+      const given = grading.anchorGrades[row.index];
+      if (given !== null && given !== undefined) row.anchor_grade = given;
+    }
+  }
   return { metadata, results };
+}
+
+/** Fits the grade model to the anchors' posterior scores (throws GradeModelError on bad anchors). */
+function gradeModelOf(
+  grading: NonNullable<MetadataInputs['grading']>,
+  scores: Float64Array,
+  se: Float64Array,
+): GradeModel {
+  const anchors: AnchorObservation[] = [];
+  grading.anchorGrades.forEach((grade, i) => {
+    if (grade !== null) {
+      anchors.push({ score: scores[i] as number, se: se[i] as number, grade });
+    }
+  });
+  let spread = 0;
+  for (const score of scores) spread += score * score;
+  spread = Math.sqrt(spread / Math.max(1, scores.length));
+  return fitGradeBoundaries(anchors, { grades: grading.scale.length, spread });
 }

@@ -160,4 +160,43 @@ describe('buildProcessingMetadata', () => {
       12,
     );
   });
+
+  it('projects grades from the anchors: boundaries in metadata, grade and probabilities per essay', () => {
+    // Prepare: 8 essays in score order, grades C < B < A; essays 0-1 anchored A, 3 B, 6-7 C.
+    const scores = Float64Array.from([3, 2.5, 1, 0.2, -0.5, -1, -2.5, -3]);
+    const se = new Float64Array(8).fill(0.3);
+    const grading = { scale: ['C', 'B', 'A'], anchorGrades: [2, 2, null, 1, null, null, 0, 0] };
+    // Act
+    const { metadata, results } = buildProcessingMetadata(
+      inputs({ essayCount: 8, scores, se, grading }),
+    );
+    // Assess
+    expect(metadata.grades?.scale).toEqual(['C', 'B', 'A']);
+    expect(metadata.grades?.anchors_per_grade).toEqual([2, 1, 2]);
+    const [low, high] = metadata.grades?.boundaries ?? [];
+    expect(low).toMatchObject({ lower: 'C', upper: 'B' });
+    expect(high).toMatchObject({ lower: 'B', upper: 'A' });
+    expect(low?.score).toBeLessThan(0.2);
+    expect(low?.score).toBeGreaterThan(-2.5);
+    expect(high?.score).toBeGreaterThan(0.2);
+    expect(high?.score).toBeLessThan(2.5);
+    expect(results[0]).toMatchObject({ grade: 2, anchor_grade: 2 });
+    expect(results[7]).toMatchObject({ grade: 0, anchor_grade: 0 });
+    expect(results[2]?.anchor_grade).toBeUndefined();
+    for (const row of results) {
+      expect(row.grade_probabilities).toHaveLength(3);
+      expect(row.grade_probabilities?.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('finalizes without grades, saying why, when the anchors cannot fit the model', () => {
+    // Prepare: one anchor grade only (the API refuses this; the report must not throw).
+    const grading = { scale: ['C', 'B', 'A'], anchorGrades: [2, null, null, null] };
+    // Act
+    const { metadata, results } = buildProcessingMetadata(inputs({ grading }));
+    // Assess
+    expect(metadata.grades).toBeUndefined();
+    expect(metadata.grades_unavailable).toMatch(/two distinct grades/);
+    expect(results[0]?.grade).toBeUndefined();
+  });
 });

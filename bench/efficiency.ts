@@ -86,7 +86,7 @@ function laplaceEmpiricalBayes(data: BtData): Estimate {
 const ESTIMATORS: Record<string, (data: BtData, config: EngineConfig) => Estimate> = {
   posterior: (data, config) => {
     const fit = engineFit(data, config);
-    return { scores: fit.scores, se: fit.se, reliability: eapReliability(fit.scores, fit.se) };
+    return { scores: fit.scores, se: fit.se, reliability: fit.reliability };
   },
   weak_ridge_map: (data) => {
     const fit = fitBradleyTerry(data, { alpha: 0.01 });

@@ -65,9 +65,10 @@ interface DecisionBase {
    */
   scores: Float64Array | null;
   se: Float64Array | null;
-  /** The fit's order (first-shown) effect and prior variance (null when not evaluated). */
+  /** The fit's order (first-shown) effect, prior variance and EAP reliability (null when not evaluated). */
   orderEffect: OrderEffect | null;
   priorVariance: number | null;
+  reliability: number | null;
   /** The completion check this decision was based on (from `completionProgress`). */
   completion: CompletionProgress;
   /** Value to store as `resampling_pass_count` after applying this decision. */
@@ -201,6 +202,7 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
     se: null,
     orderEffect: null,
     priorVariance: null,
+    reliability: null,
     completion,
     resamplingPassCount: passCount,
   };
@@ -222,6 +224,7 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
     se,
     orderEffect: fit?.orderEffect ?? null,
     priorVariance: fit?.priorVariance ?? null,
+    reliability: fit?.reliability ?? null,
     completion,
     resamplingPassCount: passCount,
   };

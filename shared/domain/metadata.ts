@@ -29,9 +29,11 @@ export interface MetadataInputs {
   /** Final fit (from the finalize decision); null when nothing succeeded. */
   scores: Float64Array | null;
   se: Float64Array | null;
-  /** The final fit's order effect and prior variance (null when not estimated). */
+  /** The final fit's order effect, prior variance and EAP reliability (null when not estimated). */
   orderEffect?: OrderEffect | null;
   priorVariance?: number | null;
+  /** The fit's EAP reliability; computed from scores and SEs when not given. */
+  reliability?: number | null;
   resamplingPassCount: number;
   config: EngineConfig;
   /** Seeds the split-half shuffles (same batch ⇒ same figures). */
@@ -195,7 +197,8 @@ export function buildProcessingMetadata(inputs: MetadataInputs): FinalReport {
     meanSe = se.reduce((sum, v) => sum + v, 0) / se.length;
     maxSe = se.reduce((max, v) => Math.max(max, v), 0);
   }
-  const eap = scores !== null && se !== null ? eapReliability(scores, se) : null;
+  const eap =
+    inputs.reliability ?? (scores !== null && se !== null ? eapReliability(scores, se) : null);
   const ssr = m >= 1 ? conventionalSsr(data) : null;
   let firstWins = 0;
   for (const c of comparisons) if (c.status === 'COMPLETED' && c.winner === 'A') firstWins++;

@@ -50,6 +50,11 @@ export interface PosteriorOptions {
    * Omitted: maximum likelihood (plain EM).
    */
   hyperprior?: { median: number; logSd: number };
+  /**
+   * Integrate the estimated prior variance out (its uncertainty widens the SEs) instead of
+   * plugging the estimate in.
+   */
+  integrateVariance?: boolean;
   /** Bounds of the estimated prior variance (logit²). */
   minVariance: number;
   maxVariance: number;
@@ -77,8 +82,15 @@ export interface PosteriorFit {
   scores: Float64Array;
   /** Posterior SDs of the centred scores. */
   se: Float64Array;
-  /** Prior variance behind the fit (estimated, or the fixed one). */
+  /** Prior variance behind the fit (its posterior mean when integrated out, or the fixed one). */
   priorVariance: number;
+  /**
+   * EAP reliability of the scores: the posterior expectation of their squared correlation with the
+   * true qualities. With the prior variance integrated out it averages the reliability at each
+   * variance (a common change of scale moves no correlation), so it is not eapReliability(scores,
+   * se), whose SEs also carry the scale's uncertainty.
+   */
+  reliability: number;
   /** null when orders are unknown or the effect is switched off. */
   orderEffect: OrderEffect | null;
   sweeps: number;
@@ -133,6 +145,8 @@ function normalCdfTerms(z: number): void {
 interface Moments {
   mean: number;
   variance: number;
+  /** log ∫ N(d; mean, variance)·likelihood(d) dd (used by the evidence). */
+  logNormalizer: number;
 }
 
 /** Mean and variance of N(d; mean, variance)·Φ(λd), normalised (closed form). */
@@ -145,6 +159,7 @@ export function probitTiltedMoments(mean: number, variance: number): Moments {
   return {
     mean: mean + (variance * r) / s,
     variance: Math.max(variance * 1e-12, variance - (variance * variance * r * (z + r)) / s2),
+    logNormalizer: normalTail.logCdf,
   };
 }
 
@@ -195,7 +210,11 @@ export function logisticTiltedMoments(mean: number, variance: number): Moments {
     m2 += weight * (componentSecond[k] as number);
   }
   const mu = m1 / total;
-  return { mean: mu, variance: Math.max(variance * 1e-12, m2 / total - mu * mu) };
+  return {
+    mean: mu,
+    variance: Math.max(variance * 1e-12, m2 / total - mu * mu),
+    logNormalizer: top + Math.log(total),
+  };
 }
 
 /** log σ(x), stable. */
@@ -242,7 +261,12 @@ function quadratureTiltedMoments(mean: number, variance: number): Moments {
     m2 += w * x * x;
   }
   const meanX = m1 / z;
-  return { mean: lo + meanX, variance: Math.max(variance * 1e-12, m2 / z - meanX * meanX) };
+  return {
+    mean: lo + meanX,
+    variance: Math.max(variance * 1e-12, m2 / z - meanX * meanX),
+    // ∫ ≈ (h/3)·Σ w·e^{logAt}, and N(d; mean, variance) carries 1/√(2π·variance).
+    logNormalizer: base + Math.log((h / 3) * z) - 0.5 * Math.log(2 * Math.PI * variance),
+  };
 }
 
 /**
@@ -304,60 +328,95 @@ function validate(data: PosteriorData, options: PosteriorOptions): void {
   if (!(options.orderPriorSd > 0)) throw new RangeError('orderPriorSd must be positive');
 }
 
-/** Fits the posterior (see the module comment). */
-export function fitPosterior(data: PosteriorData, options: PosteriorOptions): PosteriorFit {
-  validate(data, options);
-  const { n, winners, losers } = data;
-  const m = winners.length;
-  const estimateVariance = options.priorVariance === undefined;
-  const clampVariance = (v: number) =>
-    Math.min(options.maxVariance, Math.max(options.minVariance, v));
-  let priorVariance = options.priorVariance ?? clampVariance(4);
-  let ordered = 0;
-  if (data.order !== undefined) for (const c of data.order) if (c !== 0) ordered++;
-  const order = options.orderEffect && ordered > 0 ? (data.order as Int8Array) : null;
-
+/**
+ * The EP state: one Gaussian message per site and variable, their sums per essay and for η, and the
+ * data. `sweep` visits every site once; `evidence` is EP's approximation of log p(data | s²).
+ */
+class EpState {
+  readonly n: number;
+  readonly m: number;
+  readonly winners: Int32Array;
+  readonly losers: Int32Array;
+  readonly order: Int8Array | null;
+  readonly etaPriorPrecision: number;
   // Site messages (precision τ, precision × mean ν) to the winner, the loser and η.
-  const tauW = new Float64Array(m);
-  const nuW = new Float64Array(m);
-  const tauL = new Float64Array(m);
-  const nuL = new Float64Array(m);
-  const tauE = order ? new Float64Array(m) : null;
-  const nuE = order ? new Float64Array(m) : null;
+  tauW: Float64Array;
+  nuW: Float64Array;
+  tauL: Float64Array;
+  nuL: Float64Array;
+  tauE: Float64Array | null;
+  nuE: Float64Array | null;
   // Sums of the site messages per essay (the prior is added where needed), and for η.
-  const siteTau = new Float64Array(n);
-  const siteNu = new Float64Array(n);
-  const etaPriorPrecision = 1 / (options.orderPriorSd * options.orderPriorSd);
-  let etaTau = 0;
-  let etaNu = 0;
+  siteTau: Float64Array;
+  siteNu: Float64Array;
+  etaTau = 0;
+  etaNu = 0;
 
-  const means = new Float64Array(n);
-  let logistic = false;
-  let sweeps = 0;
-  let converged = m === 0;
-  while (!converged && sweeps < options.maxSweeps) {
-    sweeps++;
-    const priorPrecision = 1 / priorVariance;
-    for (let k = 0; k < m; k++) {
-      const w = winners[k] as number;
-      const l = losers[k] as number;
-      const cw = priorPrecision + (siteTau[w] as number) - (tauW[k] as number);
-      const cl = priorPrecision + (siteTau[l] as number) - (tauL[k] as number);
-      if (!(cw > 0) || !(cl > 0)) continue;
+  constructor(data: PosteriorData, order: Int8Array | null, etaPriorPrecision: number) {
+    this.n = data.n;
+    this.m = data.winners.length;
+    this.winners = data.winners;
+    this.losers = data.losers;
+    this.order = order;
+    this.etaPriorPrecision = etaPriorPrecision;
+    this.tauW = new Float64Array(this.m);
+    this.nuW = new Float64Array(this.m);
+    this.tauL = new Float64Array(this.m);
+    this.nuL = new Float64Array(this.m);
+    this.tauE = order ? new Float64Array(this.m) : null;
+    this.nuE = order ? new Float64Array(this.m) : null;
+    this.siteTau = new Float64Array(this.n);
+    this.siteNu = new Float64Array(this.n);
+  }
+
+  copy(): EpState {
+    const other = Object.create(EpState.prototype) as EpState;
+    Object.assign(other, this);
+    other.tauW = this.tauW.slice();
+    other.nuW = this.nuW.slice();
+    other.tauL = this.tauL.slice();
+    other.nuL = this.nuL.slice();
+    other.tauE = this.tauE?.slice() ?? null;
+    other.nuE = this.nuE?.slice() ?? null;
+    other.siteTau = this.siteTau.slice();
+    other.siteNu = this.siteNu.slice();
+    return other;
+  }
+
+  /**
+   * Cavity of site k: for the winner, the loser and (when the order is known) η, the cavity
+   * precision and mean, and the sign of η in the logit difference. null when a cavity is improper.
+   */
+  private cavity(k: number, priorPrecision: number) {
+    const w = this.winners[k] as number;
+    const l = this.losers[k] as number;
+    const cw = priorPrecision + (this.siteTau[w] as number) - (this.tauW[k] as number);
+    const cl = priorPrecision + (this.siteTau[l] as number) - (this.tauL[k] as number);
+    if (!(cw > 0) || !(cl > 0)) return null;
+    const mw = ((this.siteNu[w] as number) - (this.nuW[k] as number)) / cw;
+    const ml = ((this.siteNu[l] as number) - (this.nuL[k] as number)) / cl;
+    let sign = 0;
+    let ce = 1;
+    let me = 0;
+    const order = this.order;
+    if (order !== null && order[k] !== 0 && this.tauE !== null && this.nuE !== null) {
+      sign = order[k] as number;
+      ce = this.etaPriorPrecision + this.etaTau - (this.tauE[k] as number);
+      if (!(ce > 0)) return null;
+      me = (this.etaNu - (this.nuE[k] as number)) / ce;
+    }
+    return { w, l, cw, cl, mw, ml, sign, ce, me };
+  }
+
+  /** One pass over the sites (probit or logistic likelihood). */
+  sweep(priorPrecision: number, logistic: boolean): void {
+    for (let k = 0; k < this.m; k++) {
+      const cav = this.cavity(k, priorPrecision);
+      if (cav === null) continue;
+      const { w, l, cw, cl, mw, ml, sign, ce, me } = cav;
       const vw = 1 / cw;
       const vl = 1 / cl;
-      const mw = ((siteNu[w] as number) - (nuW[k] as number)) * vw;
-      const ml = ((siteNu[l] as number) - (nuL[k] as number)) * vl;
-      let sign = 0;
-      let ve = 0;
-      let me = 0;
-      if (order !== null && order[k] !== 0 && tauE !== null && nuE !== null) {
-        sign = order[k] as number;
-        const ce = etaPriorPrecision + etaTau - (tauE[k] as number);
-        if (!(ce > 0)) continue;
-        ve = 1 / ce;
-        me = (etaNu - (nuE[k] as number)) * ve;
-      }
+      const ve = 1 / ce;
       const md = mw - ml + sign * me;
       const vd = vw + vl + (sign === 0 ? 0 : ve);
       const tilted = logistic ? logisticTiltedMoments(md, vd) : probitTiltedMoments(md, vd);
@@ -369,10 +428,10 @@ export function fitPosterior(data: PosteriorData, options: PosteriorOptions): Po
         const mu = mw + vw * shift;
         const tau = Math.max(0, 1 / v - cw);
         const nu = mu / v - mw * cw;
-        siteTau[w] = (siteTau[w] as number) + tau - (tauW[k] as number);
-        siteNu[w] = (siteNu[w] as number) + nu - (nuW[k] as number);
-        tauW[k] = tau;
-        nuW[k] = nu;
+        this.siteTau[w] = (this.siteTau[w] as number) + tau - (this.tauW[k] as number);
+        this.siteNu[w] = (this.siteNu[w] as number) + nu - (this.nuW[k] as number);
+        this.tauW[k] = tau;
+        this.nuW[k] = nu;
       }
       // Loser (coefficient −1).
       {
@@ -380,33 +439,139 @@ export function fitPosterior(data: PosteriorData, options: PosteriorOptions): Po
         const mu = ml - vl * shift;
         const tau = Math.max(0, 1 / v - cl);
         const nu = mu / v - ml * cl;
-        siteTau[l] = (siteTau[l] as number) + tau - (tauL[k] as number);
-        siteNu[l] = (siteNu[l] as number) + nu - (nuL[k] as number);
-        tauL[k] = tau;
-        nuL[k] = nu;
+        this.siteTau[l] = (this.siteTau[l] as number) + tau - (this.tauL[k] as number);
+        this.siteNu[l] = (this.siteNu[l] as number) + nu - (this.nuL[k] as number);
+        this.tauL[k] = tau;
+        this.nuL[k] = nu;
       }
-      if (sign !== 0 && tauE !== null && nuE !== null) {
-        const ce = 1 / ve;
+      if (sign !== 0 && this.tauE !== null && this.nuE !== null) {
         const v = ve + ve * ve * shrink;
         const mu = me + sign * ve * shift;
         const tau = Math.max(0, 1 / v - ce);
         const nu = mu / v - me * ce;
-        etaTau += tau - (tauE[k] as number);
-        etaNu += nu - (nuE[k] as number);
-        tauE[k] = tau;
-        nuE[k] = nu;
+        this.etaTau += tau - (this.tauE[k] as number);
+        this.etaNu += nu - (this.nuE[k] as number);
+        this.tauE[k] = tau;
+        this.nuE[k] = nu;
       }
     }
-    // Marginals, the largest mean change, and the EM update of the prior variance.
+  }
+
+  /**
+   * EP's log marginal likelihood log Z(s²) at the current messages (logistic likelihood):
+   * Σ_sites log s_k + Σ_variables log ∫ prior · Π messages, where s_k scales site k so that
+   * cavity × site has the tilted normaliser Z_k.
+   */
+  evidence(priorPrecision: number): number {
+    // ∫ N(x; m, 1/c) exp(−τx²/2 + νx) dx, logged.
+    const messageLog = (c: number, m: number, tau: number, nu: number) =>
+      0.5 * Math.log(c / (c + tau)) + (0.5 * (c * m + nu) ** 2) / (c + tau) - 0.5 * c * m * m;
+    let total = 0;
+    for (let k = 0; k < this.m; k++) {
+      const cav = this.cavity(k, priorPrecision);
+      if (cav === null) continue;
+      const { cw, cl, mw, ml, sign, ce, me } = cav;
+      const md = mw - ml + sign * me;
+      const vd = 1 / cw + 1 / cl + (sign === 0 ? 0 : 1 / ce);
+      total += logisticTiltedMoments(md, vd).logNormalizer;
+      total -= messageLog(cw, mw, this.tauW[k] as number, this.nuW[k] as number);
+      total -= messageLog(cl, ml, this.tauL[k] as number, this.nuL[k] as number);
+      if (sign !== 0 && this.tauE !== null && this.nuE !== null) {
+        total -= messageLog(ce, me, this.tauE[k] as number, this.nuE[k] as number);
+      }
+    }
+    const priorLog = (p0: number, tau: number, nu: number) =>
+      0.5 * Math.log(p0 / (p0 + tau)) + (0.5 * nu * nu) / (p0 + tau);
+    for (let i = 0; i < this.n; i++) {
+      total += priorLog(priorPrecision, this.siteTau[i] as number, this.siteNu[i] as number);
+    }
+    if (this.order !== null) total += priorLog(this.etaPriorPrecision, this.etaTau, this.etaNu);
+    return total;
+  }
+}
+
+/** Gauss–Hermite rule (N(0, 1)) over log s² when the prior variance is integrated out. */
+const VARIANCE_NODES = [
+  -2.8569700138728056, -1.3556261799742659, 0, 1.3556261799742659, 2.8569700138728056,
+];
+const VARIANCE_WEIGHTS = [
+  0.011257411327720691, 0.2220759220056126, 0.5333333333333333, 0.2220759220056126,
+  0.011257411327720691,
+];
+
+/** SDs of the centred scores θ_i − mean θ from independent variances: √(v_i(1 − 2/n) + Σv/n²). */
+function centredSe(variances: Float64Array): Float64Array {
+  const n = variances.length;
+  let total = 0;
+  for (const v of variances) total += v;
+  return variances.map((v) => Math.sqrt(Math.max(0, v * (1 - 2 / n) + total / (n * n))));
+}
+
+/** Posterior moments of every essay (and η) at the current messages. */
+function marginals(state: EpState, priorPrecision: number) {
+  const means = new Float64Array(state.n);
+  const variances = new Float64Array(state.n);
+  for (let i = 0; i < state.n; i++) {
+    const precision = priorPrecision + (state.siteTau[i] as number);
+    means[i] = (state.siteNu[i] as number) / precision;
+    variances[i] = 1 / precision;
+  }
+  const etaPrecision = state.etaPriorPrecision + state.etaTau;
+  return { means, variances, eta: state.etaNu / etaPrecision, etaVariance: 1 / etaPrecision };
+}
+
+/** Sweeps at a fixed prior variance until no mean moves by more than `tolerance`. */
+function converge(
+  state: EpState,
+  priorVariance: number,
+  tolerance: number,
+  maxSweeps: number,
+): number {
+  let previous = marginals(state, 1 / priorVariance).means;
+  for (let sweep = 1; sweep <= maxSweeps; sweep++) {
+    state.sweep(1 / priorVariance, true);
+    const next = marginals(state, 1 / priorVariance).means;
+    let change = 0;
+    for (let i = 0; i < state.n; i++) {
+      change = Math.max(change, Math.abs((next[i] as number) - (previous[i] as number)));
+    }
+    previous = next;
+    if (change < tolerance) return sweep;
+  }
+  return maxSweeps;
+}
+
+/** Fits the posterior (see the module comment). */
+export function fitPosterior(data: PosteriorData, options: PosteriorOptions): PosteriorFit {
+  validate(data, options);
+  const { n } = data;
+  const m = data.winners.length;
+  const estimateVariance = options.priorVariance === undefined;
+  const clampVariance = (v: number) =>
+    Math.min(options.maxVariance, Math.max(options.minVariance, v));
+  let priorVariance = options.priorVariance ?? clampVariance(4);
+  let ordered = 0;
+  if (data.order !== undefined) for (const c of data.order) if (c !== 0) ordered++;
+  const order = options.orderEffect && ordered > 0 ? (data.order as Int8Array) : null;
+  const state = new EpState(data, order, 1 / (options.orderPriorSd * options.orderPriorSd));
+
+  // EP sweeps, with the EM step for the prior variance after each (empirical Bayes).
+  let means = new Float64Array(n);
+  let logistic = false;
+  let sweeps = 0;
+  let converged = m === 0;
+  while (!converged && sweeps < options.maxSweeps) {
+    sweeps++;
+    state.sweep(1 / priorVariance, logistic);
+    const current = marginals(state, 1 / priorVariance);
     let change = 0;
     let secondMoment = 0;
     for (let i = 0; i < n; i++) {
-      const precision = 1 / priorVariance + (siteTau[i] as number);
-      const mu = (siteNu[i] as number) / precision;
+      const mu = current.means[i] as number;
       change = Math.max(change, Math.abs(mu - (means[i] as number)));
-      means[i] = mu;
-      secondMoment += mu * mu + 1 / precision;
+      secondMoment += mu * mu + (current.variances[i] as number);
     }
+    means = current.means;
     if (estimateVariance && n > 0) {
       const next = clampVariance(
         options.hyperprior === undefined
@@ -423,35 +588,124 @@ export function fitPosterior(data: PosteriorData, options: PosteriorOptions): Po
     }
   }
 
-  const variances = new Float64Array(n);
+  // The prior variance estimated from the data is itself uncertain (little identified when
+  // adaptive pairing made most comparisons near-equal): integrate it out over log s² with a
+  // Gauss–Hermite rule around the estimate, weighting each node by EP's evidence × hyperprior.
+  let mixture: { weight: number; variance: number; fit: ReturnType<typeof marginals> }[] = [
+    { weight: 1, variance: priorVariance, fit: marginals(state, 1 / priorVariance) },
+  ];
+  if (estimateVariance && options.integrateVariance && m > 0 && n > 1) {
+    const integrated = integrateVariance(state, priorVariance, options, clampVariance);
+    sweeps += integrated.sweeps;
+    mixture = integrated.nodes;
+  }
+
+  const mean = new Float64Array(n);
+  const variance = new Float64Array(n);
+  let eta = 0;
+  let etaSecond = 0;
+  let expectedVariance = 0;
+  let reliability = 0;
+  for (const { weight, variance: s2, fit } of mixture) {
+    expectedVariance += weight * s2;
+    reliability += weight * eapReliability(fit.means, centredSe(fit.variances));
+    eta += weight * fit.eta;
+    etaSecond += weight * (fit.etaVariance + fit.eta * fit.eta);
+    for (let i = 0; i < n; i++) {
+      const mu = fit.means[i] as number;
+      mean[i] = (mean[i] as number) + weight * mu;
+      variance[i] = (variance[i] as number) + weight * ((fit.variances[i] as number) + mu * mu);
+    }
+  }
   let meanScore = 0;
-  let totalVariance = 0;
   for (let i = 0; i < n; i++) {
-    const precision = 1 / priorVariance + (siteTau[i] as number);
-    means[i] = (siteNu[i] as number) / precision;
-    variances[i] = 1 / precision;
-    meanScore += means[i] as number;
-    totalVariance += variances[i] as number;
+    variance[i] = Math.max(0, (variance[i] as number) - (mean[i] as number) ** 2);
+    meanScore += mean[i] as number;
   }
   meanScore = n === 0 ? 0 : meanScore / n;
-  const scores = new Float64Array(n);
-  const se = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    scores[i] = (means[i] as number) - meanScore;
-    // Var(θ_i − mean θ) for independent θ's: v_i (1 − 2/n) + Σv / n².
-    const v = (variances[i] as number) * (1 - 2 / n) + totalVariance / (n * n);
-    se[i] = Math.sqrt(Math.max(0, v));
-  }
+  const scores = mean.map((mu) => mu - meanScore);
+  const se = centredSe(variance);
   let orderEffect: OrderEffect | null = null;
   if (order !== null) {
-    const precision = etaPriorPrecision + etaTau;
     orderEffect = {
-      estimate: etaNu / precision,
-      se: Math.sqrt(1 / precision),
+      estimate: eta,
+      se: Math.sqrt(Math.max(0, etaSecond - eta * eta)),
       comparisons: ordered,
     };
   }
-  return { scores, se, priorVariance, orderEffect, sweeps, converged };
+  return {
+    scores,
+    se,
+    priorVariance: expectedVariance,
+    reliability,
+    orderEffect,
+    sweeps,
+    converged,
+  };
+}
+
+/** Offset in log s² of the points that measure the curvature of the evidence. */
+const CURVATURE_STEP = 0.2;
+
+/**
+ * Integrates the prior variance out (see fitPosterior): the log posterior of x = log s² is
+ * L(x) = log Z_EP(e^x) + log hyperprior(x); its curvature at the estimate sets the width of a
+ * 5-node Gauss–Hermite rule, and each node's weight is corrected by exp(L − Gaussian) (importance
+ * weights), so a skewed posterior of s² is followed. Every node is EP converged at that s², warm
+ * started from the estimate's messages.
+ */
+function integrateVariance(
+  base: EpState,
+  estimate: number,
+  options: PosteriorOptions,
+  clampVariance: (v: number) => number,
+) {
+  const centre = Math.log(estimate);
+  const low = Math.log(options.minVariance);
+  const high = Math.log(options.maxVariance);
+  let sweeps = 0;
+  const logHyperprior = (x: number) =>
+    options.hyperprior === undefined
+      ? 0
+      : -0.5 * ((x - Math.log(options.hyperprior.median)) / options.hyperprior.logSd) ** 2;
+  const solve = (x: number) => {
+    const s2 = clampVariance(Math.exp(x));
+    const state = base.copy();
+    // The nodes only weight a mixture: a looser stop than the main fit's is plenty.
+    sweeps += converge(state, s2, 10 * options.tolerance, options.maxSweeps);
+    return {
+      s2,
+      state,
+      logPosterior: state.evidence(1 / s2) + logHyperprior(Math.log(s2)),
+    };
+  };
+  const atCentre = solve(centre);
+  const below = solve(Math.max(low, centre - CURVATURE_STEP));
+  const above = solve(Math.min(high, centre + CURVATURE_STEP));
+  const h1 = centre - Math.log(below.s2);
+  const h2 = Math.log(above.s2) - centre;
+  let sd = 0.5;
+  if (h1 > 0 && h2 > 0) {
+    // Second divided difference on a possibly uneven stencil (at the bounds).
+    const curvature =
+      (2 *
+        (h1 * above.logPosterior + h2 * below.logPosterior - (h1 + h2) * atCentre.logPosterior)) /
+      (h1 * h2 * (h1 + h2));
+    if (curvature < 0) sd = Math.min(1.5, 1 / Math.sqrt(-curvature));
+  }
+  const nodes: { weight: number; variance: number; fit: ReturnType<typeof marginals> }[] = [];
+  let total = 0;
+  for (let j = 0; j < VARIANCE_NODES.length; j++) {
+    const g = VARIANCE_NODES[j] as number;
+    const x = Math.min(high, Math.max(low, centre + sd * g));
+    const point = g === 0 ? atCentre : solve(x);
+    const logWeight = point.logPosterior - atCentre.logPosterior + 0.5 * g * g;
+    const weight = (VARIANCE_WEIGHTS[j] as number) * Math.exp(Math.min(50, logWeight));
+    nodes.push({ weight, variance: point.s2, fit: marginals(point.state, 1 / point.s2) });
+    total += weight;
+  }
+  for (const node of nodes) node.weight /= total;
+  return { nodes, sweeps };
 }
 
 /**

@@ -23,6 +23,7 @@ export type PriorSettings = Pick<
   | 'BT_EB_MIN_VARIANCE'
   | 'BT_EB_VARIANCE_PRIOR_MEDIAN'
   | 'BT_EB_VARIANCE_PRIOR_LOG_SD'
+  | 'BT_EB_INTEGRATE_VARIANCE'
   | 'BT_ORDER_EFFECT'
   | 'BT_ORDER_EFFECT_PRIOR_SD'
   | 'BT_POSTERIOR_TOLERANCE'
@@ -38,6 +39,7 @@ export function posteriorOptions(settings: PriorSettings): PosteriorOptions {
       median: settings.BT_EB_VARIANCE_PRIOR_MEDIAN,
       logSd: settings.BT_EB_VARIANCE_PRIOR_LOG_SD,
     },
+    integrateVariance: settings.BT_EB_INTEGRATE_VARIANCE,
     minVariance: Math.min(settings.BT_EB_MIN_VARIANCE, widest),
     maxVariance: widest,
     orderEffect: settings.BT_ORDER_EFFECT,

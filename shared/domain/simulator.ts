@@ -438,6 +438,7 @@ function finish(
     se,
     orderEffect: decision.orderEffect,
     priorVariance: decision.priorVariance,
+    reliability: decision.reliability,
     resamplingPassCount: decision.resamplingPassCount,
     config: options.splitHalf === false ? { ...config, SPLIT_HALF_SPLITS: 1 } : config,
     seed,

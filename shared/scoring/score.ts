@@ -7,7 +7,6 @@
  */
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import { judgeFit } from '#domain/judge-fit.ts';
-import { eapReliability } from '#domain/posterior.ts';
 import { engineFit } from '#domain/prior.ts';
 import {
   conventionalFit,
@@ -106,8 +105,8 @@ export function countComponents(n: number, winners: Int32Array, losers: Int32Arr
   return components;
 }
 
-/** Scores closer than this are equal for ranking (the fit's rounding noise is ~1e-13). */
-const RANK_TIE_TOLERANCE = 1e-9;
+/** Scores closer than the posterior fit's own precision (BT_POSTERIOR_TOLERANCE) share a rank. */
+const RANK_TIE_TOLERANCE = DEFAULT_CONFIG.BT_POSTERIOR_TOLERANCE;
 
 /** Ranks by descending score, 1 = best; equal scores share the best rank of their group. */
 function competitionRanks(scores: Float64Array): Int32Array {
@@ -215,7 +214,7 @@ export function scoreDecisions(decisions: Decisions, options: ScoreOptions = {})
   return {
     items,
     reliability: {
-      eap: eapReliability(fit.scores, se),
+      eap: fit.reliability,
       ssr: scaleSeparationReliability(conventional.scores, conventional.se),
       split_half_median: splitHalf.median,
       split_half_spearman_brown: splitHalf.spearmanBrown,

@@ -16,6 +16,7 @@ export const domainEngine: Engine = {
       se: decision.se,
       orderEffect: decision.orderEffect,
       priorVariance: decision.priorVariance,
+      reliability: decision.reliability,
       resamplingPassCount: decision.resamplingPassCount,
       config: snapshot.config,
       seed: snapshot.seed,

@@ -148,6 +148,26 @@ describe('fitPosterior', () => {
     expect(covered / total).toBeLessThan(0.97);
   });
 
+  it('integrating the prior variance out widens the SEs but not the reliability', () => {
+    // Prepare: 60 essays, 8 random comparisons each: the spread is only loosely known.
+    const { data } = randomBtData(60, 240, 9, 2);
+    // Act
+    const plugIn = fitPosterior(data, { ...OPTIONS, hyperprior: { median: 4, logSd: 1.5 } });
+    const integrated = fitPosterior(data, {
+      ...OPTIONS,
+      hyperprior: { median: 4, logSd: 1.5 },
+      integrateVariance: true,
+    });
+    // Assess: wider on average; the reliability (scale-free) barely moves; scores keep their order.
+    const meanSe = (f: typeof plugIn) => f.se.reduce((a, b) => a + b, 0) / f.se.length;
+    expect(meanSe(integrated)).toBeGreaterThan(meanSe(plugIn));
+    expect(Math.abs(integrated.reliability - plugIn.reliability)).toBeLessThan(0.02);
+    expect(plugIn.reliability).toBeCloseTo(eapReliability(plugIn.scores, plugIn.se), 12);
+    const order = (f: typeof plugIn) =>
+      Array.from(f.scores.keys()).sort((a, b) => (f.scores[b] as number) - (f.scores[a] as number));
+    expect(order(integrated).slice(0, 10)).toEqual(order(plugIn).slice(0, 10));
+  });
+
   it('keeps the prior variance at the floor on coin-flip data instead of flattening to zero', () => {
     // Prepare: every pair of 20 essays judged both ways: no essay is better than another.
     const pairs: [number, number][] = [];

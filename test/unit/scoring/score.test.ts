@@ -78,18 +78,21 @@ describe('scoreDecisions on a small hand-checked file', () => {
     expect(['A', 'B']).toContain(report.items[0]?.id);
   });
 
-  it('reports the EAP reliability recomputed by hand from the scores and SEs', () => {
-    // Prepare
-    const scores = report.items.map((i) => i.score);
+  it('reports the EAP reliability of the posterior, and by hand under a fixed prior', () => {
+    // Prepare: under a fixed prior there is no variance to integrate over, so the EAP reliability
+    // is var(scores) / (var(scores) + mean SE²) of the reported scores.
+    const fixed = scoreDecisions(decisions, { alpha: 0.25, splits: 1 });
+    const scores = fixed.items.map((i) => i.score);
     const mean = scores.reduce((sum, v) => sum + v, 0) / scores.length;
     const variance = scores.reduce((sum, v) => sum + (v - mean) ** 2, 0) / scores.length;
-    const meanSe2 = report.items.reduce((sum, i) => sum + i.se ** 2, 0) / scores.length;
+    const meanSe2 = fixed.items.reduce((sum, i) => sum + i.se ** 2, 0) / scores.length;
 
     // Act
     const { eap } = report.reliability;
 
     // Assess
-    expect(eap).toBeCloseTo(variance / (variance + meanSe2), 12);
+    expect(eap).toBe(engineFit(data, DEFAULT_CONFIG).reliability);
+    expect(fixed.reliability.eap).toBeCloseTo(variance / (variance + meanSe2), 12);
   });
 
   it('reports SSR as the literature computes it, from the conventional estimate', () => {

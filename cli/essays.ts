@@ -1,6 +1,6 @@
 /**
  * Reads essays from a folder of `.txt`/`.md` files (id = file name without extension) or a JSONL
- * file of `{id, text, metadata?}` lines. Errors name the file, line and field, never essay text.
+ * file of `{id, text, metadata?, anchor_grade?}` lines. Errors name the file, line and field, never essay text.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -49,10 +49,17 @@ function parseJsonlLine(line: string, where: string): EssayInput {
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) {
     throw new UsageError(`${where} metadata`, 'expected an object');
   }
-  return metadata === undefined
-    ? { id: record.id, text: record.text }
-    : // The API validates the metadata's values (and names the field when one is wrong).
-      { id: record.id, text: record.text, metadata: metadata as EssayInput['metadata'] };
+  const anchor = record.anchor_grade;
+  if (anchor !== undefined && typeof anchor !== 'string') {
+    throw new UsageError(`${where} anchor_grade`, 'expected a string (a grade of --grade-scale)');
+  }
+  // The API validates metadata values and anchor grades (and names the field when one is wrong).
+  return {
+    id: record.id,
+    text: record.text,
+    ...(metadata === undefined ? {} : { metadata: metadata as EssayInput['metadata'] }),
+    ...(anchor === undefined ? {} : { anchor_grade: anchor }),
+  };
 }
 
 function loadJsonl(file: string): EssayInput[] {

@@ -45,6 +45,24 @@ export function describeState(state: BatchState): string {
           `${se.mean_comparisons_per_item.toFixed(1)} comparisons per essay, ${se.isolated_items} isolated`,
       );
     }
+    const reliability = meta.reliability;
+    if (reliability && reliability.eap !== undefined && reliability.eap !== null) {
+      lines.push(
+        `reliability  ${reliability.eap.toFixed(3)} (EAP); SSR ${reliability.ssr?.toFixed(3) ?? 'n/a'}, split-half ${reliability.split_half?.toFixed(3) ?? 'n/a'}`,
+      );
+    }
+    const order = meta.order_effect;
+    if (order) {
+      lines.push(
+        `order effect ${order.estimate.toFixed(2)} logits for the essay shown first (95 % ${order.ci95[0].toFixed(2)} to ${order.ci95[1].toFixed(2)}; first shown won ${(100 * order.first_shown_win_rate).toFixed(1)} %)`,
+      );
+    }
+    const grades = meta.grades;
+    if (grades) {
+      lines.push(
+        `grades       ${grades.boundaries.map((b) => `${b.lower}|${b.upper} at ${b.score.toFixed(2)} ± ${b.se.toFixed(2)}`).join(', ')}`,
+      );
+    }
     const flags = meta.bt_quality_flags;
     if (flags) {
       const raised = Object.entries(flags)
@@ -63,9 +81,30 @@ function csvCell(value: string | number): string {
 
 export const RESULT_COLUMNS = ['rank', 'id', 'score', 'se', 'comparisons', 'wins'] as const;
 
+/**
+ * One row per essay, best first. With grades (docs/grades.md) three more kinds of column follow:
+ * `grade` (the projected grade), `anchor_grade` (blank unless the essay is an anchor) and one
+ * `p_<grade>` column per grade of the scale with that grade's probability.
+ */
 export function resultsCsv(results: readonly EssayResult[]): string {
-  const rows = [...results]
-    .sort((x, y) => x.rank - y.rank)
-    .map((r) => RESULT_COLUMNS.map((column) => csvCell(r[column])).join(','));
-  return `${[RESULT_COLUMNS.join(','), ...rows].join('\n')}\n`;
+  const sorted = [...results].sort((x, y) => x.rank - y.rank);
+  const scale = Object.keys(sorted.find((r) => r.grade_probabilities)?.grade_probabilities ?? {});
+  const graded = scale.length > 0;
+  const header = [
+    ...RESULT_COLUMNS,
+    ...(graded ? ['grade', 'anchor_grade', ...scale.map((g) => `p_${g}`)] : []),
+  ];
+  const rows = sorted.map((r) =>
+    [
+      ...RESULT_COLUMNS.map((column) => csvCell(r[column])),
+      ...(graded
+        ? [
+            csvCell(r.grade ?? ''),
+            csvCell(r.anchor_grade ?? ''),
+            ...scale.map((g) => csvCell(r.grade_probabilities?.[g] ?? '')),
+          ]
+        : []),
+    ].join(','),
+  );
+  return `${[header.map(csvCell).join(','), ...rows].join('\n')}\n`;
 }

@@ -57,6 +57,12 @@ export const SUBMIT_FLAGS: FlagSpecs = {
     valueName: 'NAME=VALUE',
     description: 'engine config override (names and units in shared/domain/config.ts)',
   },
+  'grade-scale': {
+    type: 'string',
+    valueName: 'G1,G2,...',
+    description:
+      'grades lowest first (e.g. F,E,D,C,B,A): project grades from the essays with anchor_grade',
+  },
 };
 
 function requireFraction(flag: string, value: number | undefined): number | undefined {
@@ -163,6 +169,15 @@ export function batchOptionsFromArgs(
   if (judge) options.judge = judge;
   const config = configFromArgs(args);
   if (config) options.config = config;
+  const scale = stringFlag(args, 'grade-scale');
+  if (scale !== undefined) {
+    // The API checks the labels (distinct, 2-30); an empty part is caught here with the flag named.
+    const grades = scale.split(',').map((grade) => grade.trim());
+    if (grades.some((grade) => grade === '')) {
+      throw new UsageError('--grade-scale', `expected comma-separated grades, got "${scale}"`);
+    }
+    options.grade_scale = grades;
+  }
   return options;
 }
 
@@ -170,7 +185,7 @@ export const submitCommand: Command = {
   name: 'submit',
   summary: 'create a batch from a folder of .txt/.md files or a JSONL file',
   usage:
-    'cj submit <dir|file.jsonl> [--budget N] [--judge mock|openai|anthropic|openai-compatible] [--mock-...] [--judge-model M] [--judge-base-url URL] [--rubric FILE] [--assignment FILE] [--set NAME=VALUE ...] [--json]',
+    'cj submit <dir|file.jsonl> [--budget N] [--judge mock|openai|anthropic|openai-compatible] [--mock-...] [--judge-model M] [--judge-base-url URL] [--rubric FILE] [--assignment FILE] [--grade-scale G1,G2,...] [--set NAME=VALUE ...] [--json]',
   flags: {
     ...SUBMIT_FLAGS,
     json: { type: 'boolean', description: 'print {"batch_id": ...} as JSON' },

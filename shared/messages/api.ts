@@ -12,6 +12,10 @@ import * as z from 'zod';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 
+/** Longest grade label, and most grades on a scale. */
+export const MAX_GRADE_LABEL_CHARS = 32;
+export const MAX_GRADES = 30;
+
 const httpVersionSchema = z
   .literal(MESSAGE_VERSION, {
     error: `unsupported message version (expected v: ${MESSAGE_VERSION})`,
@@ -32,6 +36,30 @@ export const essayMetadataSchema = z
     `metadata must be at most ${DEFAULT_CONFIG.MAX_ESSAY_METADATA_BYTES} bytes as JSON`,
   );
 
+/** A grade label of a batch's grade scale (e.g. "A", "7", "Merit"). */
+export const gradeLabelSchema = z
+  .string()
+  .trim()
+  .min(1, 'a grade must not be empty')
+  .max(MAX_GRADE_LABEL_CHARS, `a grade has at most ${MAX_GRADE_LABEL_CHARS} characters`);
+
+/**
+ * The batch's ordered grade scale, lowest first (docs/grades.md): 2–MAX_GRADES distinct labels.
+ */
+export const gradeScaleSchema = z
+  .array(gradeLabelSchema)
+  .min(2, 'a grade scale needs at least 2 grades')
+  .max(MAX_GRADES, `a grade scale has at most ${MAX_GRADES} grades`)
+  .superRefine((scale, ctx) => {
+    const seen = new Set<string>();
+    scale.forEach((grade, index) => {
+      if (seen.has(grade)) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `grade "${grade}" appears twice` });
+      }
+      seen.add(grade);
+    });
+  });
+
 export const essayInputSchema = z.object({
   id: essayIdSchema,
   text: z
@@ -42,8 +70,54 @@ export const essayInputSchema = z.object({
       `essay text must be at most ${DEFAULT_CONFIG.MAX_ESSAY_CHARS} characters`,
     ),
   metadata: essayMetadataSchema.optional(),
+  /**
+   * The grade this essay is known to deserve (an anchor), one of the batch's `grade_scale`. Never
+   * shown to the judge: it only places the grade boundaries after scoring.
+   */
+  anchor_grade: gradeLabelSchema.optional(),
 });
 export type EssayInput = z.infer<typeof essayInputSchema>;
+
+/**
+ * Anchor grades against the scale: every `anchor_grade` must be on it (issue at
+ * `essays[i].anchor_grade`), and anchors must not be given without a scale (`grade_scale`).
+ * `offset` shifts the reported index for pages. With `complete`, the anchors must also cover two
+ * distinct grades (`essays`).
+ */
+export function checkAnchorGrades(
+  essays: ReadonlyArray<{ anchor_grade?: string | undefined }>,
+  scale: readonly string[] | undefined,
+  ctx: { addIssue: (issue: { code: 'custom'; path: PropertyKey[]; message: string }) => void },
+  complete: boolean,
+): void {
+  const known = new Set(scale ?? []);
+  const distinct = new Set<string>();
+  essays.forEach((essay, index) => {
+    const grade = essay.anchor_grade;
+    if (grade === undefined) return;
+    if (scale === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grade_scale'],
+        message: `essays[${index}] has an anchor_grade, so the batch must declare grade_scale`,
+      });
+    } else if (!known.has(grade)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['essays', index, 'anchor_grade'],
+        message: `anchor_grade "${grade}" is not on the grade scale (${scale.join(', ')})`,
+      });
+    }
+    distinct.add(grade);
+  });
+  if (complete && scale !== undefined && distinct.size < 2) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['essays'],
+      message: `anchors (essays with anchor_grade) must cover at least two distinct grades of grade_scale; found ${distinct.size}`,
+    });
+  }
+}
 
 /** A list of essays with unique ids; the duplicate's path is reported (`essays[3].id`). */
 function essayListSchema(minimum: number) {
@@ -212,9 +286,16 @@ export const createBatchRequestSchema = z
       .optional(),
     judge: judgeChoiceSchema.optional(),
     config: configOverridesSchema.optional(),
+    /** Ordered grades, lowest first, for projecting grades from anchor essays (docs/grades.md). */
+    grade_scale: gradeScaleSchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
+    // Inline essays are the whole batch: check the anchors now. Paged batches check each page
+    // against the stored scale and the two-grade rule at start.
+    if (body.essays !== undefined) {
+      checkAnchorGrades(body.essays, body.grade_scale, ctx, true);
+    }
     if (body.essays === undefined && body.essay_count === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -41,6 +41,8 @@ export const batchStateSchema = z.object({
   resampling_pass_count: z.number().int().nonnegative(),
   completion_denominator: z.number().int().nonnegative(),
   processing_metadata: processingMetadataSchema,
+  /** The grade scale the batch declared, lowest first (null without one). */
+  grade_scale: z.array(z.string()).nullable(),
   created_at: isoTimestampSchema,
   updated_at: isoTimestampSchema,
   finalized_at: isoTimestampSchema.nullable(),
@@ -56,6 +58,12 @@ export const resultRowSchema = z.object({
   /** Successful comparisons this essay took part in. */
   comparisons: z.number().int().nonnegative(),
   wins: z.number().int().nonnegative(),
+  /** With a grade scale (docs/grades.md): the projected grade, the most probable one. */
+  grade: z.string().optional(),
+  /** With a grade scale: the probability of each grade, by label. */
+  grade_probabilities: z.record(z.string(), z.number().min(0).max(1)).optional(),
+  /** The grade the client gave this essay as an anchor. */
+  anchor_grade: z.string().optional(),
 });
 /** One row of the results, as stored at finalization and served by GET results. */
 export type ResultRow = z.infer<typeof resultRowSchema>;

@@ -65,6 +65,10 @@ function essayPageWrites(
         ...itemKey(batchId, essayIdsSk(offset)),
         offset,
         ids: essays.map((essay) => essay.id),
+        // Anchor grades live here only: the essay items the judge reads never carry them.
+        ...(essays.some((essay) => essay.anchor_grade !== undefined)
+          ? { anchor_grades: essays.map((essay) => essay.anchor_grade ?? null) }
+          : {}),
         [TTL_ATTRIBUTE]: expires,
       },
     },
@@ -102,16 +106,30 @@ function newMeta(input: CreateBatchInput, running: boolean): BatchMeta {
 }
 
 export function dynamoBatches(table: Table): BatchStore {
-  const getEssayIds = async (batchId: string): Promise<string[]> => {
+  /** Essay ids and anchor grades by index (null: not an anchor), from the id chunks. */
+  const getEssayDirectory = async (
+    batchId: string,
+  ): Promise<{ ids: string[]; anchorGrades: (string | null)[] }> => {
     const items = await table.queryBatch(batchId, { sortKeyPrefix: ESSAY_IDS_PREFIX });
     const ids: string[] = [];
+    const anchorGrades: (string | null)[] = [];
     for (const item of items) {
       const offset = Number(item.offset);
+      const grades = item.anchor_grades as (string | null)[] | undefined;
       (item.ids as string[]).forEach((id, position) => {
         ids[offset + position] = id;
+        anchorGrades[offset + position] = grades?.[position] ?? null;
       });
     }
-    return ids;
+    return { ids, anchorGrades };
+  };
+  const getEssayIds = async (batchId: string): Promise<string[]> =>
+    (await getEssayDirectory(batchId)).ids;
+  /** The batch's settings (consistent read on first use, then cached: they never change). */
+  const getSettings = async (batchId: string): Promise<BatchSettings | null> => {
+    const cached = table.cachedSettings(batchId);
+    if (cached) return cached;
+    return table.rememberSettings(batchId, await table.getItem(batchId, SETTINGS_SK));
   };
 
   return {
@@ -131,7 +149,11 @@ export function dynamoBatches(table: Table): BatchStore {
         ),
       );
       const meta = newMeta(input, running);
-      const settings: BatchSettings = { config: input.config, judge: input.judge };
+      const settings: BatchSettings = {
+        config: input.config,
+        judge: input.judge,
+        ...(input.gradeScale === undefined ? {} : { grade_scale: [...input.gradeScale] }),
+      };
       const expires = table.expiry(input.now);
       const put = (item: Item) => ({
         Put: {
@@ -274,16 +296,19 @@ export function dynamoBatches(table: Table): BatchStore {
 
     /** META and, once finalized, the processing metadata: one query (both keys start with META). */
     async getBatchView(batchId): Promise<BatchView | null> {
-      const output = await table.call(() =>
-        table.client.send(
-          new QueryCommand({
-            TableName: table.name,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :meta)',
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': batchPk(batchId), ':meta': META_SK },
-          }),
+      const [output, settings] = await Promise.all([
+        table.call(() =>
+          table.client.send(
+            new QueryCommand({
+              TableName: table.name,
+              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :meta)',
+              ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+              ExpressionAttributeValues: { ':pk': batchPk(batchId), ':meta': META_SK },
+            }),
+          ),
         ),
-      );
+        getSettings(batchId),
+      ]);
       const items = output.Items ?? [];
       const meta = items.find((item) => item[SK] === META_SK);
       if (!meta) return null;
@@ -291,15 +316,11 @@ export function dynamoBatches(table: Table): BatchStore {
       return {
         batch: stripKeys<BatchMeta>(meta),
         processingMetadata: (report?.processing_metadata as Record<string, unknown>) ?? {},
+        gradeScale: settings?.grade_scale ?? null,
       };
     },
 
-    /** The batch's settings (consistent read on first use, then cached: they never change). */
-    async getSettings(batchId): Promise<BatchSettings | null> {
-      const cached = table.cachedSettings(batchId);
-      if (cached) return cached;
-      return table.rememberSettings(batchId, await table.getItem(batchId, SETTINGS_SK));
-    },
+    getSettings,
 
     /** Essays by index (BatchGet); missing ones are absent. */
     async getEssays(batchId, indices): Promise<Map<number, StoredEssay>> {
@@ -314,5 +335,6 @@ export function dynamoBatches(table: Table): BatchStore {
 
     /** Essay ids by index, from the compact id chunks (one per stored page). */
     getEssayIds,
+    getEssayDirectory,
   };
 }

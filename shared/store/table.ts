@@ -139,6 +139,7 @@ export class Table {
     const settings: BatchSettings = {
       config: item.config as BatchSettings['config'],
       judge: item.judge as BatchSettings['judge'],
+      ...(item.grade_scale === undefined ? {} : { grade_scale: item.grade_scale as string[] }),
     };
     if (this.settings.size >= SETTINGS_CACHE_ENTRIES) {
       const oldest = this.settings.keys().next().value;

@@ -8,6 +8,7 @@ import { defaultBudget, resolveConfig } from '#domain/config.ts';
 import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
 import { isTerminal } from '#domain/types.ts';
 import {
+  checkAnchorGrades,
   createBatchRequestSchema,
   emptyRequestSchema,
   essayPageRequestSchema,
@@ -37,12 +38,12 @@ export interface CreateBatchDeps extends TriggerDeps {
 }
 
 export interface AddEssaysDeps {
-  store: Pick<BatchStore, 'putEssayPage'>;
+  store: Pick<BatchStore, 'putEssayPage' | 'getSettings'>;
   now: () => Date;
 }
 
 export interface StartBatchDeps extends TriggerDeps {
-  store: Pick<BatchStore, 'startBatch'>;
+  store: Pick<BatchStore, 'startBatch' | 'getSettings' | 'getEssayDirectory'>;
   now: () => Date;
 }
 
@@ -55,7 +56,7 @@ export interface ResultsDeps {
 }
 
 export interface CancelDeps extends PublishDeps {
-  store: Pick<BatchStore, 'cancelBatch' | 'getBatch'> & PublishDeps['store'];
+  store: Pick<BatchStore, 'cancelBatch' | 'getBatch' | 'getSettings'> & PublishDeps['store'];
 }
 
 export interface ApiResult {
@@ -95,6 +96,16 @@ async function startContinuation(deps: TriggerDeps, batch: BatchMeta): Promise<v
   });
 }
 
+/** Runs a check that reports issues like a zod refinement and throws the first as a 400. */
+function throwFirstIssue(
+  check: (ctx: { addIssue: (issue: { path: PropertyKey[]; message: string }) => void }) => void,
+): void {
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  check({ addIssue: (issue) => issues.push(issue) });
+  const [first] = issues;
+  if (first) throw badRequest(formatPath(first.path), first.message);
+}
+
 /** Longest `Idempotency-Key` header accepted. */
 const MAX_IDEMPOTENCY_KEY_CHARS = 128;
 
@@ -114,11 +125,15 @@ function batchIdFor(deps: CreateBatchDeps, idempotencyKey: string | undefined): 
 }
 
 /** A create retried with the same idempotency key: its start trigger may have been lost. */
-async function retriedCreate(deps: TriggerDeps, batch: BatchMeta): Promise<ApiResult> {
+async function retriedCreate(
+  deps: TriggerDeps,
+  batch: BatchMeta,
+  gradeScale: readonly string[] | null,
+): Promise<ApiResult> {
   if (batch.status === 'RUNNING' && batch.submitted_comparisons === 0) {
     await startContinuation(deps, batch);
   }
-  return { status: 200, body: batchState(batch) };
+  return { status: 200, body: batchState(batch, {}, gradeScale) };
 }
 
 export async function createBatch(
@@ -134,10 +149,11 @@ export async function createBatch(
   const batchId = batchIdFor(deps, idempotencyKey);
   // A retried create must not rewrite the essays of the batch its first attempt made.
   const earlier = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
-  if (earlier) return retriedCreate(deps, earlier);
+  if (earlier) return retriedCreate(deps, earlier, request.grade_scale ?? null);
   const created = await deps.store.createBatch({
     batchId,
     ...(request.essays ? { essays: request.essays } : {}),
+    ...(request.grade_scale ? { gradeScale: request.grade_scale } : {}),
     essayCount,
     totalBudget,
     config: overrides,
@@ -149,7 +165,7 @@ export async function createBatch(
     if (!existing) {
       throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
     }
-    return retriedCreate(deps, existing);
+    return retriedCreate(deps, existing, request.grade_scale ?? null);
   }
   deps.telemetry.info('batch_created', {
     batch_id: created.batch.batch_id,
@@ -159,7 +175,7 @@ export async function createBatch(
     provider: judge.provider,
   });
   if (created.batch.status === 'RUNNING') await startContinuation(deps, created.batch);
-  return { status: 201, body: batchState(created.batch) };
+  return { status: 201, body: batchState(created.batch, {}, request.grade_scale ?? null) };
 }
 
 export async function addEssays(
@@ -168,6 +184,11 @@ export async function addEssays(
   body: unknown,
 ): Promise<ApiResult> {
   const page = essayPageRequestSchema.parse(body);
+  if (page.essays.some((essay) => essay.anchor_grade !== undefined)) {
+    const settings = await deps.store.getSettings(batchId);
+    if (!settings) throw notFound(batchId);
+    throwFirstIssue((ctx) => checkAnchorGrades(page.essays, settings.grade_scale, ctx, false));
+  }
   const result = await deps.store.putEssayPage(batchId, page.offset, page.essays, deps.now());
   switch (result.outcome) {
     case 'stored':
@@ -198,15 +219,26 @@ export async function startBatch(
   body: unknown,
 ): Promise<ApiResult> {
   emptyRequestSchema.parse(body);
+  // Anchors arrive page by page: the two-grade rule can only be checked once all are stored (a
+  // retried start re-checks the same stored anchors, so it passes again).
+  const scale = (await deps.store.getSettings(batchId))?.grade_scale;
+  if (scale !== undefined) {
+    const { anchorGrades } = await deps.store.getEssayDirectory(batchId);
+    const anchors = anchorGrades.flatMap((grade) =>
+      grade === null ? [] : [{ anchor_grade: grade }],
+    );
+    throwFirstIssue((ctx) => checkAnchorGrades(anchors, scale, ctx, true));
+  }
+  const gradeScale = scale ?? null;
   const result = await deps.store.startBatch(batchId, deps.now());
   switch (result.outcome) {
     case 'started':
       await startContinuation(deps, result.batch);
-      return { status: 202, body: batchState(result.batch) };
+      return { status: 202, body: batchState(result.batch, {}, gradeScale) };
     case 'already_started':
       // A retried start after a lost trigger: the FIFO dedup id makes a repeat harmless.
       if (result.batch.submitted_comparisons === 0) await startContinuation(deps, result.batch);
-      return { status: 200, body: batchState(result.batch) };
+      return { status: 200, body: batchState(result.batch, {}, gradeScale) };
     case 'essays_missing':
       throw conflict(
         `only ${result.batch.essays_stored} of ${result.batch.essay_count} essays are stored`,
@@ -222,7 +254,10 @@ export async function startBatch(
 export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResult> {
   const view = await deps.store.getBatchView(batchId);
   if (!view) throw notFound(batchId);
-  return { status: 200, body: batchState(view.batch, view.processingMetadata) };
+  return {
+    status: 200,
+    body: batchState(view.batch, view.processingMetadata, view.gradeScale),
+  };
 }
 
 export async function getResults(deps: ResultsDeps, batchId: string): Promise<ApiResult> {
@@ -250,8 +285,14 @@ export async function cancelBatch(
   if (result.outcome === 'cancelled') {
     deps.telemetry.info('batch_cancelled', { batch_id: batchId });
   }
-  const latest = (await deps.store.getBatch(batchId)) ?? result.batch;
-  return { status: 200, body: batchState(latest) };
+  const [latest, settings] = await Promise.all([
+    deps.store.getBatch(batchId),
+    deps.store.getSettings(batchId),
+  ]);
+  return {
+    status: 200,
+    body: batchState(latest ?? result.batch, {}, settings?.grade_scale ?? null),
+  };
 }
 
 export function mockMode(deps: { allowedProviders: readonly string[] }): ApiResult {

@@ -47,7 +47,7 @@ export interface ContinuationDeps {
   store: SnapshotStore &
     WaveStore &
     FinalizationStore &
-    Pick<BatchStore, 'getEssayIds' | 'getSettings'> &
+    Pick<BatchStore, 'getEssayIds' | 'getEssayDirectory' | 'getSettings'> &
     Pick<ProviderBatchStore, 'planProviderBatchPart'>;
   messaging: Pick<Queues, 'sendComparisonRequests'> & EventPublisher;
   telemetry: Telemetry;
@@ -252,12 +252,20 @@ export async function runContinuation(
     }
     case 'FINALIZE_SCORING':
     case 'FINALIZE_FAILURE': {
-      const essayIds = await store.getEssayIds(batchId);
+      // A batch with a grade scale needs the anchors' grades (kept in the id chunks only).
+      const scale = settings.grade_scale;
+      const directory =
+        scale === undefined
+          ? { ids: await store.getEssayIds(batchId), anchorGrades: null }
+          : await store.getEssayDirectory(batchId);
       const finalization = deps.engine.finalization(
         { ...snapshot, seed: hashSeed('plan', batchId, batch.current_iteration) },
         decision,
-        essayIds,
+        directory.ids,
         providerBatchOf(judge) === null ? 'sync' : 'provider_batch',
+        scale === undefined || directory.anchorGrades === null
+          ? null
+          : { scale, anchorGrades: directory.anchorGrades },
       );
       const result = await store.finalizeBatch(batchId, {
         expectedIteration: batch.current_iteration,

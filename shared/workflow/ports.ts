@@ -76,6 +76,11 @@ export interface BatchStore {
   getEssays(batchId: string, indices: readonly number[]): Promise<Map<number, StoredEssay>>;
   /** Essay ids by index. */
   getEssayIds(batchId: string): Promise<string[]>;
+  /**
+   * Essay ids and anchor grades by index (null: not an anchor). The anchor grades live only in
+   * the id chunks: the essay items the judge reads never carry them.
+   */
+  getEssayDirectory(batchId: string): Promise<{ ids: string[]; anchorGrades: (string | null)[] }>;
 }
 
 /** What the judge reads for one comparison request. */
@@ -234,6 +239,8 @@ export interface Engine {
     decision: Decision,
     essayIds: readonly string[],
     judgeMode?: JudgeMode,
+    /** The batch's grade scale and each essay's anchor grade label (null: no grades). */
+    grading?: { scale: readonly string[]; anchorGrades: readonly (string | null)[] } | null,
   ): Finalization;
 }
 

@@ -50,13 +50,20 @@ export interface BatchSettings {
   /** Per-batch config overrides exactly as validated at creation (resolve with `resolveConfig`). */
   config: Partial<Record<ConfigName, unknown>>;
   judge: JudgeChoice;
+  /** Ordered grade labels, lowest first, when the batch projects grades from anchors. */
+  grade_scale?: string[];
 }
 
-/** A batch as the API shows it: META, and the processing metadata once it was finalized. */
+/**
+ * A batch as the API shows it: META, the processing metadata once it was finalized, and the grade
+ * scale.
+ */
 export interface BatchView {
   batch: BatchMeta;
   /** The processing metadata of docs/engine-rules.md (the REPORT item; {} before finalization). */
   processingMetadata: Record<string, unknown>;
+  /** The grade scale of the batch's settings (null: none). */
+  gradeScale: string[] | null;
 }
 
 /** What the judge reads before calling the provider for one comparison request. */
@@ -112,6 +119,8 @@ export interface CreateBatchInput {
   batchId: string;
   /** Inline essays (the batch starts RUNNING at once); omit for a paged batch (PENDING_ESSAYS). */
   essays?: readonly EssayInput[];
+  /** The grade scale, lowest first, when the batch has anchors. */
+  gradeScale?: string[];
   essayCount: number;
   totalBudget: number;
   config: Partial<Record<ConfigName, unknown>>;

@@ -7,10 +7,14 @@ import { pendingCallbacks } from '#domain/batch-state.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
 import type { BatchMeta } from './store-records.ts';
 
-/** Stored META (and the processing metadata of a finalized batch) → state JSON. */
+/**
+ * Stored META (with the processing metadata of a finalized batch, and the grade scale from the
+ * batch's settings) → state JSON.
+ */
 export function batchState(
   meta: BatchMeta,
   processingMetadata: Record<string, unknown> = {},
+  gradeScale: readonly string[] | null = null,
 ): BatchState {
   return {
     v: 1,
@@ -29,6 +33,7 @@ export function batchState(
     resampling_pass_count: meta.resampling_pass_count,
     completion_denominator: meta.completion_denominator,
     processing_metadata: processingMetadata,
+    grade_scale: gradeScale === null ? null : [...gradeScale],
     created_at: meta.created_at,
     updated_at: meta.updated_at,
     finalized_at: meta.finalized_at ?? null,

@@ -81,6 +81,35 @@ describe('cj against a fake HTTP API', () => {
     expect(body.config).toEqual({ MIN_RESAMPLING_NET_SIZE: 5, RESAMPLING_ENABLED: false });
   });
 
+  it('submit --grade-scale sends the scale; anchor_grade comes from the JSONL lines', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cj-cli-'));
+    const file = join(dir, 'anchored.jsonl');
+    const lines = makeEssays(3).map((e, i) =>
+      i < 2 ? { ...e, anchor_grade: i === 0 ? 'A' : 'C' } : e,
+    );
+    writeFileSync(file, `${lines.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const io = captureIo({ CJ_API_URL: api.url });
+
+    // Act
+    const code = await main(['submit', file, '--grade-scale', 'C, B ,A', '--json'], io);
+    const empty = await main(
+      ['submit', file, '--grade-scale', 'C,,A'],
+      captureIo({ CJ_API_URL: api.url }),
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const body = api.requests[0]?.body as {
+      grade_scale: string[];
+      essays: Array<{ anchor_grade?: string }>;
+    };
+    expect(body.grade_scale).toEqual(['C', 'B', 'A']);
+    expect(body.essays.map((e) => e.anchor_grade)).toEqual(['A', 'C', undefined]);
+    expect(empty).toBe(2);
+    expect(api.requests).toHaveLength(1);
+  });
+
   it('submit --judge mock uses the default profile when none is given', async () => {
     // Prepare
     const { file } = writeJsonl(2);

@@ -60,7 +60,7 @@ describe('loadEssays from JSONL', () => {
     const lines = [
       JSON.stringify({ id: 'x', text: 'alpha', metadata: { quality: 1.5 } }),
       '',
-      JSON.stringify({ id: 'y', text: 'beta' }),
+      JSON.stringify({ id: 'y', text: 'beta', anchor_grade: 'B' }),
     ];
     writeFileSync(join(dir, 'set.jsonl'), `${lines.join('\n')}\n`);
 
@@ -70,7 +70,7 @@ describe('loadEssays from JSONL', () => {
     // Assess
     expect(essays).toEqual([
       { id: 'x', text: 'alpha', metadata: { quality: 1.5 } },
-      { id: 'y', text: 'beta' },
+      { id: 'y', text: 'beta', anchor_grade: 'B' },
     ]);
   });
 
@@ -80,6 +80,7 @@ describe('loadEssays from JSONL', () => {
     ['{"id": "a", "text": 3}', ':1 text', 'expected a string'],
     ['{"id": "a", "text": "secret words", "metadata": 5}', ':1 metadata', 'expected an object'],
     ['[1, 2]', ':1', 'expected an object'],
+    ['{"id": "a", "text": "secret words", "anchor_grade": 5}', ':1 anchor_grade', 'a string'],
   ])('names the line and field of %s without quoting essay text', (line, where, text) => {
     // Prepare
     const dir = tempDir();

@@ -177,6 +177,81 @@ describe('create batch request', () => {
   });
 });
 
+describe('grade scale and anchor grades', () => {
+  const anchored = (id: string, grade: string) => ({ ...essay(id), anchor_grade: grade });
+
+  it('accepts a scale with anchors of at least two grades, and essays without anchors', () => {
+    // Prepare
+    const body = {
+      essays: [anchored('e1', 'A'), anchored('e2', 'C'), essay('e3')],
+      grade_scale: ['C', 'B', 'A'],
+    };
+    // Act
+    const parsed = createBatchRequestSchema.parse(body);
+    // Assess
+    expect(parsed.grade_scale).toEqual(['C', 'B', 'A']);
+    expect(parsed.essays?.[0]?.anchor_grade).toBe('A');
+  });
+
+  it.each([
+    [
+      'an anchor grade outside the scale',
+      { essays: [anchored('e1', 'A'), anchored('e2', 'A+')], grade_scale: ['C', 'B', 'A'] },
+      'essays[1].anchor_grade',
+      /"A\+" is not on the grade scale \(C, B, A\)/,
+    ],
+    [
+      'anchors of one grade only',
+      { essays: [anchored('e1', 'B'), anchored('e2', 'B'), essay('e3')], grade_scale: ['C', 'B'] },
+      'essays',
+      /at least two distinct grades.*found 1/,
+    ],
+    [
+      'a scale without any anchor',
+      { essays: [essay('e1'), essay('e2')], grade_scale: ['C', 'B'] },
+      'essays',
+      /at least two distinct grades.*found 0/,
+    ],
+    [
+      'anchors without a scale',
+      { essays: [anchored('e1', 'A'), anchored('e2', 'B')] },
+      'grade_scale',
+      /must declare grade_scale/,
+    ],
+    [
+      'a repeated grade on the scale',
+      { essays: [anchored('e1', 'A'), anchored('e2', 'B')], grade_scale: ['B', 'A', 'B'] },
+      'grade_scale[2]',
+      /"B" appears twice/,
+    ],
+    [
+      'a one-grade scale',
+      { essays: [essay('e1'), essay('e2')], grade_scale: ['A'] },
+      'grade_scale',
+      /at least 2 grades/,
+    ],
+    [
+      'an empty grade',
+      { essays: [essay('e1'), essay('e2')], grade_scale: ['A', ' '] },
+      'grade_scale[1]',
+      /must not be empty/,
+    ],
+  ])('refuses %s, naming the field', (_name, body, field, message) => {
+    // Act
+    const error = errorOf(body);
+    // Assess
+    expect(error?.field).toBe(field);
+    expect(error?.message).toMatch(message);
+  });
+
+  it('leaves the two-grade rule of a paged batch to its start', () => {
+    // Act: a paged batch declares its scale; its anchors come with the pages.
+    const error = errorOf({ essay_count: 500, grade_scale: ['C', 'B', 'A'] });
+    // Assess
+    expect(error).toBeNull();
+  });
+});
+
 describe('essay page request', () => {
   it('accepts an ordered page with an offset', () => {
     // Prepare

@@ -415,6 +415,50 @@ describe('getBatch and getEssays', () => {
     // Assess
     expect(ids).toEqual(['a', 'b', 'c']);
   });
+
+  it('maps anchor grades by index from the id chunks (null for essays that are not anchors)', async () => {
+    // Prepare: the first page has anchors, the second none.
+    const h = storeHarness();
+    h.ddb.on(QueryCommand).resolves({
+      Items: [
+        { offset: 0, ids: ['a', 'b'], anchor_grades: ['A', null] },
+        { offset: 2, ids: ['c'] },
+      ],
+    });
+
+    // Act
+    const directory = await h.store.getEssayDirectory(BATCH_ID);
+
+    // Assess
+    expect(directory).toEqual({ ids: ['a', 'b', 'c'], anchorGrades: ['A', null, null] });
+  });
+});
+
+describe('anchor grades and the grade scale', () => {
+  it('keeps anchor grades in the id chunk only, never on the essay items the judge reads', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(BatchWriteCommand).resolves({});
+    h.ddb.on(TransactWriteCommand).resolves({});
+    const anchored = essays(3).map((essay, index) =>
+      index === 1 ? essay : { ...essay, anchor_grade: index === 0 ? 'A' : 'C' },
+    );
+
+    // Act
+    await h.store.createBatch({ ...createInput(false), essays: anchored, gradeScale: ['C', 'A'] });
+
+    // Assess
+    const items = writtenItems(h);
+    for (const item of items.filter((i) => String(i.sk).startsWith('ESSAY#'))) {
+      expect(item).not.toHaveProperty('anchor_grade');
+      expect(JSON.stringify(item)).not.toMatch(/"(A|C)"/);
+    }
+    expect(items.find((i) => i.sk === 'IDS#000000')?.anchor_grades).toEqual(['A', null, 'C']);
+    // The scale is a setting: in SETTINGS, not on the META item every callback rewrites.
+    const { meta, settings } = createPuts(h);
+    expect(settings?.Item).toMatchObject({ grade_scale: ['C', 'A'] });
+    expect(meta?.Item).not.toHaveProperty('grade_scale');
+  });
 });
 
 describe('getBatchView and getSettings', () => {

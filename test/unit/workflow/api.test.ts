@@ -80,6 +80,7 @@ describe('HTTP API operations', () => {
       resampling_pass_count: 0,
       completion_denominator: 6,
       processing_metadata: {},
+      grade_scale: null,
       created_at: p.clock.now.toISOString(),
       updated_at: p.clock.now.toISOString(),
       finalized_at: null,
@@ -160,6 +161,68 @@ describe('HTTP API operations', () => {
     expect(gap).toMatchObject({ status: 409, body: { field: 'offset' } });
     expect(started).toMatchObject({ status: 202, body: { status: 'RUNNING', essays_stored: 4 } });
     expect(p.sent.continuation.map((t) => t.body.cause)).toEqual(['batch_started']);
+  });
+
+  it('checks anchor grades of a paged batch: each page against the scale, two grades at start', async () => {
+    // Prepare: a paged batch of 4 with a scale, and one without.
+    const p = createPipeline();
+    const batchId = idOf(
+      await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'B', 'A'] }),
+    );
+    const plain = idOf(await createBatch(p.deps, { essay_count: 2 }));
+    const essays = testEssays(4);
+    const anchored = (index: number, grade: string) => ({ ...essays[index]!, anchor_grade: grade });
+
+    // Act
+    const unknown = await failure(
+      addEssays(p.deps, batchId, { offset: 0, essays: [essays[0]!, anchored(1, 'A*')] }),
+    );
+    const noScale = await failure(
+      addEssays(p.deps, plain, { offset: 0, essays: [anchored(0, 'A'), essays[1]!] }),
+    );
+    await addEssays(p.deps, batchId, { offset: 0, essays: [anchored(0, 'B'), essays[1]!] });
+    await addEssays(p.deps, batchId, { offset: 2, essays: [anchored(2, 'B'), essays[3]!] });
+    const oneGrade = await failure(startBatch(p.deps, batchId, {}));
+
+    // Assess
+    expect(unknown).toMatchObject({
+      status: 400,
+      body: { error: 'validation_error', field: 'essays[1].anchor_grade' },
+    });
+    expect(noScale).toMatchObject({ status: 400, body: { field: 'grade_scale' } });
+    expect(oneGrade).toMatchObject({
+      status: 400,
+      body: {
+        field: 'essays',
+        message: expect.stringMatching(/at least two distinct grades/),
+      },
+    });
+    expect((await getBatch(p.deps, batchId)).body).toMatchObject({ status: 'PENDING_ESSAYS' });
+    expect(p.sent.continuation).toHaveLength(0);
+  });
+
+  it('starts a paged batch whose pages carry anchors of two grades', async () => {
+    // Prepare
+    const p = createPipeline();
+    const batchId = idOf(await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'A'] }));
+    const essays = testEssays(4).map((essay, index) =>
+      index === 0
+        ? { ...essay, anchor_grade: 'A' }
+        : index === 3
+          ? { ...essay, anchor_grade: 'C' }
+          : essay,
+    );
+    await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
+    await addEssays(p.deps, batchId, { offset: 2, essays: essays.slice(2) });
+
+    // Act
+    const started = await startBatch(p.deps, batchId, {});
+
+    // Assess
+    expect(started).toMatchObject({
+      status: 202,
+      body: { status: 'RUNNING', grade_scale: ['C', 'A'] },
+    });
   });
 
   it('answers 404 for an unknown batch on every route', async () => {
@@ -254,7 +317,7 @@ describe('HTTP API operations', () => {
     const before = probe.externalCalls();
     await startBatch(probe.deps, probeId, {});
     const calls = probe.externalCalls() - before;
-    expect(calls).toBe(2); // UpdateItem, SendMessage
+    expect(calls).toBe(3); // GetItem (settings: a grade scale?), UpdateItem, SendMessage
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
@@ -281,7 +344,7 @@ describe('HTTP API operations', () => {
     const start = probe.callLog.length;
     await cancelBatch(probe.deps, probeId, {});
     const probeCalls = probe.callLog.slice(start);
-    expect(probeCalls).toEqual(['Update', 'PutEvents', 'Update', 'Get']);
+    expect(probeCalls).toEqual(['Update', 'PutEvents', 'Update', 'Get', 'Get']); // META, settings
     const calls = probeCalls.length;
     const markCall = probeCalls.indexOf('PutEvents') + 2; // 1-based: the call right after publishing
 

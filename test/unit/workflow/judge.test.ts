@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JudgeProvider, JudgeRequest, JudgeResult } from '#shared/judges/port.ts';
+import { buildPrompt } from '#shared/judges/prompt.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judge.ts';
@@ -94,6 +95,43 @@ describe('processComparisonRequest', () => {
     expect(seen[0]!.essayA.text).toContain(`${ESSAY_TEXT_MARKER} ${request.a}:`);
     expect(seen[0]!.essayB.text).toContain(`${ESSAY_TEXT_MARKER} ${request.b}:`);
     expect(p.sent.callback[0]).toMatchObject({ outcome: 'verdict', winner: 'B' });
+  });
+
+  it('never tells the judge which essays are anchors: no grade, id or label in the request', async () => {
+    // Prepare: both essays are anchors, with distinctive grade labels.
+    const p = createPipeline();
+    const essays = testEssays(2).map((essay, index) => ({
+      ...essay,
+      anchor_grade: index === 0 ? 'GRADE-DISTINCTION' : 'GRADE-PASS',
+    }));
+    await createBatch(p.deps, {
+      essays,
+      grade_scale: ['GRADE-PASS', 'GRADE-DISTINCTION'],
+      config: { RESAMPLING_ENABLED: false },
+    });
+    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
+    const [message] = p.queues.comparison.splice(0);
+    const { provider, seen } = scriptedProvider([{ outcome: 'verdict', winner: 'A' }]);
+    p.deps.providerFor = () => provider;
+
+    // Act
+    await processComparisonRequest(p.deps, message!.body, 1);
+
+    // Assess: what the provider saw and the queue message carry no anchor or grade; the prompt an
+    // LLM adapter builds from it (texts, assignment, rubric) carries no grade, anchor or essay id.
+    expect(seen).toHaveLength(1);
+    const shown = JSON.stringify([seen[0], message!.body]);
+    expect(shown).not.toMatch(/GRADE-|anchor/i);
+    const prompt = JSON.stringify(
+      buildPrompt({
+        essayA: seen[0]!.essayA.text,
+        essayB: seen[0]!.essayB.text,
+        justificationMaxWords: 50,
+      }),
+    );
+    for (const secret of ['GRADE-', 'anchor', essays[0]!.id, essays[1]!.id]) {
+      expect(prompt).not.toContain(secret);
+    }
   });
 
   it('retries a retryable failure in process, then succeeds with one callback', async () => {

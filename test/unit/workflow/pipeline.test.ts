@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
-import { createBatch } from '#shared/workflow/api.ts';
+import type { ResultRow } from '#messages/state.ts';
+import { createBatch, getBatch, getResults } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
@@ -170,6 +171,60 @@ describe('whole batches through the workflow', () => {
           Number(gate.failed_comparisons),
       );
     }
+  });
+});
+
+describe('grades from anchor essays', () => {
+  it('projects grades end to end: the scale in the state, grades and probabilities per essay, boundaries in the metadata', async () => {
+    // Prepare: 12 essays of falling quality; two anchors each of A (best), B and C.
+    const scale = ['C', 'B', 'A'];
+    const anchors: Record<number, string> = { 0: 'A', 1: 'A', 5: 'B', 6: 'B', 10: 'C', 11: 'C' };
+    const essays = testEssays(12).map((essay, index) =>
+      anchors[index] === undefined ? essay : { ...essay, anchor_grade: anchors[index] },
+    );
+    const p = createPipeline();
+    const created = await createBatch(p.deps, {
+      essays,
+      grade_scale: scale,
+      budget: 90,
+      judge: { provider: 'mock', profile: 'default', seed: 3 },
+    });
+    const batchId = (created.body as { batch_id: string }).batch_id;
+
+    // Act
+    await runBatch(p, batchId);
+    const results = await getResults(p.deps, batchId);
+    const state = await getBatch(p.deps, batchId);
+
+    // Assess: the state echoes the scale, the metadata has two boundaries between the grades.
+    const meta = state.body as {
+      processing_metadata: Record<string, unknown>;
+      grade_scale: unknown;
+    };
+    expect(meta.grade_scale).toEqual(scale);
+    expect(meta.processing_metadata.grades).toMatchObject({
+      scale,
+      anchors_per_grade: [2, 2, 2],
+      boundaries: [
+        { lower: 'C', upper: 'B', score: expect.any(Number), se: expect.any(Number) },
+        { lower: 'B', upper: 'A', score: expect.any(Number), se: expect.any(Number) },
+      ],
+    });
+    // Every row has a grade on the scale and probabilities summing to 1; anchors keep their grade.
+    const rows = (results.body as { essays: ResultRow[] }).essays;
+    expect(rows).toHaveLength(12);
+    for (const row of rows) {
+      expect(scale).toContain(row.grade);
+      const probabilities = Object.values(row.grade_probabilities ?? {});
+      expect(Object.keys(row.grade_probabilities ?? {})).toEqual(scale);
+      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(essays[0]!.id)?.anchor_grade).toBe('A');
+    expect(byId.get(essays[2]!.id)?.anchor_grade).toBeUndefined();
+    // The best essays project to A and the weakest to C.
+    expect(byId.get(essays[0]!.id)?.grade).toBe('A');
+    expect(byId.get(essays[11]!.id)?.grade).toBe('C');
   });
 });
 

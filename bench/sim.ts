@@ -1,9 +1,11 @@
 /**
  * `npm run -s sim -- --n N [--sd S] [--per-essay K | --budget B] [--strategy adaptive|random]
- *   [--profile NAME] [--failure-rate F] [--seed X] [--runs R] [--set NAME=VALUE ...] --json`
+ *   [--profile NAME] [--failure-rate F] [--mock-position-bias B] [--judge-both-orders]
+ *   [--anchors K --grades G] [--seed X] [--runs R] [--set NAME=VALUE ...] --json`
  *
  * Runs R simulated batches (run i uses seed X+i) and prints one JSON object
- * `{ runs: [...], summary: { medians } }`. Without --json it prints one line per run.
+ * `{ runs: [...], summary: { medians }, grades?, order_effect? }` (docs/engine-rules.md,
+ * "Simulator"). Without --json it prints one line per run.
  * A bad flag, value or config name exits with status 2 and a message naming it.
  */
 import { UsageError } from '#cli/errors.ts';
@@ -29,10 +31,17 @@ function main(argv: readonly string[]): number {
   } else {
     for (const run of output.runs) {
       process.stdout.write(
-        `${run.status}${run.failure_reason ? ` (${run.failure_reason})` : ''} comparisons=${run.comparisons} spearman=${run.spearman?.toFixed(3)} true_r2=${run.true_r2?.toFixed(3)} split_half=${run.split_half?.toFixed(3)} ssr=${run.ssr?.toFixed(3)}\n`,
+        `${run.status}${run.failure_reason ? ` (${run.failure_reason})` : ''} comparisons=${run.comparisons} spearman=${run.spearman?.toFixed(3)} true_r2=${run.true_r2?.toFixed(3)} eap=${run.eap_reliability?.toFixed(3)} split_half=${run.split_half?.toFixed(3)} ssr=${run.ssr?.toFixed(3)} coverage=${run.coverage?.toFixed(3)}${run.grades ? ` grade_exact=${run.grades.exact.toFixed(3)} brier=${run.grades.brier.toFixed(3)}` : ''}\n`,
       );
     }
     process.stdout.write(`summary ${JSON.stringify(output.summary)}\n`);
+    if (output.grades) {
+      const { calibration: _, ...grades } = output.grades;
+      process.stdout.write(`grades ${JSON.stringify(grades)}\n`);
+    }
+    if (output.order_effect) {
+      process.stdout.write(`order_effect ${JSON.stringify(output.order_effect)}\n`);
+    }
   }
   return 0;
 }

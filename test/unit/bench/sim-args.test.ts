@@ -203,7 +203,9 @@ describe('runSimulations', () => {
     });
   });
 
-  it('reports grade agreement with anchors and how the order effect recovered the bias', () => {
+  it('reports grade agreement with anchors and how the order effect recovered the bias', {
+    timeout: 60_000,
+  }, () => {
     // Prepare
     const options = parseSimulatorArgs(
       '--n 60 --per-essay 10 --anchors 2 --grades 4 --mock-position-bias 0.8 --runs 2'.split(' '),

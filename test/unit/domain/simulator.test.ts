@@ -128,7 +128,8 @@ describe('failure scenarios', () => {
 });
 
 describe('simulated ranking', () => {
-  it('recovers the true order of well-separated essays', () => {
+  // Whole simulated batches: CPU-bound, so a generous timeout on a shared machine.
+  it('recovers the true order of well-separated essays', { timeout: 60_000 }, () => {
     // Act
     const { run, report } = simulateBatch({
       n: 30,
@@ -352,7 +353,9 @@ describe('simulator properties', () => {
     );
   });
 
-  it('no order of callbacks lets the gate proceed, or the engine finalize, while callbacks are pending', () => {
+  it('no order of callbacks lets the gate proceed, or the engine finalize, while callbacks are pending', {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 14 }),

@@ -88,7 +88,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 256,
     timeoutSeconds: 10,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    table: ['GetItem', 'UpdateItem'],
+    // Reads the settings and, for a batch with a grade scale, the anchors in the id chunks.
+    table: ['GetItem', 'Query', 'UpdateItem'],
     sendsTo: ['continuation'],
   },
   {
@@ -98,8 +99,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 256,
     timeoutSeconds: 10,
     env: ['TABLE_NAME'],
-    // One query reads META and, once finalized, the processing metadata beside it.
-    table: ['Query'],
+    // One query reads META and, once finalized, the processing metadata beside it; the settings
+    // (the grade scale) are one GetItem, cached per function.
+    table: ['GetItem', 'Query'],
   },
   {
     name: 'get-results',

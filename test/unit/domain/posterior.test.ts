@@ -103,7 +103,10 @@ describe('tilted moments', () => {
 });
 
 describe('fitPosterior', () => {
-  it('matches a long MCMC run of the exact posterior on a small data set', () => {
+  // A long MCMC run: CPU-bound, so a generous timeout on a shared machine.
+  it('matches a long MCMC run of the exact posterior on a small data set', {
+    timeout: 60_000,
+  }, () => {
     // Prepare: 8 essays, 40 random comparisons, prior variance 2.25 (true SD 1.5).
     const { data } = randomBtData(8, 40, 4, 1.5);
     const reference = referencePosteriorMcmc(data, 2.25, 60_000, 9);
@@ -128,7 +131,9 @@ describe('fitPosterior', () => {
     expect(fit.priorVariance).toBeLessThan(5.3);
   });
 
-  it('gives 95 % intervals that cover the true scores about 95 % of the time', () => {
+  it('gives 95 % intervals that cover the true scores about 95 % of the time', {
+    timeout: 60_000,
+  }, () => {
     // Prepare: five data sets of 200 essays, 10 random comparisons each.
     let covered = 0;
     let total = 0;

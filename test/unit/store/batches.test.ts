@@ -257,6 +257,40 @@ describe('putEssayPage', () => {
     // Assess
     expect(result).toEqual({ outcome: 'already_stored', essays_stored: 4 });
   });
+
+  it.each([
+    ['the batch vanished', null, { outcome: 'not_found' }],
+    [
+      'the batch started meanwhile',
+      { status: 'RUNNING' as const, essays_stored: 2 },
+      { outcome: 'not_accepting', status: 'RUNNING' },
+    ],
+    [
+      'another page was counted first',
+      { status: 'PENDING_ESSAYS' as const, essays_stored: 3 },
+      { outcome: 'out_of_order', essays_stored: 3 },
+    ],
+  ])(
+    'classifies a lost race on the META update from a fresh read: %s',
+    async (_, latest, expected) => {
+      // Prepare: META at 2 essays when the page is checked; the update's condition then fails.
+      h.ddb
+        .on(GetCommand)
+        .resolvesOnce({
+          Item: metaItem({ status: 'PENDING_ESSAYS', essay_count: 6, essays_stored: 2 }),
+        })
+        .resolves(latest === null ? {} : { Item: metaItem({ essay_count: 6, ...latest }) });
+      h.ddb.on(QueryCommand).resolves({ Items: [] });
+      h.ddb.on(BatchWriteCommand).resolves({});
+      h.ddb.on(UpdateCommand).rejects(conditionFailed());
+
+      // Act
+      const result = await h.store.putEssayPage(BATCH_ID, 2, essays(2, 2), NOW);
+
+      // Assess
+      expect(result).toEqual(expected);
+    },
+  );
 });
 
 describe('startBatch', () => {
@@ -284,13 +318,14 @@ describe('startBatch', () => {
     });
   });
 
-  it('explains a refused start: essays missing, already started, not found', async () => {
+  it('explains a refused start: essays missing, already started, not startable, not found', async () => {
     // Prepare
     h.ddb.on(UpdateCommand).rejects(conditionFailed());
     h.ddb
       .on(GetCommand)
       .resolvesOnce({ Item: metaItem({ status: 'PENDING_ESSAYS', essays_stored: 1 }) })
       .resolvesOnce({ Item: metaItem({ status: 'RUNNING' }) })
+      .resolvesOnce({ Item: metaItem({ status: 'CANCELLED' }) })
       .resolves({});
 
     // Act
@@ -298,10 +333,11 @@ describe('startBatch', () => {
       (await h.store.startBatch(BATCH_ID, NOW)).outcome,
       (await h.store.startBatch(BATCH_ID, NOW)).outcome,
       (await h.store.startBatch(BATCH_ID, NOW)).outcome,
+      (await h.store.startBatch(BATCH_ID, NOW)).outcome,
     ];
 
     // Assess
-    expect(outcomes).toEqual(['essays_missing', 'already_started', 'not_found']);
+    expect(outcomes).toEqual(['essays_missing', 'already_started', 'not_startable', 'not_found']);
   });
 });
 
@@ -497,5 +533,48 @@ describe('getBatchView and getSettings', () => {
 
     // Assess
     expect(view).toBeNull();
+  });
+
+  it('shows META, the report and the grade scale of the settings (read once, then cached)', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(QueryCommand).resolves({
+      Items: [
+        metaItem({ status: 'COMPLETE_STABLE' }),
+        { sk: 'META#REPORT', processing_metadata: { a: 1 } },
+      ],
+    });
+    h.ddb.on(GetCommand).resolves({ Item: settingsItem({ grade_scale: ['C', 'B', 'A'] }) });
+
+    // Act
+    const view = await h.store.getBatchView(BATCH_ID);
+    const again = await h.store.getBatchView(BATCH_ID);
+
+    // Assess
+    expect(view?.batch.status).toBe('COMPLETE_STABLE');
+    expect(view?.processingMetadata).toEqual({ a: 1 });
+    expect(view?.gradeScale).toEqual(['C', 'B', 'A']);
+    expect(again?.gradeScale).toEqual(['C', 'B', 'A']);
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(1);
+    expect(h.ddb.commandCalls(GetCommand)[0]!.args[0].input.Key).toMatchObject({ sk: 'SETTINGS' });
+  });
+
+  it('shows no grade scale for a batch without one, and no view for an unknown batch', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [metaItem()] })
+      .resolves({ Items: [] });
+    h.ddb.on(GetCommand).resolves({ Item: settingsItem() });
+
+    // Act
+    const view = await h.store.getBatchView(BATCH_ID);
+    const unknown = await h.store.getBatchView('batch-unknown');
+
+    // Assess
+    expect(view?.gradeScale).toBeNull();
+    expect(view?.processingMetadata).toEqual({});
+    expect(unknown).toBeNull();
   });
 });

@@ -124,3 +124,29 @@ describe('Table.updateMeta', () => {
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 });
+
+describe('Table settings cache', () => {
+  it('keeps the settings it read, with the grade scale, and evicts the oldest past its bound', () => {
+    // Prepare
+    const table = new Table({ client: documentClient(), tableName: 'cj-test-table' });
+    const item = (scale?: string[]) => ({
+      config: { MAX_WAVES: 3 },
+      judge: { provider: 'mock', profile: 'p' },
+      ...(scale === undefined ? {} : { grade_scale: scale }),
+    });
+
+    // Act
+    const first = table.rememberSettings('batch-0', item(['C', 'B']));
+    for (let i = 1; i <= 64; i++) table.rememberSettings(`batch-${i}`, item());
+    const missing = table.rememberSettings('batch-missing', null);
+
+    // Assess
+    expect(first).toEqual({ ...item(['C', 'B']) });
+    expect(table.cachedSettings('batch-1')).toEqual(item());
+    expect(table.cachedSettings('batch-1')).not.toHaveProperty('grade_scale');
+    expect(table.cachedSettings('batch-64')).toBeDefined();
+    expect(table.cachedSettings('batch-0')).toBeUndefined();
+    expect(missing).toBeNull();
+    expect(table.cachedSettings('batch-missing')).toBeUndefined();
+  });
+});

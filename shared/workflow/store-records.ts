@@ -20,10 +20,18 @@ import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { BatchState, ResultRow } from '#messages/state.ts';
 import type { BatchProviderName } from '#shared/judges/batch/port.ts';
 
-/** The batch's counters and state as the API shows them (shared/messages/state.ts), as stored. */
+/**
+ * The batch's counters and state as the API shows them (shared/messages/state.ts), as stored (the
+ * grade scale is a setting: it lives in SETTINGS).
+ */
 type StoredStateFields = Omit<
   BatchState,
-  'v' | 'pending_callbacks' | 'processing_metadata' | 'failure_reason' | 'finalized_at'
+  | 'v'
+  | 'pending_callbacks'
+  | 'processing_metadata'
+  | 'grade_scale'
+  | 'failure_reason'
+  | 'finalized_at'
 >;
 
 /**

@@ -104,7 +104,9 @@ describe('failure scenarios', () => {
     expect(run.completed).toBeGreaterThan(0);
   });
 
-  it('never completes with half of the callbacks failing under the defaults', () => {
+  it('never completes with half of the callbacks failing under the defaults', {
+    timeout: 60_000,
+  }, () => {
     // Act
     const runs = [5, 6, 7].map(
       (seed) => simulateBatch({ n: 16, config: makeConfig(), seed, profile: 'flaky_half' }).run,

@@ -229,17 +229,31 @@ describe("the handlers' SDK calls and the grant table", () => {
     const paged = await http(
       'create-batch',
       httpEvent('POST /batches', {
-        body: { essay_count: 4, budget: 6, config: { COMPARISON_DEADLINE_SECONDS: 1 } },
+        // With a grade scale: its start checks the anchors stored in the pages.
+        body: {
+          essay_count: 4,
+          budget: 6,
+          grade_scale: ['C', 'B'],
+          config: { COMPARISON_DEADLINE_SECONDS: 1 },
+        },
       }),
     );
     const pagedId = (paged.body as { batch_id: string }).batch_id;
+    // Read before any function here has cached its settings (each function has its own cache).
+    const pagedState = await http(
+      'get-batch',
+      httpEvent('GET /batches/{id}', { pathParameters: { id: pagedId } }),
+    );
+    const anchored = essays.map((essay, index) =>
+      index < 2 ? { ...essay, anchor_grade: index === 0 ? 'C' : 'B' } : essay,
+    );
     const inlineId = (inline.body as { batch_id: string }).batch_id;
     for (const offset of [0, 2]) {
       await http(
         'add-essays',
         httpEvent('POST /batches/{id}/essays', {
           pathParameters: { id: pagedId },
-          body: { offset, essays: essays.slice(offset, offset + 2) },
+          body: { offset, essays: anchored.slice(offset, offset + 2) },
         }),
       );
     }
@@ -247,7 +261,7 @@ describe("the handlers' SDK calls and the grant table", () => {
       'add-essays',
       httpEvent('POST /batches/{id}/essays', {
         pathParameters: { id: pagedId },
-        body: { offset: 0, essays: essays.slice(0, 2) },
+        body: { offset: 0, essays: anchored.slice(0, 2) },
       }),
     );
     // Started twice: a client retrying a start whose answer it lost.
@@ -312,6 +326,8 @@ describe("the handlers' SDK calls and the grant table", () => {
     expect(cancelled.status).toBe(200);
     expect(String(table.get(`BATCH#${viaBatchesId}`, 'META')?.status)).toMatch(/^COMPLETE_/);
     expect(batchApi.creates()).toBeGreaterThan(0);
+    expect(cancelled.body).toMatchObject({ grade_scale: ['C', 'B'] });
+    expect(pagedState.body).toMatchObject({ status: 'PENDING_ESSAYS', grade_scale: ['C', 'B'] });
     for (const spec of FUNCTIONS) {
       const granted = grantsOf(spec)
         .filter((grant) => grant.by === 'code' && grant.on.kind !== 'provider-secrets')

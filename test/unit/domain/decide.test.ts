@@ -59,13 +59,13 @@ describe('decide: wave sizing', () => {
   });
 
   it('grows a wave to at most WAVE_GROWTH_FACTOR times the successes so far', () => {
-    // Prepare: 12 successes among 20 essays
+    // Prepare: 12 successes among 20 essays; every essay in every round, so a round is 10 pairs
     const twelve = Array.from({ length: 12 }, (_, i) => makeComparison({ a: i, b: (i + 7) % 20 }));
     const snapshot = (factor: number) =>
       makeSnapshot({
         essayCount: 20,
         comparisons: twelve,
-        config: makeConfig({ WAVE_GROWTH_FACTOR: factor }),
+        config: makeConfig({ WAVE_GROWTH_FACTOR: factor, PAIRING_FOCUS_FRACTION: 1 }),
       });
     // Act
     const half = pairsOf(decide(snapshot(0.5)));

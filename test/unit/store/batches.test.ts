@@ -524,9 +524,10 @@ describe('getBatchView and getSettings', () => {
   });
 
   it('answers null for a batch without META', async () => {
-    // Prepare
+    // Prepare: no META and no settings (the settings are read beside the query)
     const h = storeHarness();
     h.ddb.on(QueryCommand).resolves({ Items: [] });
+    h.ddb.on(GetCommand).resolves({});
 
     // Act
     const view = await h.store.getBatchView(BATCH_ID);

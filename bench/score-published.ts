@@ -4,10 +4,11 @@
  * (https://doi.org/10.31219/osf.io/c9q3b_v1), whose public repository georgekinnear/cj-meta-analysis
  * holds each study's decisions (data/<session>.csv: judge, candidate_chosen, candidate_not_chosen)
  * and its SSR and median judge-split split-half correlation (data/01-meta-analysis-data.csv).
- * The data carry no licence, so they are not in this repository: point this script at a local
- * copy of the repository's data/ folder.
+ * The data carry no licence, so they are not in this repository: the script fetches the
+ * repository at a pinned commit into .cache/ (bench/support/published-data.ts), or reads a copy
+ * of its data/ folder given with --data. Where it can do neither it says why and skips (exit 0).
  *
- *   npm run -s bench:score-published -- --data /path/to/cj-meta-analysis/data [--splits 100]
+ *   npm run -s bench:score-published -- [--data /path/to/cj-meta-analysis/data] [--splits 100]
  *     [--only Session1,Session2] [--candidates] [--markdown]
  *
  * Scores every session with `cj score`'s defaults and reports, for SSR and for the split-half,
@@ -20,7 +21,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { obtainPublishedData } from '#bench/support/published-data.ts';
 import { fitBradleyTerry, winProbability } from '#domain/bradley-terry.ts';
 import { scaleSeparationReliability, splitHalfReliability } from '#domain/reliability.ts';
 import { csvField, parseCsv } from '#shared/scoring/csv.ts';
@@ -43,11 +46,19 @@ const { values } = parseArgs({
     markdown: { type: 'boolean' },
   },
 });
-if (values.data === undefined) {
-  process.stderr.write('usage: bench/score-published.ts --data <cj-meta-analysis/data>\n');
-  process.exit(2);
+const obtained = obtainPublishedData({
+  ...(values.data === undefined ? {} : { given: values.data }),
+  cacheRoot: fileURLToPath(new URL('../.cache', import.meta.url)),
+});
+if (!obtained.ok) {
+  process.stderr.write(`bench:score-published: skipped: ${obtained.reason}\n`);
+  process.stdout.write(`${JSON.stringify({ skipped: obtained.reason })}\n`);
+  process.exit(0);
 }
-const dataDir = values.data;
+const { dataDir } = obtained;
+if (obtained.source === 'fetched') {
+  process.stderr.write(`bench:score-published: fetched the published data into ${dataDir}\n`);
+}
 const splits = values.splits === undefined ? PUBLISHED_SPLITS : Number(values.splits);
 const only = values.only?.split(',');
 

@@ -38,6 +38,7 @@ export function makeBatchState(overrides: Partial<BatchState> = {}): BatchState 
         has_isolated_items: true,
       },
       reliability: {
+        eap: null,
         ssr: 0.912,
         split_half: 0.834,
         split_half_uncorrected: 0.715,
@@ -56,6 +57,7 @@ export function makeBatchState(overrides: Partial<BatchState> = {}): BatchState 
         unverified_price_comparisons: 0,
       },
     },
+    grade_scale: null,
     created_at: at(0),
     updated_at: at(95),
     finalized_at: at(95),

@@ -113,8 +113,8 @@ describe('the batch report page', () => {
     const results = makeResults(6);
     const rows = results.essays.map((row, index) => ({
       ...row,
-      grade: index < 3 ? 2 : 1,
-      ...(index === 0 ? { anchor_grade: 2 } : {}),
+      grade: index < 3 ? 'A' : 'B',
+      ...(index === 0 ? { anchor_grade: 'A' } : {}),
     }));
     // Grades as the finalization report adds them (docs/grades.md).
     const state = makeBatchState({

@@ -67,7 +67,7 @@ describe('cj dashboard in a browser', () => {
         .join('\n')}\n`,
     );
     const env = { CJ_API_URL: target.api.baseUrl };
-    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 360 } });
     await page.goto(dashboard.url);
 
     // Act: submit, watch it run, then watch it end.
@@ -82,14 +82,16 @@ describe('cj dashboard in a browser', () => {
     const row = page.locator(`#batches-table tr[data-batch="${batchId}"]`);
     const rowState = async () =>
       (await row.count()) === 0
-        ? { status: null, pending: 0 }
+        ? { status: null, pending: 0, progress: 0 }
         : {
             status: await row.getAttribute('data-status'),
             pending: Number(await row.locator('.pending').textContent()),
+            progress: Number(await row.locator('.bar').getAttribute('aria-valuenow')),
           };
+    // Running, with callbacks pending and some comparisons already back (the README's picture).
     await until(async () => {
       const state = await rowState();
-      return state.status === 'RUNNING' && state.pending > 0;
+      return state.status === 'RUNNING' && state.pending > 0 && state.progress > 0;
     }, 120_000);
     const running = {
       status: await row.getAttribute('data-status'),
@@ -97,7 +99,7 @@ describe('cj dashboard in a browser', () => {
       totalPending: Number(await page.locator('#total-pending').textContent()),
     };
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-running.png') });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
     await until(async () => {
       const state = await rowState();
       return state.status !== null && state.status !== 'RUNNING';
@@ -107,7 +109,6 @@ describe('cj dashboard in a browser', () => {
       pending: Number(await row.locator('.pending').textContent()),
       progress: await row.locator('.bar').getAttribute('aria-valuenow'),
     };
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png') });
     const status = captureIo(env, { cwd: dir });
     await main(['status', batchId, '--json'], status);
     await row.locator('a', { hasText: 'report' }).click();

@@ -4,9 +4,9 @@
  * store-cost benchmark, which sizes the items the real store writes. It evaluates the
  * subset of expression syntax the store uses: conditions joined by AND (`=`, `<`, `<=`, `>=`, `>`
  * between attributes and values, `IN (...)`, `attribute_exists`, `attribute_not_exists`,
- * `begins_with`, `BETWEEN`), updates with SET / REMOVE / ADD, queries on the table and on GSIs, and
- * transactions that cancel with per-item reasons as DynamoDB does. Projection expressions are
- * ignored (whole items come back). `failNext` injects a crash or an error into the next matching call.
+ * `begins_with`, `BETWEEN`), updates with SET (values and `if_not_exists`) / REMOVE / ADD, queries on the table and on GSIs, and
+ * transactions that cancel with per-item reasons as DynamoDB does, query pages that end at Limit or
+ * 1 MB as DynamoDB's do. Projection expressions are ignored (whole items come back). `failNext` injects a crash or an error into the next matching call.
  */
 import {
   ConditionalCheckFailedException,
@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { PK, SK, TABLE_INDEXES } from '#store/table-schema.ts';
+import { itemSize } from './ddb-cost.ts';
 
 type Item = Record<string, unknown>;
 type Names = Record<string, string> | undefined;
@@ -169,12 +170,28 @@ export class FakeTable {
     });
     rows.sort((x, y) => String(x[sortAttribute]).localeCompare(String(y[sortAttribute])));
     if (input.ScanIndexForward === false) rows.reverse();
-    if (input.Limit !== undefined) rows = rows.slice(0, input.Limit);
+    const start = input.ExclusiveStartKey;
+    if (start) {
+      const after = rows.findIndex((item) => item[PK] === start[PK] && item[SK] === start[SK]);
+      rows = rows.slice(after + 1);
+    }
+    // As DynamoDB: a page ends at Limit items or once 1 MB was read (before any filter).
+    let end = Math.min(rows.length, input.Limit ?? rows.length);
+    let bytes = 0;
+    for (let i = 0; i < end; i++) {
+      bytes += itemSize(rows[i] as Item);
+      if (bytes >= QUERY_PAGE_BYTES) end = i + 1;
+    }
+    const last = end < rows.length ? rows[end - 1] : undefined;
+    rows = rows.slice(0, end);
     if (input.FilterExpression) {
       const filter = input.FilterExpression;
       rows = rows.filter((item) => evaluate(filter, item, names, values));
     }
-    return { Items: rows.map((item) => structuredClone(item)) };
+    return {
+      Items: rows.map((item) => structuredClone(item)),
+      ...(last ? { LastEvaluatedKey: pageKey(last, gsi) } : {}),
+    };
   }
 
   private doBatchWrite(input: {
@@ -272,7 +289,22 @@ interface UpdateInput {
   ReturnValuesOnConditionCheckFailure?: string;
 }
 
+/** DynamoDB's query page size. */
+const QUERY_PAGE_BYTES = 1024 * 1024;
+
+/** The key a page ends at: the table's keys, and the index's when the query used one. */
+function pageKey(item: Item, gsi: { partitionKey: string; sortKey: string } | undefined): Item {
+  return {
+    [PK]: item[PK],
+    [SK]: item[SK],
+    ...(gsi
+      ? { [gsi.partitionKey]: item[gsi.partitionKey], [gsi.sortKey]: item[gsi.sortKey] }
+      : {}),
+  };
+}
+
 interface QueryInput {
+  ExclusiveStartKey?: Item;
   IndexName?: string;
   KeyConditionExpression?: string;
   FilterExpression?: string;
@@ -383,15 +415,20 @@ function applyUpdate(existing: Item, update: UpdateInput): Item {
   const sections = (update.UpdateExpression ?? '').split(/\b(?=SET |REMOVE |ADD )/);
   for (const section of sections) {
     const [keyword, ...rest] = section.trim().split(' ');
+    // Commas inside a function call (if_not_exists(a, :b)) do not separate clauses.
     const clauses = rest
       .join(' ')
-      .split(',')
+      .split(/,(?![^(]*\))/)
       .map((clause) => clause.trim())
       .filter(Boolean);
     for (const clause of clauses) {
       if (keyword === 'SET') {
         const [target, source] = clause.split('=').map((side) => side.trim());
-        next[attributeName(target!, names)] = operand(source!, next, names, values);
+        const ifNotExists = /^if_not_exists\((\S+), (\S+)\)$/.exec(source!);
+        next[attributeName(target!, names)] = ifNotExists
+          ? (operand(ifNotExists[1]!, next, names, values) ??
+            operand(ifNotExists[2]!, next, names, values))
+          : operand(source!, next, names, values);
       } else if (keyword === 'REMOVE') {
         delete next[attributeName(clause, names)];
       } else if (keyword === 'ADD') {

@@ -420,6 +420,18 @@ export const CONFIG_SPEC = {
     'milliseconds',
     'Base of the full-jitter exponential backoff between attempts to resend failed SendMessageBatch entries.',
   ),
+  WAVE_SEND_CHUNK: entry(
+    positiveInt,
+    500,
+    'requests',
+    "The continuation records how far a wave's requests were sent after each chunk of this many (one small write on the wave's ledger record), so a resumed or repeated trigger never sends a request twice and a crash mid-send re-sends at most one chunk (the judge skips the answered ones). A deployment setting: per-batch overrides are not read.",
+  ),
+  VERDICT_CACHE_RECORDS: entry(
+    positiveInt,
+    1_000_000,
+    'comparisons',
+    'Most closed-wave verdicts a continuation container keeps decoded in memory (about 100 bytes each), so the next step of the same batch reads only its latest wave; a cold container reads the packed verdicts (~7 bytes per comparison) instead. A deployment setting: per-batch overrides are not read.',
+  ),
   SWEEPER_MAX_TIMEOUTS_PER_RUN: entry(
     positiveInt,
     500,

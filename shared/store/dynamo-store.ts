@@ -1,6 +1,6 @@
 /**
  * The DynamoDB adapter of the workflow's `WorkflowStore` port: one table, one module per role
- * (batches, judging, snapshot, waves, finalization, callbacks, sweeps, provider batches,
+ * (batches, judging, snapshot, waves, ledger, finalization, callbacks, sweeps, provider batches,
  * history) on the shared plumbing of table.ts.
  * A function that needs only some roles builds just those (see the composition roots in lambdas/).
  * The guarantees and the cost of each operation are in docs/data-model.md.
@@ -15,6 +15,7 @@ import { dynamoCallbacks } from '#store/callbacks.ts';
 import { dynamoFinalization } from '#store/finalization.ts';
 import { dynamoHistory } from '#store/history.ts';
 import { dynamoJudging } from '#store/judging.ts';
+import { dynamoLedger } from '#store/ledger.ts';
 import { dynamoProviderBatchSubmissions } from '#store/provider-batch-submissions.ts';
 import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
 import { dynamoSnapshots } from '#store/snapshot.ts';
@@ -30,6 +31,7 @@ export function dynamoStore(options: TableOptions): WorkflowStore {
     ...dynamoJudging(table),
     ...dynamoSnapshots(table),
     ...dynamoWaves(table),
+    ...dynamoLedger(table),
     ...dynamoFinalization(table),
     ...dynamoCallbacks(table),
     ...dynamoSweeps(table),

@@ -23,6 +23,8 @@ export const REPORT_SK = 'META#REPORT';
 export const ESSAY_IDS_PREFIX = 'IDS#';
 export const COMPARISON_PREFIX = 'CMP#';
 export const RESULTS_PREFIX = 'RESULT#';
+export const WAVE_PREFIX = 'WAVE#';
+export const VERDICTS_PREFIX = 'VERDICTS#';
 export const PROVIDER_BATCH_PART_PREFIX = 'PBATCH#';
 
 /** Partition of the active-batches index holding open provider batch parts (not batches). */
@@ -75,6 +77,21 @@ export function comparisonIdFromSk(sk: string): string {
 /** Prefix of every comparison of one iteration (ids start with the zero-padded iteration). */
 export function iterationPrefix(iteration: number): string {
   return `${COMPARISON_PREFIX}${String(iteration).padStart(INDEX_DIGITS, '0')}-`;
+}
+
+/** The ledger record of wave `iteration` (plan, sending, closing; docs/data-model.md). */
+export function waveSk(iteration: number): string {
+  return `${WAVE_PREFIX}${String(iteration).padStart(INDEX_DIGITS, '0')}`;
+}
+
+/** Chunk `chunk` of the packed verdicts of closed wave `iteration`. */
+export function verdictsSk(iteration: number, chunk: number): string {
+  return `${verdictsIterationPrefix(iteration)}${String(chunk).padStart(3, '0')}`;
+}
+
+/** Prefix of every verdict chunk of wave `iteration` (sorts after the waves before it). */
+export function verdictsIterationPrefix(iteration: number): string {
+  return `${VERDICTS_PREFIX}${String(iteration).padStart(INDEX_DIGITS, '0')}#`;
 }
 
 /** Scores evaluated while the batch was at `iteration` (Float32 binary). */

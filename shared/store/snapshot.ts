@@ -1,22 +1,40 @@
 /**
- * What the continuation reads before `decide`, on DynamoDB: META, the comparisons of every
- * committed wave, and the scores saved at the previous evaluation (Float32 binary beside META, so
- * META stays small and every callback cheap). All reads strongly consistent.
+ * What the continuation reads before `decide`, on DynamoDB — incrementally: META, the packed
+ * verdicts of every closed wave (the per-wave ledger's VERDICTS items; a warm function keeps them
+ * decoded, so it reads none), the comparison items of the latest wave only, and the scores saved
+ * at the previous evaluation (Float32 binary beside META, so META stays small and every callback
+ * cheap). The comparisons come out in the order of their ids, exactly as a query of every
+ * comparison item would give them, so the decision is the same; a wave whose verdicts are missing
+ * (never closed, or not yet visible to an eventually consistent read) is read from its items.
+ * docs/data-model.md, "Per-wave ledger", says why and what it costs.
  */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { resolveConfig } from '#domain/config.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 import type { SnapshotStore } from '#shared/workflow/ports.ts';
-import type { StoredComparison, StoreSnapshot } from '#shared/workflow/store-records.ts';
-import { batchPk, COMPARISON_PREFIX, itemKey, SETTINGS_SK, scoresSk } from '#store/keys.ts';
-import type { Table } from '#store/table.ts';
+import type {
+  BatchMeta,
+  LastWave,
+  StoredComparison,
+  StoreSnapshot,
+} from '#shared/workflow/store-records.ts';
+import {
+  batchPk,
+  itemKey,
+  iterationPrefix,
+  SETTINGS_SK,
+  scoresSk,
+  verdictsIterationPrefix,
+} from '#store/keys.ts';
+import type { Item, Table } from '#store/table.ts';
 import { PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+import { decodeVerdicts } from '#store/verdicts.ts';
 
 /** The attributes of a comparison `decide` reads (its keys and the rest stay in the table). */
 const SNAPSHOT_PROJECTION =
-  'iteration, a, b, #status, winner, failure_kind, kind, attempt, resample_pass, judge_usage';
+  'iteration, a, b, #status, winner, failure_kind, kind, attempt, resample_pass, judge_usage, recorded_at';
 
-function toRecord(stored: StoredComparison): ComparisonRecord {
+export function toRecord(stored: StoredComparison): ComparisonRecord {
   return {
     a: stored.a,
     b: stored.b,
@@ -29,6 +47,98 @@ function toRecord(stored: StoredComparison): ComparisonRecord {
     ...(stored.resample_pass !== undefined ? { resamplePass: stored.resample_pass } : {}),
     ...(stored.judge_usage !== undefined ? { usage: stored.judge_usage } : {}),
   };
+}
+
+/** Every comparison item of one wave, in index order (strongly consistent). */
+async function waveItems(table: Table, batchId: string, iteration: number) {
+  const items = await table.queryBatch(batchId, {
+    sortKeyPrefix: iterationPrefix(iteration),
+    projection: SNAPSHOT_PROJECTION,
+    names: { '#status': 'status' },
+  });
+  return items as unknown as StoredComparison[];
+}
+
+/** The latest wave as its comparison items say, with what closing it records. */
+async function readLastWave(table: Table, batchId: string, iteration: number): Promise<LastWave> {
+  const stored = await waveItems(table, batchId, iteration);
+  let lastCallbackAt: string | null = null;
+  let timedOut = 0;
+  for (const item of stored) {
+    if (
+      item.recorded_at !== undefined &&
+      (lastCallbackAt === null || item.recorded_at > lastCallbackAt)
+    ) {
+      lastCallbackAt = item.recorded_at;
+    }
+    if (item.status === 'FAILED' && item.failure_kind === 'timeout') timedOut += 1;
+  }
+  return {
+    iteration,
+    records: stored.map(toRecord),
+    complete: stored.every((item) => item.status !== 'PENDING'),
+    lastCallbackAt,
+    timedOut,
+  };
+}
+
+/** Verdicts of waves `from`..`to` found in the VERDICTS items (complete waves only). */
+function decodeChunks(items: readonly Item[]): Map<number, ComparisonRecord[]> {
+  const byWave = new Map<number, Item[]>();
+  for (const item of items) {
+    const iteration = Number(item.iteration);
+    byWave.set(iteration, [...(byWave.get(iteration) ?? []), item]);
+  }
+  const decoded = new Map<number, ComparisonRecord[]>();
+  for (const [iteration, chunks] of byWave) {
+    const expected = Number(chunks[0]?.chunks);
+    if (chunks.length !== expected) continue;
+    chunks.sort((x, y) => Number(x.chunk) - Number(y.chunk));
+    const parts = chunks.map((chunk) => chunk.verdicts as Uint8Array);
+    const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    decoded.set(iteration, decodeVerdicts(bytes, iteration));
+  }
+  return decoded;
+}
+
+/** The comparisons of closed waves 1..`upTo`, in order: from the cache, the verdicts, or items. */
+async function closedWaves(
+  table: Table,
+  batch: BatchMeta,
+  upTo: number,
+): Promise<ComparisonRecord[]> {
+  const { batch_id: batchId, created_at: createdAt } = batch;
+  const waves: ComparisonRecord[][] = [];
+  const missing: number[] = [];
+  for (let iteration = 1; iteration <= upTo; iteration++) {
+    const cached = table.verdicts.get(batchId, createdAt, iteration);
+    if (cached) waves[iteration] = cached;
+    else missing.push(iteration);
+  }
+  const first = missing[0];
+  const last = missing.at(-1);
+  if (first !== undefined && last !== undefined) {
+    // Written once with fixed content, so an eventually consistent read is right or incomplete.
+    const chunks = await table.queryRange(
+      batchId,
+      { from: verdictsIterationPrefix(first), to: `${verdictsIterationPrefix(last)}~` },
+      false,
+    );
+    const decoded = decodeChunks(chunks);
+    for (const iteration of missing) {
+      const records =
+        decoded.get(iteration) ??
+        (await waveItems(table, batchId, iteration)).map((item) => toRecord(item));
+      waves[iteration] = records;
+      table.verdicts.set(batchId, createdAt, iteration, records);
+    }
+  }
+  return waves.flat();
 }
 
 /** The scores saved at the latest evaluation before `currentIteration` (none before wave 1). */
@@ -66,26 +176,20 @@ async function loadPreviousScores(
 export function dynamoSnapshots(table: Table): SnapshotStore {
   return {
     /**
-     * META, every comparison of a committed wave (items of an iteration above current_iteration
-     * were written by an interrupted planWave and are ignored), and the previous scores.
+     * META (unless given), the settings, every comparison of a committed wave (items of an
+     * iteration above current_iteration were written by an interrupted planWave and are not
+     * read), and the previous scores.
      */
-    async loadSnapshot(batchId): Promise<StoreSnapshot | null> {
-      const batch = await table.getMeta(batchId);
+    async loadSnapshot(batchId, given): Promise<StoreSnapshot | null> {
+      const batch = given ?? (await table.getMeta(batchId));
       if (!batch) return null;
       const settings =
         table.cachedSettings(batchId) ??
         table.rememberSettings(batchId, await table.getItem(batchId, SETTINGS_SK));
       if (!settings) throw new Error(`batch ${batchId} has no settings item`);
-      const items = await table.queryBatch(batchId, {
-        sortKeyPrefix: COMPARISON_PREFIX,
-        projection: SNAPSHOT_PROJECTION,
-        names: { '#status': 'status' },
-      });
-      const comparisons: ComparisonRecord[] = [];
-      for (const item of items) {
-        const stored = item as unknown as StoredComparison;
-        if (stored.iteration <= batch.current_iteration) comparisons.push(toRecord(stored));
-      }
+      const latest = batch.current_iteration;
+      const earlier = await closedWaves(table, batch, latest - 1);
+      const lastWave = latest >= 1 ? await readLastWave(table, batchId, latest) : null;
       return {
         batch,
         essayCount: batch.essay_count,
@@ -95,11 +199,12 @@ export function dynamoSnapshots(table: Table): SnapshotStore {
           failed_comparisons: batch.failed_comparisons,
         },
         totalBudget: batch.total_budget,
-        currentIteration: batch.current_iteration,
+        currentIteration: latest,
         resamplingPassCount: batch.resampling_pass_count,
         status: batch.status,
-        comparisons,
-        previousScores: await loadPreviousScores(table, batchId, batch.current_iteration),
+        comparisons: lastWave ? earlier.concat(lastWave.records) : earlier,
+        lastWave,
+        previousScores: await loadPreviousScores(table, batchId, latest),
         config: resolveConfig(settings.config),
       };
     },

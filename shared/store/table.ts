@@ -26,6 +26,7 @@ import {
   withRetry,
 } from '#store/retry.ts';
 import { KEY_ATTRIBUTES, PK, SK } from '#store/table-schema.ts';
+import { VerdictCache } from '#store/verdicts.ts';
 
 /**
  * Settings never change once written, so a function keeps the ones it read (the judge reads a
@@ -60,6 +61,12 @@ export interface BatchQuery {
   projection?: string;
   names?: Record<string, string>;
   values?: Record<string, unknown>;
+}
+
+/** A query of one batch's items whose sort key is in [from, to], plus what the caller adds. */
+export interface BatchRangeQuery extends Omit<BatchQuery, 'sortKeyPrefix'> {
+  from: string;
+  to: string;
 }
 
 export function isConditionFailure(error: unknown): boolean {
@@ -102,6 +109,8 @@ export class Table {
   readonly resultsPerItem: number;
   /** Settings read so far, by batch id (oldest evicted first). */
   private readonly settings = new Map<string, BatchSettings>();
+  /** Decoded verdicts of closed waves this function read or wrote (snapshot.ts, ledger.ts). */
+  readonly verdicts = new VerdictCache(DEFAULT_CONFIG.VERDICT_CACHE_RECORDS);
 
   constructor(options: TableOptions) {
     this.client = options.client;
@@ -227,6 +236,26 @@ export class Table {
         ...query.values,
       },
       ConsistentRead: true,
+    });
+  }
+
+  /**
+   * Every item of a batch whose sort key is between `from` and `to` (inclusive), strongly
+   * consistent unless `consistent` is false.
+   */
+  queryRange(batchId: string, query: BatchRangeQuery, consistent = true): Promise<Item[]> {
+    return this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+      ...(query.filter ? { FilterExpression: query.filter } : {}),
+      ...(query.projection ? { ProjectionExpression: query.projection } : {}),
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK, ...query.names },
+      ExpressionAttributeValues: {
+        ':pk': batchPk(batchId),
+        ':from': query.from,
+        ':to': query.to,
+        ...query.values,
+      },
+      ConsistentRead: consistent,
     });
   }
 

@@ -1,12 +1,16 @@
 /**
- * The continuation step (docs/engine-rules.md, "Decisions"; docs/data-model.md, "Crash safety"): snapshot → gate → decide → plan a wave and send its
- * requests, or finalize and publish the completion/failure event.
+ * The continuation step (docs/engine-rules.md, "Decisions"; docs/data-model.md, "Crash safety"):
+ * META → gate → snapshot → decide → close the latest wave in the ledger → plan a wave and send its
+ * requests, or finalize and publish the completion/failure event. Nothing beyond META is read
+ * unless the gate is open, and the snapshot reads the latest wave's comparisons plus the packed
+ * verdicts of the closed ones (docs/data-model.md, "Per-wave ledger").
  *
  * Every external call is safe to repeat, so a crash between any two of them is completed by the
  * FIFO redelivery of the same trigger without counting anything twice:
- * - scores are saved per evaluated iteration (a repeat overwrites the same item);
- * - planWave is idempotent per iteration; a trigger for the iteration just planned re-sends the
- *   comparisons of the new wave that are still PENDING (callbacks are deduplicated downstream);
+ * - closing a wave writes the same verdicts again; scores are saved per evaluated iteration;
+ * - planWave is idempotent per iteration; requests are sent in chunks and the wave's ledger record
+ *   notes how far sending got, so a trigger for the iteration just planned (a redelivery, a
+ *   duplicate, a stale sweeper re-trigger) sends only what was never sent — each request once;
  * - finalizeBatch is a conditional write from RUNNING; the event is published while the batch is
  *   not marked published, then marked (consumers deduplicate a re-publish by batch_id).
  *
@@ -14,10 +18,12 @@
  * provider batch part is planned (idempotently) and the provider-batches step submits it; its
  * comparisons' deadline is the provider's completion window plus PROVIDER_BATCH_DEADLINE_MARGIN.
  */
+import type { EngineConfig } from '#domain/config.ts';
 import type { Decision } from '#domain/decide.ts';
 import { hashSeed } from '#domain/random.ts';
 import { isTerminal } from '#domain/types.ts';
 import type { JudgeChoice } from '#messages/api.ts';
+import { parseComparisonId } from '#messages/common.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import { gateOf, logGate } from './gate.ts';
@@ -27,12 +33,13 @@ import type {
   Engine,
   EventPublisher,
   FinalizationStore,
+  LedgerStore,
   ProviderBatchStore,
   Queues,
   SnapshotStore,
   WaveStore,
 } from './ports.ts';
-import type { BatchMeta, PendingComparison } from './store-records.ts';
+import type { BatchMeta, BatchSettings, PendingComparison } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
 
 /** What publishing a final batch's event needs (the continuation, and a cancel). */
@@ -46,12 +53,15 @@ export interface PublishDeps {
 export interface ContinuationDeps {
   store: SnapshotStore &
     WaveStore &
+    LedgerStore &
     FinalizationStore &
-    Pick<BatchStore, 'getEssayIds' | 'getEssayDirectory' | 'getSettings'> &
+    Pick<BatchStore, 'getBatch' | 'getEssayIds' | 'getEssayDirectory' | 'getSettings'> &
     Pick<ProviderBatchStore, 'planProviderBatchPart'>;
   messaging: Pick<Queues, 'sendComparisonRequests'> & EventPublisher;
   telemetry: Telemetry;
   engine: Engine;
+  /** Deployment-wide settings (WAVE_SEND_CHUNK). */
+  config: Pick<EngineConfig, 'WAVE_SEND_CHUNK'>;
   now: () => Date;
 }
 
@@ -109,9 +119,11 @@ function toRequest(batchId: string, pending: PendingComparison): ComparisonReque
 }
 
 /**
- * Hands a committed wave to its judge: its PENDING comparisons to the judge queue, or — in
- * provider-batch mode — its first provider batch part to the provider-batches step (a no-op when
- * planned already; later parts are planned as each part is recorded).
+ * Hands a committed wave to its judge. To the judge queue: the requests of `pending` (comparisons
+ * of wave `iteration`, in index order) in chunks, recording after each chunk that everything up to
+ * its last comparison was sent. In provider-batch mode: its first provider batch part, to the
+ * provider-batches step (a no-op when planned already; later parts are planned as each part is
+ * recorded).
  */
 async function sendWave(
   deps: ContinuationDeps,
@@ -122,7 +134,16 @@ async function sendWave(
 ): Promise<void> {
   const provider = providerBatchOf(judge);
   if (provider === null) {
-    await deps.messaging.sendComparisonRequests(pending.map((p) => toRequest(batch.batch_id, p)));
+    const size = deps.config.WAVE_SEND_CHUNK;
+    for (let start = 0; start < pending.length; start += size) {
+      const chunk = pending.slice(start, start + size);
+      await deps.messaging.sendComparisonRequests(chunk.map((p) => toRequest(batch.batch_id, p)));
+      const last = chunk.at(-1);
+      const index = last ? parseComparisonId(last.comparison_id)?.index : undefined;
+      if (index !== undefined) {
+        await deps.store.markSent(batch.batch_id, iteration, index + 1, deps.now());
+      }
+    }
     return;
   }
   const deadline = pending[0]?.deadline;
@@ -136,6 +157,13 @@ async function sendWave(
     deadline,
     now: deps.now(),
   });
+}
+
+/** The batch's settings: its judge choice and grade scale (fixed at creation, cached by the store). */
+async function settingsOf(deps: ContinuationDeps, batchId: string): Promise<BatchSettings> {
+  const settings = await deps.store.getSettings(batchId);
+  if (!settings) throw new Error(`batch ${batchId} has no settings item`);
+  return settings;
 }
 
 function logDecision(deps: ContinuationDeps, batch: BatchMeta, decision: Decision): void {
@@ -177,24 +205,22 @@ export async function runContinuation(
     return outcome;
   };
 
-  const snapshot = await store.loadSnapshot(batchId);
-  if (!snapshot) return noop('unknown_batch');
+  const batch = await store.getBatch(batchId);
+  if (!batch) return noop('unknown_batch');
   telemetry.count(MetricName.ContinuationRuns);
-  const { batch } = snapshot;
-  // Fixed at creation; loadSnapshot has just read (and cached) them.
-  const settings = await store.getSettings(batchId);
-  if (!settings) throw new Error(`batch ${batchId} has no settings item`);
-  const { judge } = settings;
 
   if (isTerminal(batch.status)) {
     await publishIfUnpublished(deps, batch);
     return noop('final', batch);
   }
   if (batch.status !== 'RUNNING') return noop('not_running', batch);
+  const settings = await settingsOf(deps, batchId);
+  const { judge } = settings;
 
   if (trigger.iteration + 1 === batch.current_iteration) {
-    // The wave this trigger planned is committed; a crash may have cut its sending short.
-    const pending = await store.listPendingInIteration(batchId, batch.current_iteration);
+    // The wave this trigger planned is committed; a crash may have cut its sending short. Only
+    // requests never sent go out (the ledger notes how far sending got).
+    const pending = await store.listUnsent(batchId, batch.current_iteration);
     await sendWave(deps, batch, judge, batch.current_iteration, pending);
     telemetry.info('continuation_resumed_wave', {
       batch_id: batchId,
@@ -212,6 +238,8 @@ export async function runContinuation(
     return noop('gate_closed', batch);
   }
 
+  const snapshot = await store.loadSnapshot(batchId, batch);
+  if (!snapshot) return noop('unknown_batch');
   const decision = deps.engine.decide({
     ...snapshot,
     seed: hashSeed('plan', batchId, batch.current_iteration),
@@ -219,6 +247,20 @@ export async function runContinuation(
   logGate(deps, gate, decision.type);
   logDecision(deps, batch, decision);
   const now = deps.now();
+  const { lastWave } = snapshot;
+  if (lastWave?.complete && decision.type !== 'WAIT') {
+    await store.closeWave(batchId, {
+      iteration: lastWave.iteration,
+      createdAt: batch.created_at,
+      records: lastWave.records,
+      lastCallbackAt: lastWave.lastCallbackAt,
+      timedOut: lastWave.timedOut,
+      nextDecision: decision.type,
+      nextReason: decision.reason,
+      keepVerdicts: decision.type === 'REQUEST_MORE_COMPARISONS' || decision.type === 'RESAMPLE',
+      now,
+    });
+  }
 
   switch (decision.type) {
     case 'WAIT':
@@ -235,6 +277,8 @@ export async function runContinuation(
         resamplingPassCount: decision.resamplingPassCount,
         deadline,
         now,
+        decision: { type: decision.type, reason: decision.reason },
+        batch,
       });
       if (!('pending' in planned)) {
         if (planned.outcome === 'stale') return noop('stale_trigger', planned.batch ?? batch);

@@ -21,6 +21,7 @@ import type {
   CancelOutcome,
   ClaimInput,
   ComparisonHistoryRow,
+  CloseWaveInput,
   CreateBatchInput,
   CreateBatchOutcome,
   EssayPageOutcome,
@@ -43,6 +44,7 @@ import type {
   StoredEssay,
   StoreSnapshot,
   WaveComparison,
+  WaveRecord,
 } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -98,7 +100,11 @@ export interface JudgeStore {
 
 /** What `decide` reads: the snapshot, and the scores saved at each evaluation. */
 export interface SnapshotStore {
-  loadSnapshot(batchId: string): Promise<StoreSnapshot | null>;
+  /**
+   * META (unless the caller passes the META it just read), the settings, the closed waves'
+   * verdicts and the latest wave's comparisons, and the previous scores.
+   */
+  loadSnapshot(batchId: string, batch?: BatchMeta): Promise<StoreSnapshot | null>;
   saveScores(
     batchId: string,
     iteration: number,
@@ -107,10 +113,27 @@ export interface SnapshotStore {
   ): Promise<void>;
 }
 
-/** Planning a wave exactly once, and what of it is still pending. */
+/** Planning a wave exactly once, and sending its requests once. */
 export interface WaveStore {
   planWave(batchId: string, input: PlanWaveInput): Promise<PlanWaveResult>;
-  listPendingInIteration(batchId: string, iteration: number): Promise<PendingComparison[]>;
+  /** PENDING comparisons of a wave (from index `fromIndex` on). */
+  listPendingInIteration(
+    batchId: string,
+    iteration: number,
+    fromIndex?: number,
+  ): Promise<PendingComparison[]>;
+  /** PENDING comparisons of a committed wave whose requests were never sent. */
+  listUnsent(batchId: string, iteration: number): Promise<PendingComparison[]>;
+  /** The requests of every comparison before index `upTo` of the wave were sent. */
+  markSent(batchId: string, iteration: number, upTo: number, now: Date): Promise<void>;
+}
+
+/** The per-wave ledger beyond planning: closing a wave, and the record of every wave. */
+export interface LedgerStore {
+  /** Records how the wave ended and what was decided next (and packs its verdicts). */
+  closeWave(batchId: string, input: CloseWaveInput): Promise<void>;
+  /** Every wave's ledger record, in order. */
+  listWaves(batchId: string): Promise<WaveRecord[]>;
 }
 
 /** Finalizing exactly once, its one event, and the results it stored. */
@@ -201,6 +224,7 @@ export interface WorkflowStore
     JudgeStore,
     SnapshotStore,
     WaveStore,
+    LedgerStore,
     FinalizationStore,
     CallbackStore,
     SweepStore,

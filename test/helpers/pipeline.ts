@@ -274,6 +274,8 @@ export function createPipeline(options: PipelineOptions = {}) {
   return {
     deps,
     store,
+    /** The document client the store sends through (a second store on it is a cold function). */
+    documentClient,
     table,
     ddb,
     sqs,

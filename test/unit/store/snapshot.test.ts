@@ -29,19 +29,24 @@ describe('loadSnapshot', () => {
     h.ddb
       .on(GetCommand, { Key: { pk: `BATCH#${BATCH_ID}`, sk: 'SETTINGS' } })
       .resolves({ Item: settingsItem({ config: { MAX_ITERATIONS: 7 } }) });
-    h.ddb
-      .on(QueryCommand, {
-        ExpressionAttributeValues: { ':pk': `BATCH#${BATCH_ID}`, ':prefix': 'CMP#' },
-      })
-      .resolves({
-        Items: [
-          cmp(1, 0),
-          cmp(2, 1, { status: 'FAILED', winner: undefined, failure_kind: 'timeout' }),
-          cmp(2, 2, { kind: 'resample', resample_pass: 1 }),
-          cmp(3, 0, { status: 'PENDING', winner: undefined }),
-        ],
-      });
-    h.ddb.on(QueryCommand, { ScanIndexForward: false }).resolves({ Items: [] });
+    // No packed verdicts yet: wave 1 is read from its items like the latest wave, 2. Wave 3 was
+    // written by an interrupted planWave and is not committed.
+    h.ddb.on(QueryCommand).resolves({ Items: [] });
+    const wave = (iteration: number, items: Record<string, unknown>[]) =>
+      h.ddb
+        .on(QueryCommand, {
+          ExpressionAttributeValues: {
+            ':pk': `BATCH#${BATCH_ID}`,
+            ':prefix': `CMP#00000${iteration}-`,
+          },
+        })
+        .resolves({ Items: items });
+    wave(1, [cmp(1, 0)]);
+    wave(2, [
+      cmp(2, 1, { status: 'FAILED', winner: undefined, failure_kind: 'timeout' }),
+      cmp(2, 2, { kind: 'resample', resample_pass: 1 }),
+    ]);
+    wave(3, [cmp(3, 0, { status: 'PENDING', winner: undefined })]);
 
     // Act
     const snapshot = await h.store.loadSnapshot(BATCH_ID);
@@ -66,8 +71,11 @@ describe('loadSnapshot', () => {
     });
     expect(snapshot?.comparisons[2]).toMatchObject({ kind: 'resample', resamplePass: 1 });
     expect(snapshot?.previousScores).toBeNull();
-    const query = h.ddb.commandCalls(QueryCommand)[0]!.args[0].input;
-    expect(query.ConsistentRead).toBe(true);
+    const comparisonQueries = h.ddb
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => String(input.ExpressionAttributeValues?.[':prefix']).startsWith('CMP#'));
+    expect(comparisonQueries.map((query) => query.ConsistentRead)).toEqual([true, true]);
   });
 
   it('returns null for an unknown batch', async () => {
@@ -96,13 +104,12 @@ describe('saveScores and previous scores', () => {
     unaligned.set(saved.scores as Uint8Array);
     h.ddb.on(GetCommand).resolves({ Item: metaItem({ current_iteration: 3 }) });
     h.ddb
+      .on(GetCommand, { Key: { pk: `BATCH#${BATCH_ID}`, sk: 'SETTINGS' } })
+      .resolves({ Item: settingsItem() });
+    h.ddb.on(QueryCommand).resolves({ Items: [] });
+    h.ddb
       .on(QueryCommand, { ScanIndexForward: false })
       .resolves({ Items: [{ ...saved, scores: unaligned }] });
-    h.ddb
-      .on(QueryCommand, {
-        ExpressionAttributeValues: { ':pk': `BATCH#${BATCH_ID}`, ':prefix': 'CMP#' },
-      })
-      .resolves({ Items: [] });
 
     // Act
     const snapshot = await h.store.loadSnapshot(BATCH_ID);

@@ -32,6 +32,25 @@ describe('planWave', () => {
     h = storeHarness();
   });
 
+  it('answers stale for a batch that does not exist, writing nothing', async () => {
+    // Prepare
+    h.ddb.on(GetCommand).resolves({});
+
+    // Act
+    const result = await h.store.planWave(BATCH_ID, {
+      expectedIteration: 0,
+      pairs: wavePairs(2),
+      resamplingPassCount: 0,
+      deadline: DEADLINE,
+      now: NOW,
+    });
+
+    // Assess
+    expect(result).toEqual({ outcome: 'stale', batch: null });
+    expect(h.ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(h.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
   it('writes deterministic comparison items, then raises the counters in ONE conditional update', async () => {
     // Prepare
     h.ddb.on(GetCommand).resolves({

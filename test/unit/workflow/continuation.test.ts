@@ -5,10 +5,12 @@
  * no-ops for stale triggers, open gates, terminal and cancelled batches.
  */
 import { describe, expect, it } from 'vitest';
+import { decide } from '#domain/decide.ts';
 import type { Callback, ContinuationTrigger } from '#messages/queue.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
+import { domainEngine } from '#shared/workflow/engine.ts';
 import {
   CrashError,
   createPipeline,
@@ -142,25 +144,39 @@ describe('runContinuation', () => {
     }
   });
 
-  it('re-sends only the comparisons still PENDING when the trigger is redelivered', async () => {
-    // Prepare
-    const p = createPipeline();
+  it('re-sends only the requests never sent when the trigger is redelivered', async () => {
+    // Prepare: requests go out one per chunk; the run crashes at its second send, so the first
+    // request was sent (and its sending recorded) and the other two were not.
+    const p = createPipeline({ config: { WAVE_SEND_CHUNK: 1 } });
     const batchId = await newBatch(p, 6);
-    await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
-    const [first, ...rest] = p.queues.comparison.splice(0);
+    const [started] = p.queues.continuation.splice(0);
+    const probe = createPipeline({ config: { WAVE_SEND_CHUNK: 1 } });
+    await newBatch(probe, 6);
+    const before = probe.callLog.length;
+    await deliverOne(probe, 'continuation', (t) => runContinuation(probe.deps, t));
+    const firstSend = probe.callLog.slice(before).indexOf('SendMessageBatch');
+    const crashAt = probe.callLog.slice(before).indexOf('SendMessageBatch', firstSend + 1) + 1;
+    p.crashAtCall(crashAt);
+    await expect(runContinuation(p.deps, started!.body)).rejects.toBeInstanceOf(CrashError);
+    const [first, ...unsent] = p.queues.comparison.splice(0);
+    expect(unsent).toHaveLength(0);
     await processCallback(p.deps, answer(batchId, first!.body.comparison_id));
 
-    // Act
+    // Act: the redelivered trigger, then a stale duplicate of it
     const outcome = await runContinuation(p.deps, {
       ...trigger(batchId, 0),
       cause: 'batch_started',
     });
+    const resentByRedelivery = p.queues.comparison.splice(0).map((m) => m.body.comparison_id);
+    const again = await runContinuation(p.deps, { ...trigger(batchId, 0), cause: 'sweeper' });
 
-    // Assess
-    expect(outcome).toBe('resumed_wave');
-    expect(p.queues.comparison.map((m) => m.body.comparison_id).sort()).toEqual(
-      rest.map((m) => m.body.comparison_id).sort(),
+    // Assess: the two never sent go out once; the answered one and the sent ones never again
+    expect([outcome, again]).toEqual(['resumed_wave', 'resumed_wave']);
+    const wave = storedComparisons(p, batchId, 1).map((item) => String(item.comparison_id));
+    expect(resentByRedelivery.sort()).toEqual(
+      wave.filter((id) => id !== first!.body.comparison_id).sort(),
     );
+    expect(p.queues.comparison).toHaveLength(0);
     expect(metaOf(p, batchId)).toMatchObject({
       submitted_comparisons: 3,
       completed_comparisons: 1,
@@ -358,5 +374,46 @@ describe('runContinuation', () => {
     expect(p.backoffSleeps).toHaveLength(2);
     expect(metaOf(p, batchId)).toMatchObject({ current_iteration: 1, submitted_comparisons: 3 });
     expect(p.queues.comparison).toHaveLength(3);
+  });
+
+  it('writes nothing while the engine says WAIT, and refuses a wave beyond the budget with an error line', async () => {
+    // Prepare: one engine that waits, one that plans more pairs than the budget leaves
+    const waiting = createPipeline({
+      engine: { ...domainEngine, decide: (snapshot) => ({ ...decide(snapshot), type: 'WAIT' }) },
+    });
+    const overBudget = createPipeline({
+      engine: {
+        ...domainEngine,
+        decide: () =>
+          ({
+            type: 'REQUEST_MORE_COMPARISONS',
+            reason: 'coverage_incomplete',
+            pairs: Array.from({ length: 500 }, (_, i) => ({
+              a: i % 6,
+              b: (i + 1) % 6,
+              kind: 'coverage',
+              attempt: 1,
+            })),
+            resamplingPassCount: 0,
+          }) as never,
+      },
+    });
+    const waitingBatch = await newBatch(waiting, 6);
+    const overBatch = await newBatch(overBudget, 6);
+    const writesBefore = waiting.callLog.length;
+
+    // Act
+    const outcome = await runContinuation(waiting.deps, trigger(waitingBatch, 0));
+    const refused = runContinuation(overBudget.deps, trigger(overBatch, 0));
+
+    // Assess
+    expect(outcome).toBe('waiting');
+    expect(waiting.callLog.slice(writesBefore).filter((c) => c !== 'Get' && c !== 'Query')).toEqual(
+      [],
+    );
+    await expect(refused).rejects.toThrow(/exceeds its budget/);
+    expect(overBudget.telemetry.lines('wave_over_budget')).toHaveLength(1);
+    expect(overBudget.queues.comparison).toHaveLength(0);
+    expect(metaOf(overBudget, overBatch)).toMatchObject({ current_iteration: 0 });
   });
 });

@@ -267,7 +267,7 @@ describe('measured request counts (docs/data-model.md)', () => {
   });
 
   it.each([2, 10, 26, 60])(
-    'planning a wave of %i comparisons: 7 fixed DynamoDB requests + ceil(k/25) BatchWrites, ceil(k/10) SendMessageBatch, 2 WCU per comparison',
+    'planning a wave of %i comparisons: 10 fixed DynamoDB requests + ceil(k/25) BatchWrites, ceil(k/10) SendMessageBatch, 2 WCU per comparison',
     async (k) => {
       // Prepare: a batch of 2k essays plans a first wave of k disjoint pairs
       const p = createPipeline();
@@ -299,15 +299,16 @@ describe('measured request counts (docs/data-model.md)', () => {
       expect(wave).toBeGreaterThan(0);
       const calls = p.callLog.slice(measuredFrom);
       const count = (name: string) => calls.filter((c) => c === name).length;
-      // loadSnapshot: Get + Query CMP# + Query SCORES#; saveScores: Put;
-      // planWave: Get + Query (leftovers) + BatchWrite… + Update.
-      expect(count('Get')).toBe(2);
+      // META: Get; loadSnapshot (settings cached): Query the latest wave + Query SCORES#;
+      // closeWave: BatchWrite VERDICTS + Update WAVE; saveScores: Put; planWave (META given):
+      // Query (leftovers) + BatchWrite… + Put WAVE + Update META; sending: Update WAVE (sent).
+      expect(count('Get')).toBe(1);
       expect(count('Query')).toBe(3);
-      expect(count('Put')).toBe(1);
-      expect(count('Update')).toBe(1);
-      expect(count('BatchWrite')).toBe(Math.ceil(wave / 25));
+      expect(count('Put')).toBe(2);
+      expect(count('Update')).toBe(3);
+      expect(count('BatchWrite')).toBe(Math.ceil(wave / 25) + 1);
       expect(count('SendMessageBatch')).toBe(Math.ceil(wave / 10));
-      expect(calls).toHaveLength(7 + Math.ceil(wave / 25) + Math.ceil(wave / 10));
+      expect(calls).toHaveLength(10 + Math.ceil(wave / 25) + Math.ceil(wave / 10));
       const item = p.table.get(
         `BATCH#${batchId}`,
         `CMP#${String(after.current_iteration).padStart(6, '0')}-000000`,

@@ -234,8 +234,11 @@ export class EngineMonitoring extends Construct {
         height: WIDGET_HEIGHT,
       }),
       new GraphWidget({
-        title: 'Continuation runs',
-        left: [engineMetric('ContinuationRuns', 'Sum', 'Runs')],
+        title: 'Continuation runs and failed steps',
+        left: [
+          engineMetric('ContinuationRuns', 'Sum', 'Runs'),
+          engineMetric('ContinuationFailures', 'Sum', 'Failed steps'),
+        ],
         width: 8,
         height: WIDGET_HEIGHT,
       }),

@@ -432,6 +432,12 @@ export const CONFIG_SPEC = {
     'comparisons',
     'Most closed-wave verdicts a continuation container keeps decoded in memory (about 100 bytes each), so the next step of the same batch reads only its latest wave; a cold container reads the packed verdicts (~7 bytes per comparison) instead. A deployment setting: per-batch overrides are not read.',
   ),
+  MAX_CONTINUATION_FAILURES: entry(
+    positiveInt,
+    5,
+    'failed steps',
+    "A batch whose continuation step has failed (thrown) this many times ends FAILED internal_error with its one event, instead of being retried by SQS and re-triggered by the sweeper until its items expire. 5 is the continuation queue's maxReceiveCount (QUEUE_MAX_RECEIVE_COUNT): one trigger's deliveries, so a bug ends the batch before the trigger is dead-lettered. A deployment setting: per-batch overrides are not read.",
+  ),
   SWEEPER_MAX_TIMEOUTS_PER_RUN: entry(
     positiveInt,
     500,

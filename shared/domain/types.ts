@@ -88,6 +88,7 @@ export const FAILURE_REASONS = [
   'low_success_rate',
   'iteration_cap_without_success',
   'no_plannable_pairs',
+  'internal_error',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

@@ -1,6 +1,7 @@
 /**
  * Finalizing a batch exactly once, on DynamoDB: the result rows in chunks of RESULTS_PER_ITEM, one
- * conditional META update to the final status, and the mark that its one event was published.
+ * conditional META update to the final status, the mark that its one event was published, and the
+ * count of failed continuation steps.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isTerminal } from '#domain/types.ts';
@@ -104,6 +105,28 @@ export function dynamoFinalization(table: Table): FinalizationStore {
     async getResults(batchId): Promise<ResultRow[]> {
       const items = await table.queryBatch(batchId, { sortKeyPrefix: RESULTS_PREFIX });
       return items.flatMap((item) => item.rows as ResultRow[]);
+    },
+
+    /** ADD continuation_failures :one (and a fresh TTL) while the batch is RUNNING. */
+    async recordContinuationFailure(batchId, now): Promise<BatchMeta | null> {
+      return table.updateMeta<BatchMeta | null>(
+        batchId,
+        {
+          UpdateExpression:
+            'SET updated_at = :now, #ttl = :ttl ADD continuation_failures :one, version :one',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':now': now.toISOString(),
+            ':ttl': table.expiry(now),
+            ':one': 1,
+            ':running': 'RUNNING',
+          },
+          ReturnValues: 'ALL_NEW',
+        },
+        (batch) => batch,
+        () => null,
+      );
     },
   };
 }

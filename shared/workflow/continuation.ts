@@ -61,7 +61,7 @@ export interface ContinuationDeps {
   telemetry: Telemetry;
   engine: Engine;
   /** Deployment-wide settings (WAVE_SEND_CHUNK). */
-  config: Pick<EngineConfig, 'WAVE_SEND_CHUNK'>;
+  config: Pick<EngineConfig, 'WAVE_SEND_CHUNK' | 'MAX_CONTINUATION_FAILURES'>;
   now: () => Date;
 }
 

@@ -142,6 +142,11 @@ export interface FinalizationStore {
   markEventPublished(batchId: string, now: Date): Promise<'marked' | 'already_published'>;
   /** Stored result rows, in essay-index order. */
   getResults(batchId: string): Promise<ResultRow[]>;
+  /**
+   * Counts one failed continuation step of a RUNNING batch (and refreshes META's TTL); the batch
+   * with its new count, or null when it is not RUNNING (or unknown).
+   */
+  recordContinuationFailure(batchId: string, now: Date): Promise<BatchMeta | null>;
 }
 
 /** Recording a callback and raising its counter in one atomic step. */

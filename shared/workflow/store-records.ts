@@ -48,6 +48,8 @@ type StoredStateFields = Omit<
 export interface BatchMeta extends StoredStateFields {
   failure_reason?: BatchState['failure_reason'];
   finalized_at?: BatchState['finalized_at'];
+  /** Continuation steps of this batch that failed (threw); see MAX_CONTINUATION_FAILURES. */
+  continuation_failures?: number;
   /** false once finalized until the completion/failure event was published. */
   event_published?: boolean;
   /** Raised by every META write (optimistic-concurrency witness, useful in logs). */

@@ -17,6 +17,8 @@ export const MetricName = {
   BatchesFinalized: 'BatchesFinalized',
   MalformedMessages: 'MalformedMessages',
   ContinuationRuns: 'ContinuationRuns',
+  /** Continuation steps that threw (counted on the batch; MAX_CONTINUATION_FAILURES ends it). */
+  ContinuationFailures: 'ContinuationFailures',
   ProviderBatchesInFlight: 'ProviderBatchesInFlight',
   ProviderBatchOldestAgeSeconds: 'ProviderBatchOldestAgeSeconds',
   ProviderBatchesSubmitted: 'ProviderBatchesSubmitted',

@@ -6,7 +6,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerStore } from '#shared/workflow/ports.ts';
-import type { WaveRecord } from '#shared/workflow/store-records.ts';
+import type { WaveRecord } from '#shared/workflow/wave-records.ts';
 import { itemKey, verdictsSk, WAVE_PREFIX, waveSk } from '#store/keys.ts';
 import { stripKeys, type Table } from '#store/table.ts';
 import { PK, TTL_ATTRIBUTE } from '#store/table-schema.ts';

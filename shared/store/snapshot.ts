@@ -12,12 +12,8 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { resolveConfig } from '#domain/config.ts';
 import type { ComparisonRecord } from '#domain/types.ts';
 import type { SnapshotStore } from '#shared/workflow/ports.ts';
-import type {
-  BatchMeta,
-  LastWave,
-  StoredComparison,
-  StoreSnapshot,
-} from '#shared/workflow/store-records.ts';
+import type { BatchMeta, StoredComparison } from '#shared/workflow/store-records.ts';
+import type { LastWave, StoreSnapshot } from '#shared/workflow/wave-records.ts';
 import {
   batchPk,
   itemKey,

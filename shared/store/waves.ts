@@ -7,14 +7,13 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { comparisonId } from '#messages/common.ts';
 import type { WaveStore } from '#shared/workflow/ports.ts';
+import type { BatchMeta, StoredComparison } from '#shared/workflow/store-records.ts';
 import type {
-  BatchMeta,
   PendingComparison,
   PlanWaveInput,
   PlanWaveResult,
-  StoredComparison,
   WaveRecord,
-} from '#shared/workflow/store-records.ts';
+} from '#shared/workflow/wave-records.ts';
 import {
   comparisonSk,
   itemKey,

@@ -39,8 +39,9 @@ import type {
   SnapshotStore,
   WaveStore,
 } from './ports.ts';
-import type { BatchMeta, BatchSettings, PendingComparison } from './store-records.ts';
+import type { BatchMeta, BatchSettings } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
+import type { PendingComparison } from './wave-records.ts';
 
 /** What publishing a final batch's event needs (the continuation, and a cancel). */
 export interface PublishDeps {

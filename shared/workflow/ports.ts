@@ -21,7 +21,6 @@ import type {
   CancelOutcome,
   ClaimInput,
   ComparisonHistoryRow,
-  CloseWaveInput,
   CreateBatchInput,
   CreateBatchOutcome,
   EssayPageOutcome,
@@ -32,21 +31,24 @@ import type {
   JudgeContext,
   OpenPart,
   PartKey,
-  PendingComparison,
   PlanPartInput,
-  PlanWaveInput,
-  PlanWaveResult,
   ProviderBatchPart,
   RecordCallbackResult,
   RecordSubmissionInput,
   RecordSubmissionOutcome,
   StartBatchOutcome,
   StoredEssay,
-  StoreSnapshot,
   WaveComparison,
-  WaveRecord,
 } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
+import type {
+  CloseWaveInput,
+  PendingComparison,
+  PlanWaveInput,
+  PlanWaveResult,
+  StoreSnapshot,
+  WaveRecord,
+} from './wave-records.ts';
 
 /*
  * The store, by role. Every write that decides an outcome is conditional, so each operation is safe

@@ -13,7 +13,7 @@ import {
   stringListFlag,
 } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
-import { parseConfigAssignment } from '#domain/config.ts';
+import { DEFAULT_CONFIG, parseConfigAssignment } from '#domain/config.ts';
 import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
 import { parseLatency } from '#domain/sim-clock.ts';
 import {
@@ -89,8 +89,8 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorCliOptions
   const grades = checkedNumberFlag(
     args,
     'grades',
-    (v) => isInt(v) && v >= 2 && v <= 30,
-    'an integer in 2..30',
+    (v) => isInt(v) && v >= 2 && v <= DEFAULT_CONFIG.MAX_GRADES,
+    `an integer in 2..${DEFAULT_CONFIG.MAX_GRADES}`,
   );
   if ((anchors === undefined) !== (grades === undefined)) {
     throw new UsageError('--anchors and --grades', 'give both or neither');

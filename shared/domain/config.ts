@@ -333,6 +333,18 @@ export const CONFIG_SPEC = {
     'bytes (JSON, UTF-8)',
     "Largest metadata object of one essay: with MAX_ESSAY_CHARS of text it keeps an essay item under DynamoDB's 400 KB. A deployment limit like MAX_ESSAY_CHARS.",
   ),
+  MAX_GRADES: entry(
+    z.number().int().min(2).max(100),
+    30,
+    'grades',
+    "Most grades on a batch's grade_scale (docs/grades.md); finer ordered scales have no use in assessment. The scale is stored in the batch's SETTINGS item (30 labels of MAX_GRADE_LABEL_CHARS: about 1 KB) and every result row carries one probability per grade (result items are filled up to RESULTS_ITEM_MAX_BYTES, so more grades mean more, smaller items). A deployment limit like MAX_ESSAY_CHARS.",
+  ),
+  MAX_GRADE_LABEL_CHARS: entry(
+    z.number().int().positive().max(256),
+    32,
+    'characters',
+    'Longest grade label of a grade_scale (e.g. "A", "7", "Merit", "Working towards"). A deployment limit like MAX_ESSAY_CHARS.',
+  ),
 
   // --- storage ------------------------------------------------------------------------------
   BATCH_TTL_DAYS: entry(
@@ -370,6 +382,12 @@ export const CONFIG_SPEC = {
     1000,
     'essays',
     'Results stored per DynamoDB item at finalization; 1,000 rows with 128-character ids stay near 200 KB, under the 400 KB item limit.',
+  ),
+  RESULTS_ITEM_MAX_BYTES: entry(
+    z.number().int().positive().max(350_000),
+    300_000,
+    'bytes (rows as JSON, UTF-8)',
+    "Most bytes of result rows in one DynamoDB item: an item holds up to RESULTS_PER_ITEM rows but no more than this (measured as JSON, which is at least DynamoDB's size of the same rows), so rows with grade probabilities (one per grade, up to MAX_GRADES labels of MAX_GRADE_LABEL_CHARS) are spread over more items instead of exceeding the 400 KB item limit.",
   ),
   WAVE_HISTORY_MAX_POINTS: entry(
     z.number().int().min(10).max(5000),

@@ -12,10 +12,6 @@ import * as z from 'zod';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 
-/** Longest grade label, and most grades on a scale. */
-export const MAX_GRADE_LABEL_CHARS = 32;
-export const MAX_GRADES = 30;
-
 const httpVersionSchema = z
   .literal(MESSAGE_VERSION, {
     error: `unsupported message version (expected v: ${MESSAGE_VERSION})`,
@@ -41,15 +37,19 @@ export const gradeLabelSchema = z
   .string()
   .trim()
   .min(1, 'a grade must not be empty')
-  .max(MAX_GRADE_LABEL_CHARS, `a grade has at most ${MAX_GRADE_LABEL_CHARS} characters`);
+  .max(
+    DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS,
+    `a grade has at most ${DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS} characters`,
+  );
 
 /**
- * The batch's ordered grade scale, lowest first (docs/grades.md): 2–MAX_GRADES distinct labels.
+ * The batch's ordered grade scale, lowest first (docs/grades.md): 2–MAX_GRADES distinct labels of
+ * at most MAX_GRADE_LABEL_CHARS (deployment limits in the config module).
  */
 export const gradeScaleSchema = z
   .array(gradeLabelSchema)
   .min(2, 'a grade scale needs at least 2 grades')
-  .max(MAX_GRADES, `a grade scale has at most ${MAX_GRADES} grades`)
+  .max(DEFAULT_CONFIG.MAX_GRADES, `a grade scale has at most ${DEFAULT_CONFIG.MAX_GRADES} grades`)
   .superRefine((scale, ctx) => {
     const seen = new Set<string>();
     scale.forEach((grade, index) => {

@@ -236,6 +236,24 @@ describe('grade scale and anchor grades', () => {
       'grade_scale[1]',
       /must not be empty/,
     ],
+    [
+      'a scale longer than MAX_GRADES',
+      {
+        essays: [essay('e1'), essay('e2')],
+        grade_scale: Array.from({ length: DEFAULT_CONFIG.MAX_GRADES + 1 }, (_, k) => `g${k}`),
+      },
+      'grade_scale',
+      new RegExp(`at most ${DEFAULT_CONFIG.MAX_GRADES} grades`),
+    ],
+    [
+      'a grade label longer than MAX_GRADE_LABEL_CHARS',
+      {
+        essays: [essay('e1'), essay('e2')],
+        grade_scale: ['A', 'B'.repeat(DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS + 1)],
+      },
+      'grade_scale[1]',
+      new RegExp(`at most ${DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS} characters`),
+    ],
   ])('refuses %s, naming the field', (_name, body, field, message) => {
     // Act
     const error = errorOf(body);

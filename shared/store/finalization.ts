@@ -1,5 +1,6 @@
 /**
- * Finalizing a batch exactly once, on DynamoDB: the result rows in chunks of RESULTS_PER_ITEM, one
+ * Finalizing a batch exactly once, on DynamoDB: the result rows in chunks of RESULTS_PER_ITEM rows
+ * and at most RESULTS_ITEM_MAX_BYTES (rows with many grade probabilities are larger), one
  * conditional META update to the final status, the mark that its one event was published, and the
  * count of failed continuation steps.
  */
@@ -9,7 +10,7 @@ import type { ResultRow } from '#messages/state.ts';
 import type { FinalizationStore } from '#shared/workflow/ports.ts';
 import type { BatchMeta, FinalizeResult } from '#shared/workflow/store-records.ts';
 import { itemKey, REPORT_SK, RESULTS_PREFIX, resultsSk } from '#store/keys.ts';
-import { chunk, type Table } from '#store/table.ts';
+import { chunkByBytes, type Table } from '#store/table.ts';
 import { ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
 export function dynamoFinalization(table: Table): FinalizationStore {
@@ -28,7 +29,7 @@ export function dynamoFinalization(table: Table): FinalizationStore {
       if (meta.status !== 'RUNNING' || meta.current_iteration !== input.expectedIteration) {
         return { outcome: 'stale', batch: meta };
       }
-      const chunks = chunk(input.results, table.resultsPerItem);
+      const chunks = chunkByBytes(input.results, table.resultsPerItem, table.resultsItemMaxBytes);
       const expires = table.expiry(input.now);
       await table.writeAll(
         chunks.map((rows, index) => ({

@@ -46,6 +46,7 @@ export interface TableOptions {
   ttlDays?: number;
   pendingShards?: number;
   resultsPerItem?: number;
+  resultsItemMaxBytes?: number;
 }
 
 export type Item = Record<string, unknown>;
@@ -71,6 +72,28 @@ export interface BatchRangeQuery extends Omit<BatchQuery, 'sortKeyPrefix'> {
 
 export function isConditionFailure(error: unknown): boolean {
   return errorName(error) === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Consecutive chunks of at most `size` items and at most `maxBytes` of JSON each (an item larger
+ * than `maxBytes` alone gets a chunk of its own).
+ */
+export function chunkByBytes<T>(items: readonly T[], size: number, maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const itemBytes = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    if (current.length > 0 && (current.length >= size || bytes + itemBytes > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += itemBytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -107,6 +130,7 @@ export class Table {
   readonly ttlDays: number;
   readonly pendingShards: number;
   readonly resultsPerItem: number;
+  readonly resultsItemMaxBytes: number;
   /** Settings read so far, by batch id (oldest evicted first). */
   private readonly settings = new Map<string, BatchSettings>();
   /** Decoded verdicts of closed waves this function read or wrote (snapshot.ts, ledger.ts). */
@@ -119,6 +143,7 @@ export class Table {
     this.ttlDays = options.ttlDays ?? DEFAULT_CONFIG.BATCH_TTL_DAYS;
     this.pendingShards = options.pendingShards ?? DEFAULT_CONFIG.PENDING_INDEX_SHARDS;
     this.resultsPerItem = options.resultsPerItem ?? DEFAULT_CONFIG.RESULTS_PER_ITEM;
+    this.resultsItemMaxBytes = options.resultsItemMaxBytes ?? DEFAULT_CONFIG.RESULTS_ITEM_MAX_BYTES;
   }
 
   /** One DynamoDB call with bounded retries (condition failures are answers, never retried). */

@@ -1,5 +1,6 @@
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import {
   BATCH_ID,
   conditionFailed,
@@ -90,6 +91,42 @@ describe('finalizeBatch', () => {
     expect(
       h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues?.[':chunks'],
     ).toBe(3);
+  });
+
+  it('spreads rows with many grade probabilities over more items, each within RESULTS_ITEM_MAX_BYTES', async () => {
+    // Prepare: the widest grade scale (MAX_GRADES labels of MAX_GRADE_LABEL_CHARS) on 1,000 rows
+    const scale = Array.from({ length: DEFAULT_CONFIG.MAX_GRADES }, (_, k) =>
+      `${k}-`.padEnd(DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS, 'g'),
+    );
+    const graded = rows(1000).map((row, index) => ({
+      ...row,
+      id: `${index}-`.padEnd(DEFAULT_CONFIG.MAX_ESSAY_ID_CHARS, 'x'),
+      grade: scale[0] as string,
+      anchor_grade: scale[1] as string,
+      grade_probabilities: Object.fromEntries(scale.map((label) => [label, 0.123456789012345])),
+    }));
+    h.ddb.on(GetCommand).resolves({ Item: metaItem({ current_iteration: 4 }) });
+    h.ddb.on(BatchWriteCommand).resolves({});
+    h.ddb.on(UpdateCommand).resolves({ Attributes: metaItem({ status: 'COMPLETE_STABLE' }) });
+
+    // Act
+    await h.store.finalizeBatch(BATCH_ID, { ...finalizeInput(), results: graded });
+
+    // Assess
+    const chunks = h.ddb
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.['cj-test-table'] ?? [])
+      .map((request) => request.PutRequest?.Item?.rows as unknown[]);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const stored of chunks) {
+      expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(
+        DEFAULT_CONFIG.RESULTS_ITEM_MAX_BYTES,
+      );
+    }
+    expect(chunks.flat()).toEqual(graded);
+    expect(
+      h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues?.[':chunks'],
+    ).toBe(chunks.length);
   });
 
   it('answers already_final without writing anything when the batch is already final', async () => {

@@ -460,7 +460,7 @@ export const CONFIG_SPEC = {
     positiveInt,
     500,
     'comparisons',
-    'Most expired comparisons one sweeper run fails with timeout; the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
+    'Most expired comparisons one sweeper run takes (an equal quota per pending-index shard, then what the quieter shards left over); the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
   ),
   // --- provider rate limits (the judge's shared limiter; shared/domain/rate-limit.ts) -------
   PROVIDER_RATE_LIMITS: entry(

@@ -158,8 +158,17 @@ export interface CallbackStore {
 
 /** What the sweeper scans. */
 export interface SweepStore {
-  /** Up to `limit` PENDING comparisons whose deadline is before `now`. */
+  /**
+   * Up to `limit` PENDING comparisons whose deadline is before `now`, each index shard read in
+   * turn with an equal quota (a shard's unused quota goes to the others).
+   */
   listExpiredPending(now: Date, limit: number): Promise<ExpiredComparison[]>;
+  /**
+   * Takes an expired comparison no callback can record (no such batch, or a wave never
+   * committed) out of the pending index, so it stops filling the sweeper's quota; false when its
+   * entry changed meanwhile (re-planned with a new deadline, or ended).
+   */
+  leavePendingIndex(expired: ExpiredComparison): Promise<boolean>;
   /** Ids of RUNNING batches (eventually consistent). */
   listActiveBatches(): Promise<string[]>;
 }

@@ -204,6 +204,8 @@ export interface ExpiredComparison {
   batch_id: string;
   comparison_id: string;
   deadline: string;
+  /** Its entry in the pending index (the sort key), so only that entry is ever removed. */
+  index_entry: string;
 }
 
 // --- provider batch parts (judge.mode provider_batch) ------------------------------------------

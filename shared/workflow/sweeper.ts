@@ -1,6 +1,8 @@
 /**
  * The sweeper (every minute; docs/data-model.md, "Crash safety"): comparisons past their deadline become `timeout` failures
- * through the same atomic path as a callback (then the gate, then maybe a trigger); RUNNING
+ * through the same atomic path as a callback (then the gate, then maybe a trigger), and one that no
+ * callback can record (its batch is gone, or its wave was never committed) leaves the pending
+ * index; the shards of the index are read in turn with equal quotas (docs/data-model.md); RUNNING
  * batches with nothing pending are re-triggered (the FIFO dedup id makes a repeat harmless), so a
  * lost trigger never strands a batch; and the total of pending callbacks is emitted as a gauge.
  */
@@ -22,6 +24,8 @@ export interface SweeperDeps {
 
 export interface SweepSummary {
   timed_out: number;
+  /** Expired entries no callback can record (no such batch, a wave never committed) removed. */
+  left_index: number;
   retriggered: number;
   active_batches: number;
   pending_callbacks: number;
@@ -35,6 +39,7 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
   const now = deps.now();
   const summary: SweepSummary = {
     timed_out: 0,
+    left_index: 0,
     retriggered: 0,
     active_batches: 0,
     pending_callbacks: 0,
@@ -64,6 +69,10 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
       if (outcome === 'recorded') {
         summary.timed_out += 1;
         telemetry.count(MetricName.ComparisonsTimedOut);
+      }
+      // Nothing will ever record it: out of the index, or it fills every later run's quota.
+      if (outcome === 'unknown_comparison' && (await store.leavePendingIndex(comparison))) {
+        summary.left_index += 1;
       }
       if (batch && !triggered.has(batch.batch_id) && (await recheckGate(deps, batch, 'sweeper'))) {
         triggered.add(batch.batch_id);

@@ -4,10 +4,20 @@
  * active batches, and a crashed run is completed by the next one without double counting.
  */
 import { describe, expect, it } from 'vitest';
+import { comparisonId } from '#messages/common.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { runSweep } from '#shared/workflow/sweeper.ts';
+import {
+  batchPk,
+  comparisonSk,
+  pendingShard,
+  pendingShardKey,
+  pendingSortKey,
+} from '#store/keys.ts';
+import { shardOrder } from '#store/sweeps.ts';
+import { PENDING_PK, PENDING_SK } from '#store/table-schema.ts';
 import {
   CrashError,
   createPipeline,
@@ -171,4 +181,108 @@ describe('runSweep', () => {
       ).toHaveLength(1);
     }
   });
+
+  it('takes 1,000 entries no callback can record out of the index and still times out a live batch', async () => {
+    // Prepare: an hour-overdue comparison per entry, of a batch that no longer exists
+    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
+    const batchId = await plannedBatch(p);
+    addStaleEntries(p, 1000);
+    pastDeadline(p);
+
+    // Act: one sweep a minute until the live batch's three comparisons are timed out
+    const runs = [];
+    while (runs.length < 20 && (metaOf(p, batchId).failed_comparisons as number) < 3) {
+      runs.push(await runSweep(p.deps));
+      p.advance(60_000);
+    }
+
+    // Assess: 100 stale entries leave per run; then the live ones are reached
+    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: 3 });
+    expect(runs.length).toBeLessThanOrEqual(11);
+    expect(runs.reduce((sum, run) => sum + run.left_index, 0)).toBe(1000);
+    expect(runs.reduce((sum, run) => sum + run.timed_out, 0)).toBe(3);
+    expect(staleInIndex(p)).toBe(0);
+    expect(runs.every((run) => run.errors === 0)).toBe(true);
+  }, 30_000);
+
+  it('reads every shard in one run, however crowded the first one is', async () => {
+    // Prepare: 300 overdue entries in shard 0, read first this minute
+    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
+    const batchId = await plannedBatch(p);
+    pastDeadline(p);
+    while (shardOrder(p.clock.now, 2)[0] !== 0) p.advance(60_000);
+    const [crowded, other] = [0, 1];
+    addStaleEntries(p, 300, crowded);
+    const liveInOther = [0, 1, 2].filter(
+      (index) => pendingShard(batchId, comparisonId(1, index), 2) === pendingShardKey(other),
+    );
+    expect(liveInOther.length).toBeGreaterThan(0);
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess: the live comparisons of the other shard were reached in this very run
+    expect(summary.timed_out).toBe(liveInOther.length);
+    expect(summary.left_index).toBe(100 - liveInOther.length);
+    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: liveInOther.length });
+  });
+
+  it('leaves an overdue comparison of a wave re-planned since in the index', async () => {
+    // Prepare: the entry the sweeper listed was replaced (re-planned, new deadline) before it acts
+    const p = createPipeline();
+    addStaleEntries(p, 1);
+    const [stale] = [...p.table.items.values()].filter((item) => item.batch_id === GONE_BATCH);
+    const replanned = pendingSortKey(
+      p.clock.now.getTime() + 900_000,
+      GONE_BATCH,
+      comparisonId(1, 0),
+    );
+    const store = {
+      ...p.deps.store,
+      recordCallback: async (...args: Parameters<typeof p.deps.store.recordCallback>) => {
+        if (stale) stale[PENDING_SK] = replanned;
+        return p.deps.store.recordCallback(...args);
+      },
+    };
+
+    // Act
+    const summary = await runSweep({ ...p.deps, store });
+
+    // Assess
+    expect(summary.left_index).toBe(0);
+    expect(stale?.[PENDING_SK]).toBe(replanned);
+  });
 });
+
+const GONE_BATCH = 'batch-gone';
+
+/** Overdue PENDING comparison items of a batch with no META (deleted), in the pending index. */
+function addStaleEntries(p: Pipeline, count: number, shard?: number): void {
+  const deadline = p.clock.now.getTime() - 3_600_000;
+  for (let index = 0; index < count; index++) {
+    const id = comparisonId(1, index);
+    const item = {
+      pk: batchPk(GONE_BATCH),
+      sk: comparisonSk(id),
+      batch_id: GONE_BATCH,
+      comparison_id: id,
+      iteration: 1,
+      index,
+      a: 0,
+      b: 1,
+      kind: 'coverage',
+      attempt: 1,
+      status: 'PENDING',
+      deadline: new Date(deadline).toISOString(),
+      [PENDING_PK]: shard === undefined ? pendingShard(GONE_BATCH, id, 2) : pendingShardKey(shard),
+      [PENDING_SK]: pendingSortKey(deadline, GONE_BATCH, id),
+    };
+    p.table.items.set(`${item.pk}\u0000${item.sk}`, item);
+  }
+}
+
+function staleInIndex(p: Pipeline): number {
+  return [...p.table.items.values()].filter(
+    (item) => item.batch_id === GONE_BATCH && item[PENDING_SK] !== undefined,
+  ).length;
+}

@@ -85,6 +85,15 @@ export interface SoakReport {
     inflight_released: number;
     /** 1 + (judge_crash_records + inflight_released) / comparisons. */
     provider_calls_per_comparison_bound: number;
+    /**
+     * Duplicated and stale triggers the continuation met: a trigger for a wave already planned
+     * (`resumed_wave`, which sends only requests never sent) or for an iteration already past.
+     */
+    stale_triggers: number;
+    /** Requests those triggers sent again (0: a wave is sent once). */
+    requests_resent: number;
+    /** Requests the judge found already answered and did not send to the provider. */
+    judge_skipped: number;
     /** Terminal outcomes: status, and the failure reason of a FAILED batch. */
     statuses: Record<string, number>;
     /** Batches that broke a promise, with what broke (empty when all held). */
@@ -350,6 +359,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
     const providerCalls = server.requests.length;
     const released = inflightReleased(readFileSync(join(cloud.state.logDir, 'daemon.log'), 'utf8'));
+    const triggers = staleTriggers(logOf(cloud.state.logDir, 'continuation'));
+    const judgeSkipped = countLines(logOf(cloud.state.logDir, 'judge'), '"judge_request_skipped"');
     const finalMetas = [...finals.values()];
     table.destroy();
     sqs.destroy();
@@ -385,6 +396,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         inflight_released: released,
         provider_calls_per_comparison_bound:
           comparisons > 0 ? round(1 + (judgeCrashRecords + released) / comparisons, 4) : 0,
+        stale_triggers: triggers.stale,
+        requests_resent: triggers.resent,
+        judge_skipped: judgeSkipped,
         statuses,
         problems,
       },
@@ -457,4 +471,36 @@ function inflightReleased(log: string): number {
     }
   }
   return released;
+}
+
+/** A function's log, or nothing when it never ran. */
+function logOf(logDir: string, name: string): string {
+  try {
+    return readFileSync(join(logDir, `${name}.log`), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function countLines(log: string, marker: string): number {
+  return log.split('\n').filter((line) => line.includes(marker)).length;
+}
+
+/** Triggers for a wave already planned or an iteration already past, and what they re-sent. */
+function staleTriggers(log: string): { stale: number; resent: number } {
+  let stale = 0;
+  let resent = 0;
+  for (const line of log.split('\n')) {
+    if (line.includes('"continuation_resumed_wave"')) {
+      try {
+        resent += Number((JSON.parse(line) as { resent?: number }).resent ?? 0);
+        stale += 1;
+      } catch {
+        // A line cut by a SIGKILL.
+      }
+    } else if (line.includes('"stale_trigger"')) {
+      stale += 1;
+    }
+  }
+  return { stale, resent };
 }

@@ -1,0 +1,131 @@
+/**
+ * Terminal even when code fails (docs/engine-rules.md, "Failure reasons"): a batch whose
+ * continuation step throws on every delivery ends FAILED internal_error after
+ * MAX_CONTINUATION_FAILURES failed steps, with its one outcome event, instead of being redelivered
+ * and re-triggered until its items expire. The step is made to throw by deleting the batch's
+ * SETTINGS item (every step reads it) before the batch starts; the continuation queue's visibility
+ * timeout is cut to 2 s for the test so the redeliveries come quickly.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, inject, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { itemKey, SETTINGS_SK } from '#store/keys.ts';
+import { followBatch } from '#test/helpers/batch-runner.ts';
+import { makeEssays } from '#test/helpers/essays.ts';
+import {
+  functionLogLines,
+  integrationTarget,
+  output,
+  sqsClient,
+} from '#test/helpers/integration-target.ts';
+
+const TEST_VISIBILITY_S = 2;
+/** How long outcome events are collected after the batch is final (a second one would come by then). */
+const EVENT_WINDOW_MS = 15_000;
+
+describe('a continuation that keeps failing', () => {
+  it('ends its batch FAILED internal_error with one event', async () => {
+    // Prepare: a paged batch whose settings item is gone before it starts
+    const target = await integrationTarget();
+    const sqs = sqsClient(target);
+    const ddb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: target.endpoint,
+        region: target.region,
+        credentials: target.credentials,
+      }),
+    );
+    const queueUrl = output(target, 'ContinuationQueueUrl');
+    const captureUrl = Object.values(inject('cloud').eventCaptureQueues ?? {})[0];
+    if (!captureUrl) throw new Error('the local cloud has no event capture queue');
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
+    const originalVisibility = Attributes?.VisibilityTimeout ?? '30';
+    const essays = makeEssays(4, { seed: 17 });
+    const created = await target.api.createBatch({
+      essay_count: essays.length,
+      judge: { provider: 'mock', profile: 'default', latency_ms: 10, seed: 17 },
+    });
+    const batchId = created.batch_id;
+    await target.api.addEssays(batchId, essays, 0);
+    await ddb.send(
+      new DeleteCommand({
+        TableName: output(target, 'TableName'),
+        Key: itemKey(batchId, SETTINGS_SK),
+      }),
+    );
+
+    try {
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          Attributes: { VisibilityTimeout: String(TEST_VISIBILITY_S) },
+        }),
+      );
+
+      // Act
+      await target.api.startBatch(batchId);
+      const run = await followBatch(target.api, batchId, { pollMs: 500, timeoutMs: 120_000 });
+      const events: Array<{ status?: string; failure_reason?: string | null }> = [];
+      const until = Date.now() + EVENT_WINDOW_MS;
+      while (Date.now() < until) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: captureUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        for (const message of Messages) {
+          const detail = (JSON.parse(message.Body ?? '{}') as { detail?: Record<string, unknown> })
+            .detail;
+          if (detail?.batch_id !== batchId) continue;
+          events.push(detail as (typeof events)[number]);
+          await sqs.send(
+            new DeleteMessageCommand({
+              QueueUrl: captureUrl,
+              ReceiptHandle: message.ReceiptHandle ?? '',
+            }),
+          );
+        }
+        if (Messages.length === 0) await sleep(250);
+      }
+
+      // Assess
+      expect(run.final).toMatchObject({
+        status: 'FAILED',
+        failure_reason: 'internal_error',
+        submitted_comparisons: 0,
+      });
+      expect(run.final.processing_metadata).toMatchObject({
+        failure_reason: 'internal_error',
+        continuation_failures: DEFAULT_CONFIG.MAX_CONTINUATION_FAILURES,
+        last_error: 'Error',
+      });
+      expect(events).toEqual([
+        expect.objectContaining({ status: 'FAILED', failure_reason: 'internal_error' }),
+      ]);
+      const failures = functionLogLines(target, 'continuation', 'continuation_failed').filter(
+        (line) => line.batch_id === batchId,
+      );
+      expect(failures).toHaveLength(DEFAULT_CONFIG.MAX_CONTINUATION_FAILURES);
+    } finally {
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          Attributes: { VisibilityTimeout: originalVisibility },
+        }),
+      );
+      ddb.destroy();
+    }
+  });
+});

@@ -29,7 +29,8 @@ export type EnvName =
   | 'CALLBACK_QUEUE_URL'
   | 'CONTINUATION_QUEUE_URL'
   | 'EVENT_BUS_NAME'
-  | 'ALLOWED_PROVIDERS';
+  | 'ALLOWED_PROVIDERS'
+  | 'PROVIDER_RATE_LIMITS';
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
@@ -154,11 +155,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     },
     memorySize: 512,
     timeoutSeconds: 120,
-    env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL', 'ALLOWED_PROVIDERS'],
-    // Reads only, in one BatchGetItem (META, the comparison, both essays, the settings): it must
-    // never touch the batch counters.
-    table: ['BatchGetItem'],
-    sendsTo: ['callback'],
+    env: [
+      'TABLE_NAME',
+      'CALLBACK_QUEUE_URL',
+      'COMPARISON_QUEUE_URL',
+      'ALLOWED_PROVIDERS',
+      'PROVIDER_RATE_LIMITS',
+    ],
+    // Reads what a comparison needs in one BatchGetItem (META, the comparison, both essays, the
+    // settings) and never touches the batch counters; GetItem + PutItem only for the shared
+    // provider rate limiter's item (RATE#<provider>), and only when the provider has a limit.
+    table: ['BatchGetItem', 'GetItem', 'PutItem'],
+    // The callback; and a request the rate limiter cannot serve soon, re-sent with a delay.
+    sendsTo: ['callback', 'comparison'],
     readsProviderSecrets: true,
   },
   {

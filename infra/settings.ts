@@ -5,7 +5,7 @@
  */
 
 import * as z from 'zod';
-import { DEFAULT_CONFIG, configEntry as setting } from '#domain/config.ts';
+import { CONFIG_SPEC, DEFAULT_CONFIG, configEntry as setting } from '#domain/config.ts';
 
 /** The built-in judge: needs no API key. */
 const MOCK_PROVIDER = 'mock';
@@ -38,6 +38,24 @@ export const SETTINGS_SPEC = {
     '',
     'comma list of provider=secretName',
     'Secrets Manager secret (name, created by the deployer) holding each real provider API key; only the judge may read them.',
+  ),
+  providerRateLimits: setting(
+    z
+      .union([
+        z.string().transform((raw, ctx) => {
+          try {
+            return JSON.parse(raw) as unknown;
+          } catch {
+            ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+            return z.NEVER;
+          }
+        }),
+        z.record(z.string(), z.unknown()),
+      ])
+      .pipe(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
+    '{}',
+    'JSON: requests and tokens per minute by provider',
+    'The provider rate limits every judge invocation shares (PROVIDER_RATE_LIMITS, docs/judges.md "Rate limits"), e.g. {"openai":{"requests_per_minute":500,"tokens_per_minute":200000}}: set them to the account tier. A provider without an entry is not paced.',
   ),
   judgeMaxConcurrency: setting(
     contextInt(2, 1000),

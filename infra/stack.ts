@@ -142,6 +142,7 @@ export class CjEngineStack extends Stack {
       CONTINUATION_QUEUE_URL: this.queues.continuation.queue.queueUrl,
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       ALLOWED_PROVIDERS: settings.allowedProviders.join(','),
+      PROVIDER_RATE_LIMITS: JSON.stringify(settings.providerRateLimits),
     };
     const providerSecrets = providerSecretMap(settings);
 

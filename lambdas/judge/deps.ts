@@ -1,6 +1,10 @@
-/** judge's composition root: one read of what a comparison needs, the judge providers, the callback queue. */
+/**
+ * judge's composition root: one read of what a comparison needs, the shared provider rate limiter,
+ * the judge providers, the callback queue (and the comparison queue, to defer a request).
+ */
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
+import { readEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
 import { telemetry } from '#shared/runtime/observability.ts';
 import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
@@ -8,13 +12,14 @@ import { system } from '#shared/runtime/system.ts';
 import { table } from '#shared/runtime/table.ts';
 import type { JudgeDeps } from '#shared/workflow/judge.ts';
 import { dynamoJudging } from '#store/judging.ts';
+import { dynamoRateLimits } from '#store/rate-limits.ts';
 
 export const deps = lazy(
   (): JudgeDeps => ({
-    store: dynamoJudging(table()),
-    messaging: queuesFromEnv(['CALLBACK_QUEUE_URL']),
+    store: { ...dynamoJudging(table()), ...dynamoRateLimits(table()) },
+    messaging: queuesFromEnv(['CALLBACK_QUEUE_URL', 'COMPARISON_QUEUE_URL']),
     telemetry,
-    config: DEFAULT_CONFIG,
+    config: { ...DEFAULT_CONFIG, ...readEnv(['PROVIDER_RATE_LIMITS']) },
     ...system,
     providerFor: (choice) =>
       createJudgeProvider(choice, {

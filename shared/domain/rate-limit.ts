@@ -70,8 +70,10 @@ export const INITIAL_RATE_LIMITER_STATE: RateLimiterState = Object.freeze({
 
 export interface AdmitRequest {
   batchId: string;
-  /** Estimated tokens of the call (input + max output), for the token bucket. */
+  /** Estimated tokens of the call(s) (input + max output), for the token bucket. */
   tokens: number;
+  /** Provider calls this admission covers (2 for a comparison judged in both orders); default 1. */
+  calls?: number;
   now: number;
   /** Longest wait for a reserved slot the caller accepts (default 0: now or refused). */
   maxWaitMs?: number;
@@ -121,6 +123,7 @@ export function admit(
   const { now, batchId } = request;
   const { waiting, kept } = otherWaiting(state.batches, batchId, now, options.activeWindowMs);
   const own = kept[batchId] ?? { tat: 0, refusedAt: 0 };
+  const calls = Math.max(1, request.calls ?? 1);
   const interval = requestInterval(limit, options, state.factor);
   const tolerance = interval * Math.max(0, options.burst - 1);
   const perToken =
@@ -153,7 +156,7 @@ export function admit(
     waitMs: Math.ceil(wait),
     state: {
       ...state,
-      requestTat: Math.max(state.requestTat, startAt) + interval,
+      requestTat: Math.max(state.requestTat, startAt) + interval * calls,
       tokenTat:
         perToken === 0
           ? state.tokenTat
@@ -161,7 +164,7 @@ export function admit(
       batches: {
         ...kept,
         [batchId]: {
-          tat: Math.max(own.tat, startAt) + interval * (waiting + 1),
+          tat: Math.max(own.tat, startAt) + interval * calls * (waiting + 1),
           refusedAt: own.refusedAt,
         },
       },
@@ -209,4 +212,17 @@ export function rateLimitFor(config: EngineConfig, key: string): RateLimit | nul
     requestsPerMinute: entry.requests_per_minute,
     ...(entry.tokens_per_minute === undefined ? {} : { tokensPerMinute: entry.tokens_per_minute }),
   };
+}
+
+/** Characters per token of the token estimate (the usual rule of thumb for English text). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * Tokens one call may count against a tokens-per-minute limit before it is made: its prompt's
+ * characters / 4 (providers count input tokens on arrival) plus the output cap it asks for
+ * (providers reserve max_tokens). Over-estimates rather than under: a 429 costs more than a
+ * slightly slower pace.
+ */
+export function estimatedCallTokens(promptChars: number, maxOutputTokens: number): number {
+  return Math.ceil(Math.max(0, promptChars) / CHARS_PER_TOKEN) + Math.max(0, maxOutputTokens);
 }

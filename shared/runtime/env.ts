@@ -4,6 +4,7 @@
  * message naming it instead of a confusing error on the first request.
  */
 import * as z from 'zod';
+import { CONFIG_SPEC } from '#domain/config.ts';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -23,6 +24,22 @@ const ENV_SCHEMAS = {
         .map((name) => name.trim())
         .filter((name) => name.length > 0),
     ),
+  /**
+   * The deployment's provider rate limits (JSON of the PROVIDER_RATE_LIMITS setting, e.g.
+   * `{"openai":{"requests_per_minute":500}}`); none unless set.
+   */
+  PROVIDER_RATE_LIMITS: z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
   STAGE: z.string().default('dev'),
   POWERTOOLS_SERVICE_NAME: z.string().default('cj-engine'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('CjEngine'),

@@ -26,6 +26,8 @@ import { system } from './system.ts';
 const SQS_BATCH_LIMIT = 10;
 /** SendMessageBatch calls in flight at once when many callbacks go out together. */
 const CALLBACK_BATCHES_IN_PARALLEL = 8;
+/** SQS's longest DelaySeconds. */
+const MAX_DELAY_SECONDS = 900;
 
 export interface SqsQueuesOptions {
   sqs: SQSClient;
@@ -100,6 +102,16 @@ export function sqsQueues(options: SqsQueuesOptions): Queues {
           })),
         );
       }
+    },
+
+    async deferComparisonRequest(request: ComparisonRequest, delaySeconds: number): Promise<void> {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: required(options.comparisonQueueUrl, 'COMPARISON_QUEUE_URL'),
+          MessageBody: JSON.stringify(request),
+          DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
+        }),
+      );
     },
 
     async sendCallback(callback: Callback): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The DynamoDB adapter of the workflow's `WorkflowStore` port: one table, one module per role
  * (batches, judging, snapshot, waves, ledger, finalization, callbacks, sweeps, provider batches,
- * history) on the shared plumbing of table.ts.
+ * history, rate limits) on the shared plumbing of table.ts.
  * A function that needs only some roles builds just those (see the composition roots in lambdas/).
  * The guarantees and the cost of each operation are in docs/data-model.md.
  *
@@ -18,6 +18,7 @@ import { dynamoJudging } from '#store/judging.ts';
 import { dynamoLedger } from '#store/ledger.ts';
 import { dynamoProviderBatchSubmissions } from '#store/provider-batch-submissions.ts';
 import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
+import { dynamoRateLimits } from '#store/rate-limits.ts';
 import { dynamoSnapshots } from '#store/snapshot.ts';
 import { dynamoSweeps } from '#store/sweeps.ts';
 import { Table, type TableOptions } from '#store/table.ts';
@@ -38,5 +39,6 @@ export function dynamoStore(options: TableOptions): WorkflowStore {
     ...dynamoProviderBatchParts(table),
     ...dynamoProviderBatchSubmissions(table),
     ...dynamoHistory(table),
+    ...dynamoRateLimits(table),
   };
 }

@@ -18,12 +18,13 @@ import type {
   JudgeRequest,
   JudgeResult,
 } from '#shared/judges/port.ts';
-import type { JudgeStore, Queues, Sleep } from './ports.ts';
-import type { Telemetry } from './telemetry.ts';
+import { type PacedCall, pacedCall, reportAnswer, takeSlot } from './judge-pacing.ts';
+import type { JudgeStore, Queues, RateLimitStore, Sleep } from './ports.ts';
+import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface JudgeDeps {
-  store: JudgeStore;
-  messaging: Pick<Queues, 'sendCallback'>;
+  store: JudgeStore & RateLimitStore;
+  messaging: Pick<Queues, 'sendCallback' | 'deferComparisonRequest'>;
   telemetry: Telemetry;
   config: EngineConfig;
   now: () => Date;
@@ -41,8 +42,24 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** `skipped`: the comparison already had its result (or does not exist); nothing was called. */
-export type JudgeOutcome = 'verdict' | 'failure' | 'dropped' | 'unknown_batch' | 'skipped';
+/**
+ * `skipped`: the comparison already had its result (or does not exist); nothing was called.
+ * `deferred`: the shared rate limiter had no slot soon enough; the request was re-sent with a delay.
+ */
+export type JudgeOutcome =
+  | 'verdict'
+  | 'failure'
+  | 'dropped'
+  | 'unknown_batch'
+  | 'skipped'
+  | 'deferred';
+
+/** The limiter could not serve the request soon enough: re-send it after `waitMs`. */
+interface Deferral {
+  outcome: 'deferred';
+  waitMs: number;
+  reason: string;
+}
 
 function failureCallback(
   request: ComparisonRequest,
@@ -71,11 +88,16 @@ function toCallback(request: ComparisonRequest, result: JudgeResult): Callback {
   };
 }
 
+/**
+ * Up to JUDGE_INPROCESS_ATTEMPTS provider calls, each after a slot from the shared rate limiter
+ * (when the provider has a configured limit); a deferral when the limiter has none soon enough.
+ */
 async function judgeWithRetries(
   deps: JudgeDeps,
   provider: JudgeProvider,
   request: JudgeRequest,
-): Promise<JudgeResult> {
+  paced: PacedCall,
+): Promise<JudgeResult | Deferral> {
   const { config } = deps;
   let result: JudgeResult = {
     outcome: 'failure',
@@ -84,6 +106,10 @@ async function judgeWithRetries(
     retryable: true,
   };
   for (let attempt = 1; attempt <= config.JUDGE_INPROCESS_ATTEMPTS; attempt += 1) {
+    const slot = await takeSlot(deps, paced);
+    if (slot !== null && !slot.go) {
+      return { outcome: 'deferred', waitMs: slot.waitMs, reason: slot.reason };
+    }
     try {
       result = await provider.judge(request);
     } catch (error) {
@@ -95,6 +121,7 @@ async function judgeWithRetries(
         retryable: true,
       };
     }
+    await reportAnswer(deps, paced, slot, result);
     if (result.outcome === 'verdict' || !result.retryable) return result;
     if (attempt < config.JUDGE_INPROCESS_ATTEMPTS) {
       await deps.sleep(retryDelayMs(attempt, result, config, deps.random));
@@ -170,19 +197,42 @@ export async function processComparisonRequest(
     comparisonId: request.comparison_id,
     attempt: request.attempt,
   };
-  const result = await judgeWithRetries(deps, provider, {
-    essayA: {
-      id: essayA.id,
-      text: essayA.text,
-      ...(essayA.metadata ? { metadata: essayA.metadata } : {}),
+  const paced = pacedCall(
+    deps.config,
+    request.batch_id,
+    context.settings.judge,
+    essayA.text.length + essayB.text.length,
+  );
+  const result = await judgeWithRetries(
+    deps,
+    provider,
+    {
+      essayA: {
+        id: essayA.id,
+        text: essayA.text,
+        ...(essayA.metadata ? { metadata: essayA.metadata } : {}),
+      },
+      essayB: {
+        id: essayB.id,
+        text: essayB.text,
+        ...(essayB.metadata ? { metadata: essayB.metadata } : {}),
+      },
+      key,
     },
-    essayB: {
-      id: essayB.id,
-      text: essayB.text,
-      ...(essayB.metadata ? { metadata: essayB.metadata } : {}),
-    },
-    key,
-  });
+    paced,
+  );
+  if (result.outcome === 'deferred') {
+    const delaySeconds = Math.ceil(result.waitMs / 1000);
+    await messaging.deferComparisonRequest(request, delaySeconds);
+    telemetry.info('judge_request_deferred', {
+      ...fields,
+      limiter: paced.key,
+      reason: result.reason,
+      delay_s: delaySeconds,
+    });
+    telemetry.count(MetricName.JudgeRequestsDeferred);
+    return 'deferred';
+  }
   if (result.outcome === 'failure' && result.retryable) {
     const lastDelivery = receiveCount >= deps.config.QUEUE_MAX_RECEIVE_COUNT - 1;
     if (!lastDelivery) {

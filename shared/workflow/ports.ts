@@ -245,12 +245,18 @@ export interface WorkflowStore
     CallbackStore,
     SweepStore,
     ProviderBatchStore,
-    HistoryStore {}
+    HistoryStore,
+    RateLimitStore {}
 
 /** The queues the workflow sends to (each function is given only the ones it uses). */
 export interface Queues {
   /** Sends every request (SendMessageBatch, ≤ 10 per call, failed entries retried). */
   sendComparisonRequests(requests: readonly ComparisonRequest[]): Promise<void>;
+  /**
+   * Sends one request again, delivered after `delaySeconds` (0..900, SQS's DelaySeconds): the
+   * judge defers a request the shared rate limiter cannot serve soon.
+   */
+  deferComparisonRequest(request: ComparisonRequest, delaySeconds: number): Promise<void>;
   sendCallback(callback: Callback): Promise<void>;
   /** Many callbacks at once (SendMessageBatch, ≤ 10 per call, failed entries retried). */
   sendCallbacks(callbacks: readonly Callback[]): Promise<void>;

@@ -23,6 +23,8 @@ export const MetricName = {
   ProviderBatchOldestAgeSeconds: 'ProviderBatchOldestAgeSeconds',
   ProviderBatchesSubmitted: 'ProviderBatchesSubmitted',
   ProviderBatchesCollected: 'ProviderBatchesCollected',
+  /** Comparison requests the judge re-sent with a delay: the shared rate limiter had no slot soon. */
+  JudgeRequestsDeferred: 'JudgeRequestsDeferred',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

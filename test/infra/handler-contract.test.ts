@@ -49,8 +49,10 @@ async function buildRoot(functionName: string, variables: readonly string[]): Pr
     'CALLBACK_QUEUE_URL',
     'CONTINUATION_QUEUE_URL',
     'EVENT_BUS_NAME',
+    'PROVIDER_RATE_LIMITS',
   ]) {
-    vi.stubEnv(name, variables.includes(name) ? `test-${name.toLowerCase()}` : undefined);
+    const value = name === 'PROVIDER_RATE_LIMITS' ? '{}' : `test-${name.toLowerCase()}`;
+    vi.stubEnv(name, variables.includes(name) ? value : undefined);
   }
   const root = (await import(path.join(PROJECT_ROOT, 'lambdas', functionName, 'deps.ts'))) as {
     deps: () => unknown;

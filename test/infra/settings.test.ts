@@ -19,6 +19,7 @@ describe('deployment settings', () => {
     expect(settings.allowedProviders).toEqual(['mock']);
     expect(settings.providerSecrets).toEqual([]);
     expect(settings.comparisonDeadlineSeconds).toBe(DEFAULT_CONFIG.COMPARISON_DEADLINE_SECONDS);
+    expect(settings.providerRateLimits).toEqual({});
   });
 
   it('parse CLI strings into typed values', () => {
@@ -29,6 +30,7 @@ describe('deployment settings', () => {
       providerSecrets: 'openai=cj/openai-key',
       judgeMaxConcurrency: '8',
       logRetentionDays: '90',
+      providerRateLimits: '{"openai":{"requests_per_minute":500,"tokens_per_minute":200000}}',
     });
 
     // Act
@@ -38,6 +40,9 @@ describe('deployment settings', () => {
     expect(settings.allowedProviders).toEqual(['mock', 'openai']);
     expect(settings.judgeMaxConcurrency).toBe(8);
     expect(settings.logRetentionDays).toBe(90);
+    expect(settings.providerRateLimits).toEqual({
+      openai: { requests_per_minute: 500, tokens_per_minute: 200_000 },
+    });
     expect([...providerSecretMap(settings)]).toEqual([['openai', 'cj/openai-key']]);
   });
 
@@ -48,6 +53,8 @@ describe('deployment settings', () => {
     ['providerSecrets', 'openai'],
     ['logRetentionDays', '31'],
     ['allowedProviders', ''],
+    ['providerRateLimits', '{"openai":{"requests_per_minute":0}}'],
+    ['providerRateLimits', 'openai=500'],
   ])('reject a bad %s, naming the setting', (name, value) => {
     // Prepare
     const bad = contextOf({ [name]: value });

@@ -276,14 +276,17 @@ describe('functions', () => {
       [
         'ALLOWED_PROVIDERS',
         'CALLBACK_QUEUE_URL',
+        'COMPARISON_QUEUE_URL',
         'NODE_OPTIONS',
         'POWERTOOLS_LOG_LEVEL',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
+        'PROVIDER_RATE_LIMITS',
         'STAGE',
         'TABLE_NAME',
       ].sort(),
     );
+    expect(judge.PROVIDER_RATE_LIMITS).toBe('{}');
     expect(judge.POWERTOOLS_SERVICE_NAME).toBe('cj-engine');
     expect(judge.POWERTOOLS_METRICS_NAMESPACE).toBe('CjEngine');
     expect(judge.ALLOWED_PROVIDERS).toBe('mock');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AdmitResult,
   admit,
+  estimatedCallTokens,
   INITIAL_RATE_LIMITER_STATE,
   onAnswered,
   onRateLimited,
@@ -162,5 +163,32 @@ describe('adaptive back-off', () => {
     // Assess
     expect(state.factor).toBe(OPTIONS.minFactor);
     expect(state.blockedUntil).toBe(0);
+  });
+});
+
+describe('admit: a comparison judged in both orders', () => {
+  it('counts its two calls against the request pace', () => {
+    // Prepare: 60 RPM, one call per second
+    const state = INITIAL_RATE_LIMITER_STATE;
+
+    // Act
+    const first = admit(state, { batchId: 'b', now: 0, tokens: 0, calls: 2 }, RPM_60, OPTIONS);
+    const second = admit(first.state, { batchId: 'b', now: 1_000, tokens: 0 }, RPM_60, OPTIONS);
+    const third = admit(second.state, { batchId: 'b', now: 2_000, tokens: 0 }, RPM_60, OPTIONS);
+
+    // Assess: the two calls took two seconds of the pace
+    expect(first).toMatchObject({ admitted: true, waitMs: 0 });
+    expect(first.state.requestTat).toBe(2_000);
+    expect(second).toMatchObject({ admitted: false, reason: 'requests', waitMs: 1_000 });
+    expect(third).toMatchObject({ admitted: true, waitMs: 0 });
+  });
+});
+
+describe('estimatedCallTokens', () => {
+  it('counts a token per four prompt characters, rounded up, plus the output cap', () => {
+    // Act and Assess
+    expect(estimatedCallTokens(4_001, 1_024)).toBe(1_001 + 1_024);
+    expect(estimatedCallTokens(0, 100)).toBe(100);
+    expect(estimatedCallTokens(-5, -1)).toBe(0);
   });
 });

@@ -30,6 +30,25 @@ describe('readEnv', () => {
     expect(readEnv(['ALLOWED_PROVIDERS'], {})).toEqual({ ALLOWED_PROVIDERS: ['mock'] });
   });
 
+  it('reads the provider rate limits as JSON validated like the setting, none by default', () => {
+    // Act
+    const set = readEnv(['PROVIDER_RATE_LIMITS'], {
+      PROVIDER_RATE_LIMITS: '{"openai":{"requests_per_minute":500}}',
+    });
+    const unset = readEnv(['PROVIDER_RATE_LIMITS'], {});
+    const notJson = () => readEnv(['PROVIDER_RATE_LIMITS'], { PROVIDER_RATE_LIMITS: 'openai=5' });
+    const zero = () =>
+      readEnv(['PROVIDER_RATE_LIMITS'], {
+        PROVIDER_RATE_LIMITS: '{"openai":{"requests_per_minute":0}}',
+      });
+
+    // Assess
+    expect(set).toEqual({ PROVIDER_RATE_LIMITS: { openai: { requests_per_minute: 500 } } });
+    expect(unset).toEqual({ PROVIDER_RATE_LIMITS: {} });
+    expect(notJson).toThrow(/PROVIDER_RATE_LIMITS/);
+    expect(zero).toThrow(/PROVIDER_RATE_LIMITS/);
+  });
+
   it('fails with the name of a missing or empty variable', () => {
     // Act
     const missing = () => readEnv(['TABLE_NAME', 'CALLBACK_QUEUE_URL'], { TABLE_NAME: 't' });

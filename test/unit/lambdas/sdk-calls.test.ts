@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeBatchServer, startFakeBatchServer } from '#bench/support/fake-batch-server.ts';
 import { FakeTable } from '#bench/support/fake-table.ts';
+import { INITIAL_RATE_LIMITER_STATE } from '#domain/rate-limit.ts';
 import { FUNCTIONS } from '#infra/functions.ts';
 import { type GrantTarget, grantsOf } from '#infra/grants.ts';
 import {
@@ -171,6 +172,8 @@ beforeAll(async () => {
     CONTINUATION_QUEUE_URL: QUEUE_URLS.continuation,
     EVENT_BUS_NAME: 'cj-bus',
     ALLOWED_PROVIDERS: 'mock,openai',
+    // The mock paced far above what the test sends, so the limiter's item is read and written.
+    PROVIDER_RATE_LIMITS: '{"mock":{"requests_per_minute":600000}}',
     OPENAI_API_KEY: 'sk-test',
     OPENAI_BASE_URL: `${batchApi.origin}/v1`,
     AWS_REGION: 'eu-west-1',
@@ -284,6 +287,17 @@ describe("the handlers' SDK calls and the grant table", () => {
       'cancel-batch',
       httpEvent('POST /batches/{id}/cancel', { pathParameters: { id: pagedId } }),
     );
+    // The provider answered 429 a moment ago: the judge defers each request it gets now.
+    const limiterKey = 'RATE#mock\u0000LIMITER';
+    table.items.set(limiterKey, {
+      pk: 'RATE#mock',
+      sk: 'LIMITER',
+      version: 1,
+      state: { ...INITIAL_RATE_LIMITER_STATE, blockedUntil: Date.now() + 60_000 },
+    });
+    const offered = await drain('comparison', 'judge');
+    const deferred = sent.filter((message) => message.queue === 'comparison').length;
+    table.items.delete(limiterKey);
     await runToTheEnd();
     // Judged in provider batches: each wave is submitted by one run and collected by the next.
     const viaBatches = await http(
@@ -324,6 +338,8 @@ describe("the handlers' SDK calls and the grant table", () => {
     ]);
     expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
     expect(cancelled.status).toBe(200);
+    expect(offered).toBeGreaterThan(0);
+    expect(deferred).toBe(offered);
     expect(String(table.get(`BATCH#${viaBatchesId}`, 'META')?.status)).toMatch(/^COMPLETE_/);
     expect(batchApi.creates()).toBeGreaterThan(0);
     expect(cancelled.body).toMatchObject({ grade_scale: ['C', 'B'] });

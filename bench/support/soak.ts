@@ -8,7 +8,7 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,6 +61,8 @@ export interface SoakReport {
   events_per_batch_max: number;
   provider_calls_per_comparison: number;
   wall_s: number;
+  /** moto_server's peak resident memory (VmHWM), MB; null where /proc is not readable. */
+  moto_peak_rss_mb: number | null;
   faults_injected: {
     crash: number;
     throttle: number;
@@ -353,11 +355,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     }
     const eventCounts = batchIds.map((batchId) => events.get(batchId) ?? 0);
-    const faults = countFaults(readFileSync(join(cloud.state.logDir, CHAOS_LOG), 'utf8'));
-    const judgeCrashRecords = judgeCrashes(
-      readFileSync(join(cloud.state.logDir, CHAOS_LOG), 'utf8'),
-    );
+    // No chaos log when every rate is 0 (nothing was injected): a soak without faults is a baseline.
+    const chaosLog = existsSync(join(cloud.state.logDir, CHAOS_LOG))
+      ? readFileSync(join(cloud.state.logDir, CHAOS_LOG), 'utf8')
+      : '';
+    const faults = countFaults(chaosLog);
+    const judgeCrashRecords = judgeCrashes(chaosLog);
     const providerCalls = server.requests.length;
+    const motoPeakRssMb = peakResidentMb(cloud.state.motoPid);
     const released = inflightReleased(readFileSync(join(cloud.state.logDir, 'daemon.log'), 'utf8'));
     const triggers = staleTriggers(logOf(cloud.state.logDir, 'continuation'));
     const judgeSkipped = countLines(logOf(cloud.state.logDir, 'judge'), '"judge_request_skipped"');
@@ -377,6 +382,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       events_per_batch_max: Math.max(...eventCounts),
       provider_calls_per_comparison: comparisons > 0 ? round(providerCalls / comparisons, 4) : 0,
       wall_s: round(wallS, 1),
+      moto_peak_rss_mb: motoPeakRssMb,
       faults_injected: {
         crash: faults.crash,
         throttle: faults.throttle,
@@ -408,6 +414,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await stopLocalCloud({ stateDir }).catch(() => {});
     await server.close();
     rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** A process's peak resident set (Linux /proc VmHWM) in MB, or null when it cannot be read. */
+export function peakResidentMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
   }
 }
 

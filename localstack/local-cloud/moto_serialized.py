@@ -14,10 +14,14 @@ log given with --iam-audit.
 Soaks inject the DynamoDB faults moto never raises (throttling, transaction conflicts) after that
 check, see moto_chaos.py.
 
+Transactions copy only the items they name, not whole tables (moto_transactions.py): moto's own
+copy made each transaction cost the size of the table, in time and memory.
+
 Usage: python3 moto_serialized.py -H 127.0.0.1 -p PORT [--iam-audit FILE]
 """
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -28,6 +32,7 @@ from werkzeug.serving import run_simple
 
 import moto_chaos
 import moto_iam
+import moto_transactions
 
 _dynamodb_lock = threading.Lock()
 
@@ -59,6 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     moto_iam.install(args.iam_audit)
     _serialize_dynamodb()
+    if os.environ.get("CJ_LOCAL_MOTO_TABLE_COPY") != "1":  # 1: moto's own copy, to compare
+        moto_transactions.install()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, moto_chaos.wrap(app), threaded=True)

@@ -3,13 +3,15 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
 
 // Plain moto_server loses counter increments under concurrent transactions (200 concurrent
-// transactions left a counter at 194); the local cloud's moto must not.
+// transactions left a counter at 194); the local cloud's moto must not. Its transactions copy only
+// the items they name (moto_transactions.py), so a cancelled one must put exactly those back.
 describe('the local cloud moto_server', () => {
   let moto: MotoServer;
   let client: DynamoDBClient;
@@ -76,5 +78,151 @@ describe('the local cloud moto_server', () => {
 
     // Assess
     expect(meta.Item?.n?.N).toBe(String(transactions));
+  });
+
+  describe('a cancelled transaction on a table with a sort key', () => {
+    const TableName = 'rollback';
+    const key = (sk: string) => ({ pk: { S: 'BATCH#1' }, sk: { S: sk } });
+    const read = async (sk: string) =>
+      (await client.send(new GetItemCommand({ TableName, Key: key(sk), ConsistentRead: true })))
+        .Item;
+
+    beforeAll(async () => {
+      await client.send(
+        new CreateTableCommand({
+          TableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    });
+
+    it('puts back every item its earlier actions wrote, changed or deleted, and names the failed check', async () => {
+      // Prepare
+      await client.send(
+        new PutItemCommand({ TableName, Item: { ...key('META'), n: { N: '5' }, s: { S: 'x' } } }),
+      );
+      await client.send(
+        new PutItemCommand({ TableName, Item: { ...key('OLD'), v: { S: 'kept' } } }),
+      );
+      await client.send(
+        new PutItemCommand({ TableName, Item: { ...key('GATE'), open: { BOOL: false } } }),
+      );
+
+      // Act
+      const cancelled = await client
+        .send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName, Item: { ...key('NEW'), v: { S: 'new' } } } },
+              {
+                Update: {
+                  TableName,
+                  Key: key('META'),
+                  UpdateExpression: 'ADD n :one REMOVE s',
+                  ExpressionAttributeValues: { ':one': { N: '1' } },
+                },
+              },
+              { Delete: { TableName, Key: key('OLD') } },
+              {
+                ConditionCheck: {
+                  TableName,
+                  Key: key('GATE'),
+                  ConditionExpression: '#open = :yes',
+                  ExpressionAttributeNames: { '#open': 'open' },
+                  ExpressionAttributeValues: { ':yes': { BOOL: true } },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+
+      // Assess
+      expect(cancelled).toBeInstanceOf(TransactionCanceledException);
+      const reasons = (cancelled as TransactionCanceledException).CancellationReasons ?? [];
+      expect(reasons.map((reason) => reason.Code)).toEqual([
+        'None',
+        'None',
+        'None',
+        'ConditionalCheckFailed',
+      ]);
+      expect(reasons[3]?.Item?.open).toEqual({ BOOL: false });
+      expect(await read('NEW')).toBeUndefined();
+      expect(await read('META')).toEqual({ ...key('META'), n: { N: '5' }, s: { S: 'x' } });
+      expect(await read('OLD')).toEqual({ ...key('OLD'), v: { S: 'kept' } });
+    });
+
+    it('applies every action when all checks pass', async () => {
+      // Prepare
+      await client.send(
+        new PutItemCommand({ TableName, Item: { ...key('COUNT'), n: { N: '1' } } }),
+      );
+
+      // Act
+      await client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName,
+                Item: { ...key('ITEM#1'), v: { S: 'one' } },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName,
+                Key: key('COUNT'),
+                UpdateExpression: 'ADD n :one',
+                ExpressionAttributeValues: { ':one': { N: '1' } },
+              },
+            },
+          ],
+        }),
+      );
+
+      // Assess
+      expect(await read('ITEM#1')).toEqual({ ...key('ITEM#1'), v: { S: 'one' } });
+      expect((await read('COUNT'))?.n).toEqual({ N: '2' });
+    });
+
+    it('refuses two actions on one item without applying either', async () => {
+      // Prepare
+      await client.send(
+        new PutItemCommand({ TableName, Item: { ...key('TWICE'), n: { N: '1' } } }),
+      );
+      const add = {
+        Update: {
+          TableName,
+          Key: key('TWICE'),
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        },
+      };
+
+      // Act
+      const refused = await client
+        .send(new TransactWriteItemsCommand({ TransactItems: [add, add] }))
+        .then(
+          () => undefined,
+          (error: { name?: string }) => error.name,
+        );
+
+      // Assess
+      expect(refused).toBe('ValidationException');
+      expect((await read('TWICE'))?.n).toEqual({ N: '1' });
+    });
   });
 });

@@ -257,7 +257,9 @@ describe('simulated time', () => {
     expect(run.simulated_wall_s).toBeLessThanOrEqual(120 * run.waves);
   });
 
-  it('the shipped wave sizing needs fewer waves and less simulated time than one matching per wave (n = 20, budget 100)', () => {
+  it('the shipped wave sizing needs fewer waves and less simulated time than one matching per wave (n = 20, budget 100)', {
+    timeout: 60_000,
+  }, () => {
     // Prepare
     const time = { latency: { kind: 'lognormal', median: 3, p99: 30 } as const, lossRate: 0.2 };
     const base = { COMPARISON_DEADLINE_SECONDS: 60 };

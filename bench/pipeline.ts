@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '#cli/api.ts';
 import { submitBatch } from '#cli/upload.ts';
 import { waitForBatch } from '#cli/waiting.ts';
+import { seededRandom } from '#domain/random.ts';
 import { isTerminal } from '#domain/types.ts';
 import { runLocalCloud } from '#localstack/local-cloud/local-cloud.ts';
 import { startMotoServer } from '#localstack/local-cloud/moto-server.ts';
@@ -63,14 +64,7 @@ const budget = Math.ceil((essayCount * perEssay) / 2);
 
 /** Deterministic latent qualities (mulberry32 + Box–Muller, SD 1.5 logits). */
 function essays(count: number) {
-  let state = 0x9e3779b9 ^ seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(0x9e3779b9 ^ seed);
   return Array.from({ length: count }, (_, i) => {
     const quality =
       1.5 * Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());

@@ -7,20 +7,11 @@
  *   npx tsx demo/generate.ts > demo/essays.jsonl
  */
 
+import { seededRandom } from '#domain/random.ts';
+
 const ESSAY_COUNT = 40;
 const QUALITY_SD = 1.5;
 const SEED = 20260405;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;

@@ -13,6 +13,7 @@
  * - `drop`: a callback never reaches the callback function (sqs-poller.ts).
  */
 import { appendFileSync } from 'node:fs';
+import { seededRandom } from '#domain/random.ts';
 
 export const FAULT_KINDS = ['crash', 'throttle', 'conflict', 'duplicate', 'drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -90,18 +91,6 @@ export function formatChaos(settings: ChaosSettings): string {
   ].join(',');
 }
 
-/** mulberry32: small, fast, good enough to draw faults reproducibly. */
-export function seededStream(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Draws the faults of one function host and logs each one injected. */
 export class Chaos {
   private readonly random: () => number;
@@ -122,7 +111,7 @@ export class Chaos {
     private readonly logFile?: string,
     stream = 0,
   ) {
-    this.random = seededStream(settings.seed * 7919 + stream * 104_729 + 1);
+    this.random = seededRandom(settings.seed * 7919 + stream * 104_729 + 1);
   }
 
   get enabled(): boolean {

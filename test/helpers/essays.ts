@@ -3,18 +3,7 @@
  * (what the mock judge decides from), and neutral filler text (no personal data).
  */
 import type { EssayInput } from '#cli/api.ts';
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '#domain/random.ts';
 
 export interface EssayFactoryOptions {
   seed?: number;

@@ -2,9 +2,10 @@
  * Wire-format factories for report and dashboard tests: a finalized batch's state, its results
  * and its wave history, shaped like the API's JSON (shared/messages).
  */
+
+import { seededRandom } from '#domain/random.ts';
 import type { BatchResults, BatchState } from '#messages/state.ts';
 import type { BatchWaves, WaveSummary } from '#messages/waves.ts';
-import { seededRandom } from '#test/helpers/essays.ts';
 
 const CREATED = Date.parse('2026-11-27T08:00:00.000Z');
 

@@ -21,6 +21,7 @@
  * boundaries' both propagate. The grading noise τ is not added: the projected grade is the band
  * the essay's quality lies in, not a noisy assessor's call.
  */
+import { normalCdf } from '#domain/special-functions.ts';
 
 export interface AnchorObservation {
   /** Posterior score and SE of the anchor essay. */
@@ -58,41 +59,9 @@ export class GradeModelError extends Error {
   override name = 'GradeModelError';
 }
 
-const SQRT1_2 = Math.SQRT1_2;
 const GAP_SD = 0.5;
 const GAMMA_SD = 1;
 const NOISE_LOG_SD = 1.5;
-
-/** Complementary error function (W. J. Cody's rational approximations via erfcx, |rel err| < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t *
-                              (-1.13520398 +
-                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-/** Φ(z). */
-export function normalCdf(z: number): number {
-  return 0.5 * erfc(-z * SQRT1_2);
-}
 
 /** log(Φ(b) − Φ(a)) for a < b, stable when both lie in the same tail. */
 function logNormalInterval(a: number, b: number): number {

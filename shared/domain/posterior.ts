@@ -32,6 +32,7 @@
  * about disconnected graphs).
  */
 import type { BtData } from '#domain/bradley-terry.ts';
+import { erfcx } from '#domain/special-functions.ts';
 
 export interface PosteriorData extends BtData {
   /**
@@ -102,27 +103,6 @@ const PROBIT_LAMBDA2 = Math.PI / 8;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /** Sweeps that end the probit phase once their largest mean change is below this. */
 const PROBIT_PHASE_TOLERANCE = 1e-2;
-
-/** exp(x²)·erfc(x) for x ≥ 0 (Chebyshev fit, relative error < 1.2e-7; Numerical Recipes). */
-function erfcx(x: number): number {
-  const t = 1 / (1 + 0.5 * x);
-  const poly =
-    -1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t *
-                      (0.27886807 +
-                        t *
-                          (-1.13520398 +
-                            t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return t * Math.exp(poly);
-}
 
 /**
  * log Φ(z) and the inverse Mills ratio φ(z)/Φ(z) from one erfcx evaluation, stable in both tails.

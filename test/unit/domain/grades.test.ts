@@ -6,10 +6,10 @@ import {
   GradeModelError,
   gradeProbabilities,
   mostLikelyGrade,
-  normalCdf,
   normalQuantile,
 } from '#domain/grades.ts';
 import { normal, seededRandom } from '#domain/random.ts';
+import { normalCdf } from '#domain/special-functions.ts';
 
 /** Anchors whose true scores are N(0, 2²), graded by the true boundaries, observed with an SE. */
 function simulatedAnchors(

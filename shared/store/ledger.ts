@@ -6,9 +6,8 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerStore } from '#shared/workflow/ports.ts';
-import type { WaveRecord } from '#shared/workflow/wave-records.ts';
-import { itemKey, verdictsSk, WAVE_PREFIX, waveSk } from '#store/keys.ts';
-import { stripKeys, type Table } from '#store/table.ts';
+import { itemKey, verdictsSk, waveSk } from '#store/keys.ts';
+import type { Table } from '#store/table.ts';
 import { PK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 import { encodeVerdicts } from '#store/verdicts.ts';
 
@@ -85,16 +84,6 @@ export function dynamoLedger(table: Table): LedgerStore {
           ),
         () => undefined,
       );
-    },
-
-    /** Every wave's record, in order (eventually consistent: a view, not a decision). */
-    async listWaves(batchId): Promise<WaveRecord[]> {
-      const items = await table.queryRange(
-        batchId,
-        { from: WAVE_PREFIX, to: `${WAVE_PREFIX}~` },
-        false,
-      );
-      return items.map((item) => stripKeys<WaveRecord>(item));
     },
   };
 }

@@ -47,7 +47,6 @@ import type {
   PlanWaveInput,
   PlanWaveResult,
   StoreSnapshot,
-  WaveRecord,
 } from './wave-records.ts';
 
 /*
@@ -130,12 +129,10 @@ export interface WaveStore {
   markSent(batchId: string, iteration: number, upTo: number, now: Date): Promise<void>;
 }
 
-/** The per-wave ledger beyond planning: closing a wave, and the record of every wave. */
+/** The per-wave ledger beyond planning: closing a wave. */
 export interface LedgerStore {
   /** Records how the wave ended and what was decided next (and packs its verdicts). */
   closeWave(batchId: string, input: CloseWaveInput): Promise<void>;
-  /** Every wave's ledger record, in order. */
-  listWaves(batchId: string): Promise<WaveRecord[]>;
 }
 
 /** Finalizing exactly once, its one event, and the results it stored. */

@@ -39,9 +39,9 @@ export type WaveDecision = Extract<DecisionType, 'REQUEST_MORE_COMPARISONS' | 'R
 
 /**
  * The per-wave ledger record (`WAVE#<iteration>`, docs/data-model.md "Per-wave ledger"): what
- * planned the wave, how far its requests were sent, and how it closed. One shape for every reader:
- * the continuation (sending, resuming), the API's wave view and report, and the provider-batch
- * mode, which keeps its provider batch ids here too.
+ * planned the wave, how far its requests were sent, and how it closed. The continuation reads it
+ * to send and resume a wave; the API's wave view reads the comparison history instead, and the
+ * provider-batch mode keeps its batch ids on submission items of their own.
  */
 export interface WaveRecord {
   iteration: number;

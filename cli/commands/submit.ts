@@ -1,4 +1,4 @@
-import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
+import { ConfigError, coerceConfigAssignment } from '#domain/config.ts';
 import { MOCK_PROFILE_NAMES } from '#domain/mock-judge.ts';
 import type { CreateBatchRequest, JudgeOptions, MockJudgeOptions } from '../api.ts';
 import type { FlagSpecs, ParsedArgs } from '../args.ts';
@@ -135,14 +135,17 @@ export function judgeFromArgs(args: ParsedArgs, cwd?: string): JudgeOptions | un
   return judge;
 }
 
-/** Parses repeated `--set NAME=VALUE` against the engine's config module. */
+/**
+ * Parses repeated `--set NAME=VALUE`, typing each value by the setting's default. Names and ranges
+ * are the API's to check (per batch or deployment, docs/config.md): its 400 names the field.
+ */
 export function configFromArgs(args: ParsedArgs): Record<string, unknown> | undefined {
   const assignments = stringListFlag(args, 'set');
   if (assignments.length === 0) return undefined;
   const config: Record<string, unknown> = {};
   for (const assignment of assignments) {
     try {
-      const [name, value] = parseConfigAssignment(assignment);
+      const [name, value] = coerceConfigAssignment(assignment);
       config[name] = value;
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(`--set ${error.field}`, error.message);

@@ -9,7 +9,7 @@
  * `v` may be omitted on HTTP bodies (it defaults to 1); any other value is rejected.
  */
 import * as z from 'zod';
-import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
+import { DEFAULT_CONFIG, resolveBatchConfig } from '#domain/config.ts';
 import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 
 const httpVersionSchema = z
@@ -249,12 +249,15 @@ export const JUDGE_PROVIDERS: readonly JudgeProviderName[] = judgeChoiceSchema.o
   (option) => option.shape.provider.value,
 );
 
-/** Config overrides by name; names and values are checked by `resolveConfig` (error names the entry). */
+/**
+ * Config overrides by name: only per-batch settings, within their declared ranges
+ * (`resolveBatchConfig`; the error names the entry, e.g. `config.SPLIT_HALF_SPLITS`).
+ */
 export const configOverridesSchema = z
   .record(z.string(), z.unknown())
   .superRefine((overrides, ctx) => {
     try {
-      resolveConfig(overrides);
+      resolveBatchConfig(overrides);
     } catch (error) {
       const field = (error as { field?: unknown }).field;
       ctx.addIssue({

@@ -56,6 +56,21 @@ describe('bad POST /batches bodies', () => {
       { essays: two, judge: MOCK, config: { NOT_A_SETTING: 1 } },
     ],
     ['budget 0', 'budget', { essays: two, judge: MOCK, budget: 0 }],
+    [
+      'a per-batch setting beyond its range',
+      'config.SPLIT_HALF_SPLITS',
+      { essays: two, judge: MOCK, config: { SPLIT_HALF_SPLITS: 1_000_000_000 } },
+    ],
+    [
+      'a deadline beyond any valid date',
+      'config.COMPARISON_DEADLINE_SECONDS',
+      { essays: two, judge: MOCK, config: { COMPARISON_DEADLINE_SECONDS: 10_000_000_000_000 } },
+    ],
+    [
+      'a judge setting of the deployment',
+      'config.JUDGE_CALL_TIMEOUT_MS',
+      { essays: two, judge: MOCK, config: { JUDGE_CALL_TIMEOUT_MS: 1000 } },
+    ],
   ];
 
   it.each(cases)('%s gets a 400 naming %s', async (_name, field, body) => {

@@ -154,8 +154,7 @@ describe('cj against a fake HTTP API', () => {
   });
 
   it.each([
-    [['--set', 'NOT_A_SETTING=1'], '--set NOT_A_SETTING'],
-    [['--set', 'MIN_SUCCESS_RATE=2'], '--set MIN_SUCCESS_RATE'],
+    [['--set', 'NO_VALUE'], '--set NO_VALUE'],
     [['--budget', '0'], '--budget'],
     [['--budget', '2.5'], '--budget'],
     [['--mock-failure-rate', '1.5'], '--mock-failure-rate'],
@@ -177,6 +176,39 @@ describe('cj against a fake HTTP API', () => {
     expect(code).toBe(2);
     expect(io.err()).toContain(`cj: ${subject}:`);
     expect(api.requests).toHaveLength(0);
+  });
+
+  it('submit --set sends names and typed values as given: the API checks names and ranges', async () => {
+    // Prepare
+    const { file } = writeJsonl(3);
+    const io = captureIo({ CJ_API_URL: api.url });
+
+    // Act
+    const code = await main(
+      [
+        'submit',
+        file,
+        '--set',
+        'SPLIT_HALF_SPLITS=1000000000',
+        '--set',
+        'RESAMPLING_ENABLED=false',
+        '--set',
+        'NOT_A_SETTING=abc',
+        '--set',
+        'MIN_SUCCESS_RATE=high',
+      ],
+      io,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const sent = api.requests[0]?.body as { config?: unknown } | undefined;
+    expect(sent?.config).toEqual({
+      SPLIT_HALF_SPLITS: 1_000_000_000,
+      RESAMPLING_ENABLED: false,
+      NOT_A_SETTING: 'abc',
+      MIN_SUCCESS_RATE: 'high',
+    });
   });
 
   it('reports an API 400 with its field and exit 3', async () => {

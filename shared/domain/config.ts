@@ -560,6 +560,16 @@ export const CONFIG_SPEC = {
     'milliseconds',
     'Timeout of one provider HTTP call (AbortSignal.timeout); a timed-out call is a retryable `timeout` failure. With JUDGE_INPROCESS_ATTEMPTS calls (twice as many with judge_both_orders) it must fit the judge function timeout.',
   ),
+  PROVIDER_RESPONSE_MAX_BYTES: deployment(
+    z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(64 * 1024 * 1024),
+    1024 * 1024,
+    'bytes',
+    "Largest response body read from a provider call (a judge's chat completion or message, a provider batch API's control call): the body is streamed and reading stops past this, failing the call as `response_too_large` (not retried), so a misbehaving server cannot fill the function's memory. An answer is a few KB; a page of 100 provider batches a few hundred. Results files are streamed line by line instead (PROVIDER_BATCH_MAX_RESULT_LINE_BYTES).",
+  ),
   JUDGE_RETRY_AFTER_MAX_MS: deployment(
     nonNegativeInt,
     10_000,

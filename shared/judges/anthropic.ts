@@ -3,7 +3,7 @@
  * `record_verdict` tool, validated against the same strict contract as every other adapter.
  * `stop_reason: refusal` is a `refusal` failure; a missing tool call is a `malformed_answer`.
  */
-import { postJson } from './http.ts';
+import { endpointUrl, INVALID_BASE_URL, InvalidBaseUrlError, postJson } from './http.ts';
 import {
   answeredCall,
   type CallOutcome,
@@ -36,14 +36,22 @@ export class AnthropicDialect implements LlmDialect {
     settings: LlmSettings,
     runtime: LlmRuntime,
   ): Promise<CallOutcome> {
+    let url: string;
+    try {
+      url = endpointUrl(this.baseUrl, '/v1/messages');
+    } catch (error) {
+      if (error instanceof InvalidBaseUrlError) return { ok: false, failure: INVALID_BASE_URL };
+      throw error;
+    }
     const response = await postJson({
-      url: `${this.baseUrl.replace(/\/+$/, '')}/v1/messages`,
+      url,
       headers: {
         ...(apiKey ? { 'x-api-key': apiKey } : {}),
         'anthropic-version': ANTHROPIC_API_VERSION,
       },
       body: anthropicMessagesBody(prompt, settings),
       timeoutMs: runtime.config.JUDGE_CALL_TIMEOUT_MS,
+      maxResponseBytes: runtime.config.PROVIDER_RESPONSE_MAX_BYTES,
       fetch: runtime.fetch,
       now: runtime.now,
     });

@@ -30,7 +30,10 @@ export interface LlmSettings {
 
 export type LlmConfig = Pick<
   EngineConfig,
-  'JUDGE_CALL_TIMEOUT_MS' | 'JUDGE_JUSTIFICATION_MAX_WORDS' | 'JUDGE_MODEL_PRICES_USD_PER_MTOK'
+  | 'JUDGE_CALL_TIMEOUT_MS'
+  | 'JUDGE_JUSTIFICATION_MAX_WORDS'
+  | 'JUDGE_MODEL_PRICES_USD_PER_MTOK'
+  | 'PROVIDER_RESPONSE_MAX_BYTES'
 >;
 
 export interface LlmRuntime {

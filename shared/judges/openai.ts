@@ -6,7 +6,7 @@
  * A refusal (`message.refusal`, or `finish_reason: content_filter`) is a `refusal` failure; an
  * answer cut off at the token cap or failing the answer contract is a `malformed_answer` failure.
  */
-import { postJson } from './http.ts';
+import { endpointUrl, INVALID_BASE_URL, InvalidBaseUrlError, postJson } from './http.ts';
 import {
   answeredCall,
   type CallOutcome,
@@ -68,8 +68,9 @@ export function chatCompletionsBody(
   };
 }
 
+/** `<base>/chat/completions`, joined by URL parsing (throws InvalidBaseUrlError, see endpointUrl). */
 export function chatCompletionsUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  return endpointUrl(baseUrl, '/chat/completions');
 }
 
 export class ChatCompletionsDialect implements LlmDialect {
@@ -87,11 +88,19 @@ export class ChatCompletionsDialect implements LlmDialect {
     settings: LlmSettings,
     runtime: LlmRuntime,
   ): Promise<CallOutcome> {
+    let url: string;
+    try {
+      url = chatCompletionsUrl(this.options.baseUrl);
+    } catch (error) {
+      if (error instanceof InvalidBaseUrlError) return { ok: false, failure: INVALID_BASE_URL };
+      throw error;
+    }
     const response = await postJson({
-      url: chatCompletionsUrl(this.options.baseUrl),
+      url,
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
       body: chatCompletionsBody(prompt, settings, this.options),
       timeoutMs: runtime.config.JUDGE_CALL_TIMEOUT_MS,
+      maxResponseBytes: runtime.config.PROVIDER_RESPONSE_MAX_BYTES,
       fetch: runtime.fetch,
       now: runtime.now,
     });

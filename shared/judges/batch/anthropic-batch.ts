@@ -18,6 +18,7 @@ import {
 import type { JudgePrompt } from '../prompt.ts';
 import {
   type BatchHttp,
+  checkedBaseUrl,
   numberField,
   ProviderBatchCallError,
   readableFrom,
@@ -121,7 +122,7 @@ export class AnthropicBatchApi implements ProviderBatchApi {
   readonly #base: string;
 
   constructor(private readonly options: AnthropicBatchOptions) {
-    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#base = checkedBaseUrl(options.baseUrl);
     this.limits = options.limits;
   }
 

@@ -5,7 +5,8 @@
  * i.e. essay text) and never a header (it may carry the key). Redirects are not followed: a key is
  * sent only to the URL it was meant for.
  */
-import type { FetchLike } from '../http.ts';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { endpointUrl, type FetchLike, isRedirect, readCapped } from '../http.ts';
 
 export class ProviderBatchCallError extends Error {
   constructor(
@@ -27,6 +28,8 @@ export interface BatchHttp {
   fetch: FetchLike;
   /** Timeout of one control call or one upload, in milliseconds. */
   timeoutMs: number;
+  /** Largest control-call response read (PROVIDER_RESPONSE_MAX_BYTES unless given). */
+  maxResponseBytes?: number;
 }
 
 export interface BatchCall {
@@ -83,6 +86,9 @@ export async function send(
   if (response.status < 200 || response.status >= 300) {
     // Drain without reading into memory; the body is never reported.
     await response.body?.cancel().catch(() => undefined);
+    if (isRedirect(response)) {
+      throw new ProviderBatchCallError(call.operation, response.status, 'redirect_refused', false);
+    }
     throw new ProviderBatchCallError(
       call.operation,
       response.status,
@@ -93,20 +99,23 @@ export async function send(
   return response;
 }
 
-/** Largest control-call response read (a batch object or a page of them is a few KB). */
-const MAX_JSON_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/** Sends a control call and decodes its JSON object response. */
+/** Sends a control call and decodes its JSON object response (at most maxResponseBytes). */
 export async function sendForJson(
   http: BatchHttp,
   call: BatchCall,
 ): Promise<Record<string, unknown>> {
   const response = await send(http, call);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readCapped(response, MAX_JSON_RESPONSE_BYTES);
+    text = await readCapped(
+      response,
+      http.maxResponseBytes ?? DEFAULT_CONFIG.PROVIDER_RESPONSE_MAX_BYTES,
+    );
   } catch {
-    throw new ProviderBatchCallError(call.operation, response.status, 'response_unreadable', true);
+    throw new ProviderBatchCallError(call.operation, response.status, 'network_error', true);
+  }
+  if (text === undefined) {
+    throw new ProviderBatchCallError(call.operation, response.status, 'response_too_large', false);
   }
   try {
     const value: unknown = JSON.parse(text);
@@ -119,19 +128,17 @@ export async function sendForJson(
   throw new ProviderBatchCallError(call.operation, response.status, 'response_not_json', true);
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new Error('response too large');
-    }
-    chunks.push(chunk);
+/**
+ * A provider batch API's base URL, checked once (http(s), no user info, query or fragment: see
+ * endpointUrl) and without trailing slashes, so `${base}/batches/${encodeURIComponent(id)}` keeps
+ * every path under it. Throws a non-retryable `invalid_base_url` call error otherwise.
+ */
+export function checkedBaseUrl(baseUrl: string): string {
+  try {
+    return endpointUrl(baseUrl, '').replace(/\/+$/, '');
+  } catch {
+    throw new ProviderBatchCallError('configure', null, 'invalid_base_url', false);
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

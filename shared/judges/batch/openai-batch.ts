@@ -17,6 +17,7 @@ import { chatCompletionsBody, decodeChatCompletion } from '../openai.ts';
 import type { JudgePrompt } from '../prompt.ts';
 import {
   type BatchHttp,
+  checkedBaseUrl,
   numberField,
   ProviderBatchCallError,
   readableFrom,
@@ -145,7 +146,7 @@ export class OpenAiBatchApi implements ProviderBatchApi {
   readonly #base: string;
 
   constructor(private readonly options: OpenAiBatchOptions) {
-    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#base = checkedBaseUrl(options.baseUrl);
     this.limits = options.limits;
   }
 

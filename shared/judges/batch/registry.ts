@@ -18,6 +18,7 @@ export type ProviderBatchConfig = Pick<
   | 'PROVIDER_BATCH_MAX_REQUESTS'
   | 'PROVIDER_BATCH_MAX_BYTES'
   | 'PROVIDER_BATCH_HTTP_TIMEOUT_MS'
+  | 'PROVIDER_RESPONSE_MAX_BYTES'
   | 'PROVIDER_BATCH_MAX_RESULT_LINE_BYTES'
   | 'JUDGE_JUSTIFICATION_MAX_WORDS'
   | 'JUDGE_DEFAULT_MAX_TOKENS'
@@ -57,7 +58,11 @@ export async function createProviderBatchApi(
   const config = options.config ?? DEFAULT_CONFIG;
   const fetcher = options.fetch ?? ((input, init) => fetch(input, init));
   const keys = options.keys ?? defaultKeySource();
-  const http = { fetch: fetcher, timeoutMs: config.PROVIDER_BATCH_HTTP_TIMEOUT_MS };
+  const http = {
+    fetch: fetcher,
+    timeoutMs: config.PROVIDER_BATCH_HTTP_TIMEOUT_MS,
+    maxResponseBytes: config.PROVIDER_RESPONSE_MAX_BYTES,
+  };
   if (choice.provider !== 'openai' && choice.provider !== 'anthropic') {
     throw new NoProviderBatchApiError(choice.provider);
   }

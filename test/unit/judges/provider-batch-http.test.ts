@@ -46,7 +46,12 @@ describe('provider batch control calls', () => {
   it.each([
     ['a body that is not JSON', () => new Response('<html>'), 'response_not_json', true],
     ['a JSON array', () => Response.json([1, 2]), 'response_not_json', true],
-    ['a redirect (not followed)', () => new Response(null, { status: 302 }), 'http_302', false],
+    [
+      'a redirect (not followed)',
+      () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/' } }),
+      'redirect_refused',
+      false,
+    ],
     ['a 429', () => new Response('slow down', { status: 429 }), 'http_429', true],
     ['a 400', () => new Response('{"error":"essay text"}', { status: 400 }), 'http_400', false],
   ])('fail on %s with a short code', async (_name, answer, reason, retryable) => {
@@ -62,11 +67,11 @@ describe('provider batch control calls', () => {
     expect(String((error as Error).message)).not.toContain('essay text');
   });
 
-  it('refuses an answer larger than a control call may be, unread', async () => {
+  it('refuses an answer larger than PROVIDER_RESPONSE_MAX_BYTES, unread past the cap', async () => {
     // Prepare: 5 MB of JSON, streamed
     const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let sent = 0;
     const http = httpAnswering(async () => {
-      let sent = 0;
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
           if (sent === 5) controller.close();
@@ -80,8 +85,9 @@ describe('provider batch control calls', () => {
     // Act
     const error = await failureOf(sendForJson(http, CALL));
 
-    // Assess
-    expect(error).toMatchObject({ reason: 'response_unreadable', retryable: true });
+    // Assess: 1 MB read whole, the second chunk passes the cap and the rest is never pulled
+    expect(error).toMatchObject({ reason: 'response_too_large', retryable: false });
+    expect(sent).toBeLessThanOrEqual(3);
   });
 
   it('reports a network error and a timeout as retryable codes', async () => {
@@ -254,6 +260,7 @@ describe('choosing a provider batch API', () => {
           PROVIDER_BATCH_MAX_BYTES: 10 ** 12,
           PROVIDER_BATCH_HTTP_TIMEOUT_MS: 1000,
           PROVIDER_BATCH_MAX_RESULT_LINE_BYTES: 1024,
+          PROVIDER_RESPONSE_MAX_BYTES: 1024 * 1024,
           JUDGE_JUSTIFICATION_MAX_WORDS: 50,
           JUDGE_DEFAULT_MAX_TOKENS: 400,
         },

@@ -157,8 +157,35 @@ export class ApiClient {
     return this.request('GET', `/batches/${encodeURIComponent(batchId)}`);
   }
 
-  getResults(batchId: string): Promise<BatchResults> {
-    return this.request('GET', `/batches/${encodeURIComponent(batchId)}/results`);
+  /** One page of the results (`GET /batches/{id}/results?limit&cursor`), best first. */
+  getResultsPage(
+    batchId: string,
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<BatchResults> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.cursor !== undefined) query.set('cursor', page.cursor);
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return this.request('GET', `/batches/${encodeURIComponent(batchId)}/results${suffix}`);
+  }
+
+  /** The whole results, best first: every page, followed by `next_cursor`. */
+  async getResults(batchId: string, pageLimit?: number): Promise<BatchResults> {
+    const first = await this.getResultsPage(batchId, { limit: pageLimit });
+    const essays = [...first.essays];
+    let cursor = first.next_cursor;
+    while (cursor !== undefined) {
+      const page = await this.getResultsPage(batchId, { limit: pageLimit, cursor });
+      essays.push(...page.essays);
+      cursor = page.next_cursor;
+    }
+    return {
+      v: first.v,
+      batch_id: first.batch_id,
+      status: first.status,
+      total: first.total,
+      essays,
+    };
   }
 
   /** The batch's wave history (`GET /batches/{id}/waves`): decisions, sizes, pending over time. */

@@ -346,7 +346,7 @@ export const CONFIG_SPEC = {
     z.number().int().positive().max(24_000),
     20_000,
     'essays',
-    "Most essays in one batch (HTTP 400 beyond it). Bound by Lambda's 6 MB response: the results JSON of 20,000 essays with 128-character ids and worst-case numbers is 5.3 MB once wrapped in the HTTP response (test/unit/messages/aws-limits.test.ts); 24,000 would not fit. A deployment limit like MAX_ESSAY_CHARS.",
+    "Most essays in one batch (HTTP 400 beyond it). Results are served in pages of RESULTS_PAGE_ROWS, so Lambda's 6 MB response does not bound it (a whole 20,000-essay results JSON without grades is 5.3 MB, with 30 grades 43 MB); the ceiling of 24,000 stays until larger batches are measured end to end. A deployment limit like MAX_ESSAY_CHARS.",
   ),
   MAX_ESSAY_METADATA_BYTES: deployment(
     z.number().int().positive().max(65_536),
@@ -409,6 +409,12 @@ export const CONFIG_SPEC = {
     300_000,
     'bytes (rows as JSON, UTF-8)',
     "Most bytes of result rows in one DynamoDB item: an item holds up to RESULTS_PER_ITEM rows but no more than this (measured as JSON, which is at least DynamoDB's size of the same rows), so rows with grade probabilities (one per grade, up to MAX_GRADES labels of MAX_GRADE_LABEL_CHARS) are spread over more items instead of exceeding the 400 KB item limit.",
+  ),
+  RESULTS_PAGE_ROWS: deployment(
+    z.number().int().positive().max(2000),
+    1000,
+    'essays',
+    "Most result rows in one page of GET /batches/{id}/results (the default page; `limit` may ask for fewer). Bound by Lambda's 6 MB response: 1,000 worst-case rows (128-character ids, widest numbers, MAX_GRADES probabilities with labels of MAX_GRADE_LABEL_CHARS) are 2.1 MB once wrapped in the HTTP response, so 2,000 stay under 6 MB (test/unit/messages/aws-limits.test.ts); the whole results of a 20,000-essay batch with 30 grades would be 43 MB.",
   ),
   WAVE_HISTORY_MAX_POINTS: batch(
     z.number().int().min(10).max(5000),

@@ -336,3 +336,40 @@ export type EssayPageRequest = z.infer<typeof essayPageRequestSchema>;
 
 /** `POST /batches/{id}/start` and `/cancel` carry no fields beyond the version. */
 export const emptyRequestSchema = z.object({ v: httpVersionSchema }).strict();
+
+/**
+ * The query of `GET /batches/{id}/results`: at most `limit` rows (default and ceiling
+ * RESULTS_PAGE_ROWS, which keeps a page of worst-case rows inside Lambda's 6 MB response) from
+ * where `cursor` (the previous page's `next_cursor`) points.
+ */
+export const resultsPageQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'limit must be a whole number' })
+      .int('limit must be a whole number')
+      .min(1, 'limit must be at least 1')
+      .max(
+        DEFAULT_CONFIG.RESULTS_PAGE_ROWS,
+        `limit must be at most ${DEFAULT_CONFIG.RESULTS_PAGE_ROWS}`,
+      )
+      .default(DEFAULT_CONFIG.RESULTS_PAGE_ROWS),
+    cursor: z.string().max(64, 'cursor is not one this API gave').optional(),
+  })
+  .strict();
+export type ResultsPageQuery = z.infer<typeof resultsPageQuerySchema>;
+
+const RESULTS_CURSOR_PREFIX = 'r1:';
+
+/** The opaque `next_cursor` of a results page: where the next page starts. */
+export function encodeResultsCursor(offset: number): string {
+  return Buffer.from(`${RESULTS_CURSOR_PREFIX}${offset}`, 'utf8').toString('base64url');
+}
+
+/** The row offset a cursor points at, or undefined when it is not a cursor this API gave. */
+export function decodeResultsCursor(cursor: string): number | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(RESULTS_CURSOR_PREFIX)) return undefined;
+  const digits = text.slice(RESULTS_CURSOR_PREFIX.length);
+  if (!/^(0|[1-9]\d{0,8})$/.test(digits)) return undefined;
+  return Number(digits);
+}

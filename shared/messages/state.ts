@@ -72,7 +72,12 @@ export const batchResultsSchema = z.object({
   v: versionSchema,
   batch_id: batchIdSchema,
   status: batchStatusSchema,
+  /** Essays in the whole batch's results (every page). */
+  total: z.number().int().nonnegative(),
+  /** This page's rows, best first (the whole results when there is no `next_cursor`). */
   essays: z.array(resultRowSchema),
+  /** Present when more rows follow: pass it back as `?cursor=` for the next page. */
+  next_cursor: z.string().optional(),
 });
 export type BatchResults = z.infer<typeof batchResultsSchema>;
 

@@ -10,9 +10,11 @@ import { isTerminal } from '#domain/types.ts';
 import {
   checkAnchorGrades,
   createBatchRequestSchema,
+  decodeResultsCursor,
   emptyRequestSchema,
   essayPageRequestSchema,
   type JudgeChoice,
+  resultsPageQuerySchema,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
 import type { PublishDeps } from './continuation.ts';
@@ -260,13 +262,25 @@ export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResu
   };
 }
 
-export async function getResults(deps: ResultsDeps, batchId: string): Promise<ApiResult> {
+/** One page of a finalized batch's results (`query`: `limit`, `cursor`; docs/api.md). */
+export async function getResults(
+  deps: ResultsDeps,
+  batchId: string,
+  query: Record<string, string | undefined> = {},
+): Promise<ApiResult> {
+  const unknown = Object.keys(query).find((name) => !(name in resultsPageQuerySchema.shape));
+  if (unknown) throw badRequest(unknown, `unknown query parameter ${unknown} (limit, cursor)`);
+  const { limit, cursor } = resultsPageQuerySchema.parse(query);
+  const offset = cursor === undefined ? 0 : decodeResultsCursor(cursor);
+  if (offset === undefined) throw badRequest('cursor', 'cursor is not one this API gave');
   const batch = await deps.store.getBatch(batchId, false);
   if (!batch) throw notFound(batchId);
   if (!isTerminal(batch.status) || batch.status === 'CANCELLED') {
     throw conflict(`batch is ${batch.status}: results exist once it is finalized`);
   }
-  return { status: 200, body: batchResults(batch, await deps.store.getResults(batchId)) };
+  const rows = await deps.store.getResults(batchId);
+  if (offset > rows.length) throw badRequest('cursor', 'cursor is past the end of the results');
+  return { status: 200, body: batchResults(batch, rows, { offset, limit }) };
 }
 
 export async function cancelBatch(

@@ -4,6 +4,7 @@
  * `completionDenominator` (the only completion math) gave when the batch was created.
  */
 import { pendingCallbacks } from '#domain/batch-state.ts';
+import { encodeResultsCursor } from '#messages/api.ts';
 import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
 import type { BatchMeta } from './store-records.ts';
 
@@ -40,12 +41,29 @@ export function batchState(
   };
 }
 
-/** Stored rows → results JSON, best first. */
-export function batchResults(meta: BatchMeta, rows: readonly ResultRow[]): BatchResults {
+/** Which rows of the results one page holds: `limit` rows from `offset`, in rank order. */
+export interface ResultsPage {
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Stored rows → one page of the results JSON, best first (ties by id, so pages never overlap:
+ * finalized results never change). `next_cursor` is set while rows remain.
+ */
+export function batchResults(
+  meta: BatchMeta,
+  rows: readonly ResultRow[],
+  page: ResultsPage = { offset: 0, limit: rows.length },
+): BatchResults {
+  const ranked = [...rows].sort((x, y) => x.rank - y.rank || x.id.localeCompare(y.id));
+  const end = page.offset + page.limit;
   return {
     v: 1,
     batch_id: meta.batch_id,
     status: meta.status,
-    essays: [...rows].sort((x, y) => x.rank - y.rank || x.id.localeCompare(y.id)),
+    total: ranked.length,
+    essays: ranked.slice(page.offset, end),
+    ...(end < ranked.length ? { next_cursor: encodeResultsCursor(end) } : {}),
   };
 }

@@ -74,6 +74,7 @@ export function makeResults(n: number, overrides: Partial<BatchResults> = {}): B
     v: 1,
     batch_id: 'batch-report-1',
     status: 'COMPLETE_STABLE',
+    total: n,
     essays: scores.map((score, index) => ({
       id: `e${String(index).padStart(3, '0')}`,
       score: Number(score.toFixed(4)),

@@ -24,6 +24,11 @@ describe('120-essay batch', () => {
       { pollMs: 1000, timeoutMs: 300_000 },
     );
     const results = await api.getResults(run.batchId);
+    const paged = await api.getResults(run.batchId, 50);
+    const first = await api.getResultsPage(run.batchId, { limit: 50 });
+    const badCursor = await api
+      .getResultsPage(run.batchId, { cursor: 'bm90LWEtY3Vyc29y' })
+      .catch((error: unknown) => error);
 
     // Assess
     const { final } = run;
@@ -32,6 +37,12 @@ describe('120-essay batch', () => {
     expect(final.submitted_comparisons).toBeLessThanOrEqual(budget);
     expect(final.completed_comparisons).toBe(final.submitted_comparisons);
     expect(results.essays).toHaveLength(ESSAYS);
+    // Pages of 50 through the API: three pages, the same rows in the same order as one request.
+    expect(first.essays).toHaveLength(50);
+    expect(first.total).toBe(ESSAYS);
+    expect(first.next_cursor).toBeDefined();
+    expect(paged.essays).toEqual(results.essays);
+    expect(badCursor).toMatchObject({ status: 400, field: 'cursor' });
     const quality = new Map(essays.map((e) => [e.id, e.metadata?.quality as number]));
     const rho = spearman(
       results.essays.map((r) => r.score),

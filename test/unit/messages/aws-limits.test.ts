@@ -2,7 +2,7 @@
  * The engine stays inside the AWS limits at its own maxima: every queue message and a full
  * SendMessageBatch under SQS's 256 KiB, the outcome event under EventBridge's 256 KB, the largest
  * essay pages the CLI sends under Lambda's 6 MB request (as the event API Gateway builds), and the
- * results of the largest batch under Lambda's 6 MB response. The local cloud enforces the same
+ * largest page of the results under Lambda's 6 MB response. The local cloud enforces the same
  * limits (docs/local-cloud.md, "Limits"); DynamoDB's 400 KB item limit is checked on moto by
  * test/integration/aws-limits.test.ts.
  */
@@ -146,8 +146,13 @@ describe('the engine inside AWS limits, at its own maxima', () => {
     }
   });
 
-  it('the results of the largest batch fit a Lambda response', () => {
-    // Prepare: the most essays a batch may have, each id at its longest, every number at its widest.
+  it('a results page of the largest batch fits a Lambda response, though the whole results would not', () => {
+    // Prepare: the most essays a batch may have, each id at its longest, every number at its
+    // widest, and a probability for each of the most grades, labelled as long as a label may be.
+    const labels = Array.from({ length: DEFAULT_CONFIG.MAX_GRADES }, (_, grade) =>
+      `${grade}-`.padEnd(DEFAULT_CONFIG.MAX_GRADE_LABEL_CHARS, 'g'),
+    );
+    const probabilities = Object.fromEntries(labels.map((label) => [label, 0.012345678901234567]));
     const rows = Array.from({ length: DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH }, (_, index) => ({
       id: `${index}-`.padEnd(DEFAULT_CONFIG.MAX_ESSAY_ID_CHARS, 'x'),
       score: -1.2345678901234567e-123,
@@ -155,17 +160,23 @@ describe('the engine inside AWS limits, at its own maxima', () => {
       rank: index + 1,
       comparisons: 999_999_999,
       wins: 999_999_999,
+      grade: labels[0],
+      grade_probabilities: probabilities,
+      anchor_grade: labels[1],
     }));
     const meta = batchMeta({
       batch_id: longest(64, 'b'),
       status: 'COMPLETE_STABLE',
       essay_count: rows.length,
     });
+    const ceiling = { offset: 0, limit: DEFAULT_CONFIG.RESULTS_PAGE_ROWS };
 
     // Act
-    const response = jsonResponse(200, batchResults(meta, rows));
+    const page = jsonResponse(200, batchResults(meta, rows, ceiling));
+    const whole = jsonResponse(200, batchResults(meta, rows));
 
-    // Assess
-    expect(bytes(response)).toBeLessThanOrEqual(LAMBDA_PAYLOAD_LIMITS.syncResponseBytes);
+    // Assess: the page fits with room (RESULTS_PAGE_ROWS' documented size); the whole would not
+    expect(bytes(page)).toBeLessThanOrEqual(LAMBDA_PAYLOAD_LIMITS.syncResponseBytes / 2);
+    expect(bytes(whole)).toBeGreaterThan(LAMBDA_PAYLOAD_LIMITS.syncResponseBytes);
   });
 });

@@ -4,6 +4,9 @@
  * the continuation trigger that starting a batch sends.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { encodeResultsCursor } from '#messages/api.ts';
+import type { BatchResults } from '#messages/state.ts';
 import { errorResponse } from '#shared/runtime/http.ts';
 import {
   addEssays,
@@ -265,6 +268,52 @@ describe('HTTP API operations', () => {
     expect(body.status).toMatch(/^COMPLETE_/);
     expect(body.essays.map((e) => e.rank)).toEqual([1, 2, 3]);
     expect(new Set(body.essays.map((e) => e.id))).toEqual(new Set(testEssays(3).map((e) => e.id)));
+  });
+
+  it('serves results in pages that follow their cursors, best first, and refuses a bad page query naming the field', async () => {
+    // Prepare: a finished 5-essay batch
+    const p = createPipeline();
+    const batchId = idOf(
+      await createBatch(p.deps, { essays: testEssays(5), config: { RESAMPLING_ENABLED: false } }),
+    );
+    await runToCompletion(p);
+    const whole = (await getResults(p.deps, batchId)).body as BatchResults;
+
+    // Act: pages of 2, each from the previous page's cursor
+    const pages: BatchResults[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = cursor === undefined ? { limit: '2' } : { limit: '2', cursor };
+      const page = (await getResults(p.deps, batchId, query)).body as BatchResults;
+      pages.push(page);
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+    const refusals = await Promise.all([
+      failure(getResults(p.deps, batchId, { limit: '0' })),
+      failure(getResults(p.deps, batchId, { limit: String(DEFAULT_CONFIG.RESULTS_PAGE_ROWS + 1) })),
+      failure(getResults(p.deps, batchId, { limit: 'ten' })),
+      failure(getResults(p.deps, batchId, { cursor: 'not-a-cursor' })),
+      failure(getResults(p.deps, batchId, { cursor: encodeResultsCursor(6) })),
+      failure(getResults(p.deps, batchId, { page: '2' })),
+    ]);
+
+    // Assess
+    expect(whole.total).toBe(5);
+    expect(whole.next_cursor).toBeUndefined();
+    expect(pages.map((page) => page.essays.length)).toEqual([2, 2, 1]);
+    expect(pages.every((page) => page.total === 5)).toBe(true);
+    expect(pages.flatMap((page) => page.essays)).toEqual(whole.essays);
+    expect(whole.essays.map((essay) => essay.rank)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      refusals.map((refusal) => [refusal.status, (refusal.body as { field: string }).field]),
+    ).toEqual([
+      [400, 'limit'],
+      [400, 'limit'],
+      [400, 'limit'],
+      [400, 'cursor'],
+      [400, 'cursor'],
+      [400, 'page'],
+    ]);
   });
 
   it('cancels once: 200 CANCELLED with one event; again 200 without a second; a finished batch is 409', async () => {

@@ -30,7 +30,10 @@ export type EnvName =
   | 'CONTINUATION_QUEUE_URL'
   | 'EVENT_BUS_NAME'
   | 'ALLOWED_PROVIDERS'
-  | 'PROVIDER_RATE_LIMITS';
+  | 'PROVIDER_RATE_LIMITS'
+  | 'MAX_ESSAYS_PER_BATCH'
+  | 'MAX_ESSAY_CHARS'
+  | 'MAX_BUDGET_PER_BATCH';
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
@@ -67,7 +70,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches' },
     memorySize: 512,
     timeoutSeconds: 29,
-    env: ['TABLE_NAME', 'ALLOWED_PROVIDERS', 'CONTINUATION_QUEUE_URL'],
+    env: [
+      'TABLE_NAME',
+      'ALLOWED_PROVIDERS',
+      'CONTINUATION_QUEUE_URL',
+      // The deployment maxima a create is checked against (docs/deploy.md).
+      'MAX_ESSAYS_PER_BATCH',
+      'MAX_ESSAY_CHARS',
+      'MAX_BUDGET_PER_BATCH',
+    ],
     // GetItem: a create retried with the same Idempotency-Key reads the batch its first try made.
     table: ['GetItem', 'PutItem', 'BatchWriteItem'],
     // A batch created with all its essays starts at once.
@@ -79,7 +90,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/essays' },
     memorySize: 512,
     timeoutSeconds: 29,
-    env: ['TABLE_NAME'],
+    // Each page's essay texts are checked against the deployment's MAX_ESSAY_CHARS.
+    env: ['TABLE_NAME', 'MAX_ESSAY_CHARS'],
     table: ['GetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
   },
   {

@@ -5,7 +5,12 @@
  */
 
 import * as z from 'zod';
-import { CONFIG_SPEC, DEFAULT_CONFIG, configEntry as setting } from '#domain/config.ts';
+import {
+  BUDGET_MAXIMUM_LIMIT,
+  CONFIG_SPEC,
+  DEFAULT_CONFIG,
+  configEntry as setting,
+} from '#domain/config.ts';
 
 /** The built-in judge: needs no API key. */
 const MOCK_PROVIDER = 'mock';
@@ -68,6 +73,24 @@ export const SETTINGS_SPEC = {
     DEFAULT_CONFIG.COMPARISON_DEADLINE_SECONDS,
     'seconds',
     'Comparison deadline the alarms watch (oldest callback message, stuck pending callbacks); keep it equal to the engine COMPARISON_DEADLINE_SECONDS.',
+  ),
+  maxEssaysPerBatch: setting(
+    contextInt(2, DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH),
+    DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH,
+    'essays',
+    'Most essays in one batch (MAX_ESSAYS_PER_BATCH): more is a 400 naming `essays` or `essay_count`. May be lowered, not raised (20,000 is the largest batch the engine is measured at).',
+  ),
+  maxEssayChars: setting(
+    contextInt(1, DEFAULT_CONFIG.MAX_ESSAY_CHARS),
+    DEFAULT_CONFIG.MAX_ESSAY_CHARS,
+    'characters',
+    'Longest essay text (MAX_ESSAY_CHARS): longer is a 400 naming `essays[i].text`, inline and in pages. May be lowered, not raised.',
+  ),
+  maxBudgetPerBatch: setting(
+    contextInt(1, BUDGET_MAXIMUM_LIMIT),
+    DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH,
+    'comparisons',
+    'Largest budget of one batch (MAX_BUDGET_PER_BATCH), the most LLM calls a batch can cost (twice with judge_both_orders): a larger `budget` is a 400 naming `budget`, a default budget is cut to it.',
   ),
   logLevel: setting(
     z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),

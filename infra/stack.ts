@@ -143,6 +143,9 @@ export class CjEngineStack extends Stack {
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       ALLOWED_PROVIDERS: settings.allowedProviders.join(','),
       PROVIDER_RATE_LIMITS: JSON.stringify(settings.providerRateLimits),
+      MAX_ESSAYS_PER_BATCH: String(settings.maxEssaysPerBatch),
+      MAX_ESSAY_CHARS: String(settings.maxEssayChars),
+      MAX_BUDGET_PER_BATCH: String(settings.maxBudgetPerBatch),
     };
     const providerSecrets = providerSecretMap(settings);
 

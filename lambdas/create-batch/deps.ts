@@ -1,6 +1,9 @@
-/** create-batch's composition root: the batch store, the continuation queue, allowed providers. */
+/**
+ * create-batch's composition root: the batch store, the continuation queue, allowed providers and
+ * the deployment's maxima.
+ */
 import { randomUUID } from 'node:crypto';
-import { readEnv } from '#shared/runtime/env.ts';
+import { limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
 import { telemetry } from '#shared/runtime/observability.ts';
 import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
@@ -17,5 +20,6 @@ export const deps = lazy(
     now: system.now,
     allowedProviders: readEnv(['ALLOWED_PROVIDERS']).ALLOWED_PROVIDERS,
     newBatchId: () => randomUUID(),
+    limits: limitsFromEnv(),
   }),
 );

@@ -52,6 +52,8 @@ const deployment = configEntry;
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const fraction = z.number().min(0).max(1);
+/** The largest MAX_BUDGET_PER_BATCH a deployment may set (comparisons). */
+export const BUDGET_MAXIMUM_LIMIT = 1_000_000;
 /** A whole number within [min, max]. */
 const intRange = (min: number, max: number) => z.number().int().min(min).max(max);
 /** A number within [min, max]. */
@@ -63,7 +65,7 @@ export const CONFIG_SPEC = {
     z.number().positive().max(200),
     15,
     'comparisons per essay',
-    'Budget used when a batch gives none: ceil(K * n / 2) comparisons (each comparison involves two essays), but at least DEFAULT_BUDGET_FLOOR.',
+    'Budget used when a batch gives none: ceil(K * n / 2) comparisons (each comparison involves two essays), but at least DEFAULT_BUDGET_FLOOR and at most the deployment maximum MAX_BUDGET_PER_BATCH.',
   ),
   DEFAULT_BUDGET_FLOOR: batch(
     intRange(1, 100_000),
@@ -196,7 +198,7 @@ export const CONFIG_SPEC = {
     'A wave plans further rounds only while it holds fewer than this many times the successful comparisons the batch has so far (and fewer than WAVE_MIN_COMPARISONS): waves grow geometrically, so each is planned on scores fitted from at least as much data as it adds, and a batch with no success yet (a judge that fails every call) plans one round per wave as before. Measured with `npm run -s bench:waves` (BENCHMARKS.md, "Wave sizing").',
   ),
   WAVE_MAX_APPEARANCES_PER_ESSAY: batch(
-    intRange(1, 16),
+    intRange(1, 8),
     4,
     'comparisons per essay per wave',
     'Most rounds of one wave, so the most comparisons one essay has in one wave. 1 is the one-appearance-per-wave rule (one matching per wave). Measured with `npm run -s bench:waves` (BENCHMARKS.md, "Wave sizing").',
@@ -264,10 +266,10 @@ export const CONFIG_SPEC = {
     "Probes are added until the estimated relative standard error of the worst item's approximate SE is below this (or BT_APPROX_SE_MAX_PROBES). At n=10,000, m=100,000 the 128 starting probes already give 0.028, so dense data costs nothing extra; at n=300-400 with 1-2 comparisons per essay 128 probes gave 0.05-0.11 and max errors of 10-19 %, the adaptive count (~450-1,024 probes) max 4-10 %, median 0.2-0.5 %.",
   ),
   SPLIT_HALF_SPLITS: batch(
-    intRange(1, 50),
+    intRange(1, 20),
     20,
     'splits',
-    'Random halvings of the comparisons behind the split-half reliability (median over splits).',
+    'Random halvings of the comparisons behind the split-half reliability (median over splits). Each costs two fits at finalization (about 1.2 s of the continuation step per split at n = 20,000 on the loaded 2-core machine), so a batch may lower it but not raise it above the default.',
   ),
   BT_PRIOR_MODE: batch(
     z.enum(['empirical_bayes', 'fixed']),
@@ -328,43 +330,49 @@ export const CONFIG_SPEC = {
     z.number().int().positive().max(90_000),
     50_000,
     'characters (UTF-16 code units)',
-    'Longest essay text accepted (HTTP 400 beyond it). At most 4 bytes per character keeps an essay item well under the 400 KB DynamoDB item limit. A deployment limit: input is validated against the default, per-batch overrides do not relax it.',
+    'Longest essay text accepted: longer is a 400 naming `essays[i].text`, inline and in pages. At most 4 bytes per character keeps an essay item well under the 400 KB DynamoDB item limit. A deployment maximum: the default is also the largest value; a deployment may lower it (`cdk deploy -c maxEssayChars=N`, env MAX_ESSAY_CHARS of create-batch and add-essays; docs/deploy.md).',
   ),
   MAX_ESSAY_ID_CHARS: deployment(
     z.number().int().positive().max(512),
     128,
     'characters',
-    'Longest client essay id accepted (ids use the charset [A-Za-z0-9._:-]). A deployment limit like MAX_ESSAY_CHARS.',
+    'Longest client essay id accepted (ids use the charset [A-Za-z0-9._:-]). A deployment limit: a batch cannot override it.',
   ),
   MAX_ESSAYS_PER_PAGE: deployment(
     z.number().int().positive().max(5000),
     1000,
     'essays',
-    'Most essays in one create request or essay page; also the size of the stored essay-id chunks, so 1,000 ids of 128 characters stay near 130 KB per item. A deployment limit like MAX_ESSAY_CHARS.',
+    'Most essays in one create request or essay page; also the size of the stored essay-id chunks, so 1,000 ids of 128 characters stay near 130 KB per item. A deployment limit: a batch cannot override it.',
   ),
   MAX_ESSAYS_PER_BATCH: deployment(
     z.number().int().positive().max(24_000),
     20_000,
     'essays',
-    "Most essays in one batch (HTTP 400 beyond it). Results are served in pages of RESULTS_PAGE_ROWS, so Lambda's 6 MB response does not bound it (a whole 20,000-essay results JSON without grades is 5.3 MB, with 30 grades 43 MB); the ceiling of 24,000 stays until larger batches are measured end to end. A deployment limit like MAX_ESSAY_CHARS.",
+    "Most essays in one batch (HTTP 400 beyond it). Results are served in pages of RESULTS_PAGE_ROWS, so Lambda's 6 MB response does not bound it (a whole 20,000-essay results JSON without grades is 5.3 MB, with 30 grades 43 MB); the ceiling of 24,000 stays until larger batches are measured end to end. A deployment maximum like MAX_ESSAY_CHARS: more is a 400 naming `essays` (inline) or `essay_count` (paged); lowered with `-c maxEssaysPerBatch=N` (env MAX_ESSAYS_PER_BATCH).",
+  ),
+  MAX_BUDGET_PER_BATCH: deployment(
+    intRange(1, BUDGET_MAXIMUM_LIMIT),
+    200_000,
+    'comparisons',
+    "Largest budget of one batch (the most LLM calls it can cost: twice this with judge_both_orders): a larger `budget` is a 400 naming `budget`, and a default budget (DEFAULT_COMPARISONS_PER_ESSAY) is cut to it. 200,000 is 10 comparisons per essay at MAX_ESSAYS_PER_BATCH (the default budget there is 150,000); the continuation's time at this size is checked by test/unit/domain/override-bounds.test.ts. A deployment maximum: set with `cdk deploy -c maxBudgetPerBatch=N` (env MAX_BUDGET_PER_BATCH of create-batch), up to 1,000,000.",
   ),
   MAX_ESSAY_METADATA_BYTES: deployment(
     z.number().int().positive().max(65_536),
     8_192,
     'bytes (JSON, UTF-8)',
-    "Largest metadata object of one essay: with MAX_ESSAY_CHARS of text it keeps an essay item under DynamoDB's 400 KB. A deployment limit like MAX_ESSAY_CHARS.",
+    "Largest metadata object of one essay: with MAX_ESSAY_CHARS of text it keeps an essay item under DynamoDB's 400 KB. A deployment limit: a batch cannot override it.",
   ),
   MAX_GRADES: deployment(
     z.number().int().min(2).max(100),
     30,
     'grades',
-    "Most grades on a batch's grade_scale (docs/grades.md); finer ordered scales have no use in assessment. The scale is stored in the batch's SETTINGS item (30 labels of MAX_GRADE_LABEL_CHARS: about 1 KB) and every result row carries one probability per grade (result items are filled up to RESULTS_ITEM_MAX_BYTES, so more grades mean more, smaller items). A deployment limit like MAX_ESSAY_CHARS.",
+    "Most grades on a batch's grade_scale (docs/grades.md); finer ordered scales have no use in assessment. The scale is stored in the batch's SETTINGS item (30 labels of MAX_GRADE_LABEL_CHARS: about 1 KB) and every result row carries one probability per grade (result items are filled up to RESULTS_ITEM_MAX_BYTES, so more grades mean more, smaller items). A deployment limit: a batch cannot override it.",
   ),
   MAX_GRADE_LABEL_CHARS: deployment(
     z.number().int().positive().max(256),
     32,
     'characters',
-    'Longest grade label of a grade_scale (e.g. "A", "7", "Merit", "Working towards"). A deployment limit like MAX_ESSAY_CHARS.',
+    'Longest grade label of a grade_scale (e.g. "A", "7", "Merit", "Working towards"). A deployment limit: a batch cannot override it.',
   ),
 
   // --- storage ------------------------------------------------------------------------------
@@ -592,19 +600,19 @@ export const CONFIG_SPEC = {
     z.number().int().positive().max(131_072),
     32_768,
     'output tokens',
-    'Largest max_tokens a batch may give its LLM judge (HTTP 400 beyond it), so one comparison cannot run up an unbounded bill. A deployment limit like MAX_ESSAY_CHARS.',
+    'Largest max_tokens a batch may give its LLM judge (HTTP 400 beyond it), so one comparison cannot run up an unbounded bill. A deployment limit: a batch cannot override it.',
   ),
   JUDGE_MAX_ASSIGNMENT_CHARS: deployment(
     z.number().int().positive().max(50_000),
     10_000,
     'characters',
-    'Longest assignment text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit like MAX_ESSAY_CHARS.',
+    'Longest assignment text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit: a batch cannot override it.',
   ),
   JUDGE_MAX_RUBRIC_CHARS: deployment(
     z.number().int().positive().max(50_000),
     20_000,
     'characters',
-    'Longest rubric text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit like MAX_ESSAY_CHARS.',
+    'Longest rubric text a batch may give its LLM judge (HTTP 400 beyond it). A deployment limit: a batch cannot override it.',
   ),
   JUDGE_JUSTIFICATION_MAX_WORDS: deployment(
     positiveInt,
@@ -874,10 +882,18 @@ export function parseConfigAssignment(assignment: string): [ConfigName, unknown]
   return [name, parsed.data];
 }
 
-/** Default budget for a batch of `essayCount` essays when the client gives none. */
-export function defaultBudget(essayCount: number, config: EngineConfig): number {
-  return Math.max(
+/**
+ * Default budget for a batch of `essayCount` essays when the client gives none, never above the
+ * deployment's MAX_BUDGET_PER_BATCH (`maxBudget`).
+ */
+export function defaultBudget(
+  essayCount: number,
+  config: EngineConfig,
+  maxBudget: number = config.MAX_BUDGET_PER_BATCH,
+): number {
+  const budget = Math.max(
     config.DEFAULT_BUDGET_FLOOR,
     Math.ceil((config.DEFAULT_COMPARISONS_PER_ESSAY * essayCount) / 2),
   );
+  return Math.min(budget, maxBudget);
 }

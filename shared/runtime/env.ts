@@ -4,9 +4,25 @@
  * message naming it instead of a confusing error on the first request.
  */
 import * as z from 'zod';
-import { CONFIG_SPEC } from '#domain/config.ts';
+import { BUDGET_MAXIMUM_LIMIT, CONFIG_SPEC, DEFAULT_CONFIG } from '#domain/config.ts';
 
 const nonEmpty = z.string().trim().min(1);
+
+/**
+ * A deployment maximum from the environment: a whole number from `min` up to `max`, the config
+ * default unless set.
+ */
+function deploymentMaximum(
+  name: 'MAX_ESSAYS_PER_BATCH' | 'MAX_ESSAY_CHARS' | 'MAX_BUDGET_PER_BATCH',
+  min: number,
+  max: number = DEFAULT_CONFIG[name],
+) {
+  return z
+    .string()
+    .default(String(DEFAULT_CONFIG[name]))
+    .transform((raw) => Number(raw))
+    .pipe(z.number().int().min(min).max(max));
+}
 
 const ENV_SCHEMAS = {
   TABLE_NAME: nonEmpty,
@@ -40,6 +56,14 @@ const ENV_SCHEMAS = {
       }
     })
     .pipe(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
+  /**
+   * The deployment maxima a request is checked against (docs/deploy.md). Essays and characters may
+   * only be lowered (their defaults are what the response and item limits allow); the budget may be
+   * raised to the top of its range.
+   */
+  MAX_ESSAYS_PER_BATCH: deploymentMaximum('MAX_ESSAYS_PER_BATCH', 2),
+  MAX_ESSAY_CHARS: deploymentMaximum('MAX_ESSAY_CHARS', 1),
+  MAX_BUDGET_PER_BATCH: deploymentMaximum('MAX_BUDGET_PER_BATCH', 1, BUDGET_MAXIMUM_LIMIT),
   STAGE: z.string().default('dev'),
   POWERTOOLS_SERVICE_NAME: z.string().default('cj-engine'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('CjEngine'),
@@ -75,4 +99,18 @@ export function readEnv<K extends EnvName>(
     out[name] = parsed.data;
   }
   return out as Env<K>;
+}
+
+/** The deployment maxima (MAX_ESSAYS_PER_BATCH, MAX_ESSAY_CHARS, MAX_BUDGET_PER_BATCH) from `source`. */
+export function limitsFromEnv(source: Readonly<Record<string, string | undefined>> = process.env): {
+  maxEssaysPerBatch: number;
+  maxEssayChars: number;
+  maxBudgetPerBatch: number;
+} {
+  const env = readEnv(['MAX_ESSAYS_PER_BATCH', 'MAX_ESSAY_CHARS', 'MAX_BUDGET_PER_BATCH'], source);
+  return {
+    maxEssaysPerBatch: env.MAX_ESSAYS_PER_BATCH,
+    maxEssayChars: env.MAX_ESSAY_CHARS,
+    maxBudgetPerBatch: env.MAX_BUDGET_PER_BATCH,
+  };
 }

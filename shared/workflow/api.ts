@@ -20,6 +20,12 @@ import { formatPath } from '#messages/validation.ts';
 import type { PublishDeps } from './continuation.ts';
 import { publishIfUnpublished } from './continuation.ts';
 import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
+import {
+  checkCreateLimits,
+  checkEssayTexts,
+  DEFAULT_LIMITS,
+  type DeploymentLimits,
+} from './limits.ts';
 import type { BatchStore, FinalizationStore, Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -37,11 +43,15 @@ export interface CreateBatchDeps extends TriggerDeps {
   /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
   allowedProviders: readonly string[];
   newBatchId: () => string;
+  /** The deployment's maxima (MAX_ESSAYS_PER_BATCH, MAX_ESSAY_CHARS, MAX_BUDGET_PER_BATCH); defaults unless set. */
+  limits?: DeploymentLimits;
 }
 
 export interface AddEssaysDeps {
   store: Pick<BatchStore, 'putEssayPage' | 'getSettings'>;
   now: () => Date;
+  /** The deployment's maxima (a page's essay texts: MAX_ESSAY_CHARS); defaults unless set. */
+  limits?: DeploymentLimits;
 }
 
 export interface StartBatchDeps extends TriggerDeps {
@@ -144,10 +154,13 @@ export async function createBatch(
   idempotencyKey?: string,
 ): Promise<ApiResult> {
   const request = createBatchRequestSchema.parse(body);
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  checkCreateLimits(request, limits);
   const judge = validateJudge(request.judge ?? DEFAULT_JUDGE, deps.allowedProviders);
   const overrides = request.config ?? {};
   const essayCount = request.essays?.length ?? request.essay_count ?? 0;
-  const totalBudget = request.budget ?? defaultBudget(essayCount, resolveConfig(overrides));
+  const totalBudget =
+    request.budget ?? defaultBudget(essayCount, resolveConfig(overrides), limits.maxBudgetPerBatch);
   const batchId = batchIdFor(deps, idempotencyKey);
   // A retried create must not rewrite the essays of the batch its first attempt made.
   const earlier = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
@@ -186,6 +199,7 @@ export async function addEssays(
   body: unknown,
 ): Promise<ApiResult> {
   const page = essayPageRequestSchema.parse(body);
+  checkEssayTexts(page.essays, deps.limits ?? DEFAULT_LIMITS);
   if (page.essays.some((essay) => essay.anchor_grade !== undefined)) {
     const settings = await deps.store.getSettings(batchId);
     if (!settings) throw notFound(batchId);

@@ -55,6 +55,10 @@ describe('deployment settings', () => {
     ['allowedProviders', ''],
     ['providerRateLimits', '{"openai":{"requests_per_minute":0}}'],
     ['providerRateLimits', 'openai=500'],
+    ['maxEssaysPerBatch', String(DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH + 1)],
+    ['maxEssayChars', String(DEFAULT_CONFIG.MAX_ESSAY_CHARS + 1)],
+    ['maxBudgetPerBatch', '1000001'],
+    ['maxBudgetPerBatch', '0'],
   ])('reject a bad %s, naming the setting', (name, value) => {
     // Prepare
     const bad = contextOf({ [name]: value });
@@ -65,6 +69,27 @@ describe('deployment settings', () => {
     // Assess
     expect(act).toThrow(SettingsError);
     expect(act).toThrow(name);
+  });
+
+  it('set the deployment maxima from context, defaulting to the config module', () => {
+    // Prepare
+    const lowered = contextOf({
+      maxEssaysPerBatch: '500',
+      maxEssayChars: 20000,
+      maxBudgetPerBatch: '1000000',
+    });
+
+    // Act
+    const defaults = resolveSettings(contextOf({}));
+    const settings = resolveSettings(lowered);
+
+    // Assess
+    expect(defaults.maxEssaysPerBatch).toBe(DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH);
+    expect(defaults.maxEssayChars).toBe(DEFAULT_CONFIG.MAX_ESSAY_CHARS);
+    expect(defaults.maxBudgetPerBatch).toBe(DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH);
+    expect(settings.maxEssaysPerBatch).toBe(500);
+    expect(settings.maxEssayChars).toBe(20_000);
+    expect(settings.maxBudgetPerBatch).toBe(1_000_000);
   });
 
   it('reject a real provider without an API key secret', () => {

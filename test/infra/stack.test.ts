@@ -294,6 +294,32 @@ describe('functions', () => {
     expect(continuation.EVENT_BUS_NAME).toEqual({ Ref: expect.any(String) });
     expect(admin.TABLE_NAME).toBeUndefined();
   });
+
+  it('hands create-batch and add-essays the deployment maxima they check requests against', () => {
+    // Prepare
+    const envOf = (name: string) => {
+      const id = functionLogicalId(built.template, PREFIX, name);
+      const props = Object.fromEntries(resourcesOfType(built.template, 'AWS::Lambda::Function'))[
+        id
+      ];
+      return (
+        (props?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {}
+      );
+    };
+
+    // Act
+    const create = envOf('create-batch');
+    const pages = envOf('add-essays');
+
+    // Assess
+    expect(create).toMatchObject({
+      MAX_ESSAYS_PER_BATCH: String(DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH),
+      MAX_ESSAY_CHARS: String(DEFAULT_CONFIG.MAX_ESSAY_CHARS),
+      MAX_BUDGET_PER_BATCH: String(DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH),
+    });
+    expect(pages.MAX_ESSAY_CHARS).toBe(String(DEFAULT_CONFIG.MAX_ESSAY_CHARS));
+    expect(pages.MAX_BUDGET_PER_BATCH).toBeUndefined();
+  });
 });
 
 describe('event source mappings', () => {

@@ -61,7 +61,7 @@ describe('per-batch settings', () => {
     const config = resolveBatchConfig(atMaximum);
 
     // Assess
-    expect(config.SPLIT_HALF_SPLITS).toBe(50);
+    expect(config.SPLIT_HALF_SPLITS).toBe(20);
     expect(config.COMPARISON_DEADLINE_SECONDS).toBe(86_400);
     expect(resolveBatchConfig({}).SPLIT_HALF_SPLITS).toBe(CONFIG_SPEC.SPLIT_HALF_SPLITS.default);
   });
@@ -157,11 +157,11 @@ describe('a create request with config overrides', () => {
     // Act
     const parsed = createBatchRequestSchema.parse({
       essays,
-      config: { SPLIT_HALF_SPLITS: 50, COMPARISON_DEADLINE_SECONDS: 86_400 },
+      config: { SPLIT_HALF_SPLITS: 20, COMPARISON_DEADLINE_SECONDS: 86_400 },
     });
 
     // Assess
-    expect(parsed.config).toEqual({ SPLIT_HALF_SPLITS: 50, COMPARISON_DEADLINE_SECONDS: 86_400 });
+    expect(parsed.config).toEqual({ SPLIT_HALF_SPLITS: 20, COMPARISON_DEADLINE_SECONDS: 86_400 });
   });
 });
 
@@ -192,7 +192,7 @@ describe('coerceConfigAssignment (cj submit --set)', () => {
 
 describe('the range column of docs/config.md', () => {
   it.each([
-    ['SPLIT_HALF_SPLITS', '1 to 50, whole'],
+    ['SPLIT_HALF_SPLITS', '1 to 20, whole'],
     ['COMPARISON_DEADLINE_SECONDS', '1 to 86,400, whole'],
     ['PAIRING_FOCUS_FRACTION', '> 0 to 1'],
     ['RATE_LIMIT_BACKOFF_FACTOR', '> 0 to < 1'],

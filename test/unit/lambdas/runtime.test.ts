@@ -4,14 +4,51 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { ConfigError } from '#domain/config.ts';
-import { EnvError, readEnv } from '#shared/runtime/env.ts';
+import { ConfigError, DEFAULT_CONFIG } from '#domain/config.ts';
+import { EnvError, limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
 import { errorResponse, jsonBody, pathParameter } from '#shared/runtime/http.ts';
 import { badRequest, conflict, notFound } from '#shared/workflow/http-errors.ts';
 import { httpEvent } from '#test/helpers/events.ts';
 
 const bodyOf = (response: ReturnType<typeof errorResponse>) =>
   JSON.parse(String(response.body)) as unknown;
+
+describe('limitsFromEnv', () => {
+  it('reads the deployment maxima, the config defaults when unset', () => {
+    // Act
+    const defaults = limitsFromEnv({});
+    const set = limitsFromEnv({
+      MAX_ESSAYS_PER_BATCH: '100',
+      MAX_ESSAY_CHARS: '2000',
+      MAX_BUDGET_PER_BATCH: '1000000',
+    });
+
+    // Assess
+    expect(defaults).toEqual({
+      maxEssaysPerBatch: DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH,
+      maxEssayChars: DEFAULT_CONFIG.MAX_ESSAY_CHARS,
+      maxBudgetPerBatch: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH,
+    });
+    expect(set).toEqual({
+      maxEssaysPerBatch: 100,
+      maxEssayChars: 2000,
+      maxBudgetPerBatch: 1_000_000,
+    });
+  });
+
+  it.each([
+    ['MAX_ESSAYS_PER_BATCH', String(DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH + 1)],
+    ['MAX_ESSAY_CHARS', 'many'],
+    ['MAX_BUDGET_PER_BATCH', '1000001'],
+  ])('refuses %s=%s at cold start, naming it', (name, value) => {
+    // Act
+    const act = () => limitsFromEnv({ [name]: value });
+
+    // Assess
+    expect(act).toThrow(EnvError);
+    expect(act).toThrow(name);
+  });
+});
 
 describe('readEnv', () => {
   it('reads the variables asked for, with the contract defaults', () => {

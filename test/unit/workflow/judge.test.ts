@@ -7,13 +7,16 @@ import { describe, expect, it } from 'vitest';
 import type { JudgeProvider, JudgeRequest, JudgeResult } from '#shared/judges/port.ts';
 import { buildPrompt } from '#shared/judges/prompt.ts';
 import { createBatch } from '#shared/workflow/api.ts';
+import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judge.ts';
+import { runSweep } from '#shared/workflow/sweeper.ts';
 import {
   CrashError,
   createPipeline,
   deliverOne,
   ESSAY_TEXT_MARKER,
+  metaOf,
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
@@ -283,19 +286,327 @@ describe('processComparisonRequest', () => {
     const before = probe.externalCalls();
     await processComparisonRequest(probe.deps, probeRequest, 1);
     const calls = probe.externalCalls() - before;
-    expect(calls).toBe(2); // BatchGetItem (batch, comparison, essays, settings), SendMessage
+    // BatchGetItem (batch, comparison, essays, settings), PutItem (the claim), SendMessage, PutItem
+    // (the claim settled, best effort: a failure there is logged, the callback is out)
+    expect(calls).toBe(4);
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
       const request = await oneRequest(p);
       p.crashAtCall(k);
 
-      // Act
-      await expect(processComparisonRequest(p.deps, request, 1)).rejects.toBeInstanceOf(CrashError);
-      await processComparisonRequest(p.deps, request, 2);
+      // Act: the same message delivered again after a crash (a delivery that returned is deleted)
+      const first = processComparisonRequest(p.deps, request, 1, 'message-1');
+      if (k < calls) {
+        await expect(first).rejects.toBeInstanceOf(CrashError);
+        await processComparisonRequest(p.deps, request, 2, 'message-1');
+      } else {
+        await expect(first).resolves.toBe('verdict');
+      }
 
       // Assess: the seeded mock answers the redelivery identically
       expect(p.sent.callback, `crash at call ${k}`).toHaveLength(1);
     }
+  });
+});
+
+/** A provider whose answers wait until the test lets them go; counts its calls. */
+function gatedProvider(answer: JudgeResult) {
+  let calls = 0;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let called: () => void = () => undefined;
+  const firstCall = new Promise<void>((resolve) => {
+    called = resolve;
+  });
+  const provider: JudgeProvider = {
+    name: 'gated',
+    judge: async () => {
+      calls += 1;
+      called();
+      await gate;
+      return answer;
+    },
+  };
+  return { provider, calls: () => calls, open, firstCall };
+}
+
+const claimMs = (p: Pipeline) => p.deps.config.JUDGE_CLAIM_SECONDS * 1000;
+
+/** The claim item of a comparison, as stored. */
+function claimOf(p: Pipeline, request: { batch_id: string; comparison_id: string }) {
+  return p.table.get(`BATCH#${request.batch_id}`, `CLAIM#${request.comparison_id}`);
+}
+
+describe('the claim before the provider call', () => {
+  it('claims the comparison until now + JUDGE_CLAIM_SECONDS with one conditional write, then judges', async () => {
+    // Prepare
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    const before = p.callLog.length;
+
+    // Act
+    const outcome = await processComparisonRequest(p.deps, request, 1);
+
+    // Assess
+    expect(outcome).toBe('verdict');
+    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'Put', 'SendMessage', 'Put']);
+    expect(claimOf(p, request)).toMatchObject({
+      claimed_until: p.clock.now.getTime() + claimMs(p),
+      claim_token: expect.any(String),
+      claim_state: 'answered',
+    });
+    expect(p.sent.callback).toHaveLength(1);
+  });
+
+  it('lets a copy that arrives while the first is judging skip the provider and send nothing', async () => {
+    // Prepare: the first copy is inside its provider call (its callback not yet recorded)
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    const gated = gatedProvider({ outcome: 'verdict', winner: 'A' });
+    p.deps.providerFor = () => gated.provider;
+    const first = processComparisonRequest(p.deps, request, 1);
+    await gated.firstCall;
+
+    // Act
+    const copy = await processComparisonRequest(p.deps, request, 1);
+    gated.open();
+    const winner = await first;
+
+    // Assess: one provider call, one callback, from the copy that claimed
+    expect(copy).toBe('claimed_elsewhere');
+    expect(winner).toBe('verdict');
+    expect(gated.calls()).toBe(1);
+    expect(p.sent.callback).toEqual([expect.objectContaining({ outcome: 'verdict' })]);
+    expect(p.telemetry.lines('judge_request_claimed_elsewhere')).toEqual([
+      expect.objectContaining({
+        comparison_id: request.comparison_id,
+        claimed_until: new Date(p.clock.now.getTime() + claimMs(p)).toISOString(),
+      }),
+    ]);
+  });
+
+  it('skips a copy that arrives after the callback was sent but before it was recorded', async () => {
+    // Prepare: the first copy judged and sent its callback; the callback is still queued
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    await processComparisonRequest(p.deps, request, 1);
+    p.advance(5_000);
+    const { provider, seen } = scriptedProvider([{ outcome: 'verdict', winner: 'B' }]);
+    p.deps.providerFor = () => provider;
+
+    // Act
+    const copy = await processComparisonRequest(p.deps, request, 2);
+
+    // Assess
+    expect(copy).toBe('claimed_elsewhere');
+    expect(seen).toHaveLength(0);
+    expect(p.sent.callback).toHaveLength(1);
+  });
+
+  it('skips an answered comparison before any claim is written', async () => {
+    // Prepare: judged and its callback recorded
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    await processComparisonRequest(p.deps, request, 1);
+    await deliverOne(p, 'callback', (callback) => processCallback(p.deps, callback));
+    p.advance(claimMs(p) + 1);
+    const before = p.callLog.length;
+
+    // Act
+    const copy = await processComparisonRequest(p.deps, request, 2);
+
+    // Assess: the consistent read answers it; no claim write, no provider call, no callback
+    expect(copy).toBe('skipped');
+    expect(p.callLog.slice(before)).toEqual(['BatchGet']);
+    expect(p.sent.callback).toHaveLength(1);
+  });
+
+  it('lets the redelivery of a crashed claimer claim once the claim has expired', async () => {
+    // Prepare: an invocation claimed the comparison and was killed (no release, no callback)
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    const crashed = await p.deps.store.claimComparison(request.batch_id, request.comparison_id, {
+      until: new Date(p.clock.now.getTime() + claimMs(p)),
+      now: p.clock.now,
+    });
+    expect(crashed.outcome).toBe('claimed');
+    const early = await processComparisonRequest(p.deps, request, 2);
+    p.advance(claimMs(p) + 1);
+
+    // Act
+    const late = await processComparisonRequest(p.deps, request, 3);
+
+    // Assess: before expiry the claim holds; after it, the redelivery judges and calls back once
+    expect(early).toBe('claimed_elsewhere');
+    expect(late).toBe('verdict');
+    expect(p.sent.callback).toHaveLength(1);
+    expect(claimOf(p, request)?.claim_token).not.toBe(
+      crashed.outcome === 'claimed' ? crashed.token : undefined,
+    );
+  });
+
+  it('lets a later delivery of the same message take over a claim its earlier delivery never settled', async () => {
+    // Prepare: delivery 1 of message m-1 claimed and was killed before the provider answered
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    await p.deps.store.claimComparison(request.batch_id, request.comparison_id, {
+      until: new Date(p.clock.now.getTime() + claimMs(p)),
+      now: p.clock.now,
+      messageId: 'm-1',
+    });
+    p.advance(2_000);
+
+    // Act: a copy from another message (a re-sent wave), then delivery 2 of m-1
+    const other = await processComparisonRequest(p.deps, request, 1, 'm-2');
+    const redelivered = await processComparisonRequest(p.deps, request, 2, 'm-1');
+
+    // Assess: the other message's copy waits for the claim; the redelivery judges at once
+    expect(other).toBe('claimed_elsewhere');
+    expect(redelivered).toBe('verdict');
+    expect(p.sent.callback).toHaveLength(1);
+    expect(claimOf(p, request)).toMatchObject({ claim_state: 'answered' });
+  });
+
+  it('skips a later delivery of the same message once its claim was settled (an SQS duplicate)', async () => {
+    // Prepare: delivery 1 of m-1 judged and sent its callback; the callback is still queued
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    await processComparisonRequest(p.deps, request, 1, 'm-1');
+    p.advance(2_000);
+    const { provider, seen } = scriptedProvider([{ outcome: 'verdict', winner: 'B' }]);
+    p.deps.providerFor = () => provider;
+
+    // Act
+    const duplicate = await processComparisonRequest(p.deps, request, 2, 'm-1');
+
+    // Assess
+    expect(duplicate).toBe('claimed_elsewhere');
+    expect(seen).toHaveLength(0);
+    expect(p.sent.callback).toHaveLength(1);
+  });
+
+  it('settles the claim when the mock drops the callback, so a duplicate does not judge again', async () => {
+    // Prepare
+    const p = createPipeline();
+    const request = await oneRequest(p, { provider: 'mock', profile: 'default', drop_rate: 1 });
+
+    // Act
+    const first = await processComparisonRequest(p.deps, request, 1, 'm-1');
+    const duplicate = await processComparisonRequest(p.deps, request, 2, 'm-1');
+
+    // Assess
+    expect(first).toBe('dropped');
+    expect(duplicate).toBe('claimed_elsewhere');
+    expect(p.sent.callback).toEqual([]);
+  });
+
+  it('times out a comparison whose claimer vanished: the sweeper fails it at its deadline', async () => {
+    // Prepare: claimed by an invocation that died; its message never comes back
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    await p.deps.store.claimComparison(request.batch_id, request.comparison_id, {
+      until: new Date(p.clock.now.getTime() + claimMs(p)),
+      now: p.clock.now,
+    });
+    p.advance(p.deps.config.COMPARISON_DEADLINE_SECONDS * 1000 + 60_000);
+
+    // Act
+    await runSweep(p.deps);
+
+    // Assess: the batch counts it failed (timeout), exactly once
+    const meta = metaOf(p, request.batch_id);
+    expect(meta.failed_comparisons).toBe(1);
+    expect(meta.completed_comparisons).toBe(0);
+    expect(p.sent.callback).toEqual([]);
+  });
+
+  it('gives the claim up when it leaves the request to redelivery, so the next delivery judges at once', async () => {
+    // Prepare: a provider that fails retryably on every in-process attempt, then answers
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    const attempts = p.deps.config.JUDGE_INPROCESS_ATTEMPTS;
+    const { provider, seen } = scriptedProvider([
+      ...Array.from({ length: attempts }, () => rateLimited),
+      { outcome: 'verdict', winner: 'A' },
+    ]);
+    p.deps.providerFor = () => provider;
+    await expect(processComparisonRequest(p.deps, request, 1)).rejects.toBeInstanceOf(
+      RetryLaterError,
+    );
+
+    // Act: redelivered without waiting for the claim to expire
+    const outcome = await processComparisonRequest(p.deps, request, 2);
+
+    // Assess
+    expect(outcome).toBe('verdict');
+    expect(seen).toHaveLength(attempts + 1);
+    expect(p.sent.callback).toHaveLength(1);
+    expect(claimOf(p, request)?.claimed_until).toBe(p.clock.now.getTime() + claimMs(p));
+  });
+
+  it('gives the claim up when sending the callback fails, and the redelivery sends it', async () => {
+    // Prepare: the callback send (the call after BatchGet and the claim) crashes once
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    p.crashAtCall(3);
+    await expect(processComparisonRequest(p.deps, request, 1)).rejects.toBeInstanceOf(CrashError);
+    const released = claimOf(p, request);
+
+    // Act
+    const outcome = await processComparisonRequest(p.deps, request, 2);
+
+    // Assess
+    expect(released?.claimed_until).toBe(0);
+    expect(outcome).toBe('verdict');
+    expect(p.sent.callback).toHaveLength(1);
+  });
+});
+
+describe('the claim when the store fails', () => {
+  it('keeps the callback it sent when the claim cannot be settled, and logs it', async () => {
+    // Prepare
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    p.deps.store.markClaimAnswered = async () => {
+      const error = new Error('throttled');
+      error.name = 'ProvisionedThroughputExceededException';
+      throw error;
+    };
+
+    // Act
+    const outcome = await processComparisonRequest(p.deps, request, 1, 'm-1');
+
+    // Assess
+    expect(outcome).toBe('verdict');
+    expect(p.sent.callback).toHaveLength(1);
+    expect(p.telemetry.lines('judge_claim_not_settled')).toEqual([
+      expect.objectContaining({
+        comparison_id: request.comparison_id,
+        error: 'ProvisionedThroughputExceededException',
+      }),
+    ]);
+  });
+
+  it('surfaces the error that stopped the judge, not the failed release after it', async () => {
+    // Prepare: the callback send crashes, and the store cannot take the claim back either
+    const p = createPipeline();
+    const request = await oneRequest(p);
+    const releases: string[] = [];
+    p.deps.store.releaseClaim = async (_batchId, comparisonId) => {
+      releases.push(comparisonId);
+      throw new Error('store unavailable');
+    };
+    p.crashAtCall(3);
+
+    // Act
+    const outcome = processComparisonRequest(p.deps, request, 1);
+
+    // Assess: the crash surfaces (SQS redelivers); the claim stays until it expires
+    await expect(outcome).rejects.toBeInstanceOf(CrashError);
+    expect(releases).toEqual([request.comparison_id]);
+    expect(claimOf(p, request)?.claimed_until).toBe(p.clock.now.getTime() + claimMs(p));
   });
 });

@@ -1,4 +1,7 @@
-/** create-batch's composition root: the batch store, the continuation queue, allowed providers. */
+/**
+ * create-batch's composition root: the batch store, the continuation queue, allowed providers and
+ * the endpoint policy (named endpoints; loopback base URLs only on the local cloud).
+ */
 import { randomUUID } from 'node:crypto';
 import { readEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
@@ -9,13 +12,18 @@ import { table } from '#shared/runtime/table.ts';
 import type { CreateBatchDeps } from '#shared/workflow/api.ts';
 import { dynamoBatches } from '#store/batches.ts';
 
-export const deps = lazy(
-  (): CreateBatchDeps => ({
+export const deps = lazy((): CreateBatchDeps => {
+  const env = readEnv(['ALLOWED_PROVIDERS', 'JUDGE_ENDPOINTS', 'ALLOW_LOOPBACK_BASE_URLS']);
+  return {
     store: dynamoBatches(table()),
     messaging: queuesFromEnv(['CONTINUATION_QUEUE_URL']),
     telemetry,
     now: system.now,
-    allowedProviders: readEnv(['ALLOWED_PROVIDERS']).ALLOWED_PROVIDERS,
+    allowedProviders: env.ALLOWED_PROVIDERS,
+    endpointPolicy: {
+      endpoints: env.JUDGE_ENDPOINTS,
+      allowLoopbackBaseUrls: env.ALLOW_LOOPBACK_BASE_URLS,
+    },
     newBatchId: () => randomUUID(),
-  }),
-);
+  };
+});

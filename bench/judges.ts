@@ -85,6 +85,8 @@ async function main(): Promise<void> {
           config: DEFAULT_CONFIG,
           openAiBaseUrl: `${server.origin}/v1`,
           anthropicBaseUrl: server.origin,
+          // The fake server listens on loopback, as a local model server does on the local cloud.
+          endpointPolicy: { endpoints: {}, allowLoopbackBaseUrls: true },
         },
       });
       return { config, server, judge, samples: [] as number[], failures: 0 };

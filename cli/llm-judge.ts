@@ -1,6 +1,7 @@
 /**
  * `cj submit` flags for a real LLM judge: `--judge openai|anthropic|openai-compatible` with
- * `--judge-model`, `--judge-base-url` (compatible servers only), `--rubric FILE`,
+ * `--judge-model`, `--judge-endpoint NAME` (a compatible server the deployment names) or
+ * `--judge-base-url` (a compatible server on this machine, local cloud only), `--rubric FILE`,
  * `--assignment FILE`, `--judge-both-orders` and `--judge-mode sync|provider-batch` (OpenAI and
  * Anthropic: judge each wave through the provider's batch API). The server validates it again.
  */
@@ -20,10 +21,16 @@ export const LLM_JUDGE_FLAGS: FlagSpecs = {
     valueName: 'name',
     description: 'model of an LLM judge (e.g. gpt-4o-mini, claude-sonnet-4-20250514)',
   },
+  'judge-endpoint': {
+    type: 'string',
+    valueName: 'name',
+    description: "openai-compatible: one of the deployment's named endpoints (judgeEndpoints)",
+  },
   'judge-base-url': {
     type: 'string',
     valueName: 'url',
-    description: 'base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1',
+    description:
+      'openai-compatible on the local cloud: a loopback server, e.g. http://127.0.0.1:8000/v1',
   },
   rubric: { type: 'string', valueName: 'FILE', description: 'rubric text shown to an LLM judge' },
   assignment: {
@@ -92,11 +99,23 @@ export function llmJudgeFromArgs(
     throw new UsageError('--judge-model', `--judge ${provider} needs a model`);
   }
   const baseUrl = stringFlag(args, 'judge-base-url');
-  if (provider === 'openai-compatible' && baseUrl === undefined) {
-    throw new UsageError('--judge-base-url', '--judge openai-compatible needs the server base URL');
+  const endpoint = stringFlag(args, 'judge-endpoint');
+  if (provider === 'openai-compatible' && baseUrl === undefined && endpoint === undefined) {
+    throw new UsageError(
+      '--judge-endpoint',
+      '--judge openai-compatible needs --judge-endpoint NAME (or, on the local cloud, --judge-base-url)',
+    );
   }
-  if (provider !== 'openai-compatible' && baseUrl !== undefined) {
-    throw new UsageError('--judge-base-url', 'only applies with --judge openai-compatible');
+  if (baseUrl !== undefined && endpoint !== undefined) {
+    throw new UsageError('--judge-base-url', 'give --judge-endpoint or --judge-base-url, not both');
+  }
+  for (const [flag, value] of [
+    ['--judge-base-url', baseUrl],
+    ['--judge-endpoint', endpoint],
+  ] as const) {
+    if (provider !== 'openai-compatible' && value !== undefined) {
+      throw new UsageError(flag, 'only applies with --judge openai-compatible');
+    }
   }
   const assignment = readTextFlag(
     args,
@@ -107,10 +126,11 @@ export function llmJudgeFromArgs(
   const rubric = readTextFlag(args, 'rubric', cwd, DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS);
   const bothOrders = booleanFlag(args, 'judge-both-orders');
   const mode = judgeModeFrom(args, provider, bothOrders);
-  // base_url belongs to openai-compatible only, which the checks above enforce.
+  // endpoint and base_url belong to openai-compatible only, which the checks above enforce.
   return {
     provider,
     model,
+    ...(endpoint === undefined ? {} : { endpoint }),
     ...(baseUrl === undefined ? {} : { base_url: baseUrl }),
     ...(assignment === undefined ? {} : { assignment }),
     ...(rubric === undefined ? {} : { rubric }),

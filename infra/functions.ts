@@ -1,7 +1,8 @@
 /**
  * The deployment contract of every function: trigger, size, environment and permissions. The stack
  * wires exactly what is declared here, so this table is the least-privilege review surface: its
- * `table`, `queryIndexes`, `sendsTo`, `putsEvents` and `readsProviderSecrets` are everything the
+ * `table`, `queryIndexes`, `sendsTo`, `putsEvents`, `readsProviderSecrets` and
+ * `readsEndpointSecrets` are everything the
  * function's code may call (infra/grants.ts turns them into IAM statements).
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
@@ -33,7 +34,8 @@ export type EnvName =
   | 'PROVIDER_RATE_LIMITS'
   | 'MAX_ESSAYS_PER_BATCH'
   | 'MAX_ESSAY_CHARS'
-  | 'MAX_BUDGET_PER_BATCH';
+  | 'MAX_BUDGET_PER_BATCH'
+  | 'JUDGE_ENDPOINTS';
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
@@ -61,6 +63,8 @@ export interface FunctionSpec {
   readonly sendsTo?: readonly QueueName[];
   readonly putsEvents?: boolean;
   readonly readsProviderSecrets?: boolean;
+  /** The API key secrets of the deployment's named endpoints (`judgeEndpointSecrets`). */
+  readonly readsEndpointSecrets?: boolean;
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
@@ -70,9 +74,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches' },
     memorySize: 512,
     timeoutSeconds: 29,
+    // JUDGE_ENDPOINTS: a batch may name only an endpoint the deployment has.
     env: [
       'TABLE_NAME',
       'ALLOWED_PROVIDERS',
+      'JUDGE_ENDPOINTS',
       'CONTINUATION_QUEUE_URL',
       // The deployment maxima a create is checked against (docs/deploy.md).
       'MAX_ESSAYS_PER_BATCH',
@@ -173,6 +179,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       'COMPARISON_QUEUE_URL',
       'ALLOWED_PROVIDERS',
       'PROVIDER_RATE_LIMITS',
+      'JUDGE_ENDPOINTS',
     ],
     // Reads what a comparison needs in one BatchGetItem (META, the comparison, both essays, the
     // settings) and never touches the batch counters; GetItem + PutItem only for the shared
@@ -181,6 +188,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // The callback; and a request the rate limiter cannot serve soon, re-sent with a delay.
     sendsTo: ['callback', 'comparison'],
     readsProviderSecrets: true,
+    // Only the judge calls OpenAI-compatible endpoints (they have no provider batch API).
+    readsEndpointSecrets: true,
   },
   {
     name: 'callback',

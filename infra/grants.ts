@@ -20,6 +20,8 @@ export type GrantTarget =
   | { readonly kind: 'event-bus' }
   /** Every provider secret the deployment names (`providerSecrets`). */
   | { readonly kind: 'provider-secrets' }
+  /** Every named endpoint's secret the deployment names (`judgeEndpointSecrets`). */
+  | { readonly kind: 'endpoint-secrets' }
   /** The function's own log group. */
   | { readonly kind: 'log-group' };
 
@@ -56,6 +58,9 @@ export function grantsOf(spec: FunctionSpec): Grant[] {
   if (spec.putsEvents) code(['events:PutEvents'], { kind: 'event-bus' });
   if (spec.readsProviderSecrets) {
     code(['secretsmanager:GetSecretValue'], { kind: 'provider-secrets' });
+  }
+  if (spec.readsEndpointSecrets) {
+    code(['secretsmanager:GetSecretValue'], { kind: 'endpoint-secrets' });
   }
   grants.push({ actions: LOG_ACTIONS, on: { kind: 'log-group' }, by: 'platform' });
   if (spec.trigger.kind === 'queue') {

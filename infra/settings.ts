@@ -44,6 +44,33 @@ export const SETTINGS_SPEC = {
     'comma list of provider=secretName',
     'Secrets Manager secret (name, created by the deployer) holding each real provider API key; only the judge may read them.',
   ),
+  judgeEndpoints: setting(
+    z
+      .union([z.string(), z.record(z.string(), z.string())])
+      .transform((raw, ctx) => {
+        if (typeof raw !== 'string') return raw;
+        const endpoints: Record<string, string> = {};
+        for (const pair of commaList.parse(raw)) {
+          const eq = pair.indexOf('=');
+          if (eq <= 0) {
+            ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url` });
+            return z.NEVER;
+          }
+          endpoints[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+        return endpoints;
+      })
+      .pipe(CONFIG_SPEC.JUDGE_ENDPOINTS.schema),
+    '',
+    'comma list of name=baseUrl',
+    'The OpenAI-compatible servers batches may judge with, by name (JUDGE_ENDPOINTS, docs/deploy.md), e.g. local-llama=https://llm.internal.example/v1: http(s), no user info, query or fragment. A batch picks one with judge.endpoint; a raw judge.base_url is refused. Needs openai-compatible in allowedProviders.',
+  ),
+  judgeEndpointSecrets: setting(
+    commaList.pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]*=[A-Za-z0-9/_+=.@-]+$/))),
+    '',
+    'comma list of endpoint=secretName',
+    "Secrets Manager secret (name, created by the deployer) holding a named endpoint's API key; an endpoint without one is called with no key. Only the judge may read them, and each key goes only to its own endpoint.",
+  ),
   providerRateLimits: setting(
     z
       .union([
@@ -142,14 +169,67 @@ export function resolveSettings(lookup: (name: string) => unknown): DeploymentSe
   }
   const settings = out as DeploymentSettings;
   checkProviderSecrets(settings);
+  checkJudgeEndpoints(settings);
   return settings;
 }
 
-/** The mock judge needs no key; every real provider needs exactly one secret, and vice versa. */
+const COMPATIBLE_PROVIDER = 'openai-compatible';
+
+/**
+ * OpenAI-compatible servers are named endpoints, each with its own secret or none: allowing the
+ * provider needs at least one endpoint, endpoints need the provider, and every endpoint secret
+ * names a configured endpoint.
+ */
+function checkJudgeEndpoints(settings: DeploymentSettings): void {
+  const names = Object.keys(settings.judgeEndpoints);
+  const allowed = settings.allowedProviders.includes(COMPATIBLE_PROVIDER);
+  if (allowed && names.length === 0) {
+    throw new SettingsError(
+      'judgeEndpoints',
+      `provider "${COMPATIBLE_PROVIDER}" is allowed but no endpoint is named (add name=https://host/v1 to judgeEndpoints)`,
+    );
+  }
+  if (!allowed && names.length > 0) {
+    throw new SettingsError(
+      'judgeEndpoints',
+      `endpoints are named but allowedProviders does not allow "${COMPATIBLE_PROVIDER}"`,
+    );
+  }
+  for (const endpoint of endpointSecretMap(settings).keys()) {
+    if (!names.includes(endpoint)) {
+      throw new SettingsError(
+        'judgeEndpointSecrets',
+        `a secret is given for endpoint "${endpoint}", which judgeEndpoints does not name`,
+      );
+    }
+  }
+}
+
+/** Endpoint name → secret name, from the `judgeEndpointSecrets` list. */
+export function endpointSecretMap(settings: DeploymentSettings): Map<string, string> {
+  return new Map(
+    settings.judgeEndpointSecrets.map((pair) => {
+      const eq = pair.indexOf('=');
+      return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
+    }),
+  );
+}
+
+/**
+ * The mock judge needs no key; OpenAI-compatible servers have a key per named endpoint
+ * (judgeEndpointSecrets), never one shared by all; every other real provider needs exactly one
+ * secret, and vice versa.
+ */
 function checkProviderSecrets(settings: DeploymentSettings): void {
   const secrets = providerSecretMap(settings);
+  if (secrets.has(COMPATIBLE_PROVIDER)) {
+    throw new SettingsError(
+      'providerSecrets',
+      `"${COMPATIBLE_PROVIDER}" keys are per endpoint: name them in judgeEndpointSecrets (endpoint=secretName)`,
+    );
+  }
   for (const provider of settings.allowedProviders) {
-    if (provider !== MOCK_PROVIDER && !secrets.has(provider)) {
+    if (provider !== MOCK_PROVIDER && provider !== COMPATIBLE_PROVIDER && !secrets.has(provider)) {
       throw new SettingsError(
         'providerSecrets',
         `provider "${provider}" is allowed but has no API key secret (add ${provider}=<secret name> to providerSecrets)`,

@@ -43,7 +43,13 @@ import { EngineMonitoring } from './constructs/engine-monitoring.ts';
 import { SecureQueue } from './constructs/secure-queue.ts';
 import { type EnvName, FUNCTIONS, type FunctionSpec, type QueueName } from './functions.ts';
 import { type GrantTarget, grantsOf } from './grants.ts';
-import { type DeploymentSettings, providerSecretMap } from './settings.ts';
+import { type DeploymentSettings, endpointSecretMap, providerSecretMap } from './settings.ts';
+
+/** Secret names by provider (`providerSecrets`) and by named endpoint (`judgeEndpointSecrets`). */
+interface DeclaredSecrets {
+  readonly provider: ReadonlyMap<string, string>;
+  readonly endpoint: ReadonlyMap<string, string>;
+}
 
 export const SERVICE_NAME = 'cj-engine';
 export const METRICS_NAMESPACE = 'CjEngine';
@@ -146,8 +152,12 @@ export class CjEngineStack extends Stack {
       MAX_ESSAYS_PER_BATCH: String(settings.maxEssaysPerBatch),
       MAX_ESSAY_CHARS: String(settings.maxEssayChars),
       MAX_BUDGET_PER_BATCH: String(settings.maxBudgetPerBatch),
+      JUDGE_ENDPOINTS: JSON.stringify(settings.judgeEndpoints),
     };
-    const providerSecrets = providerSecretMap(settings);
+    const secrets: DeclaredSecrets = {
+      provider: providerSecretMap(settings),
+      endpoint: endpointSecretMap(settings),
+    };
 
     const functions = new Map<string, EngineFunction>();
     for (const spec of FUNCTIONS) {
@@ -158,8 +168,11 @@ export class CjEngineStack extends Stack {
         POWERTOOLS_LOG_LEVEL: settings.logLevel,
       };
       for (const name of spec.env) environment[name] = envValues[name];
-      if (spec.readsProviderSecrets && providerSecrets.size > 0) {
+      if (spec.readsProviderSecrets && secrets.provider.size > 0) {
         environment.PROVIDER_SECRET_NAMES = settings.providerSecrets.join(',');
+      }
+      if (spec.readsEndpointSecrets && secrets.endpoint.size > 0) {
+        environment.JUDGE_ENDPOINT_SECRET_NAMES = settings.judgeEndpointSecrets.join(',');
       }
 
       const fn = new EngineFunction(this, pascalCase(spec.name), {
@@ -174,7 +187,7 @@ export class CjEngineStack extends Stack {
         removalPolicy: dataRemovalPolicy,
       });
       functions.set(spec.name, fn);
-      this.grantDeclared(spec, fn, providerSecrets);
+      this.grantDeclared(spec, fn, secrets);
     }
     this.functions = functions;
 
@@ -228,19 +241,16 @@ export class CjEngineStack extends Stack {
    * no CDK grant helper, since those add actions the code never calls (GetQueueUrl and
    * GetQueueAttributes with SendMessage, DescribeSecret with GetSecretValue).
    */
-  private grantDeclared(
-    spec: FunctionSpec,
-    fn: EngineFunction,
-    providerSecrets: ReadonlyMap<string, string>,
-  ): void {
+  private grantDeclared(spec: FunctionSpec, fn: EngineFunction, secrets: DeclaredSecrets): void {
     for (const grant of grantsOf(spec).filter((candidate) => candidate.by === 'code')) {
-      const resources = this.grantResources(grant.on, providerSecrets);
+      const resources = this.grantResources(grant.on, secrets);
       if (resources.length === 0) continue;
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({ effect: Effect.ALLOW, actions: [...grant.actions], resources }),
       );
-      if (grant.on.kind === 'provider-secrets') {
-        for (const secretName of providerSecrets.values()) {
+      if (grant.on.kind === 'provider-secrets' || grant.on.kind === 'endpoint-secrets') {
+        const named = grant.on.kind === 'provider-secrets' ? secrets.provider : secrets.endpoint;
+        for (const secretName of named.values()) {
           Validations.of(fn.role).acknowledge({
             id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
             reason: `Secrets Manager appends a random 6-character suffix to the ARN of the deployer-created secret ${secretName}; the wildcard matches only that suffix.`,
@@ -250,10 +260,7 @@ export class CjEngineStack extends Stack {
     }
   }
 
-  private grantResources(
-    target: GrantTarget,
-    providerSecrets: ReadonlyMap<string, string>,
-  ): string[] {
+  private grantResources(target: GrantTarget, secrets: DeclaredSecrets): string[] {
     switch (target.kind) {
       case 'table':
         return [this.table.tableArn];
@@ -265,16 +272,25 @@ export class CjEngineStack extends Stack {
         return [this.eventBus.eventBusArn];
       case 'provider-secrets':
         // Imported once, whichever functions read them (the judge and provider-batches).
-        return [...providerSecrets].map(([provider, secretName]) => {
-          const id = `ProviderSecret-${provider}`;
-          const secret =
-            (this.node.tryFindChild(id) as ISecret | undefined) ??
-            Secret.fromSecretNameV2(this, id, secretName);
-          return `${secret.secretArn}-??????`;
-        });
+        return [...secrets.provider].map(([provider, secretName]) =>
+          this.secretArn(`ProviderSecret-${provider}`, secretName),
+        );
+      case 'endpoint-secrets':
+        // Only the judge: each named endpoint's own key (infra/functions.ts).
+        return [...secrets.endpoint].map(([endpoint, secretName]) =>
+          this.secretArn(`EndpointSecret-${endpoint}`, secretName),
+        );
       case 'log-group':
         throw new Error('the log group is granted by its construct, not by the stack');
     }
+  }
+
+  /** The ARN pattern of a deployer-created secret, imported once by construct id. */
+  private secretArn(id: string, secretName: string): string {
+    const secret =
+      (this.node.tryFindChild(id) as ISecret | undefined) ??
+      Secret.fromSecretNameV2(this, id, secretName);
+    return `${secret.secretArn}-??????`;
   }
 
   private createApi(

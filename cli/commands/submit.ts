@@ -188,7 +188,7 @@ export const submitCommand: Command = {
   name: 'submit',
   summary: 'create a batch from a folder of .txt/.md files or a JSONL file',
   usage:
-    'cj submit <dir|file.jsonl> [--budget N] [--judge mock|openai|anthropic|openai-compatible] [--mock-...] [--judge-model M] [--judge-base-url URL] [--rubric FILE] [--assignment FILE] [--grade-scale G1,G2,...] [--set NAME=VALUE ...] [--json]',
+    'cj submit <dir|file.jsonl> [--budget N] [--judge mock|openai|anthropic|openai-compatible] [--mock-...] [--judge-model M] [--judge-endpoint NAME] [--judge-base-url URL] [--rubric FILE] [--assignment FILE] [--grade-scale G1,G2,...] [--set NAME=VALUE ...] [--json]',
   flags: {
     ...SUBMIT_FLAGS,
     json: { type: 'boolean', description: 'print {"batch_id": ...} as JSON' },

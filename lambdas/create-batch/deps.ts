@@ -1,6 +1,7 @@
 /**
  * create-batch's composition root: the batch store, the continuation queue, allowed providers and
- * the deployment's maxima.
+ * the deployment's maxima and the endpoint policy (named endpoints; loopback base URLs only on the
+ * local cloud).
  */
 import { randomUUID } from 'node:crypto';
 import { limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
@@ -12,14 +13,19 @@ import { table } from '#shared/runtime/table.ts';
 import type { CreateBatchDeps } from '#shared/workflow/api.ts';
 import { dynamoBatches } from '#store/batches.ts';
 
-export const deps = lazy(
-  (): CreateBatchDeps => ({
+export const deps = lazy((): CreateBatchDeps => {
+  const env = readEnv(['ALLOWED_PROVIDERS', 'JUDGE_ENDPOINTS', 'ALLOW_LOOPBACK_BASE_URLS']);
+  return {
     store: dynamoBatches(table()),
     messaging: queuesFromEnv(['CONTINUATION_QUEUE_URL']),
     telemetry,
     now: system.now,
-    allowedProviders: readEnv(['ALLOWED_PROVIDERS']).ALLOWED_PROVIDERS,
+    allowedProviders: env.ALLOWED_PROVIDERS,
+    endpointPolicy: {
+      endpoints: env.JUDGE_ENDPOINTS,
+      allowLoopbackBaseUrls: env.ALLOW_LOOPBACK_BASE_URLS,
+    },
     newBatchId: () => randomUUID(),
     limits: limitsFromEnv(),
-  }),
-);
+  };
+});

@@ -1,8 +1,11 @@
 /**
  * Real judges on the local cloud: the user's own machine, so `cj local start` allows every judge
  * provider unless told otherwise (`--providers mock,openai`), and hands the functions the provider
- * keys and deployment-level base URLs found in its own environment. In AWS the same settings come
- * from the stack (`allowedProviders`, Secrets Manager); `npm start` keeps the template's (mock).
+ * keys, deployment-level base URLs and named endpoints (`JUDGE_ENDPOINTS`, JSON) found in its own
+ * environment. With `openai-compatible` allowed it also sets ALLOW_LOOPBACK_BASE_URLS: a batch may
+ * give a raw base_url, but only to a loopback address (docs/security.md). In AWS the same settings
+ * come from the stack (`allowedProviders`, `judgeEndpoints`, Secrets Manager), which never allows
+ * a raw base_url; `npm start` keeps the template's (mock).
  */
 import { JUDGE_PROVIDERS, type JudgeProviderName } from '#messages/api.ts';
 
@@ -16,6 +19,7 @@ const JUDGE_ENV_BY_PROVIDER = {
   OPENAI_COMPATIBLE_API_KEY: 'openai-compatible',
   OPENAI_BASE_URL: 'openai',
   ANTHROPIC_BASE_URL: 'anthropic',
+  JUDGE_ENDPOINTS: 'openai-compatible',
 } as const satisfies Record<string, JudgeProviderName>;
 
 export const JUDGE_ENV_NAMES = Object.keys(JUDGE_ENV_BY_PROVIDER) as Array<
@@ -66,5 +70,6 @@ export function judgeEnvironment(
     functionEnv[name] = value;
     passedNames.push(name);
   }
+  if (providers.includes('openai-compatible')) functionEnv.ALLOW_LOOPBACK_BASE_URLS = 'true';
   return { functionEnv, allowedProviders: [...providers], passedNames };
 }

@@ -59,6 +59,54 @@ const intRange = (min: number, max: number) => z.number().int().min(min).max(max
 /** A number within [min, max]. */
 const numberRange = (min: number, max: number) => z.number().min(min).max(max);
 
+/** Judge providers: a named endpoint may not take one of these names (they share limiter keys). */
+const RESERVED_ENDPOINT_NAMES: readonly string[] = [
+  'mock',
+  'openai',
+  'anthropic',
+  'openai-compatible',
+];
+
+/** The name of a deployment's OpenAI-compatible endpoint (`judge.endpoint`). */
+export const endpointNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    'an endpoint name has 1 to 64 characters [a-z0-9_-], starting with a letter or digit',
+  )
+  .refine(
+    (name) => !RESERVED_ENDPOINT_NAMES.includes(name),
+    'an endpoint may not be named after a judge provider',
+  );
+
+/**
+ * Why a provider base URL is refused, or undefined: it must be an absolute http(s) URL with no
+ * user info, query (`?`) or fragment (`#`), so that the endpoint path joined to it stays a path
+ * on that host (docs/security.md).
+ */
+export function baseUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be an absolute http(s) URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry user info (user@)';
+  if (raw.includes('?')) return 'must not have a query (?)';
+  if (raw.includes('#')) return 'must not have a fragment (#)';
+  return undefined;
+}
+
+/** A provider base URL, up to and including the API version path (e.g. `https://host/v1`). */
+export const providerBaseUrlSchema = z
+  .string()
+  .max(512, 'a base URL has at most 512 characters')
+  .superRefine((raw, ctx) => {
+    const problem = baseUrlProblem(raw);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `base_url ${problem}` });
+  });
+
 export const CONFIG_SPEC = {
   // --- budget -------------------------------------------------------------------------------
   DEFAULT_COMPARISONS_PER_ESSAY: batch(
@@ -511,6 +559,18 @@ export const CONFIG_SPEC = {
     {},
     'requests and tokens per minute, by provider or named endpoint',
     'The limits every judge invocation shares, keyed by provider (`openai`, `anthropic`, `mock`) or named endpoint: e.g. {"openai": {"requests_per_minute": 500, "tokens_per_minute": 200000}}. Set them to the deployment\'s account tier; a provider without an entry is not paced (the judge concurrency and retry-after still apply). A deployment setting: a batch may not override it.',
+  ),
+  JUDGE_ENDPOINTS: deployment(
+    z.record(z.string(), providerBaseUrlSchema).superRefine((endpoints, ctx) => {
+      for (const name of Object.keys(endpoints)) {
+        const issue = endpointNameSchema.safeParse(name).error?.issues[0];
+        if (issue)
+          ctx.addIssue({ code: 'custom', path: [name], message: `"${name}": ${issue.message}` });
+      }
+    }),
+    {},
+    'endpoint name → base URL',
+    'The OpenAI-compatible servers this deployment judges with, by name: e.g. {"local-llama": "https://llm.internal.example/v1"} (`cdk deploy -c judgeEndpoints=local-llama=https://llm.internal.example/v1`, docs/deploy.md). A batch picks one with `judge.endpoint`; a deployed stack refuses a raw `judge.base_url`. Each endpoint has its own API key secret or none.',
   ),
   RATE_LIMIT_UTILIZATION: deployment(
     z.number().gt(0).max(1),

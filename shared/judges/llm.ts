@@ -58,6 +58,8 @@ export type CallOutcome =
 /** One provider's wire format: send the prompt once, decode the answer strictly. */
 export interface LlmDialect {
   readonly provider: LlmProviderName;
+  /** The deployment's named endpoint this dialect calls, whose own key it uses. */
+  readonly endpoint?: string;
   /** Local OpenAI-compatible servers often need no key. */
   readonly keyRequired: boolean;
   call(
@@ -96,7 +98,7 @@ export class LlmJudgeProvider implements JudgeProvider {
   async judge(request: JudgeRequest): Promise<JudgeResult> {
     let apiKey: string | undefined;
     try {
-      apiKey = await this.runtime.keys.apiKey(this.dialect.provider);
+      apiKey = await this.runtime.keys.apiKey(this.dialect.provider, this.dialect.endpoint);
     } catch {
       return failure('provider_error', 'api_key_unavailable', true);
     }

@@ -32,6 +32,8 @@ export interface ChatDialectOptions {
   keyRequired: boolean;
   /** OpenAI names the cap `max_completion_tokens`; compatible servers know `max_tokens`. */
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
+  /** A named endpoint of the deployment (its own key), when the base URL is one. */
+  endpoint?: string;
 }
 
 function responseFormat(mode: ResponseFormatMode): Record<string, unknown> {
@@ -76,10 +78,12 @@ export function chatCompletionsUrl(baseUrl: string): string {
 export class ChatCompletionsDialect implements LlmDialect {
   readonly provider: LlmProviderName;
   readonly keyRequired: boolean;
+  readonly endpoint?: string;
 
   constructor(private readonly options: ChatDialectOptions) {
     this.provider = options.provider;
     this.keyRequired = options.keyRequired;
+    if (options.endpoint !== undefined) this.endpoint = options.endpoint;
   }
 
   async call(

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
 import type { JudgeChoice } from '#messages/api.ts';
 import { AnthropicDialect } from './anthropic.ts';
+import { compatibleTarget, DEPLOYED_POLICY, type EndpointPolicy } from './endpoints.ts';
 import { type LlmDialect, LlmJudgeProvider, type LlmRuntime, type LlmSettings } from './llm.ts';
 import { MockJudgeProvider, type Sleep } from './mock.ts';
 import { openAiDialect } from './openai.ts';
@@ -21,6 +22,11 @@ export interface ProviderOptions {
     /** Deployment-level endpoint overrides (tests, proxies); the batch cannot set these. */
     openAiBaseUrl?: string;
     anthropicBaseUrl?: string;
+    /**
+     * The deployment's named OpenAI-compatible endpoints and whether a loopback base URL is
+     * allowed (the local cloud); none and no unless given (shared/judges/endpoints.ts).
+     */
+    endpointPolicy?: EndpointPolicy;
   };
 }
 
@@ -51,7 +57,10 @@ function llmProvider(
   });
 }
 
-/** Throws a ZodError (naming the field) when the stored choice does not fit its provider. */
+/**
+ * Throws a ZodError (naming the field) when the stored choice does not fit its provider, and an
+ * EndpointRefusedError when the deployment refuses its endpoint or base URL.
+ */
 export function createJudgeProvider(choice: JudgeChoice, options: ProviderOptions): JudgeProvider {
   switch (choice.provider) {
     case 'mock':
@@ -75,7 +84,10 @@ export function createJudgeProvider(choice: JudgeChoice, options: ProviderOption
       );
     case 'openai-compatible':
       return llmProvider(
-        openAiCompatibleDialect(choice.base_url, choice.response_format ?? 'json_object'),
+        openAiCompatibleDialect(
+          compatibleTarget(choice, options.llm?.endpointPolicy ?? DEPLOYED_POLICY),
+          choice.response_format ?? 'json_object',
+        ),
         choice,
         options,
       );

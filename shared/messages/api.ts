@@ -9,7 +9,12 @@
  * `v` may be omitted on HTTP bodies (it defaults to 1); any other value is rejected.
  */
 import * as z from 'zod';
-import { DEFAULT_CONFIG, resolveBatchConfig } from '#domain/config.ts';
+import {
+  DEFAULT_CONFIG,
+  endpointNameSchema,
+  providerBaseUrlSchema,
+  resolveBatchConfig,
+} from '#domain/config.ts';
 import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 
 const httpVersionSchema = z
@@ -230,12 +235,32 @@ export const openAiCompatibleJudgeSchema = z
   .object({
     provider: z.literal('openai-compatible'),
     ...llmJudgeFields,
-    /** Up to and including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
-    base_url: z.url({ protocol: /^https?$/, error: 'base_url must be an http(s) URL' }).max(512),
+    /** A server the deployment names (JUDGE_ENDPOINTS, docs/deploy.md): the way to pick one. */
+    endpoint: endpointNameSchema.optional(),
+    /**
+     * Only on the local cloud, and only to a loopback address (docs/security.md): the server's
+     * base URL up to and including the API version path, e.g. `http://127.0.0.1:8000/v1`.
+     */
+    base_url: providerBaseUrlSchema.optional(),
     /** How the server is asked for JSON; `none` parses the answer from text. */
     response_format: z.enum(['json_schema', 'json_object', 'none']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((choice, ctx) => {
+    if (choice.endpoint !== undefined && choice.base_url !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['base_url'],
+        message: 'give either endpoint or base_url, not both',
+      });
+    } else if (choice.endpoint === undefined && choice.base_url === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: "name one of the deployment's endpoints (or, on the local cloud, give base_url)",
+      });
+    }
+  });
 export const judgeChoiceSchema = z.discriminatedUnion('provider', [
   mockJudgeSchema,
   openAiJudgeSchema,

@@ -57,6 +57,30 @@ const ENV_SCHEMAS = {
     })
     .pipe(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
   /**
+   * The deployment's named OpenAI-compatible endpoints (JSON of the JUDGE_ENDPOINTS setting,
+   * `{"local-llama":"https://host/v1"}`); none unless set.
+   */
+  JUDGE_ENDPOINTS: z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(CONFIG_SPEC.JUDGE_ENDPOINTS.schema),
+  /**
+   * `true` only on the local cloud (the user's own machine), which sets it: a batch may then give
+   * its OpenAI-compatible judge a raw base_url to a loopback address. The stack never sets it.
+   */
+  ALLOW_LOOPBACK_BASE_URLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((raw) => raw === 'true'),
+  /**
    * The deployment maxima a request is checked against (docs/deploy.md). Essays and characters may
    * only be lowered (their defaults are what the response and item limits allow); the budget may be
    * raised to the top of its range.

@@ -17,6 +17,7 @@ import {
   resultsPageQuerySchema,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
+import { DEPLOYED_POLICY, type EndpointPolicy, endpointIssue } from '#shared/judges/endpoints.ts';
 import type { PublishDeps } from './continuation.ts';
 import { publishIfUnpublished } from './continuation.ts';
 import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
@@ -42,6 +43,8 @@ export interface CreateBatchDeps extends TriggerDeps {
   now: () => Date;
   /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
   allowedProviders: readonly string[];
+  /** Named OpenAI-compatible endpoints, loopback base URLs (local cloud); none and no if absent. */
+  endpointPolicy?: EndpointPolicy;
   newBatchId: () => string;
   /** The deployment's maxima (MAX_ESSAYS_PER_BATCH, MAX_ESSAY_CHARS, MAX_BUDGET_PER_BATCH); defaults unless set. */
   limits?: DeploymentLimits;
@@ -79,13 +82,16 @@ export interface ApiResult {
 const DEFAULT_JUDGE: JudgeChoice = { provider: 'mock', profile: 'default' };
 
 /** The per-batch judge choice: allowed by this deployment and valid for its provider. */
-function validateJudge(judge: JudgeChoice, allowed: readonly string[]): JudgeChoice {
+function validateJudge(judge: JudgeChoice, deps: CreateBatchDeps): JudgeChoice {
+  const allowed = deps.allowedProviders;
   if (!allowed.includes(judge.provider)) {
     throw badRequest(
       'judge.provider',
       `provider "${judge.provider}" is not allowed here (allowed: ${allowed.join(', ')})`,
     );
   }
+  const refused = endpointIssue(judge, deps.endpointPolicy ?? DEPLOYED_POLICY);
+  if (refused) throw badRequest(refused.field, refused.message);
   // LLM choices were fully validated by the request schema; the mock also needs a known profile.
   if (judge.provider !== 'mock') return judge;
   const parsed = mockJudgeSettingsSchema.safeParse(judge);
@@ -156,7 +162,7 @@ export async function createBatch(
   const request = createBatchRequestSchema.parse(body);
   const limits = deps.limits ?? DEFAULT_LIMITS;
   checkCreateLimits(request, limits);
-  const judge = validateJudge(request.judge ?? DEFAULT_JUDGE, deps.allowedProviders);
+  const judge = validateJudge(request.judge ?? DEFAULT_JUDGE, deps);
   const overrides = request.config ?? {};
   const essayCount = request.essays?.length ?? request.essay_count ?? 0;
   const totalBudget =

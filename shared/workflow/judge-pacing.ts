@@ -29,7 +29,10 @@ export interface PacingDeps {
 
 /** What the limiter needs to know about one comparison's provider call(s). */
 export interface PacedCall {
-  /** The limiter key: the provider (`openai`, `anthropic`, `mock`, `openai-compatible`). */
+  /**
+   * The limiter key: the provider (`openai`, `anthropic`, `mock`, `openai-compatible`), or the
+   * named endpoint an OpenAI-compatible judge calls.
+   */
   key: string;
   batchId: string;
   /** Estimated tokens of the calls (prompt / 4 + the output cap, per call). */
@@ -65,7 +68,10 @@ export function pacedCall(
     promptChars,
     llm?.max_tokens ?? config.JUDGE_DEFAULT_MAX_TOKENS,
   );
-  return { key: judge.provider, batchId, tokens: perCall * calls, calls };
+  // A named endpoint is paced on its own (PROVIDER_RATE_LIMITS keys it by name).
+  const key =
+    judge.provider === 'openai-compatible' ? (judge.endpoint ?? judge.provider) : judge.provider;
+  return { key, batchId, tokens: perCall * calls, calls };
 }
 
 /** Takes a slot for one attempt; null when the provider is not paced. */

@@ -13,6 +13,7 @@ import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import type { ResultRow } from '#messages/state.ts';
 import type { BatchProviderName, ProviderBatchLimits } from '#shared/judges/batch/port.ts';
+import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
 import type {
   BatchMeta,
@@ -341,6 +342,8 @@ export interface WorkflowDeps {
   random: () => number;
   /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
   allowedProviders: readonly string[];
+  /** Named OpenAI-compatible endpoints, loopback base URLs (local cloud); none and no if absent. */
+  endpointPolicy?: EndpointPolicy;
   newBatchId: () => string;
   providerFor: (choice: JudgeChoice) => JudgeProvider;
 }

@@ -11,6 +11,9 @@ import type { ProviderOptions } from '#shared/judges/registry.ts';
 import type { KeySource } from '#shared/judges/secrets.ts';
 
 export const TEST_API_KEY = 'sk-test-SECRET-KEY-0123456789';
+/** The local cloud's endpoint policy: no named endpoints, loopback base URLs allowed. */
+export const LOCAL_CLOUD_POLICY = { endpoints: {}, allowLoopbackBaseUrls: true } as const;
+
 /** Short enough that a hanging fake server ends a test quickly. */
 export const TEST_CALL_TIMEOUT_MS = 300;
 
@@ -71,6 +74,8 @@ export function llmOptions(
       },
       openAiBaseUrl: `${server.origin}/v1`,
       anthropicBaseUrl: server.origin,
+      // The fake server listens on loopback: allowed as on the local cloud.
+      endpointPolicy: LOCAL_CLOUD_POLICY,
     },
   };
 }

@@ -19,6 +19,7 @@ import { FakeTable } from '#bench/support/fake-table.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
+import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
 import { createJudgeProvider } from '#shared/judges/registry.ts';
 import { eventBridgePublisher } from '#shared/runtime/event-bus.ts';
 import { sqsQueues } from '#shared/runtime/sqs-queues.ts';
@@ -97,6 +98,8 @@ export interface PipelineOptions {
   engine?: Engine;
   config?: Partial<EngineConfig>;
   allowedProviders?: string[];
+  /** The deployment's endpoint policy; a deployed stack's (none, no base URL) unless given. */
+  endpointPolicy?: EndpointPolicy;
 }
 
 function wrapSend(
@@ -258,6 +261,7 @@ export function createPipeline(options: PipelineOptions = {}) {
     },
     random: () => 0.5,
     allowedProviders: options.allowedProviders ?? ['mock'],
+    ...(options.endpointPolicy ? { endpointPolicy: options.endpointPolicy } : {}),
     newBatchId: () => {
       batchCounter += 1;
       return `batch-${String(batchCounter).padStart(4, '0')}`;
@@ -268,6 +272,7 @@ export function createPipeline(options: PipelineOptions = {}) {
         sleep: async (ms) => {
           judgeSleeps.push(ms);
         },
+        ...(options.endpointPolicy ? { llm: { endpointPolicy: options.endpointPolicy } } : {}),
       }),
   };
 

@@ -50,8 +50,10 @@ async function buildRoot(functionName: string, variables: readonly string[]): Pr
     'CONTINUATION_QUEUE_URL',
     'EVENT_BUS_NAME',
     'PROVIDER_RATE_LIMITS',
+    'JUDGE_ENDPOINTS',
   ]) {
-    const value = name === 'PROVIDER_RATE_LIMITS' ? '{}' : `test-${name.toLowerCase()}`;
+    const json = name === 'PROVIDER_RATE_LIMITS' || name === 'JUDGE_ENDPOINTS';
+    const value = json ? '{}' : `test-${name.toLowerCase()}`;
     vi.stubEnv(name, variables.includes(name) ? value : undefined);
   }
   const root = (await import(path.join(PROJECT_ROOT, 'lambdas', functionName, 'deps.ts'))) as {

@@ -24,7 +24,13 @@ const TABLE_WRITES = [
 let built: TestStack;
 beforeAll(() => {
   built = buildTestStack({
-    context: { allowedProviders: 'mock,openai', providerSecrets: 'openai=cj/openai-api-key' },
+    context: {
+      allowedProviders: 'mock,openai,openai-compatible',
+      providerSecrets: 'openai=cj/openai-api-key',
+      judgeEndpoints: 'local-llama=https://llm.internal.example/v1,spare=https://spare.example/v1',
+      // `spare` has no key: it is called with none.
+      judgeEndpointSecrets: 'local-llama=cj/llama-api-key',
+    },
   });
 }, SYNTH_TIMEOUT_MS);
 
@@ -41,6 +47,8 @@ function targetLabel(target: GrantTarget, functionName: string): string[] {
       return ['event-bus'];
     case 'provider-secrets':
       return ['secret cj/openai-api-key'];
+    case 'endpoint-secrets':
+      return ['secret cj/llama-api-key'];
     case 'log-group':
       return [`log-group /aws/lambda/${PREFIX}-${functionName}`];
   }
@@ -302,6 +310,33 @@ describe('least privilege', () => {
       (statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'),
     );
     expect(batchStatement?.Resource).toEqual(secretStatement?.Resource);
+  });
+
+  it("lets only the judge read a named endpoint's secret, in its own statement", () => {
+    // Prepare
+    const functionNames = resourcesOfType(built.template, 'AWS::Lambda::Function').map(
+      ([, props]) => String(props.FunctionName).slice(PREFIX.length + 1),
+    );
+    const readsLlamaKey = (name: string) =>
+      statementsOfFunction(built.template, PREFIX, name).some(
+        (statement) =>
+          actionsOf(statement).includes('secretsmanager:GetSecretValue') &&
+          JSON.stringify(statement.Resource).includes(':secret:cj/llama-api-key-??????'),
+      );
+
+    // Act
+    const readers = functionNames.filter(readsLlamaKey);
+    const judgeSecretResources = statementsOfFunction(built.template, PREFIX, 'judge')
+      .filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .map((statement) => JSON.stringify(statement.Resource));
+
+    // Assess: the provider keys and the endpoint key are separate grants, on exact secret names
+    expect(readers).toEqual(['judge']);
+    expect(judgeSecretResources).toHaveLength(2);
+    expect(judgeSecretResources[0]).toContain(':secret:cj/openai-api-key-??????');
+    expect(judgeSecretResources[0]).not.toContain('llama');
+    expect(judgeSecretResources[1]).toContain(':secret:cj/llama-api-key-??????');
+    expect(judgeSecretResources[1]).not.toContain('openai');
   });
 
   it('gives the read-only HTTP functions read actions only', () => {

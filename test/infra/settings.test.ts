@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import { providerSecretMap, resolveSettings, SettingsError } from '#infra/settings.ts';
+import {
+  endpointSecretMap,
+  providerSecretMap,
+  resolveSettings,
+  SettingsError,
+} from '#infra/settings.ts';
 
 function contextOf(values: Record<string, unknown>): (name: string) => unknown {
   return (name) => values[name];
@@ -113,5 +118,82 @@ describe('deployment settings', () => {
 
     // Assess
     expect(act).toThrow('which allowedProviders does not allow');
+  });
+
+  it('name OpenAI-compatible endpoints, each with its own secret or none', () => {
+    // Prepare
+    const cli = contextOf({
+      allowedProviders: 'mock,openai-compatible',
+      judgeEndpoints: 'local-llama=https://llm.internal.example/v1, spare=http://10.1.2.3:8000/v1',
+      judgeEndpointSecrets: 'local-llama=cj/llama-key',
+    });
+
+    // Act
+    const settings = resolveSettings(cli);
+
+    // Assess
+    expect(settings.judgeEndpoints).toEqual({
+      'local-llama': 'https://llm.internal.example/v1',
+      spare: 'http://10.1.2.3:8000/v1',
+    });
+    expect([...endpointSecretMap(settings)]).toEqual([['local-llama', 'cj/llama-key']]);
+  });
+
+  it.each([
+    ['a query', 'x=https://h.example/v1?a=1', 'query'],
+    ['a fragment', 'x=https://h.example/v1#f', 'fragment'],
+    ['user info', 'x=https://u:p@h.example/v1', 'user info'],
+    ['another scheme', 'x=file:///etc/passwd', 'http(s)'],
+    ['a provider name', 'openai=https://h.example/v1', 'judge provider'],
+    ['no URL', 'x', 'not name=url'],
+  ])('reject an endpoint with %s', (_name, judgeEndpoints, message) => {
+    // Prepare
+    const bad = contextOf({ allowedProviders: 'mock,openai-compatible', judgeEndpoints });
+
+    // Act
+    const act = () => resolveSettings(bad);
+
+    // Assess
+    expect(act).toThrow(SettingsError);
+    expect(act).toThrow('judgeEndpoints');
+    expect(act).toThrow(message);
+  });
+
+  it.each([
+    [
+      'openai-compatible allowed with no endpoint',
+      { allowedProviders: 'mock,openai-compatible' },
+      'no endpoint is named',
+    ],
+    [
+      'endpoints without openai-compatible',
+      { judgeEndpoints: 'x=https://h.example/v1' },
+      'does not allow "openai-compatible"',
+    ],
+    [
+      'one key for every compatible server',
+      {
+        allowedProviders: 'mock,openai-compatible',
+        judgeEndpoints: 'x=https://h.example/v1',
+        providerSecrets: 'openai-compatible=cj/shared',
+      },
+      'keys are per endpoint',
+    ],
+    [
+      'a secret for an endpoint not named',
+      {
+        allowedProviders: 'mock,openai-compatible',
+        judgeEndpoints: 'x=https://h.example/v1',
+        judgeEndpointSecrets: 'y=cj/y-key',
+      },
+      'which judgeEndpoints does not name',
+    ],
+  ])('reject %s', (_name, values, message) => {
+    // Act
+    const act = () => resolveSettings(contextOf(values));
+
+    // Assess
+    expect(act).toThrow(SettingsError);
+    expect(act).toThrow(message);
   });
 });

@@ -293,6 +293,7 @@ describe('functions', () => {
         'ALLOWED_PROVIDERS',
         'CALLBACK_QUEUE_URL',
         'COMPARISON_QUEUE_URL',
+        'JUDGE_ENDPOINTS',
         'NODE_OPTIONS',
         'POWERTOOLS_LOG_LEVEL',
         'POWERTOOLS_METRICS_NAMESPACE',
@@ -303,6 +304,8 @@ describe('functions', () => {
       ].sort(),
     );
     expect(judge.PROVIDER_RATE_LIMITS).toBe('{}');
+    expect(judge.JUDGE_ENDPOINTS).toBe('{}');
+    expect(judge.ALLOW_LOOPBACK_BASE_URLS).toBeUndefined();
     expect(judge.POWERTOOLS_SERVICE_NAME).toBe('cj-engine');
     expect(judge.POWERTOOLS_METRICS_NAMESPACE).toBe('CjEngine');
     expect(judge.ALLOWED_PROVIDERS).toBe('mock');

@@ -4,8 +4,11 @@
  * http://127.0.0.1:PORT/v1`, `cj wait`, `cj results` — each through the `cj` bin as a separate
  * process, against a local OpenAI-compatible server (the repo's fake LLM server). The real bundled
  * handlers call it over HTTP: one provider call per completed comparison, the key from the shell of
- * `cj local start`, and the ranking the fake judge's rule implies. A local cloud started with
- * `--providers mock` refuses the same judge with a 400 naming `judge.provider`.
+ * `cj local start`, and the ranking the fake judge's rule implies. A base URL that is not
+ * loopback (instance metadata, a private address) or carries a query or fragment is refused with
+ * exit 3 and a 400 naming `judge.base_url`; the same server named as an endpoint (JUDGE_ENDPOINTS
+ * in the shell) is reached with `--judge-endpoint` and without the shell's key. A local cloud
+ * started with `--providers mock` refuses the same judge with a 400 naming `judge.provider`.
  *
  * Runs its own local cloud (own folder, own moto_server) so the start is the user's command.
  */
@@ -98,8 +101,11 @@ describe('a real judge from the CLI on the local cloud', () => {
   });
 
   it('cj local start, cj submit --judge openai-compatible, cj wait, cj results: judged by the local server', async () => {
-    // Prepare
-    const start = await cj(['local', 'start', '--schedule-interval-s', '2'], shell);
+    // Prepare: the shell also names the fake server as an endpoint (used by a later test)
+    const start = await cj(['local', 'start', '--schedule-interval-s', '2'], {
+      ...shell,
+      JUDGE_ENDPOINTS: JSON.stringify({ 'fake-server': `${server.origin}/v1` }),
+    });
     const baseUrl = `${server.origin}/v1`;
 
     // Act
@@ -126,7 +132,7 @@ describe('a real judge from the CLI on the local cloud', () => {
     // Assess
     expect(start.code).toBe(0);
     expect(start.stdout).toContain(
-      'judges    mock, openai, anthropic, openai-compatible (from this shell: OPENAI_COMPATIBLE_API_KEY)',
+      'judges    mock, openai, anthropic, openai-compatible (from this shell: OPENAI_COMPATIBLE_API_KEY, JUDGE_ENDPOINTS)',
     );
     expect(start.stdout).not.toContain(LOCAL_KEY);
     expect(submit.code).toBe(0);
@@ -156,6 +162,93 @@ describe('a real judge from the CLI on the local cloud', () => {
       .slice(1)
       .map((line) => line.split(',')[1]);
     expect(ranked).toEqual(['e003', 'e002', 'e001', 'e000']);
+  });
+
+  it.each([
+    ['link-local (instance metadata)', 'http://169.254.169.254/v1', 'judge.base_url'],
+    ['a private address', 'http://10.0.0.1/v1', 'judge.base_url'],
+    ['a query', 'LOOPBACK?x=1', 'judge.base_url'],
+    ['a fragment', 'LOOPBACK#x', 'judge.base_url'],
+  ])(
+    'cj submit --judge-base-url with %s (%s) exits 3 with a 400 naming %s',
+    async (_name, url, field) => {
+      // Prepare: the local cloud of the first test is still running
+      const callsBefore = server.requests.length;
+      const baseUrl = url.replace('LOOPBACK', `${server.origin}/v1`);
+
+      // Act
+      const submit = await cj(
+        [
+          'submit',
+          essaysFile,
+          '--judge',
+          'openai-compatible',
+          '--judge-model',
+          'fake-local-model',
+          '--judge-base-url',
+          baseUrl,
+        ],
+        shell,
+      );
+
+      // Assess
+      expect(submit.code).toBe(3);
+      expect(submit.stderr).toContain(`API error 400 (field ${field})`);
+      expect(server.requests.length).toBe(callsBefore);
+    },
+  );
+
+  it('cj submit --judge-endpoint NAME judges through the named endpoint, with its own key (none)', async () => {
+    // Prepare: the first test's local cloud names the fake server `fake-server` (JUDGE_ENDPOINTS)
+    const callsBefore = server.requests.length;
+
+    // Act
+    const unknown = await cj(
+      [
+        'submit',
+        essaysFile,
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'm',
+        '--judge-endpoint',
+        'elsewhere',
+      ],
+      shell,
+    );
+    const submit = await cj(
+      [
+        'submit',
+        essaysFile,
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'fake-local-model',
+        '--judge-endpoint',
+        'fake-server',
+        '--set',
+        'RESAMPLING_ENABLED=false',
+        '--json',
+      ],
+      shell,
+    );
+    const batchId = (JSON.parse(submit.stdout) as { batch_id: string }).batch_id;
+    const wait = await cj(['wait', batchId, '--json', '--poll-ms', '250'], shell);
+
+    // Assess
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('API error 400 (field judge.endpoint)');
+    expect(submit.code).toBe(0);
+    expect(wait.code).toBe(0);
+    const final = JSON.parse(wait.stdout);
+    expect(final.completed_comparisons).toBe((ESSAY_COUNT * (ESSAY_COUNT - 1)) / 2);
+    const calls = server.requests.slice(callsBefore);
+    expect(calls).toHaveLength(final.completed_comparisons);
+    for (const request of calls) {
+      expect(request.path).toBe('/v1/chat/completions');
+      // The endpoint has no secret: the shell's OPENAI_COMPATIBLE_API_KEY is never sent to it.
+      expect(request.headers.authorization).toBeUndefined();
+    }
   });
 
   it('cj local start --providers mock refuses an openai-compatible judge with a 400 naming the field', async () => {

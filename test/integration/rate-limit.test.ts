@@ -49,6 +49,8 @@ describe('provider rate limits on the local cloud', () => {
       logDir,
       functionEnv: {
         ALLOWED_PROVIDERS: 'mock,openai-compatible',
+        // The fake server listens on loopback: allowed as `cj local start` allows it.
+        ALLOW_LOOPBACK_BASE_URLS: 'true',
         PROVIDER_RATE_LIMITS: JSON.stringify({
           'openai-compatible': { requests_per_minute: RPM },
         }),

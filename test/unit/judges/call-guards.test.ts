@@ -16,6 +16,7 @@ import { createJudgeProvider } from '#shared/judges/registry.ts';
 import {
   fixedKeys,
   judgeRequest,
+  LOCAL_CLOUD_POLICY,
   TEST_API_KEY,
   TEST_CALL_TIMEOUT_MS,
 } from '#test/helpers/judge-factories.ts';
@@ -105,6 +106,7 @@ function compatibleJudge(baseUrl: string) {
       llm: {
         keys: fixedKeys(),
         config: { ...DEFAULT_CONFIG, JUDGE_CALL_TIMEOUT_MS: 5000 },
+        endpointPolicy: LOCAL_CLOUD_POLICY,
       },
     },
   );

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { judgeChoiceSchema } from '#messages/api.ts';
 import { errorResponse } from '#shared/runtime/http.ts';
 import { createBatch } from '#shared/workflow/api.ts';
+import { LOCAL_CLOUD_POLICY } from '#test/helpers/judge-factories.ts';
 import { createPipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 const COMPATIBLE = {
@@ -39,7 +40,9 @@ describe('judgeChoiceSchema for LLM providers', () => {
     [{ provider: 'openai', model: 'gpt-4o', max_tokens: 0 }, 'max_tokens'],
     [{ provider: 'openai', model: 'gpt-4o', base_url: 'http://x/v1' }, ''],
     [{ ...COMPATIBLE, base_url: 'ftp://host/v1' }, 'base_url'],
-    [{ provider: 'openai-compatible', model: 'm' }, 'base_url'],
+    [{ provider: 'openai-compatible', model: 'm' }, 'endpoint'],
+    [{ ...COMPATIBLE, endpoint: 'lab' }, 'base_url'],
+    [{ provider: 'openai-compatible', model: 'm', endpoint: 'Not A Name' }, 'endpoint'],
     [{ ...COMPATIBLE, response_format: 'xml' }, 'response_format'],
     [
       { ...COMPATIBLE, assignment: 'x'.repeat(DEFAULT_CONFIG.JUDGE_MAX_ASSIGNMENT_CHARS + 1) },
@@ -106,7 +109,10 @@ describe('createBatch with an LLM judge', () => {
 
   it('stores an allowed LLM choice and starts the batch', async () => {
     // Prepare
-    const p = createPipeline({ allowedProviders: ['openai-compatible'] });
+    const p = createPipeline({
+      allowedProviders: ['openai-compatible'],
+      endpointPolicy: LOCAL_CLOUD_POLICY,
+    });
 
     // Act
     const result = await createBatch(p.deps, { essays: testEssays(2), judge: COMPATIBLE });

@@ -74,6 +74,35 @@ describe('cj submit --judge <LLM provider>', () => {
     });
   });
 
+  it("sends an OpenAI-compatible choice naming one of the deployment's endpoints", async () => {
+    // Prepare
+    const { file } = workspace();
+    const io = captureIo({ CJ_API_URL: api.url });
+
+    // Act
+    const code = await main(
+      [
+        'submit',
+        file,
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'llama-3.1-8b',
+        '--judge-endpoint',
+        'local-llama',
+      ],
+      io,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
+      provider: 'openai-compatible',
+      model: 'llama-3.1-8b',
+      endpoint: 'local-llama',
+    });
+  });
+
   it('sends an Anthropic choice with only its model', async () => {
     // Prepare
     const { file } = workspace();
@@ -151,7 +180,21 @@ describe('cj submit --judge <LLM provider>', () => {
     ],
     [['--judge-mode', 'provider-batch'], '--judge-mode'],
     [['--judge', 'openai'], '--judge-model'],
-    [['--judge', 'openai-compatible', '--judge-model', 'm'], '--judge-base-url'],
+    [['--judge', 'openai-compatible', '--judge-model', 'm'], '--judge-endpoint'],
+    [
+      [
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'm',
+        '--judge-endpoint',
+        'lab',
+        '--judge-base-url',
+        'http://127.0.0.1:8000/v1',
+      ],
+      '--judge-base-url',
+    ],
+    [['--judge', 'openai', '--judge-model', 'm', '--judge-endpoint', 'lab'], '--judge-endpoint'],
     [
       ['--judge', 'openai', '--judge-model', 'm', '--judge-base-url', 'http://x/v1'],
       '--judge-base-url',

@@ -18,6 +18,7 @@ import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judg
 import {
   dialectOf,
   type LlmProviderKind,
+  LOCAL_CLOUD_POLICY,
   llmChoice,
   llmOptions,
   TEST_API_KEY,
@@ -42,7 +43,10 @@ afterEach(async () => {
 async function judgedBy(provider: LlmProviderKind, script: FakeReply[]) {
   const server = await startFakeLlmServer({ dialect: dialectOf(provider), script });
   servers.push(server);
-  const p = createPipeline({ allowedProviders: ['mock', provider] });
+  const p = createPipeline({
+    allowedProviders: ['mock', provider],
+    endpointPolicy: LOCAL_CLOUD_POLICY,
+  });
   p.deps.providerFor = (choice) => createJudgeProvider(choice, llmOptions(server));
   await createBatch(p.deps, {
     essays: testEssays(2),

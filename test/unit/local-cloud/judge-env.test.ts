@@ -24,6 +24,7 @@ describe('judge settings of the local cloud', () => {
       ALLOWED_PROVIDERS: 'mock,openai,anthropic,openai-compatible',
       OPENAI_API_KEY: 'sk-1',
       ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999',
+      ALLOW_LOOPBACK_BASE_URLS: 'true',
     });
     expect(judges.passedNames).toEqual(['OPENAI_API_KEY', 'ANTHROPIC_BASE_URL']);
     expect(JUDGE_ENV_NAMES).toEqual([
@@ -32,7 +33,25 @@ describe('judge settings of the local cloud', () => {
       'OPENAI_COMPATIBLE_API_KEY',
       'OPENAI_BASE_URL',
       'ANTHROPIC_BASE_URL',
+      'JUDGE_ENDPOINTS',
     ]);
+  });
+
+  it('allows loopback base URLs and passes named endpoints only with openai-compatible', () => {
+    // Prepare
+    const shell = { JUDGE_ENDPOINTS: '{"lab":"http://10.0.0.5:8000/v1"}' };
+
+    // Act
+    const withCompatible = judgeEnvironment(shell, parseProviderList('mock,openai-compatible'));
+    const mockOnly = judgeEnvironment(shell, parseProviderList('mock'));
+
+    // Assess
+    expect(withCompatible.functionEnv).toEqual({
+      ALLOWED_PROVIDERS: 'mock,openai-compatible',
+      JUDGE_ENDPOINTS: '{"lab":"http://10.0.0.5:8000/v1"}',
+      ALLOW_LOOPBACK_BASE_URLS: 'true',
+    });
+    expect(mockOnly.functionEnv).toEqual({ ALLOWED_PROVIDERS: 'mock' });
   });
 
   it('narrows to the providers given, passing only their variables', () => {

@@ -12,7 +12,7 @@ import { deps } from './deps.ts';
 export const handler = sqsHandler(
   async (record) => {
     const request = parseRecord(comparisonRequestSchema, record, 'judge', telemetry);
-    await processComparisonRequest(deps(), request, receiveCount(record), record.messageId);
+    await processComparisonRequest(deps(), request, receiveCount(record));
   },
   { fifo: false },
 );

@@ -644,12 +644,6 @@ export const CONFIG_SPEC = {
     'bytes',
     "Largest response body read from a provider call (a judge's chat completion or message, a provider batch API's control call): the body is streamed and reading stops past this, failing the call as `response_too_large` (not retried), so a misbehaving server cannot fill the function's memory. An answer is a few KB; a page of 100 provider batches a few hundred. Results files are streamed line by line instead (PROVIDER_BATCH_MAX_RESULT_LINE_BYTES).",
   ),
-  JUDGE_CLAIM_SECONDS: deployment(
-    positiveInt,
-    120,
-    'seconds',
-    "How long the judge's claim on a comparison lasts: before its provider call the judge writes one conditional claim (`CLAIM#<comparison>`), and a copy of the same request (an SQS duplicate, a re-sent wave) that meets a live claim skips the provider and sends no callback, since the claimer will; a redelivery of the claimer's own message after it died takes the claim over at once. The judge function's timeout (120 s), so no live invocation outlives its claim, and under the comparison queue's visibility timeout (720 s); a claimer whose message never comes back is timed out by the sweeper at the comparison's deadline.",
-  ),
   JUDGE_RETRY_AFTER_MAX_MS: deployment(
     nonNegativeInt,
     10_000,

@@ -20,7 +20,6 @@ import type {
 } from '#shared/judges/port.ts';
 import { type PacedCall, pacedCall, reportAnswer, takeSlot } from './judge-pacing.ts';
 import type { JudgeStore, Queues, RateLimitStore, Sleep } from './ports.ts';
-import type { StoredEssay } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface JudgeDeps {
@@ -45,8 +44,6 @@ export class RetryLaterError extends Error {
 
 /**
  * `skipped`: the comparison already had its result (or does not exist); nothing was called.
- * `claimed_elsewhere`: another copy of the request holds a live claim on the comparison and is
- * judging it (it sends the callback); nothing was called and nothing is sent.
  * `deferred`: the shared rate limiter had no slot soon enough; the request was re-sent with a delay.
  */
 export type JudgeOutcome =
@@ -55,7 +52,6 @@ export type JudgeOutcome =
   | 'dropped'
   | 'unknown_batch'
   | 'skipped'
-  | 'claimed_elsewhere'
   | 'deferred';
 
 /** The limiter could not serve the request soon enough: re-send it after `waitMs`. */
@@ -134,24 +130,10 @@ async function judgeWithRetries(
   return result;
 }
 
-/** An essay as the provider sees it: id, text and metadata (never its index or grade). */
-function judgedEssay(essay: StoredEssay): JudgeRequest['essayA'] {
-  return {
-    id: essay.id,
-    text: essay.text,
-    ...(essay.metadata ? { metadata: essay.metadata } : {}),
-  };
-}
-
-/**
- * `messageId`: the queue message's id. A delivery of a message whose earlier delivery claimed the
- * comparison and never settled the claim (it crashed or timed out) takes the claim over at once.
- */
 export async function processComparisonRequest(
   deps: JudgeDeps,
   request: ComparisonRequest,
   receiveCount: number,
-  messageId?: string,
 ): Promise<JudgeOutcome> {
   const { store, telemetry, messaging } = deps;
   const fields = {
@@ -210,30 +192,6 @@ export async function processComparisonRequest(
       failureCallback(request, { kind: 'invalid_request', reason: 'invalid_judge_settings' }),
     );
   }
-  // One conditional write before the provider call: a copy of this request (an SQS duplicate, a
-  // re-sent wave) that is already being judged leaves it to that copy, which sends the callback.
-  const claimedUntil = new Date(deps.now().getTime() + deps.config.JUDGE_CLAIM_SECONDS * 1000);
-  const claim = await store.claimComparison(request.batch_id, request.comparison_id, {
-    until: claimedUntil,
-    now: deps.now(),
-    messageId,
-  });
-  if (claim.outcome === 'held') {
-    telemetry.info('judge_request_claimed_elsewhere', {
-      ...fields,
-      claimed_until: claim.claimedUntil,
-    });
-    return 'claimed_elsewhere';
-  }
-  // The request goes back to the queue without a callback (retry later, deferral, an error):
-  // give the claim up so its next delivery may claim it at once.
-  const release = () =>
-    store.releaseClaim(request.batch_id, request.comparison_id, claim.token, deps.now());
-  // An error after the claim: give it up if the store answers, and surface the error itself.
-  const releaseAndRethrow = async (error: unknown): Promise<never> => {
-    await release().catch(() => undefined);
-    throw error;
-  };
   const key = {
     batchId: request.batch_id,
     comparisonId: request.comparison_id,
@@ -245,19 +203,25 @@ export async function processComparisonRequest(
     context.settings.judge,
     essayA.text.length + essayB.text.length,
   );
-  let result: JudgeResult | Deferral;
-  try {
-    result = await judgeWithRetries(
-      deps,
-      provider,
-      { essayA: judgedEssay(essayA), essayB: judgedEssay(essayB), key },
-      paced,
-    );
-  } catch (error) {
-    return releaseAndRethrow(error);
-  }
+  const result = await judgeWithRetries(
+    deps,
+    provider,
+    {
+      essayA: {
+        id: essayA.id,
+        text: essayA.text,
+        ...(essayA.metadata ? { metadata: essayA.metadata } : {}),
+      },
+      essayB: {
+        id: essayB.id,
+        text: essayB.text,
+        ...(essayB.metadata ? { metadata: essayB.metadata } : {}),
+      },
+      key,
+    },
+    paced,
+  );
   if (result.outcome === 'deferred') {
-    await release();
     const delaySeconds = Math.ceil(result.waitMs / 1000);
     await messaging.deferComparisonRequest(request, delaySeconds);
     telemetry.info('judge_request_deferred', {
@@ -277,7 +241,6 @@ export async function processComparisonRequest(
         failure_kind: result.kind,
         reason: result.reason,
       });
-      await release();
       throw new RetryLaterError(result);
     }
   }
@@ -286,25 +249,9 @@ export async function processComparisonRequest(
     provider instanceof MockJudgeProvider
       ? provider.delivery(key)
       : { drop: false, extraCopies: 0 };
-  let outcome: JudgeOutcome = 'dropped';
   if (delivery.drop) {
     telemetry.info('judge_callback_dropped_by_mock', fields);
-  } else {
-    try {
-      outcome = await send(toCallback(request, result), 1 + delivery.extraCopies);
-    } catch (error) {
-      return releaseAndRethrow(error);
-    }
+    return 'dropped';
   }
-  // Settled: a later delivery of this message (an SQS duplicate) leaves it alone. Best effort:
-  // the callback is out, and an unsettled claim only lets a duplicate judge it again.
-  await store
-    .markClaimAnswered(request.batch_id, request.comparison_id, claim.token, {
-      until: claimedUntil,
-      now: deps.now(),
-    })
-    .catch((error: Error) =>
-      telemetry.warn('judge_claim_not_settled', { ...fields, error: error.name }),
-    );
-  return outcome;
+  return send(toCallback(request, result), 1 + delivery.extraCopies);
 }

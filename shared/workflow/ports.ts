@@ -21,7 +21,6 @@ import type {
   BatchView,
   CancelOutcome,
   ClaimInput,
-  ComparisonClaim,
   ComparisonHistoryRow,
   CreateBatchInput,
   CreateBatchOutcome,
@@ -99,34 +98,6 @@ export interface JudgeStore {
     comparisonId: string,
     indices: readonly number[],
   ): Promise<JudgeContext>;
-  /**
-   * One conditional write before the provider call: claims the comparison until `until` unless a
-   * claim that has not expired by `now` holds it — except one that an earlier delivery of the
-   * same queue message (`messageId`) took and never settled: that delivery died, and this one
-   * takes over. `held`: another copy of the request is judging it or has answered it (that copy
-   * sends the callback). Called after `loadJudgeContext` found it PENDING.
-   */
-  claimComparison(
-    batchId: string,
-    comparisonId: string,
-    input: { until: Date; now: Date; messageId?: string | undefined },
-  ): Promise<ComparisonClaim>;
-  /**
-   * After the callback was sent: the claim stays until `until` but is settled, so a later
-   * delivery of the same message (an SQS duplicate) no longer takes it over.
-   */
-  markClaimAnswered(
-    batchId: string,
-    comparisonId: string,
-    token: string,
-    times: { until: Date; now: Date },
-  ): Promise<void>;
-  /**
-   * Gives the claim up at once (the request goes back to the queue without a callback: a retry
-   * later, a deferral, an error), so the next delivery can claim it; a claim taken over since is
-   * left alone.
-   */
-  releaseClaim(batchId: string, comparisonId: string, token: string, now: Date): Promise<void>;
 }
 
 /** What `decide` reads: the snapshot, and the scores saved at each evaluation. */
@@ -196,11 +167,6 @@ export interface SweepStore {
    * entry changed meanwhile (re-planned with a new deadline, or ended).
    */
   leavePendingIndex(expired: ExpiredComparison): Promise<boolean>;
-  /**
-   * META of each of these batches that exists (strongly consistent; read together, a hundred a
-   * request): which expired entries a callback can still record.
-   */
-  getBatches(batchIds: readonly string[]): Promise<Map<string, BatchMeta>>;
   /** Ids of RUNNING batches (eventually consistent). */
   listActiveBatches(): Promise<string[]>;
 }

@@ -87,11 +87,6 @@ export interface JudgeContext {
   settings: BatchSettings | null;
 }
 
-/** The judge's claim on a comparison before its provider call (JudgeStore.claimComparison). */
-export type ComparisonClaim =
-  | { outcome: 'claimed'; token: string }
-  | { outcome: 'held'; claimedUntil: string };
-
 /** One essay as stored (text only leaves the table towards the judge). */
 export interface StoredEssay {
   index: number;

@@ -1,17 +1,14 @@
-import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { batchPk, claimSk, comparisonSk, essaySk, META_SK, SETTINGS_SK } from '#store/keys.ts';
+import { batchPk, comparisonSk, essaySk, META_SK, SETTINGS_SK } from '#store/keys.ts';
 import { PK, SK } from '#store/table-schema.ts';
 import {
   BATCH_ID,
-  conditionFailed,
   metaItem,
-  NOW,
   type StoreHarness,
   settingsItem,
   storeHarness,
   TABLE,
-  throttled,
 } from '#test/helpers/store-fakes.ts';
 
 const COMPARISON_ID = '000001-000000';
@@ -112,161 +109,5 @@ describe('loadJudgeContext', () => {
     expect(context.settings).toBeNull();
     // A missing SETTINGS item is not remembered: the next read asks again.
     expect(requestedSortKeys(h)[1]).toContain(SETTINGS_SK);
-  });
-});
-
-describe('claimComparison / releaseClaim', () => {
-  const until = new Date(NOW.getTime() + 120_000);
-
-  it('claims with one PutItem unless a claim that has not expired holds it', async () => {
-    // Prepare
-    const h = storeHarness();
-    h.ddb.on(PutCommand).resolves({});
-
-    // Act
-    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
-
-    // Assess
-    expect(claim).toEqual({ outcome: 'claimed', token: expect.any(String) });
-    const input = h.ddb.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({
-      TableName: TABLE,
-      Item: {
-        [PK]: batchPk(BATCH_ID),
-        [SK]: claimSk(COMPARISON_ID),
-        claimed_until: until.getTime(),
-        claim_token: claim.outcome === 'claimed' ? claim.token : '',
-      },
-      ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
-      ExpressionAttributeNames: { '#pk': PK, '#until': 'claimed_until' },
-      ExpressionAttributeValues: { ':now': NOW.getTime() },
-    });
-    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(0);
-  });
-
-  it('lets a later delivery of the same message take over a claim still judging', async () => {
-    // Prepare
-    const h = storeHarness();
-    h.ddb.on(PutCommand).resolves({});
-
-    // Act
-    await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW, messageId: 'm-1' });
-
-    // Assess
-    expect(h.ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      Item: { message_id: 'm-1', claim_state: 'judging' },
-      ConditionExpression:
-        'attribute_not_exists(#pk) OR #until < :now OR (#message = :message AND #state = :judging)',
-      ExpressionAttributeNames: {
-        '#pk': PK,
-        '#until': 'claimed_until',
-        '#message': 'message_id',
-        '#state': 'claim_state',
-      },
-      ExpressionAttributeValues: {
-        ':now': NOW.getTime(),
-        ':message': 'm-1',
-        ':judging': 'judging',
-      },
-    });
-  });
-
-  it('settles its own claim as answered, keeping its expiry', async () => {
-    // Prepare
-    const h = storeHarness();
-    h.ddb.on(PutCommand).resolves({});
-
-    // Act
-    await h.store.markClaimAnswered(BATCH_ID, COMPARISON_ID, 'token-1', { until, now: NOW });
-
-    // Assess
-    expect(h.ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      Item: {
-        [SK]: claimSk(COMPARISON_ID),
-        claim_token: 'token-1',
-        claim_state: 'answered',
-        claimed_until: until.getTime(),
-      },
-      ConditionExpression: '#token = :token',
-      ExpressionAttributeValues: { ':token': 'token-1' },
-    });
-  });
-
-  it('answers held, with the live claim expiry, when another claim holds it', async () => {
-    // Prepare
-    const h = storeHarness();
-    h.ddb.on(PutCommand).rejects(conditionFailed());
-    h.ddb.on(GetCommand).resolves({
-      Item: { claim_token: 'someone-else', claimed_until: until.getTime() + 5_000 },
-    });
-
-    // Act
-    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
-
-    // Assess
-    expect(claim).toEqual({
-      outcome: 'held',
-      claimedUntil: new Date(until.getTime() + 5_000).toISOString(),
-    });
-    expect(h.ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
-      Key: { [PK]: batchPk(BATCH_ID), [SK]: claimSk(COMPARISON_ID) },
-      ConsistentRead: true,
-    });
-  });
-
-  it('knows its own claim when a retried Put finds the first attempt committed', async () => {
-    // Prepare: the first Put committed but its answer was lost (throttled), the retry fails its condition
-    const h = storeHarness();
-    let stored: Record<string, unknown> | undefined;
-    h.ddb
-      .on(PutCommand)
-      .callsFakeOnce((input: { Item: Record<string, unknown> }) => {
-        stored = input.Item;
-        throw throttled();
-      })
-      .rejects(conditionFailed());
-    h.ddb.on(GetCommand).callsFake(() => ({ Item: stored }));
-
-    // Act
-    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
-
-    // Assess
-    expect(claim).toEqual({ outcome: 'claimed', token: stored?.claim_token });
-  });
-
-  it('surfaces an error that is not a failed condition', async () => {
-    // Prepare
-    const h = storeHarness({ maxAttempts: 1 });
-    h.ddb.on(PutCommand).rejects(throttled());
-
-    // Act / Assess
-    await expect(
-      h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW }),
-    ).rejects.toThrow();
-  });
-
-  it('releases only its own claim, and treats a claim taken over since as released', async () => {
-    // Prepare
-    const h = storeHarness();
-    h.ddb.on(PutCommand).resolvesOnce({}).rejects(conditionFailed());
-
-    // Act
-    await h.store.releaseClaim(BATCH_ID, COMPARISON_ID, 'token-1', NOW);
-    await h.store.releaseClaim(BATCH_ID, COMPARISON_ID, 'token-1', NOW);
-
-    // Assess
-    const inputs = h.ddb.commandCalls(PutCommand).map((call) => call.args[0].input);
-    expect(inputs).toHaveLength(2);
-    expect(inputs[0]).toMatchObject({
-      Item: {
-        [SK]: claimSk(COMPARISON_ID),
-        claimed_until: 0,
-        claim_token: 'token-1',
-        claim_state: 'released',
-      },
-      ConditionExpression: '#token = :token',
-      ExpressionAttributeNames: { '#token': 'claim_token' },
-      ExpressionAttributeValues: { ':token': 'token-1' },
-    });
   });
 });

@@ -24,6 +24,22 @@ function deploymentMaximum(
     .pipe(z.number().int().min(min).max(max));
 }
 
+/** A setting passed as JSON in one variable (`{}` when unset), then checked by its schema. */
+function jsonSetting<S extends z.ZodType>(schema: S) {
+  return z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 const ENV_SCHEMAS = {
   TABLE_NAME: nonEmpty,
   COMPARISON_QUEUE_URL: nonEmpty,
@@ -44,34 +60,12 @@ const ENV_SCHEMAS = {
    * The deployment's provider rate limits (JSON of the PROVIDER_RATE_LIMITS setting, e.g.
    * `{"openai":{"requests_per_minute":500}}`); none unless set.
    */
-  PROVIDER_RATE_LIMITS: z
-    .string()
-    .default('{}')
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
+  PROVIDER_RATE_LIMITS: jsonSetting(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
   /**
    * The deployment's named OpenAI-compatible endpoints (JSON of the JUDGE_ENDPOINTS setting,
    * `{"local-llama":"https://host/v1"}`); none unless set.
    */
-  JUDGE_ENDPOINTS: z
-    .string()
-    .default('{}')
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(CONFIG_SPEC.JUDGE_ENDPOINTS.schema),
+  JUDGE_ENDPOINTS: jsonSetting(CONFIG_SPEC.JUDGE_ENDPOINTS.schema),
   /**
    * `true` only on the local cloud (the user's own machine), which sets it: a batch may then give
    * its OpenAI-compatible judge a raw base_url to a loopback address. The stack never sets it.

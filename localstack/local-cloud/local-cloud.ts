@@ -186,7 +186,8 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       endpoint,
       region,
       stackName,
-      extraEnv: options.functionEnv ?? {},
+      // The caller of a request with no IAM context: the local identity (docs/security.md).
+      extraEnv: { LOCAL_CALLER_PRINCIPAL: localCallerPrincipal(accountId), ...options.functionEnv },
       log,
     });
     assertFunctionRuntime(functions);
@@ -421,6 +422,11 @@ export function shortFunctionName(
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/[^A-Za-z0-9-]+/g, '-')
     .toLowerCase();
+}
+
+/** The local cloud's caller when a request carries no IAM context: the CLI's user. */
+export function localCallerPrincipal(accountId: string): string {
+  return `arn:aws:iam::${accountId}:user/local-cli`;
 }
 
 const BUNDLE_FILES = ['index.mjs', 'index.js', 'index.cjs'];

@@ -82,6 +82,12 @@ const ENV_SCHEMAS = {
   MAX_ESSAYS_PER_BATCH: deploymentMaximum('MAX_ESSAYS_PER_BATCH', 2),
   MAX_ESSAY_CHARS: deploymentMaximum('MAX_ESSAY_CHARS', 1),
   MAX_BUDGET_PER_BATCH: deploymentMaximum('MAX_BUDGET_PER_BATCH', 1, BUDGET_MAXIMUM_LIMIT),
+  /**
+   * The caller of a request with no IAM context (docs/security.md): set only by the local cloud
+   * (`arn:aws:iam::<account>:user/local-cli`); the stack never sets it, so in AWS such a request is
+   * refused.
+   */
+  LOCAL_CALLER_PRINCIPAL: z.string().trim().min(1).optional(),
   STAGE: z.string().default('dev'),
   POWERTOOLS_SERVICE_NAME: z.string().default('cj-engine'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('CjEngine'),

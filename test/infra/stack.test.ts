@@ -298,6 +298,19 @@ describe('functions', () => {
     expect(admin.TABLE_NAME).toBeUndefined();
   });
 
+  it('gives no function a local caller identity: in AWS a request without IAM is refused', () => {
+    // Act
+    const withLocalIdentity = resourcesOfType(built.template, 'AWS::Lambda::Function').filter(
+      ([, props]) =>
+        (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+          ?.LOCAL_CALLER_PRINCIPAL !== undefined,
+    );
+
+    // Assess
+    expect(resourcesOfType(built.template, 'AWS::Lambda::Function').length).toBeGreaterThan(5);
+    expect(withLocalIdentity).toEqual([]);
+  });
+
   it('hands create-batch and add-essays the deployment maxima they check requests against', () => {
     // Prepare
     const envOf = (name: string) => {

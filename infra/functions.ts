@@ -222,8 +222,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 55,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    // Times out overdue comparisons through the callback path (updates of comparison + counters).
-    table: ['GetItem', 'UpdateItem'],
+    // Times out overdue comparisons through the callback path (updates of comparison + counters);
+    // reads the META of the overdue entries' batches together (BatchGetItem), so entries no
+    // callback can record leave the index with one update each.
+    table: ['GetItem', 'BatchGetItem', 'UpdateItem'],
     queryIndexes: [PENDING_INDEX, ACTIVE_INDEX],
     sendsTo: ['continuation'],
   },

@@ -5,17 +5,18 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepStore } from '#shared/workflow/ports.ts';
-import type { ExpiredComparison } from '#shared/workflow/store-records.ts';
+import type { BatchMeta, ExpiredComparison } from '#shared/workflow/store-records.ts';
 import {
   ACTIVE_PARTITION,
   batchIdFromPk,
   comparisonIdFromSk,
   comparisonSk,
   itemKey,
+  metaKey,
   pendingShardKey,
   pendingSortKeyBefore,
 } from '#store/keys.ts';
-import type { Item, Table } from '#store/table.ts';
+import { type Item, stripKeys, type Table } from '#store/table.ts';
 import {
   ACTIVE_INDEX,
   ACTIVE_PK,
@@ -115,6 +116,17 @@ export function dynamoSweeps(table: Table): SweepStore {
           return true;
         },
         () => false,
+      );
+    },
+
+    /** META of each batch that exists, in BatchGets of 100 (strongly consistent). */
+    async getBatches(batchIds): Promise<Map<string, BatchMeta>> {
+      const items = await table.getKeys(
+        [...new Set(batchIds)].map((batchId) => metaKey(batchId)),
+        true,
+      );
+      return new Map(
+        items.map((item) => [batchIdFromPk(String(item[PK])), stripKeys<BatchMeta>(item)]),
       );
     },
 

@@ -313,10 +313,18 @@ export class Table {
    * Items of one batch by sort key (BatchGet, 100 keys per call, unprocessed keys retried);
    * eventually consistent unless `consistent`.
    */
-  async getAll(batchId: string, sortKeys: readonly string[], consistent = false): Promise<Item[]> {
+  getAll(batchId: string, sortKeys: readonly string[], consistent = false): Promise<Item[]> {
+    return this.getKeys(
+      sortKeys.map((sk) => itemKey(batchId, sk)),
+      consistent,
+    );
+  }
+
+  /** Items by key, of any partitions (BatchGet, 100 keys per call, unprocessed keys retried). */
+  async getKeys(itemKeys: readonly Item[], consistent = false): Promise<Item[]> {
     const found: Item[] = [];
-    for (const keys of chunk(sortKeys, BATCH_GET_LIMIT)) {
-      let pending: Item[] = keys.map((sk) => itemKey(batchId, sk));
+    for (const keys of chunk(itemKeys, BATCH_GET_LIMIT)) {
+      let pending: Item[] = keys;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const request = pending;
         const output = await this.call(() =>

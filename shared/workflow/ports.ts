@@ -167,6 +167,11 @@ export interface SweepStore {
    * entry changed meanwhile (re-planned with a new deadline, or ended).
    */
   leavePendingIndex(expired: ExpiredComparison): Promise<boolean>;
+  /**
+   * META of each of these batches that exists (strongly consistent; read together, a hundred a
+   * request): which expired entries a callback can still record.
+   */
+  getBatches(batchIds: readonly string[]): Promise<Map<string, BatchMeta>>;
   /** Ids of RUNNING batches (eventually consistent). */
   listActiveBatches(): Promise<string[]>;
 }

@@ -8,10 +8,12 @@
  */
 import { pendingCallbacks } from '#domain/batch-state.ts';
 import type { EngineConfig } from '#domain/config.ts';
+import { parseComparisonId } from '#messages/common.ts';
 import type { Callback } from '#messages/queue.ts';
 import { gateOf, logGate, recheckGate } from './gate.ts';
 import { providerBatchOf } from './judge-mode.ts';
 import type { BatchStore, CallbackStore, Queues, SweepStore } from './ports.ts';
+import type { BatchMeta, ExpiredComparison } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface SweeperDeps {
@@ -34,6 +36,36 @@ export interface SweepSummary {
   errors: number;
 }
 
+/** Index entries taken out at once (each one conditional UpdateItem). */
+const LEAVE_INDEX_CONCURRENCY = 8;
+
+/**
+ * Whether a callback could still be recorded for an expired entry: its batch exists and has
+ * committed the entry's wave (docs/data-model.md, "recordCallback outcomes").
+ */
+function recordable(comparison: ExpiredComparison, batches: Map<string, BatchMeta>): boolean {
+  const batch = batches.get(comparison.batch_id);
+  const parsed = parseComparisonId(comparison.comparison_id);
+  return batch !== undefined && parsed !== undefined && parsed.iteration <= batch.current_iteration;
+}
+
+/** Runs `work` on every item, at most `concurrency` at once. */
+async function inTurn<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
 export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
   const { store, telemetry } = deps;
   const now = deps.now();
@@ -48,7 +80,25 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
   };
   const triggered = new Set<string>();
 
-  const expired = await store.listExpiredPending(now, deps.config.SWEEPER_MAX_TIMEOUTS_PER_RUN);
+  const listed = await store.listExpiredPending(now, deps.config.SWEEPER_MAX_TIMEOUTS_PER_RUN);
+  // Entries no callback can record (their batch is gone, their wave was never committed) leave
+  // the index at once, a few at a time: no transaction and no META read each, so a run with
+  // hundreds of them stays well inside its timeout (one request each, plus one read per 100).
+  const batches = await store.getBatches(listed.map((comparison) => comparison.batch_id));
+  const unrecordable = listed.filter((comparison) => !recordable(comparison, batches));
+  const expired = listed.filter((comparison) => recordable(comparison, batches));
+  await inTurn(unrecordable, LEAVE_INDEX_CONCURRENCY, async (comparison) => {
+    try {
+      if (await store.leavePendingIndex(comparison)) summary.left_index += 1;
+    } catch (error) {
+      summary.errors += 1;
+      telemetry.error('sweeper_leave_index_failed', {
+        batch_id: comparison.batch_id,
+        comparison_id: comparison.comparison_id,
+        error: (error as Error).name,
+      });
+    }
+  });
   for (const comparison of expired) {
     const timeout: Callback = {
       v: 1,

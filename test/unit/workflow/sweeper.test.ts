@@ -205,6 +205,74 @@ describe('runSweep', () => {
     expect(runs.every((run) => run.errors === 0)).toBe(true);
   }, 30_000);
 
+  it('takes an entry no callback can record out with one update: no transaction, no META read each', async () => {
+    // Prepare: 100 overdue entries of a batch that no longer exists
+    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
+    addStaleEntries(p, 100);
+    const before = p.callLog.length;
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess: the index queries, one BatchGet for their batch, one Update per entry
+    const calls = p.callLog.slice(before);
+    expect(summary).toMatchObject({ left_index: 100, timed_out: 0, errors: 0 });
+    expect(calls.filter((call) => call === 'BatchGet')).toHaveLength(1);
+    expect(calls.filter((call) => call === 'Update')).toHaveLength(100);
+    expect(calls.filter((call) => call === 'TransactWrite' || call === 'Get')).toEqual([]);
+    expect(staleInIndex(p)).toBe(0);
+  });
+
+  it('takes an overdue entry of a wave never committed out of the index, and keeps the batch', async () => {
+    // Prepare: a live batch at iteration 1, and an overdue entry of its iteration 2 (planWave
+    // wrote the items and crashed before its META commit)
+    const p = createPipeline();
+    const batchId = await plannedBatch(p);
+    const id = comparisonId(2, 0);
+    const deadline = p.clock.now.getTime() - 1_000;
+    p.table.items.set(`${batchPk(batchId)}\u0000${comparisonSk(id)}`, {
+      pk: batchPk(batchId),
+      sk: comparisonSk(id),
+      status: 'PENDING',
+      [PENDING_PK]: pendingShard(batchId, id, 2),
+      [PENDING_SK]: pendingSortKey(deadline, batchId, id),
+    });
+    const meta = { ...metaOf(p, batchId) };
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess: out of the index, no counter touched
+    expect(summary).toMatchObject({ left_index: 1, timed_out: 0, errors: 0 });
+    expect(p.table.get(batchPk(batchId), comparisonSk(id))?.[PENDING_SK]).toBeUndefined();
+    expect(metaOf(p, batchId)).toMatchObject({
+      failed_comparisons: meta.failed_comparisons,
+      completed_comparisons: meta.completed_comparisons,
+    });
+  });
+
+  it('counts an entry it could not take out as an error and goes on with the others', async () => {
+    // Prepare: the first of three index removals fails past its retries
+    const p = createPipeline();
+    addStaleEntries(p, 3);
+    let failures = 1;
+    const store = {
+      ...p.deps.store,
+      leavePendingIndex: async (...args: Parameters<typeof p.deps.store.leavePendingIndex>) => {
+        if (failures-- > 0) throw new Error('throttled');
+        return p.deps.store.leavePendingIndex(...args);
+      },
+    };
+
+    // Act
+    const summary = await runSweep({ ...p.deps, store });
+
+    // Assess
+    expect(summary).toMatchObject({ left_index: 2, errors: 1 });
+    expect(p.telemetry.lines('sweeper_leave_index_failed')).toHaveLength(1);
+    expect(staleInIndex(p)).toBe(1);
+  });
+
   it('reads every shard in one run, however crowded the first one is', async () => {
     // Prepare: 300 overdue entries in shard 0, read first this minute
     const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
@@ -239,9 +307,9 @@ describe('runSweep', () => {
     );
     const store = {
       ...p.deps.store,
-      recordCallback: async (...args: Parameters<typeof p.deps.store.recordCallback>) => {
+      getBatches: async (...args: Parameters<typeof p.deps.store.getBatches>) => {
         if (stale) stale[PENDING_SK] = replanned;
-        return p.deps.store.recordCallback(...args);
+        return p.deps.store.getBatches(...args);
       },
     };
 

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { encodeResultsCursor } from '#messages/api.ts';
 import type { BatchResults } from '#messages/state.ts';
-import { errorResponse } from '#shared/runtime/http.ts';
 import {
   addEssays,
   cancelBatch,
@@ -19,6 +18,7 @@ import {
 } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
+import { httpFailureOf } from '#test/helpers/http-failure.ts';
 import {
   CrashError,
   createPipeline,
@@ -26,17 +26,6 @@ import {
   type Pipeline,
   testEssays,
 } from '#test/helpers/pipeline.ts';
-
-/** The HTTP response an operation's error maps to. */
-async function failure(operation: Promise<unknown>) {
-  try {
-    await operation;
-  } catch (error) {
-    const response = errorResponse(error);
-    return { status: response.statusCode, body: JSON.parse(String(response.body)) as unknown };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 const idOf = (result: { body: unknown }) => (result.body as { batch_id: string }).batch_id;
 
@@ -108,7 +97,7 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
 
     // Act
-    const response = await failure(createBatch(p.deps, body));
+    const response = await httpFailureOf(createBatch(p.deps, body));
 
     // Assess
     expect(response.status).toBe(400);
@@ -121,7 +110,7 @@ describe('HTTP API operations', () => {
     const p = createPipeline({ allowedProviders: ['openai'] });
 
     // Act
-    const response = await failure(
+    const response = await httpFailureOf(
       createBatch(p.deps, {
         essays: testEssays(3),
         judge: { provider: 'mock', profile: 'default' },
@@ -143,10 +132,12 @@ describe('HTTP API operations', () => {
     const essays = testEssays(4);
 
     // Act
-    const early = await failure(startBatch(p.deps, batchId, {}));
+    const early = await httpFailureOf(startBatch(p.deps, batchId, {}));
     const page1 = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
     const retried = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
-    const gap = await failure(addEssays(p.deps, batchId, { offset: 3, essays: essays.slice(3) }));
+    const gap = await httpFailureOf(
+      addEssays(p.deps, batchId, { offset: 3, essays: essays.slice(3) }),
+    );
     await addEssays(p.deps, batchId, { offset: 2, essays: essays.slice(2) });
     const started = await startBatch(p.deps, batchId, {});
 
@@ -177,15 +168,15 @@ describe('HTTP API operations', () => {
     const anchored = (index: number, grade: string) => ({ ...essays[index]!, anchor_grade: grade });
 
     // Act
-    const unknown = await failure(
+    const unknown = await httpFailureOf(
       addEssays(p.deps, batchId, { offset: 0, essays: [essays[0]!, anchored(1, 'A*')] }),
     );
-    const noScale = await failure(
+    const noScale = await httpFailureOf(
       addEssays(p.deps, plain, { offset: 0, essays: [anchored(0, 'A'), essays[1]!] }),
     );
     await addEssays(p.deps, batchId, { offset: 0, essays: [anchored(0, 'B'), essays[1]!] });
     await addEssays(p.deps, batchId, { offset: 2, essays: [anchored(2, 'B'), essays[3]!] });
-    const oneGrade = await failure(startBatch(p.deps, batchId, {}));
+    const oneGrade = await httpFailureOf(startBatch(p.deps, batchId, {}));
 
     // Assess
     expect(unknown).toMatchObject({
@@ -234,11 +225,11 @@ describe('HTTP API operations', () => {
 
     // Act
     const responses = await Promise.all([
-      failure(getBatch(p.deps, 'missing')),
-      failure(getResults(p.deps, 'missing')),
-      failure(startBatch(p.deps, 'missing', {})),
-      failure(cancelBatch(p.deps, 'missing', {})),
-      failure(addEssays(p.deps, 'missing', { offset: 0, essays: testEssays(1) })),
+      httpFailureOf(getBatch(p.deps, 'missing')),
+      httpFailureOf(getResults(p.deps, 'missing')),
+      httpFailureOf(startBatch(p.deps, 'missing', {})),
+      httpFailureOf(cancelBatch(p.deps, 'missing', {})),
+      httpFailureOf(addEssays(p.deps, 'missing', { offset: 0, essays: testEssays(1) })),
     ]);
 
     // Assess
@@ -256,7 +247,7 @@ describe('HTTP API operations', () => {
     const batchId = idOf(
       await createBatch(p.deps, { essays: testEssays(3), config: { RESAMPLING_ENABLED: false } }),
     );
-    const early = await failure(getResults(p.deps, batchId));
+    const early = await httpFailureOf(getResults(p.deps, batchId));
 
     // Act
     await runToCompletion(p);
@@ -289,12 +280,14 @@ describe('HTTP API operations', () => {
       cursor = page.next_cursor;
     } while (cursor !== undefined);
     const refusals = await Promise.all([
-      failure(getResults(p.deps, batchId, { limit: '0' })),
-      failure(getResults(p.deps, batchId, { limit: String(DEFAULT_CONFIG.RESULTS_PAGE_ROWS + 1) })),
-      failure(getResults(p.deps, batchId, { limit: 'ten' })),
-      failure(getResults(p.deps, batchId, { cursor: 'not-a-cursor' })),
-      failure(getResults(p.deps, batchId, { cursor: encodeResultsCursor(6) })),
-      failure(getResults(p.deps, batchId, { page: '2' })),
+      httpFailureOf(getResults(p.deps, batchId, { limit: '0' })),
+      httpFailureOf(
+        getResults(p.deps, batchId, { limit: String(DEFAULT_CONFIG.RESULTS_PAGE_ROWS + 1) }),
+      ),
+      httpFailureOf(getResults(p.deps, batchId, { limit: 'ten' })),
+      httpFailureOf(getResults(p.deps, batchId, { cursor: 'not-a-cursor' })),
+      httpFailureOf(getResults(p.deps, batchId, { cursor: encodeResultsCursor(6) })),
+      httpFailureOf(getResults(p.deps, batchId, { page: '2' })),
     ]);
 
     // Assess
@@ -329,7 +322,7 @@ describe('HTTP API operations', () => {
     // Act
     const first = await cancelBatch(p.deps, running, {});
     const second = await cancelBatch(p.deps, running, {});
-    const finishedCancel = await failure(cancelBatch(p.deps, finished, {}));
+    const finishedCancel = await httpFailureOf(cancelBatch(p.deps, finished, {}));
 
     // Assess
     expect(first).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
@@ -454,8 +447,10 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
 
     // Act
-    const empty = await failure(createBatch(p.deps, { essays: testEssays(2) }, ''));
-    const long = await failure(createBatch(p.deps, { essays: testEssays(2) }, 'k'.repeat(129)));
+    const empty = await httpFailureOf(createBatch(p.deps, { essays: testEssays(2) }, ''));
+    const long = await httpFailureOf(
+      createBatch(p.deps, { essays: testEssays(2) }, 'k'.repeat(129)),
+    );
 
     // Assess
     for (const response of [empty, long]) {

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import { errorResponse } from '#shared/runtime/http.ts';
 import { addEssays, createBatch } from '#shared/workflow/api.ts';
 import type { DeploymentLimits } from '#shared/workflow/limits.ts';
+import { httpFailureOf } from '#test/helpers/http-failure.ts';
 import { createPipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 const LIMITS: DeploymentLimits = {
@@ -15,16 +15,6 @@ const LIMITS: DeploymentLimits = {
   maxEssayChars: 100,
   maxBudgetPerBatch: 30,
 };
-
-async function failure(operation: Promise<unknown>) {
-  try {
-    await operation;
-  } catch (error) {
-    const response = errorResponse(error);
-    return { status: response.statusCode, body: JSON.parse(String(response.body)) as unknown };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 const longText = (chars: number) => 'x'.repeat(chars);
 
@@ -47,7 +37,7 @@ describe('deployment maxima on create', () => {
     const p = createPipeline();
 
     // Act
-    const response = await failure(createBatch({ ...p.deps, limits: LIMITS }, body));
+    const response = await httpFailureOf(createBatch({ ...p.deps, limits: LIMITS }, body));
 
     // Assess
     expect(response).toMatchObject({ status: 400, body: { error: 'validation_error', field } });
@@ -88,7 +78,7 @@ describe('deployment maxima on create', () => {
     const p = createPipeline();
 
     // Act
-    const over = await failure(
+    const over = await httpFailureOf(
       createBatch(p.deps, {
         essays: testEssays(3),
         budget: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH + 1,
@@ -117,7 +107,7 @@ describe('deployment maxima on the paged upload path', () => {
     );
 
     // Act
-    const response = await failure(addEssays(deps, batchId, { offset: 0, essays: page }));
+    const response = await httpFailureOf(addEssays(deps, batchId, { offset: 0, essays: page }));
     const stored = await addEssays(deps, batchId, { offset: 0, essays: testEssays(2) });
 
     // Assess

@@ -14,8 +14,12 @@ export const TEST_API_KEY = 'sk-test-SECRET-KEY-0123456789';
 /** The local cloud's endpoint policy: no named endpoints, loopback base URLs allowed. */
 export const LOCAL_CLOUD_POLICY = { endpoints: {}, allowLoopbackBaseUrls: true } as const;
 
-/** Short enough that a hanging fake server ends a test quickly. */
-export const TEST_CALL_TIMEOUT_MS = 300;
+/**
+ * Short enough that a hanging fake server ends a test within seconds, long enough that a fake
+ * server's prompt answer is never taken for a timeout on a loaded 2-core CI machine (at 300 ms
+ * answers were).
+ */
+export const TEST_CALL_TIMEOUT_MS = 1500;
 
 export const ESSAY_A_TEXT = 'PRIVATE-ESSAY-ALPHA: the first essay argues with evidence.';
 export const ESSAY_B_TEXT = 'PRIVATE-ESSAY-BETA: the second essay lists opinions.';

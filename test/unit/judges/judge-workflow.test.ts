@@ -177,5 +177,7 @@ describe.each(PROVIDERS)('judging through %s', (provider) => {
       });
       assertNothingLeaked(p);
     },
+    // Each delivery waits out the call timeout on every in-process attempt.
+    30_000,
   );
 });

@@ -37,16 +37,10 @@ describe('cj submit --judge <LLM provider>', () => {
     await api.close();
   });
 
-  it('sends an OpenAI-compatible choice with model, base URL, rubric and assignment text', async () => {
-    // Prepare
-    const { dir, file } = workspace();
-    const io = { ...captureIo({ CJ_API_URL: api.url }), cwd: dir };
-
-    // Act
-    const code = await main(
-      [
-        'submit',
-        file,
+  it.each([
+    {
+      name: 'an OpenAI-compatible choice with model, base URL, rubric and assignment text',
+      flags: [
         '--judge',
         'openai-compatible',
         '--judge-model',
@@ -59,31 +53,18 @@ describe('cj submit --judge <LLM provider>', () => {
         'task.md',
         '--judge-both-orders',
       ],
-      io,
-    );
-
-    // Assess
-    expect(code).toBe(0);
-    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
-      provider: 'openai-compatible',
-      model: 'qwen2.5-7b-instruct',
-      base_url: 'http://127.0.0.1:8000/v1',
-      assignment: 'Argue for or against homework.\n',
-      rubric: 'Reward evidence.\n',
-      judge_both_orders: true,
-    });
-  });
-
-  it("sends an OpenAI-compatible choice naming one of the deployment's endpoints", async () => {
-    // Prepare
-    const { file } = workspace();
-    const io = captureIo({ CJ_API_URL: api.url });
-
-    // Act
-    const code = await main(
-      [
-        'submit',
-        file,
+      judge: {
+        provider: 'openai-compatible',
+        model: 'qwen2.5-7b-instruct',
+        base_url: 'http://127.0.0.1:8000/v1',
+        assignment: 'Argue for or against homework.\n',
+        rubric: 'Reward evidence.\n',
+        judge_both_orders: true,
+      },
+    },
+    {
+      name: "an OpenAI-compatible choice naming one of the deployment's endpoints",
+      flags: [
         '--judge',
         'openai-compatible',
         '--judge-model',
@@ -91,47 +72,16 @@ describe('cj submit --judge <LLM provider>', () => {
         '--judge-endpoint',
         'local-llama',
       ],
-      io,
-    );
-
-    // Assess
-    expect(code).toBe(0);
-    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
-      provider: 'openai-compatible',
-      model: 'llama-3.1-8b',
-      endpoint: 'local-llama',
-    });
-  });
-
-  it('sends an Anthropic choice with only its model', async () => {
-    // Prepare
-    const { file } = workspace();
-    const io = captureIo({ CJ_API_URL: api.url });
-
-    // Act
-    const code = await main(
-      ['submit', file, '--judge', 'anthropic', '--judge-model', 'claude-sonnet-4-20250514'],
-      io,
-    );
-
-    // Assess
-    expect(code).toBe(0);
-    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
-      provider: 'anthropic',
-      model: 'claude-sonnet-4-20250514',
-    });
-  });
-
-  it('sends judge.mode provider_batch for --judge-mode provider-batch', async () => {
-    // Prepare
-    const { file } = workspace();
-    const io = captureIo({ CJ_API_URL: api.url });
-
-    // Act
-    const code = await main(
-      [
-        'submit',
-        file,
+      judge: { provider: 'openai-compatible', model: 'llama-3.1-8b', endpoint: 'local-llama' },
+    },
+    {
+      name: 'an Anthropic choice with only its model',
+      flags: ['--judge', 'anthropic', '--judge-model', 'claude-sonnet-4-20250514'],
+      judge: { provider: 'anthropic', model: 'claude-sonnet-4-20250514' },
+    },
+    {
+      name: 'judge.mode provider_batch for --judge-mode provider-batch',
+      flags: [
         '--judge',
         'openai',
         '--judge-model',
@@ -139,16 +89,19 @@ describe('cj submit --judge <LLM provider>', () => {
         '--judge-mode',
         'provider-batch',
       ],
-      io,
-    );
+      judge: { provider: 'openai', model: 'gpt-4o-mini', mode: 'provider_batch' },
+    },
+  ])('sends $name', async ({ flags, judge }) => {
+    // Prepare
+    const { dir, file } = workspace();
+    const io = { ...captureIo({ CJ_API_URL: api.url }), cwd: dir };
+
+    // Act
+    const code = await main(['submit', file, ...flags], io);
 
     // Assess
     expect(code).toBe(0);
-    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual({
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      mode: 'provider_batch',
-    });
+    expect((api.requests[0]?.body as { judge?: unknown } | undefined)?.judge).toStrictEqual(judge);
   });
 
   it.each([

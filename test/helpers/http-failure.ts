@@ -2,7 +2,7 @@
 import { errorResponse } from '#shared/runtime/http.ts';
 
 export interface HttpFailure {
-  status: number;
+  status: number | undefined;
   body: unknown;
 }
 

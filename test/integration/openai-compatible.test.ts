@@ -83,6 +83,16 @@ describe('a real judge from the CLI on the local cloud', () => {
     CJ_API_URL: '',
     CJ_OUTPUTS_FILE: '',
   };
+  /** `cj submit` of the essays file to an openai-compatible judge: the model, then the flags. */
+  const submitArgs = (model: string, ...flags: string[]) => [
+    'submit',
+    essaysFile,
+    '--judge',
+    'openai-compatible',
+    '--judge-model',
+    model,
+    ...flags,
+  ];
 
   beforeAll(async () => {
     writeFileSync(
@@ -110,19 +120,14 @@ describe('a real judge from the CLI on the local cloud', () => {
 
     // Act
     const submit = await cj(
-      [
-        'submit',
-        essaysFile,
-        '--judge',
-        'openai-compatible',
-        '--judge-model',
+      submitArgs(
         'fake-local-model',
         '--judge-base-url',
         baseUrl,
         '--set',
         'RESAMPLING_ENABLED=false',
         '--json',
-      ],
+      ),
       shell,
     );
     const batchId = (JSON.parse(submit.stdout) as { batch_id: string }).batch_id;
@@ -177,19 +182,7 @@ describe('a real judge from the CLI on the local cloud', () => {
       const baseUrl = url.replace('LOOPBACK', `${server.origin}/v1`);
 
       // Act
-      const submit = await cj(
-        [
-          'submit',
-          essaysFile,
-          '--judge',
-          'openai-compatible',
-          '--judge-model',
-          'fake-local-model',
-          '--judge-base-url',
-          baseUrl,
-        ],
-        shell,
-      );
+      const submit = await cj(submitArgs('fake-local-model', '--judge-base-url', baseUrl), shell);
 
       // Assess
       expect(submit.code).toBe(3);
@@ -203,33 +196,16 @@ describe('a real judge from the CLI on the local cloud', () => {
     const callsBefore = server.requests.length;
 
     // Act
-    const unknown = await cj(
-      [
-        'submit',
-        essaysFile,
-        '--judge',
-        'openai-compatible',
-        '--judge-model',
-        'm',
-        '--judge-endpoint',
-        'elsewhere',
-      ],
-      shell,
-    );
+    const unknown = await cj(submitArgs('m', '--judge-endpoint', 'elsewhere'), shell);
     const submit = await cj(
-      [
-        'submit',
-        essaysFile,
-        '--judge',
-        'openai-compatible',
-        '--judge-model',
+      submitArgs(
         'fake-local-model',
         '--judge-endpoint',
         'fake-server',
         '--set',
         'RESAMPLING_ENABLED=false',
         '--json',
-      ],
+      ),
       shell,
     );
     const batchId = (JSON.parse(submit.stdout) as { batch_id: string }).batch_id;
@@ -259,16 +235,7 @@ describe('a real judge from the CLI on the local cloud', () => {
 
     // Act
     const submit = await cj(
-      [
-        'submit',
-        essaysFile,
-        '--judge',
-        'openai-compatible',
-        '--judge-model',
-        'fake-local-model',
-        '--judge-base-url',
-        `${server.origin}/v1`,
-      ],
+      submitArgs('fake-local-model', '--judge-base-url', `${server.origin}/v1`),
       mockOnly,
     );
 

@@ -178,6 +178,7 @@ async function buildBatch(
   const quality = Float64Array.from({ length: n }, () => 1.5 * (random() * 2 - 1) * Math.sqrt(3));
   await store.createBatch({
     batchId,
+    owner: 'arn:aws:iam::123456789012:user/cj-test',
     essayCount: n,
     totalBudget: history + 3 * waveSize,
     config: {},

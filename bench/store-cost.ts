@@ -39,6 +39,7 @@ const store = dynamoStore({ client, tableName: 'cj-bench-table' });
 
 await store.createBatch({
   batchId,
+  owner: 'arn:aws:iam::123456789012:user/cj-test',
   essayCount: n,
   totalBudget: 75_000,
   config: { MIN_RESAMPLING_NET_SIZE: 5, MAX_RESAMPLING_PASSES_FOR_SMALL_NET: 3 },
@@ -121,6 +122,7 @@ async function callbackWriteUnits(
   const small = 6;
   await store.createBatch({
     batchId: id,
+    owner: 'arn:aws:iam::123456789012:user/cj-test',
     essays: Array.from({ length: small }, (_, i) => ({ id: `e${i}`, text: essayText })),
     essayCount: small,
     totalBudget: 15,

@@ -3,13 +3,20 @@
  * JSON in and out, API errors turned into `ApiError` carrying the API's `field` and `message`.
  */
 import type { z } from 'zod';
+import { DEFAULT_CONFIG } from '#domain/config.ts';
 import type {
   createBatchRequestSchema,
   essayInputSchema,
   judgeChoiceSchema,
   mockJudgeSchema,
 } from '#messages/api.ts';
-import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
+import type {
+  BatchList,
+  BatchResults,
+  BatchState,
+  BatchSummary,
+  ResultRow,
+} from '#messages/state.ts';
 import type { BatchWaves } from '#messages/waves.ts';
 import { CLI_DEFAULTS } from './defaults.ts';
 import { CliError, EXIT, UnreachableError } from './errors.ts';
@@ -23,7 +30,7 @@ export type EssayInput = z.input<typeof essayInputSchema>;
 export type JudgeOptions = z.input<typeof judgeChoiceSchema>;
 export type MockJudgeOptions = z.input<typeof mockJudgeSchema>;
 export type CreateBatchRequest = z.input<typeof createBatchRequestSchema>;
-export type { BatchResults, BatchState, BatchWaves };
+export type { BatchList, BatchResults, BatchState, BatchSummary, BatchWaves };
 /** One row of the results: `GET /batches/{id}/results` lists them best first. */
 export type EssayResult = ResultRow;
 
@@ -151,6 +158,44 @@ export class ApiClient {
 
   startBatch(batchId: string): Promise<BatchState> {
     return this.request('POST', `/batches/${encodeURIComponent(batchId)}/start`, {});
+  }
+
+  /** One page of the caller's batches, newest first (`GET /batches?limit&status&cursor`). */
+  listBatchesPage(
+    page: { limit?: number; status?: string; cursor?: string } = {},
+  ): Promise<BatchList> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.status !== undefined) query.set('status', page.status);
+    if (page.cursor !== undefined) query.set('cursor', page.cursor);
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return this.request('GET', `/batches${suffix}`);
+  }
+
+  /**
+   * The caller's batches, newest first, following cursors until `limit` batches (every batch when
+   * `limit` is undefined); `status` keeps only batches in that status.
+   */
+  async listBatches(options: { limit?: number; status?: string } = {}): Promise<BatchSummary[]> {
+    const batches: BatchSummary[] = [];
+    let cursor: string | undefined;
+    do {
+      const remaining =
+        options.limit === undefined
+          ? undefined
+          : Math.min(options.limit - batches.length, DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE);
+      const page = await this.listBatchesPage({
+        ...(remaining === undefined ? {} : { limit: remaining }),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      batches.push(...page.batches);
+      cursor = page.next_cursor;
+    } while (
+      cursor !== undefined &&
+      (options.limit === undefined || batches.length < options.limit)
+    );
+    return batches;
   }
 
   getBatch(batchId: string): Promise<BatchState> {

@@ -1,7 +1,8 @@
 /**
- * The server behind `cj dashboard`: polls the engine's API every `refreshMs` for every batch a
- * `BatchDirectory` names (a terminal batch is read once, then kept), and serves the page, its
- * refreshing rows, the snapshot as JSON, and each batch's report. Polling survives hiccups as the
+ * The server behind `cj dashboard`: lists the caller's batches through the engine's API every
+ * `refreshMs` (`GET /batches`, every page: status and counters come with the list, so one list is
+ * the whole refresh), and serves the page, its refreshing rows, the snapshot as JSON, and each
+ * batch's report. Polling survives hiccups as the
  * CLI's reads do (cli/retry.ts): a transient failure keeps the last snapshot on screen and is
  * retried with backoff; `POLL_MAX_CONSECUTIVE_FAILURES` in a row (or one that retrying cannot fix)
  * end the dashboard with that error's exit code.
@@ -9,28 +10,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTerminal } from '#domain/types.ts';
 import {
   type DashboardSnapshot,
   dashboardRows,
   renderDashboardPage,
   renderDashboardRows,
 } from '#shared/report/dashboard.ts';
-import type { ApiClient, BatchState } from './api.ts';
+import type { ApiClient } from './api.ts';
 import type { Io } from './command.ts';
 import { batchReportHtml } from './commands/report.ts';
 import { DEFAULT_RETRY_POLICY, describeRetry, FailureStreak, type RetryPolicy } from './retry.ts';
 
-/** Where the dashboard learns which batches exist. */
-export interface BatchDirectory {
-  /** A short description for the page and the log (e.g. "the local cloud's table"). */
-  readonly source: string;
-  batchIds(): Promise<string[]>;
-}
-
 export interface DashboardOptions {
   client: ApiClient;
-  directory: BatchDirectory;
   /** 0 picks a free port. */
   port: number;
   refreshMs: number;
@@ -47,22 +39,16 @@ export interface RunningDashboard {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
-  const { client, directory, io } = options;
+  const { client, io } = options;
+  const source = `GET /batches at ${client.baseUrl}`;
   const policy = options.retry ?? { ...DEFAULT_RETRY_POLICY, baseDelayMs: options.refreshMs };
-  const states = new Map<string, BatchState>();
   let snapshot: DashboardSnapshot = { rows: [], refreshedAt: null, retrying: null };
   const controller = new AbortController();
 
   async function refresh(): Promise<void> {
-    const ids = await directory.batchIds();
-    for (const id of ids) {
-      const known = states.get(id);
-      // A terminal batch changes no more: read once, then kept.
-      if (known && isTerminal(known.status)) continue;
-      states.set(id, await client.getBatch(id));
-    }
+    const batches = await client.listBatches();
     snapshot = {
-      rows: dashboardRows([...states.values()]),
+      rows: dashboardRows(batches),
       refreshedAt: new Date().toISOString(),
       retrying: null,
     };
@@ -110,11 +96,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     if (path === '/rows')
       return send(200, 'text/html; charset=utf-8', renderDashboardRows(snapshot));
     if (path === '/api/batches') {
-      return send(
-        200,
-        'application/json',
-        JSON.stringify({ source: directory.source, ...snapshot }),
-      );
+      return send(200, 'application/json', JSON.stringify({ source, ...snapshot }));
     }
     const report = /^\/batches\/([^/]+)\/report$/.exec(path);
     if (report?.[1]) {

@@ -22,6 +22,8 @@ export const CLI_DEFAULTS = {
   DASHBOARD_PORT: 8780,
   /** milliseconds: interval between two refreshes of `cj dashboard` (the page and its reads of the API), a few seconds like the CloudWatch dashboard's shortest auto-refresh. */
   DASHBOARD_REFRESH_MS: 3000,
+  /** batches: how many `cj list` shows when no --limit is given (it follows the API's cursors up to the limit). */
+  LIST_LIMIT: 50,
   /** stage name: the stack `CjEngine-<stage>` read from a CDK outputs file when no stage is given. */
   STAGE: 'dev',
 } as const;

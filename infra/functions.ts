@@ -7,7 +7,7 @@
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
  */
-import { ACTIVE_INDEX, type IndexName, PENDING_INDEX } from '#store/table-schema.ts';
+import { ACTIVE_INDEX, type IndexName, OWNER_INDEX, PENDING_INDEX } from '#store/table-schema.ts';
 
 /**
  * IAM actions on the table. IAM authorizes a transaction through its parts (PutItem, UpdateItem,
@@ -110,6 +110,18 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Reads the settings and, for a batch with a grade scale, the anchors in the id chunks.
     table: ['GetItem', 'Query', 'UpdateItem'],
     sendsTo: ['continuation'],
+  },
+  {
+    name: 'list-batches',
+    description: "GET /batches: the caller's batches, newest first, in pages",
+    trigger: { kind: 'http', method: 'GET', path: '/batches' },
+    memorySize: 256,
+    timeoutSeconds: 10,
+    env: ['TABLE_NAME'],
+    // The owner index names a page of the caller's batches; their META items are one BatchGetItem.
+    // No Query on the table itself: the function reads no batch's other items.
+    table: ['BatchGetItem'],
+    queryIndexes: [OWNER_INDEX],
   },
   {
     name: 'get-batch',

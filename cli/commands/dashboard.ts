@@ -1,17 +1,16 @@
 /**
- * `cj dashboard [--port P]`: a local page, refreshed every few seconds, with every batch on the
- * local cloud — status, progress toward its completion denominator, pending callbacks, a link to
- * its report (cli/dashboard.ts serves it). Runs until Ctrl-C; ends earlier with the error's exit
+ * `cj dashboard [--port P]`: a local page, refreshed every few seconds, with every batch the API
+ * lists for you (`GET /batches`) — status, progress toward its completion denominator, pending
+ * callbacks, a link to its report (cli/dashboard.ts serves it). Runs until Ctrl-C; ends earlier with the error's exit
  * code when the API keeps failing (cli/retry.ts).
  */
 import type { ParsedArgs } from '../args.ts';
 import { numberFlag } from '../args.ts';
-import { localTableAccess, localTableDirectory } from '../batch-directory.ts';
 import type { Command, Io } from '../command.ts';
 import { startDashboard } from '../dashboard.ts';
 import { CLI_DEFAULTS } from '../defaults.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { clientFor, localCloudDir, resolveTarget, TARGET_FLAGS } from '../target.ts';
+import { clientFor, resolveTarget, TARGET_FLAGS } from '../target.ts';
 
 function portFlag(args: ParsedArgs): number {
   const port = numberFlag(args, 'port') ?? CLI_DEFAULTS.DASHBOARD_PORT;
@@ -50,10 +49,9 @@ export const dashboardCommand: Command = {
     const port = portFlag(args);
     const refreshMs = refreshFlag(args);
     const client = clientFor(resolveTarget(args, io.env));
-    const directory = localTableDirectory(localTableAccess(localCloudDir(io.env)));
-    const dashboard = await startDashboard({ client, directory, port, refreshMs, io });
+    const dashboard = await startDashboard({ client, port, refreshMs, io });
     io.stdout(`${dashboard.url}\n`);
-    io.stderr(`cj dashboard: batches from ${directory.source}; Ctrl-C stops it\n`);
+    io.stderr(`cj dashboard: your batches from ${client.baseUrl}; Ctrl-C stops it\n`);
     const stop = () => void dashboard.close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

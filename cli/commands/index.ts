@@ -3,8 +3,10 @@
  * offline scoring of existing decisions) is one module in this folder and one entry below.
  */
 import type { Command } from '../command.ts';
+import { cancelCommand } from './cancel.ts';
 import { dashboardCommand } from './dashboard.ts';
 import { demoCommand } from './demo.ts';
+import { listCommand } from './list.ts';
 import { localCommand } from './local.ts';
 import { reportCommand } from './report.ts';
 import { resultsCommand } from './results.ts';
@@ -18,6 +20,8 @@ export const COMMANDS: readonly Command[] = [
   submitCommand,
   statusCommand,
   waitCommand,
+  listCommand,
+  cancelCommand,
   resultsCommand,
   reportCommand,
   dashboardCommand,

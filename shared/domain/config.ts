@@ -472,6 +472,18 @@ export const CONFIG_SPEC = {
     'essays',
     "Most result rows in one page of GET /batches/{id}/results (the default page; `limit` may ask for fewer). Bound by Lambda's 6 MB response: 1,000 worst-case rows (128-character ids, widest numbers, MAX_GRADES probabilities with labels of MAX_GRADE_LABEL_CHARS) are 2.1 MB once wrapped in the HTTP response, so 2,000 stay under 6 MB (test/unit/messages/aws-limits.test.ts); the whole results of a 20,000-essay batch with 30 grades would be 43 MB.",
   ),
+  BATCH_LIST_PAGE_SIZE: deployment(
+    z.number().int().positive().max(100),
+    100,
+    'batches',
+    'Most batches in one page of GET /batches (the default page; `limit` may ask for fewer). Each listed batch is one META read (a BatchGetItem key, at most 100 per call), so a page costs one index query and one BatchGetItem.',
+  ),
+  BATCH_LIST_MAX_INDEX_PAGES: deployment(
+    z.number().int().positive().max(50),
+    10,
+    'index queries',
+    'Most owner-index queries one GET /batches call makes while a `status` filter skips batches: past it the page ends short (even empty) with a `next_cursor`, so a rare status among many batches never runs the function past its timeout.',
+  ),
   WAVE_HISTORY_MAX_POINTS: batch(
     z.number().int().min(10).max(5000),
     400,

@@ -15,7 +15,7 @@ import {
   providerBaseUrlSchema,
   resolveBatchConfig,
 } from '#domain/config.ts';
-import { essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
+import { batchStatusSchema, essayIdSchema, MESSAGE_VERSION } from '#messages/common.ts';
 
 const httpVersionSchema = z
   .literal(MESSAGE_VERSION, {
@@ -397,4 +397,43 @@ export function decodeResultsCursor(cursor: string): number | undefined {
   const digits = text.slice(RESULTS_CURSOR_PREFIX.length);
   if (!/^(0|[1-9]\d{0,8})$/.test(digits)) return undefined;
   return Number(digits);
+}
+
+/**
+ * The query of `GET /batches`: the caller's batches newest first, at most `limit` of them
+ * (default and ceiling BATCH_LIST_PAGE_SIZE), only those in `status` when given, from where
+ * `cursor` (the previous page's `next_cursor`) points.
+ */
+export const batchListQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'limit must be a whole number' })
+      .int('limit must be a whole number')
+      .min(1, 'limit must be at least 1')
+      .max(
+        DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE,
+        `limit must be at most ${DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE}`,
+      )
+      .default(DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE),
+    status: batchStatusSchema.optional(),
+    cursor: z.string().max(160, 'cursor is not one this API gave').optional(),
+  })
+  .strict();
+export type BatchListQuery = z.infer<typeof batchListQuerySchema>;
+
+const LIST_CURSOR_PREFIX = 'l1:';
+/** A position in the owner index: the creation instant, `#`, the batch id (shared/store/keys.ts). */
+const LIST_POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z#[A-Za-z0-9_-]{1,64}$/;
+
+/** The opaque `next_cursor` of a list page: the position of the page's last batch. */
+export function encodeListCursor(position: string): string {
+  return Buffer.from(`${LIST_CURSOR_PREFIX}${position}`, 'utf8').toString('base64url');
+}
+
+/** The position a list cursor points at, or undefined when it is not a cursor this API gave. */
+export function decodeListCursor(cursor: string): string | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(LIST_CURSOR_PREFIX)) return undefined;
+  const position = text.slice(LIST_CURSOR_PREFIX.length);
+  return LIST_POSITION.test(position) ? position : undefined;
 }

@@ -108,3 +108,22 @@ export function buildResultRows({ ids, scores, se, comparisons, wins }: ResultIn
     wins: wins[index] ?? 0,
   }));
 }
+
+/**
+ * A batch as `GET /batches` lists it: its state JSON without the processing metadata and the grade
+ * scale (`GET /batches/{id}` has both), so a page reads only META items.
+ */
+export const batchSummarySchema = batchStateSchema.omit({
+  processing_metadata: true,
+  grade_scale: true,
+});
+export type BatchSummary = z.infer<typeof batchSummarySchema>;
+
+/** One page of the caller's batches (`GET /batches`), newest first. */
+export const batchListSchema = z.object({
+  v: versionSchema,
+  batches: z.array(batchSummarySchema),
+  /** Present when more batches may follow: pass it back as `?cursor=` for the next page. */
+  next_cursor: z.string().optional(),
+});
+export type BatchList = z.infer<typeof batchListSchema>;

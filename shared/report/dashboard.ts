@@ -7,7 +7,7 @@
  * few seconds, so the rows are written in one place and tested without a browser.
  */
 import { isTerminal } from '#domain/types.ts';
-import type { BatchState } from '#messages/state.ts';
+import type { BatchSummary } from '#messages/state.ts';
 import { escapeHtml, fixed } from './html.ts';
 
 export interface DashboardRow {
@@ -43,7 +43,7 @@ export interface DashboardTotals {
 }
 
 /** One row per batch, newest first (ties by id). */
-export function dashboardRows(states: readonly BatchState[]): DashboardRow[] {
+export function dashboardRows(states: readonly BatchSummary[]): DashboardRow[] {
   return states
     .map((state) => {
       const done = state.completed_comparisons + state.failed_comparisons;

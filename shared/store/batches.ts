@@ -19,6 +19,7 @@ import type {
   StartBatchOutcome,
   StoredEssay,
 } from '#shared/workflow/store-records.ts';
+import { listOwnerBatches } from '#store/batch-list.ts';
 import {
   ACTIVE_PARTITION,
   batchPk,
@@ -28,12 +29,13 @@ import {
   itemKey,
   META_SK,
   metaKey,
+  ownerSortKey,
   REPORT_SK,
   SETTINGS_SK,
 } from '#store/keys.ts';
 import { cancellationReasons } from '#store/retry.ts';
 import { chunk, type Item, stripKeys, type Table, type WriteRequest } from '#store/table.ts';
-import { ACTIVE_PK, ACTIVE_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+import { ACTIVE_PK, ACTIVE_SK, OWNER_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
 /** Attribute names of the active-batches index, for update expressions. */
 const ACTIVE_NAMES = { '#active_pk': ACTIVE_PK, '#active_sk': ACTIVE_SK };
@@ -102,6 +104,7 @@ function newMeta(input: CreateBatchInput, running: boolean): BatchMeta {
     created_at: now,
     updated_at: now,
     finalized_at: null,
+    owner: input.owner,
   };
 }
 
@@ -171,6 +174,7 @@ export function dynamoBatches(table: Table): BatchStore {
                 put({
                   ...metaKey(input.batchId),
                   ...meta,
+                  [OWNER_SK]: ownerSortKey(meta.created_at, input.batchId),
                   ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
                 }),
                 put({ ...itemKey(input.batchId, SETTINGS_SK), ...settings }),
@@ -293,6 +297,8 @@ export function dynamoBatches(table: Table): BatchStore {
     },
 
     getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),
+
+    listBatches: (input) => listOwnerBatches(table, input),
 
     /** META and, once finalized, the processing metadata: one query (both keys start with META). */
     async getBatchView(batchId): Promise<BatchView | null> {

@@ -44,6 +44,11 @@ export function batchPk(batchId: string): string {
   return `BATCH#${batchId}`;
 }
 
+/** Sort key of a batch in the owner index: creation time first (ISO 8601 sorts by time). */
+export function ownerSortKey(createdAt: string, batchId: string): string {
+  return `${createdAt}#${batchId}`;
+}
+
 export function batchIdFromPk(pk: string): string {
   return pk.slice('BATCH#'.length);
 }

@@ -21,14 +21,34 @@ export const ACTIVE_INDEX = 'active-batches';
 export const ACTIVE_PK = 'gsi2pk';
 export const ACTIVE_SK = 'gsi2sk';
 
+/**
+ * GSI of batches by owner, newest first (`GET /batches`): every META carries it from creation.
+ * Its partition is META's own `owner` (the owning principal, read by every access check, so not a
+ * key-only attribute); its sort key is the creation time then the batch id (keys.ts).
+ */
+export const OWNER_INDEX = 'batches-by-owner';
+export const OWNER_PK = 'owner';
+export const OWNER_SK = 'gsi3sk';
+
 /** Every global secondary index with its key attributes (all string keys, keys-only projection). */
 export const TABLE_INDEXES = {
   /** The sweeper's timeout scan, sharded over PENDING_INDEX_SHARDS partitions. */
   [PENDING_INDEX]: { partitionKey: PENDING_PK, sortKey: PENDING_SK },
   /** The sweeper's pending-callbacks gauge and re-triggers. */
   [ACTIVE_INDEX]: { partitionKey: ACTIVE_PK, sortKey: ACTIVE_SK },
+  /** The list route: one owner's batches, newest first. */
+  [OWNER_INDEX]: { partitionKey: OWNER_PK, sortKey: OWNER_SK },
 } as const;
 export type IndexName = keyof typeof TABLE_INDEXES;
 
 /** Attributes that exist only to key items or indexes (stripped from what the store returns). */
-export const KEY_ATTRIBUTES = [PK, SK, PENDING_PK, PENDING_SK, ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE];
+export const KEY_ATTRIBUTES = [
+  PK,
+  SK,
+  PENDING_PK,
+  PENDING_SK,
+  ACTIVE_PK,
+  ACTIVE_SK,
+  OWNER_SK,
+  TTL_ATTRIBUTE,
+];

@@ -8,10 +8,13 @@ import { defaultBudget, resolveConfig } from '#domain/config.ts';
 import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
 import { isTerminal } from '#domain/types.ts';
 import {
+  batchListQuerySchema,
   checkAnchorGrades,
   createBatchRequestSchema,
+  decodeListCursor,
   decodeResultsCursor,
   emptyRequestSchema,
+  encodeListCursor,
   essayPageRequestSchema,
   type JudgeChoice,
   resultsPageQuerySchema,
@@ -30,7 +33,15 @@ import {
 import type { BatchStore, FinalizationStore, Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
-import { batchResults, batchState } from './views.ts';
+import { batchResults, batchState, batchSummary } from './views.ts';
+
+/**
+ * Who calls (docs/security.md): the IAM principal of the request (`callerPrincipal` in
+ * shared/runtime), which owns the batches it creates.
+ */
+export interface Caller {
+  id: string;
+}
 
 /** What starting the continuation of a batch needs. */
 interface TriggerDeps {
@@ -64,6 +75,10 @@ export interface StartBatchDeps extends TriggerDeps {
 
 export interface ReadDeps {
   store: Pick<BatchStore, 'getBatchView'>;
+}
+
+export interface ListDeps {
+  store: Pick<BatchStore, 'listBatches'>;
 }
 
 export interface ResultsDeps {
@@ -157,6 +172,7 @@ async function retriedCreate(
 export async function createBatch(
   deps: CreateBatchDeps,
   body: unknown,
+  caller: Caller,
   idempotencyKey?: string,
 ): Promise<ApiResult> {
   const request = createBatchRequestSchema.parse(body);
@@ -180,6 +196,7 @@ export async function createBatch(
     config: overrides,
     judge,
     now: deps.now(),
+    owner: caller.id,
   });
   if (created.outcome === 'exists') {
     const existing = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
@@ -279,6 +296,41 @@ export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResu
   return {
     status: 200,
     body: batchState(view.batch, view.processingMetadata, view.gradeScale),
+  };
+}
+
+/**
+ * One page of the caller's batches, newest first (`query`: `limit`, `status`, `cursor`;
+ * docs/api.md). Unknown parameters, a bad limit or status, and a cursor this API did not give are
+ * 400s naming the parameter.
+ */
+export async function listBatches(
+  deps: ListDeps,
+  caller: Caller,
+  query: Record<string, string | undefined> = {},
+): Promise<ApiResult> {
+  const unknown = Object.keys(query).find((name) => !(name in batchListQuerySchema.shape));
+  if (unknown) {
+    throw badRequest(unknown, `unknown query parameter ${unknown} (limit, status, cursor)`);
+  }
+  const { limit, status, cursor } = batchListQuerySchema.parse(query);
+  const after = cursor === undefined ? undefined : decodeListCursor(cursor);
+  if (cursor !== undefined && after === undefined) {
+    throw badRequest('cursor', 'cursor is not one this API gave');
+  }
+  const page = await deps.store.listBatches({
+    owner: caller.id,
+    limit,
+    ...(status === undefined ? {} : { status }),
+    ...(after === undefined ? {} : { after }),
+  });
+  return {
+    status: 200,
+    body: {
+      v: 1,
+      batches: page.batches.map(batchSummary),
+      ...(page.next === undefined ? {} : { next_cursor: encodeListCursor(page.next) }),
+    },
   };
 }
 

@@ -16,6 +16,7 @@ import type { BatchProviderName, ProviderBatchLimits } from '#shared/judges/batc
 import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
 import type {
+  BatchListPage,
   BatchMeta,
   BatchSettings,
   BatchView,
@@ -30,6 +31,7 @@ import type {
   FinalizePartInput,
   FinalizeResult,
   JudgeContext,
+  ListBatchesInput,
   OpenPart,
   PartKey,
   PlanPartInput,
@@ -72,6 +74,11 @@ export interface BatchStore {
   cancelBatch(batchId: string, now: Date): Promise<CancelOutcome>;
   /** The META item; strongly consistent unless `consistent` is false. */
   getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
+  /**
+   * One page of an owner's batches, newest first (the owner index, then their META items; with a
+   * status, pages may hold fewer than `limit` while `next` is set).
+   */
+  listBatches(input: ListBatchesInput): Promise<BatchListPage>;
   /** META and the processing metadata, as the API shows them (eventually consistent). */
   getBatchView(batchId: string): Promise<BatchView | null>;
   /** The config overrides and judge choice fixed at creation (may be served from a cache). */

@@ -52,6 +52,11 @@ export interface BatchMeta extends StoredStateFields {
   event_published?: boolean;
   /** Raised by every META write (optimistic-concurrency witness, useful in logs). */
   version: number;
+  /**
+   * The principal that created the batch (docs/security.md): the owner index's partition, so a
+   * caller lists only its own batches. Absent only on batches stored before owners existed.
+   */
+  owner?: string;
 }
 
 /** What a request chose for its batch, fixed at creation (the SETTINGS item; never rewritten). */
@@ -135,9 +140,28 @@ export interface CreateBatchInput {
   config: Partial<Record<ConfigName, unknown>>;
   judge: JudgeChoice;
   now: Date;
+  /** The calling principal, who owns the batch (docs/security.md). */
+  owner: string;
 }
 
 export type CreateBatchOutcome = { outcome: 'created'; batch: BatchMeta } | { outcome: 'exists' };
+
+/** Which of an owner's batches one list call reads (`GET /batches`). */
+export interface ListBatchesInput {
+  owner: string;
+  /** At most this many batches. */
+  limit: number;
+  /** Only batches with this status. */
+  status?: BatchStatus;
+  /** Only batches listed after this owner-index position (a previous page's `next`). */
+  after?: string;
+}
+
+/** One page of an owner's batches, newest first; `next` is set while more may follow. */
+export interface BatchListPage {
+  batches: BatchMeta[];
+  next?: string;
+}
 
 export type EssayPageOutcome =
   | { outcome: 'stored'; essays_stored: number }

@@ -5,7 +5,7 @@
  */
 import { pendingCallbacks } from '#domain/batch-state.ts';
 import { encodeResultsCursor } from '#messages/api.ts';
-import type { BatchResults, BatchState, ResultRow } from '#messages/state.ts';
+import type { BatchResults, BatchState, BatchSummary, ResultRow } from '#messages/state.ts';
 import type { BatchMeta } from './store-records.ts';
 
 /**
@@ -39,6 +39,12 @@ export function batchState(
     updated_at: meta.updated_at,
     finalized_at: meta.finalized_at ?? null,
   };
+}
+
+/** Stored META → a batch as `GET /batches` lists it. */
+export function batchSummary(meta: BatchMeta): BatchSummary {
+  const { processing_metadata: _metadata, grade_scale: _scale, ...summary } = batchState(meta);
+  return summary;
 }
 
 /** Which rows of the results one page holds: `limit` rows from `offset`, in rank order. */

@@ -57,7 +57,17 @@ export function sqsEvent(records: SQSRecord[]): SQSEvent {
   return { Records: records };
 }
 
+/** The IAM user tests call the API as, unless they say otherwise. */
+export const TEST_CALLER_ARN = 'arn:aws:iam::123456789012:user/cj-test';
+/** The workflow's view of that caller. */
+export const TEST_CALLER: { readonly id: string } = { id: TEST_CALLER_ARN };
+
 export interface HttpEventOptions {
+  /**
+   * The IAM caller API Gateway puts in the request context (`authorizer.iam.userArn`);
+   * TEST_CALLER_ARN by default, null for a request with no IAM context.
+   */
+  caller?: string | null;
   pathParameters?: Record<string, string>;
   body?: unknown;
   queryStringParameters?: Record<string, string>;
@@ -71,6 +81,7 @@ export function httpEvent(
   options: HttpEventOptions = {},
 ): APIGatewayProxyEventV2 {
   const [method = 'GET', routePath = '/'] = routeKey.split(' ');
+  const caller = options.caller === undefined ? TEST_CALLER_ARN : options.caller;
   const rawPath = routePath.replace(/\{(\w+)\}/g, (_, name: string) =>
     encodeURIComponent(options.pathParameters?.[name] ?? name),
   );
@@ -109,6 +120,22 @@ export function httpEvent(
       stage: '$default',
       time: '27/Nov/2026:08:00:00 +0000',
       timeEpoch: 1764230400000,
+      ...(caller === null ? {} : { authorizer: iamAuthorizer(caller) }),
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+/** The IAM part of an HTTP API request context, as API Gateway fills it for a signed request. */
+function iamAuthorizer(userArn: string) {
+  const accountId = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(userArn)?.[1] ?? '123456789012';
+  return {
+    iam: {
+      accessKey: 'AKIATESTCALLER000000',
+      accountId,
+      callerId: 'AIDATESTCALLER0000000',
+      principalOrgId: null,
+      userArn,
+      userId: 'AIDATESTCALLER0000000',
     },
   };
 }

@@ -21,6 +21,7 @@ export interface FakeBatch {
   completed: number;
   submitted: number;
   denominator: number;
+  createdAt: string;
 }
 
 export interface FakeApiOptions {
@@ -70,6 +71,8 @@ function stateOf(batch: FakeBatch) {
     total_budget: batch.denominator,
     current_iteration: 1,
     completion_denominator: batch.denominator,
+    created_at: batch.createdAt,
+    updated_at: batch.createdAt,
     processing_metadata: {
       max_possible_pairs: (batch.essays.length * (batch.essays.length - 1)) / 2,
       successful_pairs_count: batch.completed,
@@ -107,6 +110,16 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     return true;
   };
 
+  /** One step of a running batch's progress (taken on each read of it). */
+  const advance = (batch: FakeBatch) => {
+    if (batch.status !== 'RUNNING') return;
+    batch.submitted = Math.min(batch.denominator, batch.submitted + step);
+    batch.completed = Math.min(batch.submitted, batch.completed + step);
+    if (batch.completed >= batch.denominator && finalStatus !== null) {
+      batch.status = finalStatus;
+    }
+  };
+
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -137,9 +150,29 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
           completed: 0,
           submitted: 0,
           denominator: typeof body?.budget === 'number' ? body.budget : 20,
+          // A second apart, in creation order.
+          createdAt: new Date(Date.UTC(2026, 10, 27, 8, 0, batches.size)).toISOString(),
         };
         batches.set(id, created);
         send(res, 201, stateOf(created));
+        return;
+      }
+      if (req.method === 'GET' && path === '/batches') {
+        // Every batch newest first, in one page; each list read advances running batches as a
+        // state read does.
+        if (failedThisRead(req, res)) return;
+        const listed = [...batches.values()].reverse();
+        for (const each of listed) advance(each);
+        const status = new URL(req.url ?? '/', 'http://fake').searchParams.get('status');
+        send(res, 200, {
+          v: 1,
+          batches: listed
+            .filter((each) => status === null || each.status === status)
+            .map((each) => {
+              const { processing_metadata: _metadata, ...summary } = stateOf(each);
+              return summary;
+            }),
+        });
         return;
       }
       if (batch && failedThisRead(req, res)) return;
@@ -162,14 +195,19 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       } else if (req.method === 'POST' && action === 'start') {
         batch.status = 'RUNNING';
         send(res, 200, stateOf(batch));
-      } else if (req.method === 'GET' && action === undefined) {
-        if (batch.status === 'RUNNING') {
-          batch.submitted = Math.min(batch.denominator, batch.submitted + step);
-          batch.completed = Math.min(batch.submitted, batch.completed + step);
-          if (batch.completed >= batch.denominator && finalStatus !== null) {
-            batch.status = finalStatus;
-          }
+      } else if (req.method === 'POST' && action === 'cancel') {
+        if (batch.status !== 'RUNNING' && batch.status !== 'CANCELLED') {
+          send(res, 409, {
+            error: 'conflict',
+            field: 'status',
+            message: `batch is already ${batch.status}`,
+          });
+          return;
         }
+        batch.status = 'CANCELLED';
+        send(res, 200, stateOf(batch));
+      } else if (req.method === 'GET' && action === undefined) {
+        advance(batch);
         send(res, 200, stateOf(batch));
       } else if (req.method === 'GET' && action === 'results') {
         const results = batch.essays.map((essay, index) => ({

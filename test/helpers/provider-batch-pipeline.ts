@@ -14,6 +14,7 @@ import { runContinuation } from '#shared/workflow/continuation.ts';
 import type { ProviderBatchDeps } from '#shared/workflow/provider-batch-deps.ts';
 import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
 import { runSweep } from '#shared/workflow/sweeper.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { fixedKeys } from './judge-factories.ts';
 import { drain, metaOf, type Pipeline, type Processors, testEssays } from './pipeline.ts';
 
@@ -73,12 +74,16 @@ export async function createProviderBatchBatch(
   essays: number,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const created = await createBatch(p.deps, {
-    essays: testEssays(essays),
-    judge: batchJudge(provider),
-    config: { RESAMPLING_ENABLED: false },
-    ...extra,
-  });
+  const created = await createBatch(
+    p.deps,
+    {
+      essays: testEssays(essays),
+      judge: batchJudge(provider),
+      config: { RESAMPLING_ENABLED: false },
+      ...extra,
+    },
+    TEST_CALLER,
+  );
   return (created.body as { batch_id: string }).batch_id;
 }
 

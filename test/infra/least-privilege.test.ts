@@ -276,6 +276,31 @@ describe('least privilege', () => {
     expect(queried[1]).toContain('/index/active-batches"');
   });
 
+  it('lets list-batches query only the owner index and read META items, nothing else', () => {
+    // Prepare
+    const statements = statementsOfFunction(built.template, PREFIX, 'list-batches');
+
+    // Act
+    const actions = [...allowedActionsOfFunction(built.template, PREFIX, 'list-batches')]
+      .filter((action) => action.startsWith('dynamodb:'))
+      .sort();
+    const queried = statements
+      .filter((statement) => actionsOf(statement).includes('dynamodb:Query'))
+      .flatMap((statement) =>
+        Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+      )
+      .map((resource) => JSON.stringify(resource));
+    const others = [...allowedActionsOfFunction(built.template, PREFIX, 'list-batches')].filter(
+      (action) => !action.startsWith('dynamodb:') && !action.startsWith('logs:'),
+    );
+
+    // Assess
+    expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
+    expect(queried).toHaveLength(1);
+    expect(queried[0]).toContain('/index/batches-by-owner"');
+    expect(others).toEqual([]);
+  });
+
   it('give no function the CloudWatch API: metrics go out as embedded-metric log lines', () => {
     // Prepare
     const statements = allStatements();
@@ -341,7 +366,7 @@ describe('least privilege', () => {
 
   it('gives the read-only HTTP functions read actions only', () => {
     // Prepare
-    const readOnly = ['get-batch', 'get-results', 'get-waves', 'admin-mock-mode'];
+    const readOnly = ['list-batches', 'get-batch', 'get-results', 'get-waves', 'admin-mock-mode'];
 
     // Act
     const writes = readOnly.flatMap((name) =>

@@ -139,7 +139,7 @@ describe('queues', () => {
 });
 
 describe('table', () => {
-  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the two indexes', () => {
+  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the three indexes', () => {
     // Prepare
     const expected = {
       TableName: `${PREFIX}-table`,
@@ -165,6 +165,15 @@ describe('table', () => {
           KeySchema: [
             { AttributeName: 'gsi2pk', KeyType: 'HASH' },
             { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          // GET /batches: one owner's batches, newest first.
+          IndexName: 'batches-by-owner',
+          KeySchema: [
+            { AttributeName: 'owner', KeyType: 'HASH' },
+            { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
@@ -213,6 +222,7 @@ describe('functions', () => {
       'create-batch',
       'add-essays',
       'start-batch',
+      'list-batches',
       'get-batch',
       'get-results',
       'get-waves',
@@ -400,6 +410,7 @@ describe('HTTP API', () => {
       'POST /batches': 'create-batch',
       'POST /batches/{id}/essays': 'add-essays',
       'POST /batches/{id}/start': 'start-batch',
+      'GET /batches': 'list-batches',
       'GET /batches/{id}': 'get-batch',
       'GET /batches/{id}/results': 'get-results',
       'GET /batches/{id}/waves': 'get-waves',

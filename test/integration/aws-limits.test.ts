@@ -125,6 +125,7 @@ describe('DynamoDB limits on the local cloud', () => {
     // Act: the largest essay, META, essay-id chunk, result chunk and score items.
     const inline = await store.createBatch({
       batchId: inlineId,
+      owner: 'arn:aws:iam::123456789012:user/cj-test',
       essays: largestEssays(2, DEFAULT_CONFIG.MAX_ESSAY_CHARS),
       essayCount: 2,
       totalBudget: 1,
@@ -134,6 +135,7 @@ describe('DynamoDB limits on the local cloud', () => {
     });
     await store.createBatch({
       batchId: pagedId,
+      owner: 'arn:aws:iam::123456789012:user/cj-test',
       essayCount: DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE,
       totalBudget: 1,
       config: {},

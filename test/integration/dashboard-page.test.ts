@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localTableDirectory } from '#cli/batch-directory.ts';
 import { type RunningDashboard, startDashboard } from '#cli/dashboard.ts';
 import { main } from '#cli/main.ts';
 import { launchBrowser } from '#test/helpers/browser.ts';
 import { captureIo } from '#test/helpers/cli-io.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
-import { integrationTarget, output } from '#test/helpers/integration-target.ts';
+import { integrationTarget } from '#test/helpers/integration-target.ts';
 
 const ESSAY_COUNT = 16;
 /** Polls `condition` until it holds, or fails after `timeoutMs`. */
@@ -48,12 +47,6 @@ describe('cj dashboard in a browser', () => {
     const target = await integrationTarget();
     dashboard = await startDashboard({
       client: target.api,
-      directory: localTableDirectory({
-        endpoint: target.endpoint,
-        region: target.region,
-        credentials: target.credentials,
-        tableName: output(target, 'TableName'),
-      }),
       port: 0,
       refreshMs: 500,
       io: { stderr: () => undefined },

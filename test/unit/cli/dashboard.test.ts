@@ -1,6 +1,7 @@
 /**
  * `cj dashboard`'s rows (pure) and its server over real loopback HTTP, against the fake API: the
- * rows follow a batch to its end through an API that fails every third read, the report link
+ * rows follow a batch to its end through an API whose list fails every third read (one list read
+ * per refresh, no read per batch), the report link
  * serves the batch's report, and polling gives up after the documented failures in a row.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '#cli/api.ts';
-import { type BatchDirectory, type RunningDashboard, startDashboard } from '#cli/dashboard.ts';
-import { UnreachableError } from '#cli/errors.ts';
+import { type RunningDashboard, startDashboard } from '#cli/dashboard.ts';
 import { main } from '#cli/main.ts';
 import { GaveUpError } from '#cli/retry.ts';
 import {
@@ -124,11 +124,6 @@ describe('the dashboard server', () => {
     );
   }
 
-  const directoryOf = (ids: string[]): BatchDirectory => ({
-    source: 'a test list',
-    batchIds: async () => ids,
-  });
-
   async function get(path: string): Promise<{ status: number; text: string }> {
     const response = await fetch(new URL(path, dashboard?.url));
     return { status: response.status, text: await response.text() };
@@ -142,7 +137,6 @@ describe('the dashboard server', () => {
     // Act
     dashboard = await startDashboard({
       client: new ApiClient({ baseUrl: api.url }),
-      directory: directoryOf(['batch-1']),
       port: 0,
       refreshMs: 5,
       io: { stderr: (text) => errors.push(text) },
@@ -152,6 +146,7 @@ describe('the dashboard server', () => {
     while (dashboard.snapshot().rows[0]?.terminal !== true && Date.now() < deadline) {
       await new Promise((done) => setTimeout(done, 10));
     }
+    const stateReads = api.requests.filter((request) => request.path === '/batches/batch-1');
     const rows = await get('rows');
     const json = JSON.parse((await get('api/batches')).text) as { source: string; rows: unknown[] };
     const page = await get('');
@@ -163,7 +158,11 @@ describe('the dashboard server', () => {
     expect(errors.join('')).toMatch(/retrying in .* \(failure 1 in a row, giving up at 6\)/);
     expect(rows.text).toContain('data-batch="batch-1" data-status="COMPLETE_STABLE"');
     expect(rows.text).toContain('<td class="n pending">0</td>');
-    expect(json).toMatchObject({ source: 'a test list', rows: [{ batchId: 'batch-1' }] });
+    expect(json).toMatchObject({
+      source: `GET /batches at ${api.url}`,
+      rows: [{ batchId: 'batch-1' }],
+    });
+    expect(stateReads).toEqual([]);
     expect(page.text).toContain('<title>cj dashboard</title>');
     expect(report.status).toBe(200);
     expect(report.text).toContain('<g class="essay" data-id="');
@@ -172,18 +171,12 @@ describe('the dashboard server', () => {
 
   it('gives up after the documented failures in a row with the last error', async () => {
     // Prepare
-    api = await startFakeApi();
-    const failing: BatchDirectory = {
-      source: 'a table that keeps dropping the connection',
-      batchIds: async () => {
-        throw new UnreachableError('http://127.0.0.1:1', 'ECONNRESET');
-      },
-    };
+    // An API that drops the connection of every read.
+    api = await startFakeApi({ failEvery: 1, failures: ['reset'] });
 
     // Act
     dashboard = await startDashboard({
       client: new ApiClient({ baseUrl: api.url }),
-      directory: failing,
       port: 0,
       refreshMs: 5,
       io: { stderr: () => undefined },

@@ -17,6 +17,7 @@ import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { llmChoice, llmOptions } from '#test/helpers/judge-factories.ts';
 import {
   createPipeline,
@@ -47,11 +48,15 @@ function positionBiasedOnEvenCalls(): (request: RecordedRequest) => FakeReply {
 }
 
 async function runBatch(p: Pipeline): Promise<string> {
-  const created = (await createBatch(p.deps, {
-    essays: testEssays(4),
-    judge: llmChoice('openai', server as FakeLlmServer, { judge_both_orders: true }),
-    config: { RESAMPLING_ENABLED: false },
-  })) as { body: { batch_id: string } };
+  const created = (await createBatch(
+    p.deps,
+    {
+      essays: testEssays(4),
+      judge: llmChoice('openai', server as FakeLlmServer, { judge_both_orders: true }),
+      config: { RESAMPLING_ENABLED: false },
+    },
+    TEST_CALLER,
+  )) as { body: { batch_id: string } };
   await drain(p, {
     continuation: (t) => runContinuation(p.deps, t),
     judge: (request, receiveCount) => processComparisonRequest(p.deps, request, receiveCount),

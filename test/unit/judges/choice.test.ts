@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { judgeChoiceSchema } from '#messages/api.ts';
 import { errorResponse } from '#shared/runtime/http.ts';
 import { createBatch } from '#shared/workflow/api.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { LOCAL_CLOUD_POLICY } from '#test/helpers/judge-factories.ts';
 import { createPipeline, testEssays } from '#test/helpers/pipeline.ts';
 
@@ -77,7 +78,7 @@ describe('createBatch with an LLM judge', () => {
     const p = createPipeline({ allowedProviders: ['mock', 'openai'] });
 
     // Act
-    const created = createBatch(p.deps, { essays: testEssays(2), judge: COMPATIBLE });
+    const created = createBatch(p.deps, { essays: testEssays(2), judge: COMPATIBLE }, TEST_CALLER);
 
     // Assess
     const error = await created.then(
@@ -93,10 +94,14 @@ describe('createBatch with an LLM judge', () => {
     const p = createPipeline({ allowedProviders: ['openai-compatible'] });
 
     // Act
-    const created = createBatch(p.deps, {
-      essays: testEssays(2),
-      judge: { ...COMPATIBLE, base_url: 'not a url' },
-    });
+    const created = createBatch(
+      p.deps,
+      {
+        essays: testEssays(2),
+        judge: { ...COMPATIBLE, base_url: 'not a url' },
+      },
+      TEST_CALLER,
+    );
 
     // Assess
     const error = await created.then(
@@ -115,7 +120,11 @@ describe('createBatch with an LLM judge', () => {
     });
 
     // Act
-    const result = await createBatch(p.deps, { essays: testEssays(2), judge: COMPATIBLE });
+    const result = await createBatch(
+      p.deps,
+      { essays: testEssays(2), judge: COMPATIBLE },
+      TEST_CALLER,
+    );
 
     // Assess
     expect(result.status).toBe(201);

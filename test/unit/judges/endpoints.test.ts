@@ -21,6 +21,7 @@ import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { pacedCall } from '#shared/workflow/judge-pacing.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { judgeRequest, LOCAL_CLOUD_POLICY } from '#test/helpers/judge-factories.ts';
 import { createPipeline, deliverOne, testEssays } from '#test/helpers/pipeline.ts';
 
@@ -106,7 +107,11 @@ describe('creating a batch on a deployed stack', () => {
 
     // Act
     const outcome = await refusal(
-      createBatch(p.deps, { essays: testEssays(2), judge: compatible({ base_url: baseUrl }) }),
+      createBatch(
+        p.deps,
+        { essays: testEssays(2), judge: compatible({ base_url: baseUrl }) },
+        TEST_CALLER,
+      ),
     );
 
     // Assess
@@ -120,10 +125,14 @@ describe('creating a batch on a deployed stack', () => {
 
     // Act
     const outcome = await refusal(
-      createBatch(p.deps, {
-        essays: testEssays(2),
-        judge: compatible({ base_url: 'http://127.0.0.1:8000/v1' }),
-      }),
+      createBatch(
+        p.deps,
+        {
+          essays: testEssays(2),
+          judge: compatible({ base_url: 'http://127.0.0.1:8000/v1' }),
+        },
+        TEST_CALLER,
+      ),
     );
 
     // Assess
@@ -135,10 +144,14 @@ describe('creating a batch on a deployed stack', () => {
     const p = createPipeline({ allowedProviders: ['openai-compatible'], endpointPolicy: deployed });
 
     // Act
-    const error = await createBatch(p.deps, {
-      essays: testEssays(2),
-      judge: compatible({ endpoint: 'elsewhere' }),
-    }).catch((thrown: unknown) => thrown);
+    const error = await createBatch(
+      p.deps,
+      {
+        essays: testEssays(2),
+        judge: compatible({ endpoint: 'elsewhere' }),
+      },
+      TEST_CALLER,
+    ).catch((thrown: unknown) => thrown);
 
     // Assess
     const response = errorResponse(error);
@@ -154,10 +167,14 @@ describe('creating a batch on a deployed stack', () => {
     const p = createPipeline({ allowedProviders: ['openai-compatible'], endpointPolicy: deployed });
 
     // Act
-    const created = await createBatch(p.deps, {
-      essays: testEssays(2),
-      judge: compatible({ endpoint: 'lab' }),
-    });
+    const created = await createBatch(
+      p.deps,
+      {
+        essays: testEssays(2),
+        judge: compatible({ endpoint: 'lab' }),
+      },
+      TEST_CALLER,
+    );
 
     // Assess
     expect(created.status).toBe(201);
@@ -188,7 +205,11 @@ describe('creating a batch on the local cloud', () => {
 
     // Act
     const outcome = await refusal(
-      createBatch(p.deps, { essays: testEssays(2), judge: compatible({ base_url: baseUrl }) }),
+      createBatch(
+        p.deps,
+        { essays: testEssays(2), judge: compatible({ base_url: baseUrl }) },
+        TEST_CALLER,
+      ),
     );
 
     // Assess
@@ -205,10 +226,14 @@ describe('creating a batch on the local cloud', () => {
       });
 
       // Act
-      const created = await createBatch(p.deps, {
-        essays: testEssays(2),
-        judge: compatible({ base_url: baseUrl }),
-      });
+      const created = await createBatch(
+        p.deps,
+        {
+          essays: testEssays(2),
+          judge: compatible({ base_url: baseUrl }),
+        },
+        TEST_CALLER,
+      );
 
       // Assess
       expect(created.status).toBe(201);
@@ -227,11 +252,15 @@ describe('the judge and a named endpoint', () => {
         maxMockLatencyMs: 0,
         llm: { keys: KEYS_BY_ENDPOINT, endpointPolicy: policy },
       });
-    await createBatch(p.deps, {
-      essays: testEssays(2),
-      judge: compatible({ endpoint: 'lab' }),
-      config: { RESAMPLING_ENABLED: false },
-    });
+    await createBatch(
+      p.deps,
+      {
+        essays: testEssays(2),
+        judge: compatible({ endpoint: 'lab' }),
+        config: { RESAMPLING_ENABLED: false },
+      },
+      TEST_CALLER,
+    );
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     const [message] = p.queues.comparison.splice(0);
 
@@ -256,11 +285,15 @@ describe('the judge and a named endpoint', () => {
       allowedProviders: ['openai-compatible'],
       endpointPolicy: LOCAL_CLOUD_POLICY,
     });
-    await createBatch(p.deps, {
-      essays: testEssays(2),
-      judge: compatible({ base_url: `${server.origin}/v1` }),
-      config: { RESAMPLING_ENABLED: false },
-    });
+    await createBatch(
+      p.deps,
+      {
+        essays: testEssays(2),
+        judge: compatible({ base_url: `${server.origin}/v1` }),
+        config: { RESAMPLING_ENABLED: false },
+      },
+      TEST_CALLER,
+    );
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     const [message] = p.queues.comparison.splice(0);
     p.deps.providerFor = (choice) =>

@@ -15,6 +15,7 @@ import { createJudgeProvider } from '#shared/judges/registry.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judge.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   dialectOf,
   type LlmProviderKind,
@@ -48,11 +49,15 @@ async function judgedBy(provider: LlmProviderKind, script: FakeReply[]) {
     endpointPolicy: LOCAL_CLOUD_POLICY,
   });
   p.deps.providerFor = (choice) => createJudgeProvider(choice, llmOptions(server));
-  await createBatch(p.deps, {
-    essays: testEssays(2),
-    judge: llmChoice(provider, server),
-    config: { RESAMPLING_ENABLED: false },
-  });
+  await createBatch(
+    p.deps,
+    {
+      essays: testEssays(2),
+      judge: llmChoice(provider, server),
+      config: { RESAMPLING_ENABLED: false },
+    },
+    TEST_CALLER,
+  );
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   const [message] = p.queues.comparison.splice(0);
   return { p, server, request: message!.body };

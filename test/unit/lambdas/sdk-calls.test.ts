@@ -1,7 +1,7 @@
 /**
  * Ties the grant table to the code: each deployed handler is run through its paths (a batch created
  * inline and with an Idempotency-Key retried, one created in pages, started, judged to the end,
- * read, cancelled, and swept after its deadline; one judged in provider batches against a local
+ * read, listed, cancelled, and swept after its deadline; one judged in provider batches against a local
  * fake of OpenAI's Batch API) on class-level aws-sdk-client-mock'ed clients over
  * the in-memory table, every SDK command it sends is recorded as the IAM action and resource AWS
  * would authorize, and the set must equal its row in infra/functions.ts: a call without a grant
@@ -323,6 +323,20 @@ describe("the handlers' SDK calls and the grant table", () => {
       await as('provider-batches', () => providerBatches(scheduleEvent(), scheduled));
     }
     await http('get-batch', httpEvent('GET /batches/{id}', { pathParameters: { id: inlineId } }));
+    // Listed a page at a time (the second page follows the first one's cursor).
+    const listed = await http(
+      'list-batches',
+      httpEvent('GET /batches', { queryStringParameters: { limit: '1' } }),
+    );
+    await http(
+      'list-batches',
+      httpEvent('GET /batches', {
+        queryStringParameters: {
+          limit: '1',
+          cursor: String((listed.body as { next_cursor?: string }).next_cursor),
+        },
+      }),
+    );
     const results = await http(
       'get-results',
       httpEvent('GET /batches/{id}/results', { pathParameters: { id: inlineId } }),
@@ -336,6 +350,8 @@ describe("the handlers' SDK calls and the grant table", () => {
     expect([inline.status, retried.status, results.status, waves.status]).toEqual([
       201, 200, 200, 200,
     ]);
+    expect(listed.status).toBe(200);
+    expect((listed.body as { batches: unknown[] }).batches).toHaveLength(1);
     expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
     expect(cancelled.status).toBe(200);
     expect(offered).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ import { httpEvent } from '#test/helpers/events.ts';
 const LOCAL = 'arn:aws:iam::000000000000:user/local-cli';
 
 function signedBy(userArn: unknown): APIGatewayProxyEventV2 {
-  const event = httpEvent('POST /batches');
+  const event = httpEvent('POST /batches', { caller: null });
   return {
     ...event,
     requestContext: {
@@ -69,7 +69,7 @@ describe('callerPrincipal', () => {
 
   it('falls back to the local identity when the context carries no IAM caller', () => {
     // Act
-    const unsigned = callerPrincipal(httpEvent('POST /batches'), LOCAL);
+    const unsigned = callerPrincipal(httpEvent('POST /batches', { caller: null }), LOCAL);
     const blank = callerPrincipal(signedBy('  '), LOCAL);
     const notText = callerPrincipal(signedBy(42), LOCAL);
 
@@ -77,7 +77,7 @@ describe('callerPrincipal', () => {
     expect(unsigned).toEqual({ id: LOCAL, arn: LOCAL });
     expect(blank.id).toBe(LOCAL);
     expect(notText.id).toBe(LOCAL);
-    expect(iamCallerArn(httpEvent('POST /batches'))).toBeUndefined();
+    expect(iamCallerArn(httpEvent('POST /batches', { caller: null }))).toBeUndefined();
   });
 
   it('refuses with a 403 naming the context when there is neither (as in AWS without IAM)', () => {
@@ -86,7 +86,7 @@ describe('callerPrincipal', () => {
 
     // Act
     try {
-      callerPrincipal(httpEvent('POST /batches'), undefined);
+      callerPrincipal(httpEvent('POST /batches', { caller: null }), undefined);
     } catch (error) {
       caught = error;
     }
@@ -109,7 +109,7 @@ describe('callerPrincipal', () => {
     // Act
     let principal: ReturnType<typeof callerPrincipal>;
     try {
-      principal = callerPrincipal(httpEvent('POST /batches'));
+      principal = callerPrincipal(httpEvent('POST /batches', { caller: null }));
     } finally {
       if (saved === undefined) delete process.env.LOCAL_CALLER_PRINCIPAL;
       else process.env.LOCAL_CALLER_PRINCIPAL = saved;

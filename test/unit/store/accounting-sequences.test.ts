@@ -67,6 +67,7 @@ describe('store accounting under random operation sequences', () => {
         const table = new FakeTable().attach(h.ddb);
         await h.store.createBatch({
           batchId: BATCH_ID,
+          owner: 'arn:aws:iam::123456789012:user/cj-test',
           essays: Array.from({ length: ESSAYS }, (_, i) => ({ id: `e${i}`, text: `essay ${i}` })),
           essayCount: ESSAYS,
           totalBudget: 12,

@@ -33,6 +33,7 @@ const createInput = (withEssays: boolean) => ({
   config: { MIN_RESAMPLING_NET_SIZE: 5 },
   judge: { provider: 'mock' as const, profile: 'eng5_lower5_gpt51_low' },
   now: NOW,
+  owner: 'arn:aws:iam::123456789012:user/cj-test',
 });
 
 /** The conditional puts of META and SETTINGS, in the one transaction that creates a batch. */

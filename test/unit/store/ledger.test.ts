@@ -14,6 +14,7 @@ import { dynamoStore } from '#store/dynamo-store.ts';
 import { toRecord } from '#store/snapshot.ts';
 import { decodeVerdicts, encodeVerdicts, VerdictCache } from '#store/verdicts.ts';
 import { makeComparison } from '#test/helpers/domain-factories.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { createPipeline, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 const ITERATION = 4;
@@ -156,10 +157,14 @@ describe('VerdictCache', () => {
 });
 
 async function newBatch(p: Pipeline, essays: number): Promise<string> {
-  const created = await createBatch(p.deps, {
-    essays: testEssays(essays),
-    config: { RESAMPLING_ENABLED: false },
-  });
+  const created = await createBatch(
+    p.deps,
+    {
+      essays: testEssays(essays),
+      config: { RESAMPLING_ENABLED: false },
+    },
+    TEST_CALLER,
+  );
   return (created.body as { batch_id: string }).batch_id;
 }
 

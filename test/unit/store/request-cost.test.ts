@@ -21,6 +21,7 @@ async function runningBatch() {
   const table = new FakeTable().attach(h.ddb);
   await h.store.createBatch({
     batchId: BATCH_ID,
+    owner: 'arn:aws:iam::123456789012:user/cj-test',
     essays: Array.from({ length: 60 }, (_, i) => ({
       id: `student-${i}`,
       text: 'word '.repeat(600),

@@ -3,6 +3,7 @@
  * mock mode — status codes, `{error, field, message}` bodies naming the field, the state JSON, and
  * the continuation trigger that starting a batch sends.
  */
+
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { encodeResultsCursor } from '#messages/api.ts';
@@ -18,6 +19,7 @@ import {
 } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { httpFailureOf } from '#test/helpers/http-failure.ts';
 import {
   CrashError,
@@ -51,7 +53,7 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
 
     // Act
-    const result = await createBatch(p.deps, { essays: testEssays(4), budget: 20 });
+    const result = await createBatch(p.deps, { essays: testEssays(4), budget: 20 }, TEST_CALLER);
 
     // Assess
     expect(result.status).toBe(201);
@@ -97,7 +99,7 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
 
     // Act
-    const response = await httpFailureOf(createBatch(p.deps, body));
+    const response = await httpFailureOf(createBatch(p.deps, body, TEST_CALLER));
 
     // Assess
     expect(response.status).toBe(400);
@@ -111,10 +113,14 @@ describe('HTTP API operations', () => {
 
     // Act
     const response = await httpFailureOf(
-      createBatch(p.deps, {
-        essays: testEssays(3),
-        judge: { provider: 'mock', profile: 'default' },
-      }),
+      createBatch(
+        p.deps,
+        {
+          essays: testEssays(3),
+          judge: { provider: 'mock', profile: 'default' },
+        },
+        TEST_CALLER,
+      ),
     );
 
     // Assess
@@ -127,7 +133,7 @@ describe('HTTP API operations', () => {
   it('runs the paged flow: start is 409 until every essay is stored, then 202 with a trigger', async () => {
     // Prepare
     const p = createPipeline();
-    const created = await createBatch(p.deps, { essay_count: 4 });
+    const created = await createBatch(p.deps, { essay_count: 4 }, TEST_CALLER);
     const batchId = idOf(created);
     const essays = testEssays(4);
 
@@ -161,9 +167,9 @@ describe('HTTP API operations', () => {
     // Prepare: a paged batch of 4 with a scale, and one without.
     const p = createPipeline();
     const batchId = idOf(
-      await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'B', 'A'] }),
+      await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'B', 'A'] }, TEST_CALLER),
     );
-    const plain = idOf(await createBatch(p.deps, { essay_count: 2 }));
+    const plain = idOf(await createBatch(p.deps, { essay_count: 2 }, TEST_CALLER));
     const essays = testEssays(4);
     const anchored = (index: number, grade: string) => ({ ...essays[index]!, anchor_grade: grade });
 
@@ -198,7 +204,9 @@ describe('HTTP API operations', () => {
   it('starts a paged batch whose pages carry anchors of two grades', async () => {
     // Prepare
     const p = createPipeline();
-    const batchId = idOf(await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'A'] }));
+    const batchId = idOf(
+      await createBatch(p.deps, { essay_count: 4, grade_scale: ['C', 'A'] }, TEST_CALLER),
+    );
     const essays = testEssays(4).map((essay, index) =>
       index === 0
         ? { ...essay, anchor_grade: 'A' }
@@ -245,7 +253,11 @@ describe('HTTP API operations', () => {
     // Prepare
     const p = createPipeline();
     const batchId = idOf(
-      await createBatch(p.deps, { essays: testEssays(3), config: { RESAMPLING_ENABLED: false } }),
+      await createBatch(
+        p.deps,
+        { essays: testEssays(3), config: { RESAMPLING_ENABLED: false } },
+        TEST_CALLER,
+      ),
     );
     const early = await httpFailureOf(getResults(p.deps, batchId));
 
@@ -265,7 +277,11 @@ describe('HTTP API operations', () => {
     // Prepare: a finished 5-essay batch
     const p = createPipeline();
     const batchId = idOf(
-      await createBatch(p.deps, { essays: testEssays(5), config: { RESAMPLING_ENABLED: false } }),
+      await createBatch(
+        p.deps,
+        { essays: testEssays(5), config: { RESAMPLING_ENABLED: false } },
+        TEST_CALLER,
+      ),
     );
     await runToCompletion(p);
     const whole = (await getResults(p.deps, batchId)).body as BatchResults;
@@ -312,9 +328,13 @@ describe('HTTP API operations', () => {
   it('cancels once: 200 CANCELLED with one event; again 200 without a second; a finished batch is 409', async () => {
     // Prepare
     const p = createPipeline();
-    const running = idOf(await createBatch(p.deps, { essays: testEssays(4) }));
+    const running = idOf(await createBatch(p.deps, { essays: testEssays(4) }, TEST_CALLER));
     const finished = idOf(
-      await createBatch(p.deps, { essays: testEssays(2), config: { RESAMPLING_ENABLED: false } }),
+      await createBatch(
+        p.deps,
+        { essays: testEssays(2), config: { RESAMPLING_ENABLED: false } },
+        TEST_CALLER,
+      ),
     );
     p.queues.continuation.splice(0, 1); // the running batch's start trigger: it stays unplanned
     await runToCompletion(p);
@@ -350,7 +370,7 @@ describe('HTTP API operations', () => {
   it('a client retry after a crash at any call of start sends the start trigger (deduplicated)', async () => {
     // Prepare
     const pagedBatch = async (p: Pipeline) => {
-      const batchId = idOf(await createBatch(p.deps, { essay_count: 2 }));
+      const batchId = idOf(await createBatch(p.deps, { essay_count: 2 }, TEST_CALLER));
       await addEssays(p.deps, batchId, { offset: 0, essays: testEssays(2) });
       return batchId;
     };
@@ -382,7 +402,7 @@ describe('HTTP API operations', () => {
   it('a client retry after a crash at any call of cancel publishes the cancellation exactly once', async () => {
     // Prepare
     const probe = createPipeline();
-    const probeId = idOf(await createBatch(probe.deps, { essays: testEssays(3) }));
+    const probeId = idOf(await createBatch(probe.deps, { essays: testEssays(3) }, TEST_CALLER));
     const start = probe.callLog.length;
     await cancelBatch(probe.deps, probeId, {});
     const probeCalls = probe.callLog.slice(start);
@@ -392,7 +412,7 @@ describe('HTTP API operations', () => {
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
-      const batchId = idOf(await createBatch(p.deps, { essays: testEssays(3) }));
+      const batchId = idOf(await createBatch(p.deps, { essays: testEssays(3) }, TEST_CALLER));
       p.crashAtCall(k);
 
       // Act
@@ -414,7 +434,7 @@ describe('HTTP API operations', () => {
     const body = { essays: testEssays(3) };
     const probe = createPipeline();
     const before = probe.externalCalls();
-    await createBatch(probe.deps, body, 'client-request-1');
+    await createBatch(probe.deps, body, TEST_CALLER, 'client-request-1');
     const calls = probe.externalCalls() - before;
     expect(calls).toBe(4); // GetItem (key lookup), BatchWriteItem (essays), PutItem (META), SendMessage
 
@@ -423,11 +443,11 @@ describe('HTTP API operations', () => {
       p.crashAtCall(k);
 
       // Act
-      await expect(createBatch(p.deps, body, 'client-request-1')).rejects.toBeInstanceOf(
-        CrashError,
-      );
-      const retried = await createBatch(p.deps, body, 'client-request-1');
-      const again = await createBatch(p.deps, body, 'client-request-1');
+      await expect(
+        createBatch(p.deps, body, TEST_CALLER, 'client-request-1'),
+      ).rejects.toBeInstanceOf(CrashError);
+      const retried = await createBatch(p.deps, body, TEST_CALLER, 'client-request-1');
+      const again = await createBatch(p.deps, body, TEST_CALLER, 'client-request-1');
 
       // Assess
       const batchId = idOf(retried);
@@ -447,9 +467,11 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
 
     // Act
-    const empty = await httpFailureOf(createBatch(p.deps, { essays: testEssays(2) }, ''));
+    const empty = await httpFailureOf(
+      createBatch(p.deps, { essays: testEssays(2) }, TEST_CALLER, ''),
+    );
     const long = await httpFailureOf(
-      createBatch(p.deps, { essays: testEssays(2) }, 'k'.repeat(129)),
+      createBatch(p.deps, { essays: testEssays(2) }, TEST_CALLER, 'k'.repeat(129)),
     );
 
     // Assess

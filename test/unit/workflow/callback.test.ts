@@ -8,6 +8,7 @@ import type { Callback } from '#messages/queue.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -31,10 +32,14 @@ const GATE_FIELDS = [
 
 /** A RUNNING 4-essay batch whose first wave (2 comparisons) is planned and sent. */
 async function plannedBatch(p: Pipeline): Promise<{ batchId: string; ids: string[] }> {
-  const created = await createBatch(p.deps, {
-    essays: testEssays(4),
-    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
-  });
+  const created = await createBatch(
+    p.deps,
+    {
+      essays: testEssays(4),
+      config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
+    },
+    TEST_CALLER,
+  );
   const batchId = (created.body as { batch_id: string }).batch_id;
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   const ids = p.queues.comparison.map((m) => m.body.comparison_id);

@@ -9,6 +9,7 @@ import type { ContinuationTrigger } from '#messages/queue.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runGuardedContinuation } from '#shared/workflow/continuation-failures.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { createPipeline, metaOf, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 class PoisonedStep extends Error {
@@ -30,7 +31,7 @@ function poisonedPipeline(maxFailures: number): Pipeline {
 async function startedBatch(
   p: Pipeline,
 ): Promise<{ batchId: string; trigger: ContinuationTrigger }> {
-  const created = await createBatch(p.deps, { essays: testEssays(6) });
+  const created = await createBatch(p.deps, { essays: testEssays(6) }, TEST_CALLER);
   const batchId = (created.body as { batch_id: string }).batch_id;
   const [queued] = p.queues.continuation.splice(0);
   if (!queued) throw new Error('no trigger queued');

@@ -11,6 +11,7 @@ import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { domainEngine } from '#shared/workflow/engine.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -23,11 +24,15 @@ import {
 import { throttled } from '#test/helpers/store-fakes.ts';
 
 async function newBatch(p: Pipeline, essays: number, extra: Record<string, unknown> = {}) {
-  const created = await createBatch(p.deps, {
-    essays: testEssays(essays),
-    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
-    ...extra,
-  });
+  const created = await createBatch(
+    p.deps,
+    {
+      essays: testEssays(essays),
+      config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
+      ...extra,
+    },
+    TEST_CALLER,
+  );
   return (created.body as { batch_id: string }).batch_id;
 }
 

@@ -13,6 +13,7 @@ import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { pacedCall } from '#shared/workflow/judge-pacing.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { createPipeline, deliverOne, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 const LIMITER = { pk: 'RATE#mock', sk: 'LIMITER' };
@@ -22,11 +23,15 @@ async function pacedRequest(rpm: number, config: Partial<EngineConfig> = {}) {
   const p = createPipeline({
     config: { PROVIDER_RATE_LIMITS: { mock: { requests_per_minute: rpm } }, ...config },
   });
-  await createBatch(p.deps, {
-    essays: testEssays(2),
-    judge: { provider: 'mock', profile: 'default' },
-    config: { RESAMPLING_ENABLED: false },
-  });
+  await createBatch(
+    p.deps,
+    {
+      essays: testEssays(2),
+      judge: { provider: 'mock', profile: 'default' },
+      config: { RESAMPLING_ENABLED: false },
+    },
+    TEST_CALLER,
+  );
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   const [message] = p.queues.comparison.splice(0);
   return { p, request: message!.body };
@@ -62,7 +67,11 @@ describe('the judge and the shared rate limiter', () => {
   it('asks an unpaced provider with no limiter read or write', async () => {
     // Prepare
     const p = createPipeline();
-    await createBatch(p.deps, { essays: testEssays(2), config: { RESAMPLING_ENABLED: false } });
+    await createBatch(
+      p.deps,
+      { essays: testEssays(2), config: { RESAMPLING_ENABLED: false } },
+      TEST_CALLER,
+    );
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     const [message] = p.queues.comparison.splice(0);
     const before = p.callLog.length;

@@ -9,6 +9,7 @@ import { buildPrompt } from '#shared/judges/prompt.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest, RetryLaterError } from '#shared/workflow/judge.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -23,11 +24,15 @@ async function oneRequest(
   p: Pipeline,
   judge: Record<string, unknown> = { provider: 'mock', profile: 'default' },
 ) {
-  await createBatch(p.deps, {
-    essays: testEssays(2),
-    judge,
-    config: { RESAMPLING_ENABLED: false },
-  });
+  await createBatch(
+    p.deps,
+    {
+      essays: testEssays(2),
+      judge,
+      config: { RESAMPLING_ENABLED: false },
+    },
+    TEST_CALLER,
+  );
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   const [message] = p.queues.comparison.splice(0);
   return message!.body;
@@ -104,11 +109,15 @@ describe('processComparisonRequest', () => {
       ...essay,
       anchor_grade: index === 0 ? 'GRADE-DISTINCTION' : 'GRADE-PASS',
     }));
-    await createBatch(p.deps, {
-      essays,
-      grade_scale: ['GRADE-PASS', 'GRADE-DISTINCTION'],
-      config: { RESAMPLING_ENABLED: false },
-    });
+    await createBatch(
+      p.deps,
+      {
+        essays,
+        grade_scale: ['GRADE-PASS', 'GRADE-DISTINCTION'],
+        config: { RESAMPLING_ENABLED: false },
+      },
+      TEST_CALLER,
+    );
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     const [message] = p.queues.comparison.splice(0);
     const { provider, seen } = scriptedProvider([{ outcome: 'verdict', winner: 'A' }]);

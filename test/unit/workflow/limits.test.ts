@@ -3,10 +3,12 @@
  * characters per essay and the budget. Over a maximum is a 400 naming the field, inline and on the
  * paged upload path, and nothing is stored or triggered; the default budget is cut to the maximum.
  */
+
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { addEssays, createBatch } from '#shared/workflow/api.ts';
 import type { DeploymentLimits } from '#shared/workflow/limits.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import { httpFailureOf } from '#test/helpers/http-failure.ts';
 import { createPipeline, testEssays } from '#test/helpers/pipeline.ts';
 
@@ -37,7 +39,9 @@ describe('deployment maxima on create', () => {
     const p = createPipeline();
 
     // Act
-    const response = await httpFailureOf(createBatch({ ...p.deps, limits: LIMITS }, body));
+    const response = await httpFailureOf(
+      createBatch({ ...p.deps, limits: LIMITS }, body, TEST_CALLER),
+    );
 
     // Assess
     expect(response).toMatchObject({ status: 400, body: { error: 'validation_error', field } });
@@ -52,7 +56,11 @@ describe('deployment maxima on create', () => {
     const essays = testEssays(5).map((essay) => ({ ...essay, text: longText(100) }));
 
     // Act
-    const result = await createBatch({ ...p.deps, limits: LIMITS }, { essays, budget: 30 });
+    const result = await createBatch(
+      { ...p.deps, limits: LIMITS },
+      { essays, budget: 30 },
+      TEST_CALLER,
+    );
 
     // Assess
     expect(result.status).toBe(201);
@@ -67,6 +75,7 @@ describe('deployment maxima on create', () => {
     const result = await createBatch(
       { ...p.deps, limits: LIMITS },
       { essays: testEssays(5), config: { DEFAULT_COMPARISONS_PER_ESSAY: 200 } },
+      TEST_CALLER,
     );
 
     // Assess
@@ -79,15 +88,23 @@ describe('deployment maxima on create', () => {
 
     // Act
     const over = await httpFailureOf(
-      createBatch(p.deps, {
-        essays: testEssays(3),
-        budget: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH + 1,
-      }),
+      createBatch(
+        p.deps,
+        {
+          essays: testEssays(3),
+          budget: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH + 1,
+        },
+        TEST_CALLER,
+      ),
     );
-    const at = await createBatch(p.deps, {
-      essays: testEssays(3),
-      budget: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH,
-    });
+    const at = await createBatch(
+      p.deps,
+      {
+        essays: testEssays(3),
+        budget: DEFAULT_CONFIG.MAX_BUDGET_PER_BATCH,
+      },
+      TEST_CALLER,
+    );
 
     // Assess
     expect(over).toMatchObject({ status: 400, body: { field: 'budget' } });
@@ -100,7 +117,7 @@ describe('deployment maxima on the paged upload path', () => {
     // Prepare
     const p = createPipeline();
     const deps = { ...p.deps, limits: LIMITS };
-    const created = await createBatch(deps, { essay_count: 4 });
+    const created = await createBatch(deps, { essay_count: 4 }, TEST_CALLER);
     const batchId = (created.body as { batch_id: string }).batch_id;
     const page = testEssays(2).map((essay, i) =>
       i === 1 ? { ...essay, text: longText(101) } : essay,

@@ -12,6 +12,7 @@ import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
 import { runSweep } from '#shared/workflow/sweeper.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   createPipeline,
   deliverOne,
@@ -43,7 +44,7 @@ async function runBatch(p: Pipeline, batchId: string, maxSweeps = 50): Promise<v
 }
 
 async function create(p: Pipeline, body: Record<string, unknown>): Promise<string> {
-  const created = await createBatch(p.deps, body);
+  const created = await createBatch(p.deps, body, TEST_CALLER);
   return (created.body as { batch_id: string }).batch_id;
 }
 
@@ -183,12 +184,16 @@ describe('grades from anchor essays', () => {
       anchors[index] === undefined ? essay : { ...essay, anchor_grade: anchors[index] },
     );
     const p = createPipeline();
-    const created = await createBatch(p.deps, {
-      essays,
-      grade_scale: scale,
-      budget: 90,
-      judge: { provider: 'mock', profile: 'default', seed: 3 },
-    });
+    const created = await createBatch(
+      p.deps,
+      {
+        essays,
+        grade_scale: scale,
+        budget: 90,
+        judge: { provider: 'mock', profile: 'default', seed: 3 },
+      },
+      TEST_CALLER,
+    );
     const batchId = (created.body as { batch_id: string }).batch_id;
 
     // Act

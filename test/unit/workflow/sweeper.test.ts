@@ -18,6 +18,7 @@ import {
 } from '#store/keys.ts';
 import { shardOrder } from '#store/sweeps.ts';
 import { PENDING_PK, PENDING_SK } from '#store/table-schema.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -30,10 +31,14 @@ import {
 
 /** A RUNNING 6-essay batch with its first wave (3 comparisons) planned; requests discarded. */
 async function plannedBatch(p: Pipeline): Promise<string> {
-  const created = await createBatch(p.deps, {
-    essays: testEssays(6),
-    config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
-  });
+  const created = await createBatch(
+    p.deps,
+    {
+      essays: testEssays(6),
+      config: { RESAMPLING_ENABLED: false, ...ONE_MATCHING_PER_WAVE },
+    },
+    TEST_CALLER,
+  );
   await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
   return (created.body as { batch_id: string }).batch_id;
 }
@@ -107,7 +112,7 @@ describe('runSweep', () => {
   it('re-triggers a RUNNING batch whose start trigger was lost', async () => {
     // Prepare
     const p = createPipeline();
-    const created = await createBatch(p.deps, { essays: testEssays(3) });
+    const created = await createBatch(p.deps, { essays: testEssays(3) }, TEST_CALLER);
     const batchId = (created.body as { batch_id: string }).batch_id;
     p.queues.continuation.length = 0;
     p.advance(6 * 60 * 1000); // past the FIFO deduplication window of the lost trigger

@@ -35,6 +35,8 @@ export type EnvName =
   | 'MAX_ESSAYS_PER_BATCH'
   | 'MAX_ESSAY_CHARS'
   | 'MAX_BUDGET_PER_BATCH'
+  | 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'
+  | 'MAX_ESSAYS_IN_FLIGHT'
   | 'JUDGE_ENDPOINTS';
 
 export type Trigger =
@@ -84,9 +86,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       'MAX_ESSAYS_PER_BATCH',
       'MAX_ESSAY_CHARS',
       'MAX_BUDGET_PER_BATCH',
+      // The in-flight caps a batch created with its essays is counted against (docs/deploy.md).
+      'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL',
+      'MAX_ESSAYS_IN_FLIGHT',
     ],
-    // GetItem: a create retried with the same Idempotency-Key reads the batch its first try made.
-    table: ['GetItem', 'PutItem', 'BatchWriteItem'],
+    // GetItem: a create retried with the same Idempotency-Key reads the batch its first try made,
+    // and the in-flight counters are read; UpdateItem: the counters rise in the create's
+    // transaction; BatchWriteItem: essay items (deleted again when the caps refuse the create).
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
     // A batch created with all its essays starts at once.
     sendsTo: ['continuation'],
   },
@@ -106,8 +113,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/start' },
     memorySize: 256,
     timeoutSeconds: 10,
-    env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    // Reads the settings and, for a batch with a grade scale, the anchors in the id chunks.
+    // The in-flight caps: a paged batch is counted when it starts (docs/deploy.md).
+    env: [
+      'TABLE_NAME',
+      'CONTINUATION_QUEUE_URL',
+      'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL',
+      'MAX_ESSAYS_IN_FLIGHT',
+    ],
+    // Reads the settings and, for a batch with a grade scale, the anchors in the id chunks; the
+    // start and the in-flight counters are updated in one transaction.
     table: ['GetItem', 'Query', 'UpdateItem'],
     sendsTo: ['continuation'],
   },

@@ -24,6 +24,14 @@ const commaList = z.string().transform((raw) =>
 
 /** Context values arrive as strings from the CLI (`-c x=5`) and as JSON values from cdk.json. */
 const contextInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole-number setting whose range is its config entry's (shared/domain/config.ts). */
+const configInt = (
+  name:
+    | 'API_RATE_LIMIT_PER_SECOND'
+    | 'API_BURST_LIMIT'
+    | 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'
+    | 'MAX_ESSAYS_IN_FLIGHT',
+) => z.coerce.number().pipe(CONFIG_SPEC[name].schema);
 
 export const SETTINGS_SPEC = {
   stage: setting(
@@ -119,6 +127,30 @@ export const SETTINGS_SPEC = {
     'comparisons',
     'Largest budget of one batch (MAX_BUDGET_PER_BATCH), the most LLM calls a batch can cost (twice with judge_both_orders): a larger `budget` is a 400 naming `budget`, a default budget is cut to it.',
   ),
+  apiRateLimit: setting(
+    configInt('API_RATE_LIMIT_PER_SECOND'),
+    DEFAULT_CONFIG.API_RATE_LIMIT_PER_SECOND,
+    'requests per second',
+    'Steady request rate of the HTTP API stage (API_RATE_LIMIT_PER_SECOND); past it and the burst, API Gateway answers 429 before any function runs.',
+  ),
+  apiBurstLimit: setting(
+    configInt('API_BURST_LIMIT'),
+    DEFAULT_CONFIG.API_BURST_LIMIT,
+    'requests',
+    'Burst of the HTTP API stage (API_BURST_LIMIT): requests accepted at once above the steady rate.',
+  ),
+  maxBatchesInFlightPerPrincipal: setting(
+    configInt('MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'),
+    DEFAULT_CONFIG.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL,
+    'batches',
+    'Most batches one caller (IAM principal) may have running at once (MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL): one more is a 429 naming the limit.',
+  ),
+  maxEssaysInFlight: setting(
+    configInt('MAX_ESSAYS_IN_FLIGHT'),
+    DEFAULT_CONFIG.MAX_ESSAYS_IN_FLIGHT,
+    'essays',
+    "Most essays of all callers' running batches together (MAX_ESSAYS_IN_FLIGHT): a batch that would pass it is a 429 naming the limit. At least maxEssaysPerBatch.",
+  ),
   logLevel: setting(
     z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
     'INFO',
@@ -170,7 +202,18 @@ export function resolveSettings(lookup: (name: string) => unknown): DeploymentSe
   const settings = out as DeploymentSettings;
   checkProviderSecrets(settings);
   checkJudgeEndpoints(settings);
+  checkInFlightCaps(settings);
   return settings;
+}
+
+/** A batch of the largest size must fit under the in-flight total, or it could never start. */
+function checkInFlightCaps(settings: DeploymentSettings): void {
+  if (settings.maxEssaysInFlight < settings.maxEssaysPerBatch) {
+    throw new SettingsError(
+      'maxEssaysInFlight',
+      `maxEssaysInFlight (${settings.maxEssaysInFlight}) is below maxEssaysPerBatch (${settings.maxEssaysPerBatch}): a batch of the largest size could never start`,
+    );
+  }
 }
 
 const COMPATIBLE_PROVIDER = 'openai-compatible';

@@ -152,6 +152,8 @@ export class CjEngineStack extends Stack {
       MAX_ESSAYS_PER_BATCH: String(settings.maxEssaysPerBatch),
       MAX_ESSAY_CHARS: String(settings.maxEssayChars),
       MAX_BUDGET_PER_BATCH: String(settings.maxBudgetPerBatch),
+      MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: String(settings.maxBatchesInFlightPerPrincipal),
+      MAX_ESSAYS_IN_FLIGHT: String(settings.maxEssaysInFlight),
       JUDGE_ENDPOINTS: JSON.stringify(settings.judgeEndpoints),
     };
     const secrets: DeclaredSecrets = {
@@ -191,7 +193,7 @@ export class CjEngineStack extends Stack {
     }
     this.functions = functions;
 
-    this.api = this.createApi(prefix, logRetention, dataRemovalPolicy);
+    this.api = this.createApi(prefix, logRetention, dataRemovalPolicy, settings);
     this.wireTriggers(settings);
 
     this.monitoring = new EngineMonitoring(this, 'Monitoring', {
@@ -297,6 +299,7 @@ export class CjEngineStack extends Stack {
     prefix: string,
     logRetention: RetentionDays,
     removalPolicy: RemovalPolicy,
+    settings: Pick<DeploymentSettings, 'apiRateLimit' | 'apiBurstLimit'>,
   ): HttpApi {
     const api = new HttpApi(this, 'HttpApi', {
       apiName: `${prefix}-api`,
@@ -313,6 +316,8 @@ export class CjEngineStack extends Stack {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
+      // Every route's default throttling (docs/deploy.md): past it API Gateway answers 429 itself.
+      throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(

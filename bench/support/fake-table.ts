@@ -2,7 +2,8 @@
  * An in-memory single table behind aws-sdk-client-mock, for tests that run SEQUENCES of store
  * operations (and handler tests that want real accounting without a local cloud) and for the
  * store-cost benchmark, which sizes the items the real store writes. It evaluates the
- * subset of expression syntax the store uses: conditions joined by AND (`=`, `<`, `<=`, `>=`, `>`
+ * subset of expression syntax the store uses: conditions joined by AND, a parenthesised OR of
+ * terms, (`=`, `<`, `<=`, `>=`, `>`
  * between attributes and values, `IN (...)`, `attribute_exists`, `attribute_not_exists`,
  * `begins_with`, `BETWEEN`), updates with SET (values and `if_not_exists`) / REMOVE / ADD, queries on the table and on GSIs, and
  * transactions that cancel with per-item reasons as DynamoDB does, query pages that end at Limit or
@@ -372,6 +373,13 @@ function evaluate(
 }
 
 function evaluateTerm(term: string, item: Item | undefined, names: Names, values: Values): boolean {
+  // A parenthesised disjunction: `(attribute_not_exists(a) OR a <= :room)`.
+  const disjunction = /^\((.+ OR .+)\)$/.exec(term);
+  if (disjunction) {
+    return disjunction[1]!
+      .split(' OR ')
+      .some((part) => evaluateTerm(part.trim(), item, names, values));
+  }
   let match = /^attribute_not_exists\((\S+)\)$/.exec(term);
   if (match) return item?.[attributeName(match[1]!, names)] === undefined;
   match = /^attribute_exists\((\S+)\)$/.exec(term);

@@ -1,10 +1,10 @@
 /**
  * create-batch's composition root: the batch store, the continuation queue, allowed providers and
- * the deployment's maxima and the endpoint policy (named endpoints; loopback base URLs only on the
- * local cloud).
+ * the deployment's maxima and in-flight caps, and the endpoint policy (named endpoints; loopback
+ * base URLs only on the local cloud).
  */
 import { randomUUID } from 'node:crypto';
-import { limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
+import { inFlightCapsFromEnv, limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
 import { telemetry } from '#shared/runtime/observability.ts';
 import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
@@ -27,5 +27,6 @@ export const deps = lazy((): CreateBatchDeps => {
     },
     newBatchId: () => randomUUID(),
     limits: limitsFromEnv(),
+    inFlightCaps: inFlightCapsFromEnv(),
   };
 });

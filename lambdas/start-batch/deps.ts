@@ -1,4 +1,8 @@
-/** start-batch's composition root: the batch store and the continuation queue. */
+/**
+ * start-batch's composition root: the batch store, the continuation queue and the in-flight caps
+ * a starting batch is counted against.
+ */
+import { inFlightCapsFromEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
 import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
 import { system } from '#shared/runtime/system.ts';
@@ -11,5 +15,6 @@ export const deps = lazy(
     store: dynamoBatches(table()),
     messaging: queuesFromEnv(['CONTINUATION_QUEUE_URL']),
     now: system.now,
+    inFlightCaps: inFlightCapsFromEnv(),
   }),
 );

@@ -423,6 +423,32 @@ export const CONFIG_SPEC = {
     'Longest grade label of a grade_scale (e.g. "A", "7", "Merit", "Working towards"). A deployment limit: a batch cannot override it.',
   ),
 
+  // --- throttling and in-flight caps (docs/deploy.md, docs/security.md) ---------------------
+  API_RATE_LIMIT_PER_SECOND: deployment(
+    intRange(1, 10_000),
+    50,
+    'requests per second',
+    "Steady request rate of the HTTP API stage (API Gateway default route throttling); past it API Gateway answers 429 before any function runs. 50/s is far above what a team's clients send (the CLI polls once every few seconds; a 20,000-essay upload is 20 pages) and keeps a runaway client from spending the account's Lambda concurrency. Set with `cdk deploy -c apiRateLimit=N`, up to the account's 10,000.",
+  ),
+  API_BURST_LIMIT: deployment(
+    intRange(1, 5_000),
+    100,
+    'requests',
+    "Burst of the HTTP API stage (the token bucket above API_RATE_LIMIT_PER_SECOND): concurrent requests accepted at once before 429. Set with `cdk deploy -c apiBurstLimit=N`, up to the account's 5,000.",
+  ),
+  MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: deployment(
+    intRange(1, 1_000),
+    25,
+    'batches',
+    'Most batches one caller (IAM principal; an assumed role counts once whatever its session name) may have in flight: started (RUNNING) and not yet final. 25 leaves room for a team submitting a class set at once (the chaos soak submits 20 batches from one caller). One more is a 429 naming this limit, on `POST /batches` with inline essays and on `POST /batches/{id}/start` (a paged create is also refused while the caller is at the cap). Counted with conditional writes in the same transaction that starts a batch and released in the one that makes it final. Set with `cdk deploy -c maxBatchesInFlightPerPrincipal=N` (env MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL of create-batch and start-batch).',
+  ),
+  MAX_ESSAYS_IN_FLIGHT: deployment(
+    intRange(2, 1_000_000),
+    100_000,
+    'essays',
+    "Most essays of all callers' batches in flight together (the deployment's whole load: five batches of MAX_ESSAYS_PER_BATCH). A batch that would take the total past it is a 429 naming this limit; at least MAX_ESSAYS_PER_BATCH, so any accepted batch can run once others end. Set with `cdk deploy -c maxEssaysInFlight=N` (env MAX_ESSAYS_IN_FLIGHT of create-batch and start-batch).",
+  ),
+
   // --- storage ------------------------------------------------------------------------------
   BATCH_TTL_DAYS: deployment(
     positiveInt,

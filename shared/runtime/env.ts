@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { BUDGET_MAXIMUM_LIMIT, CONFIG_SPEC, DEFAULT_CONFIG } from '#domain/config.ts';
+import type { InFlightCaps } from '#domain/in-flight.ts';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -22,6 +23,15 @@ function deploymentMaximum(
     .default(String(DEFAULT_CONFIG[name]))
     .transform((raw) => Number(raw))
     .pipe(z.number().int().min(min).max(max));
+}
+
+/** A whole-number deployment setting from the environment, checked by its config entry's schema. */
+function configSetting(name: 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL' | 'MAX_ESSAYS_IN_FLIGHT') {
+  return z
+    .string()
+    .default(String(DEFAULT_CONFIG[name]))
+    .transform((raw) => Number(raw))
+    .pipe(CONFIG_SPEC[name].schema);
 }
 
 /** A setting passed as JSON in one variable (`{}` when unset), then checked by its schema. */
@@ -82,6 +92,9 @@ const ENV_SCHEMAS = {
   MAX_ESSAYS_PER_BATCH: deploymentMaximum('MAX_ESSAYS_PER_BATCH', 2),
   MAX_ESSAY_CHARS: deploymentMaximum('MAX_ESSAY_CHARS', 1),
   MAX_BUDGET_PER_BATCH: deploymentMaximum('MAX_BUDGET_PER_BATCH', 1, BUDGET_MAXIMUM_LIMIT),
+  /** The in-flight caps (docs/deploy.md), within the ranges of their config entries. */
+  MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: configSetting('MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'),
+  MAX_ESSAYS_IN_FLIGHT: configSetting('MAX_ESSAYS_IN_FLIGHT'),
   /**
    * The caller of a request with no IAM context (docs/security.md): set only by the local cloud
    * (`arn:aws:iam::<account>:user/local-cli`); the stack never sets it, so in AWS such a request is
@@ -136,5 +149,16 @@ export function limitsFromEnv(source: Readonly<Record<string, string | undefined
     maxEssaysPerBatch: env.MAX_ESSAYS_PER_BATCH,
     maxEssayChars: env.MAX_ESSAY_CHARS,
     maxBudgetPerBatch: env.MAX_BUDGET_PER_BATCH,
+  };
+}
+
+/** The in-flight caps (MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL, MAX_ESSAYS_IN_FLIGHT) from `source`. */
+export function inFlightCapsFromEnv(
+  source: Readonly<Record<string, string | undefined>> = process.env,
+): InFlightCaps {
+  const env = readEnv(['MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL', 'MAX_ESSAYS_IN_FLIGHT'], source);
+  return {
+    maxBatchesPerPrincipal: env.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL,
+    maxEssaysInFlight: env.MAX_ESSAYS_IN_FLIGHT,
   };
 }

@@ -3,7 +3,7 @@
  * empty for a paged upload), store pages of essays, start, cancel, and read it back. Every state
  * change is one conditional META update whose failure is classified from a fresh META read.
  */
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { completionDenominator } from '#domain/batch-state.ts';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import type { EssayInput } from '#messages/api.ts';
@@ -16,10 +16,22 @@ import type {
   CreateBatchInput,
   CreateBatchOutcome,
   EssayPageOutcome,
-  StartBatchOutcome,
   StoredEssay,
 } from '#shared/workflow/store-records.ts';
 import { listOwnerBatches } from '#store/batch-list.ts';
+import { startBatchIn } from '#store/batch-start.ts';
+import {
+  FINISH_ATTEMPTS,
+  finishReleasing,
+  RESERVE_ATTEMPTS,
+  readInFlight,
+  refusalNow,
+  refusalOfCounter,
+  reservationFields,
+  reservationWrites,
+  toDelete,
+  transact,
+} from '#store/in-flight.ts';
 import {
   ACTIVE_PARTITION,
   batchPk,
@@ -33,7 +45,6 @@ import {
   REPORT_SK,
   SETTINGS_SK,
 } from '#store/keys.ts';
-import { cancellationReasons } from '#store/retry.ts';
 import { chunk, type Item, stripKeys, type Table, type WriteRequest } from '#store/table.ts';
 import { ACTIVE_PK, ACTIVE_SK, OWNER_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
@@ -145,13 +156,22 @@ export function dynamoBatches(table: Table): BatchStore {
     async createBatch(input: CreateBatchInput): Promise<CreateBatchOutcome> {
       const essays = input.essays ?? [];
       const running = essays.length > 0;
+      // A batch created with its essays runs at once: it is counted in this transaction.
+      const reservation = running ? input.inFlight : undefined;
+      if (reservation) {
+        // Checked before any essay is written, so a create that cannot fit writes nothing.
+        const refusal = await refusalNow(table, reservation, input.essayCount);
+        if (refusal) return { outcome: 'over_cap', refusal };
+      }
       const pageSize = DEFAULT_CONFIG.MAX_ESSAYS_PER_PAGE;
-      await table.writeAll(
-        chunk(essays, pageSize).flatMap((page, index) =>
-          essayPageWrites(table, input.batchId, index * pageSize, page, input.now),
-        ),
+      const essayWrites = chunk(essays, pageSize).flatMap((page, index) =>
+        essayPageWrites(table, input.batchId, index * pageSize, page, input.now),
       );
-      const meta = newMeta(input, running);
+      await table.writeAll(essayWrites);
+      const meta: BatchMeta = {
+        ...newMeta(input, running),
+        ...(reservation ? reservationFields(reservation, input.essayCount) : {}),
+      };
       const settings: BatchSettings = {
         config: input.config,
         judge: input.judge,
@@ -166,30 +186,33 @@ export function dynamoBatches(table: Table): BatchStore {
           ExpressionAttributeNames: { '#pk': PK },
         },
       });
-      try {
-        await table.call(() =>
-          table.client.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                put({
-                  ...metaKey(input.batchId),
-                  ...meta,
-                  [OWNER_SK]: ownerSortKey(meta.created_at, input.batchId),
-                  ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
-                }),
-                put({ ...itemKey(input.batchId, SETTINGS_SK), ...settings }),
-              ],
-            }),
-          ),
-        );
-      } catch (error) {
-        const taken = cancellationReasons(error).some(
-          (reason) => reason.Code === 'ConditionalCheckFailed',
-        );
-        if (taken) return { outcome: 'exists' };
-        throw error;
+      const items = [
+        put({
+          ...metaKey(input.batchId),
+          ...meta,
+          [OWNER_SK]: ownerSortKey(meta.created_at, input.batchId),
+          ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
+        }),
+        put({ ...itemKey(input.batchId, SETTINGS_SK), ...settings }),
+        ...(reservation ? reservationWrites(table, reservation, input.essayCount) : []),
+      ];
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await transact(table, items);
+        if (outcome.ok) return { outcome: 'created', batch: meta };
+        // META or SETTINGS exists: the id is taken (a retried create), whatever the counters say.
+        if (outcome.failed.some((index) => index < 2) || !reservation) return { outcome: 'exists' };
+        const refusal = await refusalNow(table, reservation, input.essayCount);
+        if (refusal || attempt >= RESERVE_ATTEMPTS) {
+          // Another request may write the same id (an Idempotency-Key): its essays stay.
+          if (!input.sharedId) await table.writeAll(essayWrites.map(toDelete));
+          return {
+            outcome: 'over_cap',
+            refusal:
+              refusal ??
+              (await refusalOfCounter(table, outcome.failed, 2, reservation, input.essayCount)),
+          };
+        }
       }
-      return { outcome: 'created', batch: meta };
     },
 
     /**
@@ -243,57 +266,50 @@ export function dynamoBatches(table: Table): BatchStore {
       );
     },
 
-    /** PENDING_ESSAYS → RUNNING, only when every essay is stored (one conditional update). */
-    startBatch(batchId, now): Promise<StartBatchOutcome> {
-      return table.updateMeta<StartBatchOutcome>(
-        batchId,
-        {
-          UpdateExpression:
-            'SET #status = :running, updated_at = :now, #active_pk = :active_pk, #active_sk = :active_sk ADD version :one',
-          ConditionExpression: '#status = :pending_essays AND essays_stored = essay_count',
-          ExpressionAttributeNames: { '#status': 'status', ...ACTIVE_NAMES },
-          ExpressionAttributeValues: {
-            ':running': 'RUNNING',
-            ':pending_essays': 'PENDING_ESSAYS',
-            ':now': now.toISOString(),
-            ':one': 1,
-            ':active_pk': ACTIVE_PARTITION,
-            ':active_sk': batchId,
-          },
-          ReturnValues: 'ALL_NEW',
-        },
-        (batch) => ({ outcome: 'started', batch: batch as BatchMeta }),
-        (batch) => {
-          if (!batch) return { outcome: 'not_found' };
-          if (batch.status === 'PENDING_ESSAYS') return { outcome: 'essays_missing', batch };
-          if (batch.status === 'RUNNING') return { outcome: 'already_started', batch };
-          return { outcome: 'not_startable', batch };
-        },
-      );
-    },
+    startBatch: (batchId, now, inFlight) => startBatchIn(table, batchId, now, inFlight),
 
-    /** Any active status → CANCELLED (one conditional update). */
-    cancelBatch(batchId, now): Promise<CancelOutcome> {
-      return table.updateMeta<CancelOutcome>(
-        batchId,
-        {
-          UpdateExpression:
-            'SET #status = :cancelled, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
-          ConditionExpression: '#status IN (:pending_essays, :running)',
-          ExpressionAttributeNames: { '#status': 'status', ...ACTIVE_NAMES },
-          ExpressionAttributeValues: {
-            ':cancelled': 'CANCELLED',
-            ':pending_essays': 'PENDING_ESSAYS',
-            ':running': 'RUNNING',
-            ':now': now.toISOString(),
-            ':false': false,
-            ':one': 1,
+    getInFlight: (principal) => readInFlight(table, principal),
+
+    /**
+     * Any active status → CANCELLED, and what the batch counted in flight released, in one write
+     * (a transaction when it was counted). A start between the read and the write is seen by the
+     * write's condition, and the cancel is tried again with the new META.
+     */
+    async cancelBatch(batchId, now): Promise<CancelOutcome> {
+      for (let attempt = 1; attempt <= FINISH_ATTEMPTS; attempt++) {
+        const read = await table.getMeta(batchId);
+        if (!read) return { outcome: 'not_found' };
+        if (read.status !== 'PENDING_ESSAYS' && read.status !== 'RUNNING') {
+          return { outcome: 'already_final', batch: read };
+        }
+        const cancelled = await finishReleasing(
+          table,
+          batchId,
+          read,
+          {
+            UpdateExpression:
+              'SET #status = :cancelled, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
+            ConditionExpression: '#status IN (:pending_essays, :running)',
+            ExpressionAttributeNames: { '#status': 'status', ...ACTIVE_NAMES },
+            ExpressionAttributeValues: {
+              ':cancelled': 'CANCELLED',
+              ':pending_essays': 'PENDING_ESSAYS',
+              ':running': 'RUNNING',
+              ':now': now.toISOString(),
+              ':false': false,
+              ':one': 1,
+            },
           },
-          ReturnValues: 'ALL_NEW',
-        },
-        (batch) => ({ outcome: 'cancelled', batch: batch as BatchMeta }),
-        (batch) => (batch ? { outcome: 'already_final', batch } : { outcome: 'not_found' }),
-      );
+          {
+            status: 'CANCELLED',
+            finalized_at: now.toISOString(),
+            updated_at: now.toISOString(),
+            event_published: false,
+          },
+        );
+        if (cancelled) return { outcome: 'cancelled', batch: cancelled };
+      }
+      throw new Error(`cancel of batch ${batchId} kept meeting a changing batch; retry`);
     },
 
     getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),

@@ -9,6 +9,7 @@ import { isTerminal } from '#domain/types.ts';
 import type { ResultRow } from '#messages/state.ts';
 import type { FinalizationStore } from '#shared/workflow/ports.ts';
 import type { BatchMeta, FinalizeResult } from '#shared/workflow/store-records.ts';
+import { FINISH_ATTEMPTS, finishReleasing } from '#store/in-flight.ts';
 import { itemKey, REPORT_SK, RESULTS_PREFIX, resultsSk } from '#store/keys.ts';
 import { chunkByBytes, type Table } from '#store/table.ts';
 import { ACTIVE_PK, ACTIVE_SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
@@ -20,7 +21,8 @@ export function dynamoFinalization(table: Table): FinalizationStore {
      * (2) write the result chunks and the REPORT item with the processing metadata (deterministic
      * keys; the report stays off META, which keeps every late callback's cancelled transaction
      * cheap); (3) ONE conditional META update from RUNNING at the expected iteration to the final
-     * status, with event_published = false.
+     * status, with event_published = false, and the release of the batch's in-flight counts (a
+     * transaction when it was counted; docs/deploy.md).
      */
     async finalizeBatch(batchId, input): Promise<FinalizeResult> {
       const meta = await table.getMeta(batchId);
@@ -51,36 +53,51 @@ export function dynamoFinalization(table: Table): FinalizationStore {
         ),
       );
       const now = input.now.toISOString();
-      return table.updateMeta<FinalizeResult>(
-        batchId,
-        {
-          UpdateExpression:
-            'SET #status = :final, failure_reason = :reason, resampling_pass_count = :passes, result_chunks = :chunks, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
-          ConditionExpression: '#status = :running AND current_iteration = :expected',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#active_pk': ACTIVE_PK,
-            '#active_sk': ACTIVE_SK,
-          },
-          ExpressionAttributeValues: {
-            ':final': input.status,
-            ':reason': input.failureReason ?? null,
-            ':passes': input.resamplingPassCount,
-            ':chunks': chunks.length,
-            ':now': now,
-            ':false': false,
-            ':one': 1,
-            ':running': 'RUNNING',
-            ':expected': input.expectedIteration,
-          },
-          ReturnValues: 'ALL_NEW',
+      // The final status and the release of what the batch counted in flight: one write, tried
+      // again while META moved under it (a duplicate callback's write) and it is still RUNNING.
+      const update = {
+        UpdateExpression:
+          'SET #status = :final, failure_reason = :reason, resampling_pass_count = :passes, result_chunks = :chunks, finalized_at = :now, updated_at = :now, event_published = :false REMOVE #active_pk, #active_sk ADD version :one',
+        ConditionExpression: '#status = :running AND current_iteration = :expected',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#active_pk': ACTIVE_PK,
+          '#active_sk': ACTIVE_SK,
         },
-        (batch) => ({ outcome: 'finalized', batch: batch as BatchMeta }),
-        (latest) => {
-          if (!latest) return { outcome: 'not_found' };
-          return { outcome: isTerminal(latest.status) ? 'already_final' : 'stale', batch: latest };
+        ExpressionAttributeValues: {
+          ':final': input.status,
+          ':reason': input.failureReason ?? null,
+          ':passes': input.resamplingPassCount,
+          ':chunks': chunks.length,
+          ':now': now,
+          ':false': false,
+          ':one': 1,
+          ':running': 'RUNNING',
+          ':expected': input.expectedIteration,
         },
-      );
+      };
+      const sets = {
+        status: input.status,
+        failure_reason: input.failureReason ?? null,
+        resampling_pass_count: input.resamplingPassCount,
+        result_chunks: chunks.length,
+        finalized_at: now,
+        updated_at: now,
+        event_published: false,
+      };
+      let read = meta;
+      for (let attempt = 1; attempt <= FINISH_ATTEMPTS; attempt++) {
+        const finalized = await finishReleasing(table, batchId, read, update, sets);
+        if (finalized) return { outcome: 'finalized', batch: finalized };
+        const latest = await table.getMeta(batchId);
+        if (!latest) return { outcome: 'not_found' };
+        if (isTerminal(latest.status)) return { outcome: 'already_final', batch: latest };
+        if (latest.status !== 'RUNNING' || latest.current_iteration !== input.expectedIteration) {
+          return { outcome: 'stale', batch: latest };
+        }
+        read = latest;
+      }
+      throw new Error(`finalization of batch ${batchId} kept meeting a changing META; retry`);
     },
 
     /**

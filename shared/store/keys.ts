@@ -40,6 +40,19 @@ export function rateLimitKey(name: string): Record<string, string> {
   return { [PK]: `RATE#${name}`, [SK]: 'LIMITER' };
 }
 
+/**
+ * The in-flight counter of one caller (IAM principal id): `batches` running now. Not a batch item:
+ * it never expires (docs/data-model.md).
+ */
+export function inFlightPrincipalKey(principal: string): Record<string, string> {
+  return { [PK]: `INFLIGHT#PRINCIPAL#${principal}`, [SK]: 'COUNTER' };
+}
+
+/** The deployment's in-flight counter: `essays` (and `batches`) of every running batch. */
+export function inFlightDeploymentKey(): Record<string, string> {
+  return { [PK]: 'INFLIGHT#DEPLOYMENT', [SK]: 'COUNTER' };
+}
+
 export function batchPk(batchId: string): string {
   return `BATCH#${batchId}`;
 }

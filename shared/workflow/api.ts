@@ -1,11 +1,13 @@
 /**
  * The HTTP API's operations (create, add essays, start, get, results, cancel, mock mode). Each
  * returns `{ status, body }` or throws an `HttpError` (400 naming the field, 404 unknown batch,
- * 409 illegal state change); the handlers only parse the event and map the result.
+ * 409 illegal state change, 429 an in-flight cap full); the handlers only parse the event and map
+ * the result.
  */
 import { createHash } from 'node:crypto';
 import { defaultBudget, resolveConfig } from '#domain/config.ts';
-import { listMockProfiles, mockJudgeSettingsSchema } from '#domain/mock-judge.ts';
+import type { InFlightCaps } from '#domain/in-flight.ts';
+import { listMockProfiles } from '#domain/mock-judge.ts';
 import { isTerminal } from '#domain/types.ts';
 import {
   batchListQuerySchema,
@@ -20,15 +22,18 @@ import {
   resultsPageQuerySchema,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
-import { DEPLOYED_POLICY, type EndpointPolicy, endpointIssue } from '#shared/judges/endpoints.ts';
+import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
 import type { PublishDeps } from './continuation.ts';
 import { publishIfUnpublished } from './continuation.ts';
-import { badRequest, conflict, HttpError, notFound } from './http-errors.ts';
+import { badRequest, conflict, HttpError, notFound, tooManyInFlight } from './http-errors.ts';
+import { validateJudge } from './judge-choice.ts';
 import {
+  capsOf,
   checkCreateLimits,
   checkEssayTexts,
   DEFAULT_LIMITS,
   type DeploymentLimits,
+  reservationFor,
 } from './limits.ts';
 import type { BatchStore, FinalizationStore, Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
@@ -49,7 +54,7 @@ interface TriggerDeps {
 }
 
 export interface CreateBatchDeps extends TriggerDeps {
-  store: Pick<BatchStore, 'createBatch' | 'getBatch'>;
+  store: Pick<BatchStore, 'createBatch' | 'getBatch' | 'getInFlight'>;
   telemetry: Telemetry;
   now: () => Date;
   /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
@@ -59,6 +64,8 @@ export interface CreateBatchDeps extends TriggerDeps {
   newBatchId: () => string;
   /** The deployment's maxima (MAX_ESSAYS_PER_BATCH, MAX_ESSAY_CHARS, MAX_BUDGET_PER_BATCH); defaults unless set. */
   limits?: DeploymentLimits;
+  /** The in-flight caps (MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL, MAX_ESSAYS_IN_FLIGHT); defaults unless set. */
+  inFlightCaps?: InFlightCaps;
 }
 
 export interface AddEssaysDeps {
@@ -71,6 +78,8 @@ export interface AddEssaysDeps {
 export interface StartBatchDeps extends TriggerDeps {
   store: Pick<BatchStore, 'startBatch' | 'getSettings' | 'getEssayDirectory'>;
   now: () => Date;
+  /** The in-flight caps a starting batch is counted against; defaults unless set. */
+  inFlightCaps?: InFlightCaps;
 }
 
 export interface ReadDeps {
@@ -95,30 +104,6 @@ export interface ApiResult {
 }
 
 const DEFAULT_JUDGE: JudgeChoice = { provider: 'mock', profile: 'default' };
-
-/** The per-batch judge choice: allowed by this deployment and valid for its provider. */
-function validateJudge(judge: JudgeChoice, deps: CreateBatchDeps): JudgeChoice {
-  const allowed = deps.allowedProviders;
-  if (!allowed.includes(judge.provider)) {
-    throw badRequest(
-      'judge.provider',
-      `provider "${judge.provider}" is not allowed here (allowed: ${allowed.join(', ')})`,
-    );
-  }
-  const refused = endpointIssue(judge, deps.endpointPolicy ?? DEPLOYED_POLICY);
-  if (refused) throw badRequest(refused.field, refused.message);
-  // LLM choices were fully validated by the request schema; the mock also needs a known profile.
-  if (judge.provider !== 'mock') return judge;
-  const parsed = mockJudgeSettingsSchema.safeParse(judge);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw badRequest(
-      formatPath(['judge', ...(issue?.path ?? [])]),
-      issue?.message ?? 'invalid judge',
-    );
-  }
-  return judge;
-}
 
 async function startContinuation(deps: TriggerDeps, batch: BatchMeta): Promise<void> {
   await deps.messaging.sendContinuationTrigger({
@@ -169,6 +154,7 @@ async function retriedCreate(
   return { status: 200, body: batchState(batch, {}, gradeScale) };
 }
 
+/** `POST /batches`; counted in flight against `caller` (docs/deploy.md, limits.ts). */
 export async function createBatch(
   deps: CreateBatchDeps,
   body: unknown,
@@ -187,6 +173,7 @@ export async function createBatch(
   // A retried create must not rewrite the essays of the batch its first attempt made.
   const earlier = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
   if (earlier) return retriedCreate(deps, earlier, request.grade_scale ?? null);
+  const inFlight = await reservationFor(deps, caller.id, essayCount, !request.essays);
   const created = await deps.store.createBatch({
     batchId,
     ...(request.essays ? { essays: request.essays } : {}),
@@ -197,7 +184,10 @@ export async function createBatch(
     judge,
     now: deps.now(),
     owner: caller.id,
+    inFlight,
+    sharedId: idempotencyKey !== undefined,
   });
+  if (created.outcome === 'over_cap') throw tooManyInFlight(created.refusal);
   if (created.outcome === 'exists') {
     const existing = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
     if (!existing) {
@@ -252,6 +242,7 @@ export async function addEssays(
   }
 }
 
+/** `POST /batches/{id}/start`: counted in flight against the batch's owner (429 when full). */
 export async function startBatch(
   deps: StartBatchDeps,
   batchId: string,
@@ -269,7 +260,7 @@ export async function startBatch(
     throwFirstIssue((ctx) => checkAnchorGrades(anchors, scale, ctx, true));
   }
   const gradeScale = scale ?? null;
-  const result = await deps.store.startBatch(batchId, deps.now());
+  const result = await deps.store.startBatch(batchId, deps.now(), capsOf(deps));
   switch (result.outcome) {
     case 'started':
       await startContinuation(deps, result.batch);
@@ -285,6 +276,8 @@ export async function startBatch(
       );
     case 'not_startable':
       throw conflict(`batch is ${result.batch.status} and cannot be started`);
+    case 'over_cap':
+      throw tooManyInFlight(result.refusal);
     case 'not_found':
       throw notFound(batchId);
   }

@@ -1,12 +1,15 @@
 /**
  * The deployment maxima a request is checked against (docs/deploy.md, "Deployment settings and
- * maxima"): essays per batch, characters per essay and the budget. The request schema holds the
+ * maxima"): essays per batch, characters per essay and the budget, and the in-flight caps. The request schema holds the
  * largest values the engine allows; a deployment may set lower ones (and a higher budget, up to
  * BUDGET_MAXIMUM_LIMIT), read from its environment by the handlers' composition roots. Over a
  * maximum is a 400 naming the field, on the inline create and on every page of a paged upload.
  */
 import { DEFAULT_CONFIG } from '#domain/config.ts';
-import { badRequest } from './http-errors.ts';
+import { capRefusal, DEFAULT_IN_FLIGHT_CAPS, type InFlightCaps } from '#domain/in-flight.ts';
+import { badRequest, tooManyInFlight } from './http-errors.ts';
+import type { BatchStore } from './ports.ts';
+import type { InFlightReservation } from './store-records.ts';
 
 export interface DeploymentLimits {
   /** MAX_ESSAYS_PER_BATCH: most essays in one batch (inline `essays` or `essay_count`). */
@@ -63,4 +66,27 @@ export function checkCreateLimits(
       `budget must be at most ${maxBudgetPerBatch} comparisons (this deployment's MAX_BUDGET_PER_BATCH)`,
     );
   }
+}
+
+/** The deployment's in-flight caps (MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL, MAX_ESSAYS_IN_FLIGHT). */
+export const capsOf = (deps: { inFlightCaps?: InFlightCaps }): InFlightCaps =>
+  deps.inFlightCaps ?? DEFAULT_IN_FLIGHT_CAPS;
+
+/**
+ * Who a new batch is counted against, with the caps (docs/deploy.md, "Deployment settings and
+ * maxima"). A batch with its essays is counted in its create's transaction; a paged one when it
+ * starts, and its create is refused with a 429 at once while a cap is already full.
+ */
+export async function reservationFor(
+  deps: { inFlightCaps?: InFlightCaps; store: Pick<BatchStore, 'getInFlight'> },
+  principal: string,
+  essays: number,
+  paged: boolean,
+): Promise<InFlightReservation> {
+  const caps = capsOf(deps);
+  if (paged) {
+    const refusal = capRefusal(caps, await deps.store.getInFlight(principal), essays);
+    if (refusal) throw tooManyInFlight(refusal);
+  }
+  return { principal, caps };
 }

@@ -7,6 +7,7 @@
 
 import type { EngineConfig } from '#domain/config.ts';
 import type { Decision, DecisionSnapshot } from '#domain/decide.ts';
+import type { InFlightCaps, InFlightCounts } from '#domain/in-flight.ts';
 import type { RateLimiterState } from '#domain/rate-limit.ts';
 import type { EssayInput, JudgeChoice, JudgeMode } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
@@ -68,8 +69,13 @@ export interface BatchStore {
     essays: readonly EssayInput[],
     now: Date,
   ): Promise<EssayPageOutcome>;
-  /** PENDING_ESSAYS → RUNNING, only once every essay is stored. */
-  startBatch(batchId: string, now: Date): Promise<StartBatchOutcome>;
+  /**
+   * PENDING_ESSAYS → RUNNING, only once every essay is stored; with `caps`, counted in flight
+   * against the batch's owner in the same transaction (`over_cap` when a cap has no room).
+   */
+  startBatch(batchId: string, now: Date, caps?: InFlightCaps): Promise<StartBatchOutcome>;
+  /** What is in flight now for `principal` and the deployment (strongly consistent). */
+  getInFlight(principal: string): Promise<InFlightCounts>;
   /** Any active status → CANCELLED. */
   cancelBatch(batchId: string, now: Date): Promise<CancelOutcome>;
   /** The META item; strongly consistent unless `consistent` is false. */

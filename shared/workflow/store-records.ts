@@ -5,6 +5,7 @@
  * docs/data-model.md has keys, indexes and the cost of each operation.
  */
 import type { ConfigName } from '#domain/config.ts';
+import type { CapRefusal, InFlightCaps } from '#domain/in-flight.ts';
 import type { ComparisonUsage } from '#domain/judge-usage.ts';
 import type {
   BatchStatus,
@@ -57,6 +58,12 @@ export interface BatchMeta extends StoredStateFields {
    * caller lists only its own batches. Absent only on batches stored before owners existed.
    */
   owner?: string;
+  /**
+   * The caller the batch is counted against while in flight (set when it starts running, with
+   * in_flight_essays); the transaction that makes the batch final releases both (docs/deploy.md).
+   */
+  in_flight_principal?: string;
+  in_flight_essays?: number;
 }
 
 /** What a request chose for its batch, fixed at creation (the SETTINGS item; never rewritten). */
@@ -142,9 +149,29 @@ export interface CreateBatchInput {
   now: Date;
   /** The calling principal, who owns the batch (docs/security.md). */
   owner: string;
+  /**
+   * Who the batch is counted against and the caps: a batch created with its essays starts at once,
+   * so it is counted in the create's transaction (a paged batch is counted when it starts).
+   */
+  inFlight?: InFlightReservation;
+  /**
+   * Another request may write this batch id (it comes from an Idempotency-Key): a create refused
+   * by the caps then leaves the essay items it wrote to their TTL instead of deleting them.
+   */
+  sharedId?: boolean;
 }
 
-export type CreateBatchOutcome = { outcome: 'created'; batch: BatchMeta } | { outcome: 'exists' };
+/** The caller a starting batch is counted against, and the deployment's caps. */
+export interface InFlightReservation {
+  principal: string;
+  caps: InFlightCaps;
+}
+
+export type CreateBatchOutcome =
+  | { outcome: 'created'; batch: BatchMeta }
+  | { outcome: 'exists' }
+  /** A cap has no room: nothing was stored and nothing counted. */
+  | { outcome: 'over_cap'; refusal: CapRefusal };
 
 /** Which of an owner's batches one list call reads (`GET /batches`). */
 export interface ListBatchesInput {
@@ -181,6 +208,8 @@ export type StartBatchOutcome =
   | { outcome: 'already_started'; batch: BatchMeta }
   | { outcome: 'essays_missing'; batch: BatchMeta }
   | { outcome: 'not_startable'; batch: BatchMeta }
+  /** A cap has no room: the batch stays PENDING_ESSAYS and nothing was counted. */
+  | { outcome: 'over_cap'; batch: BatchMeta; refusal: CapRefusal }
   | { outcome: 'not_found' };
 
 export type CancelOutcome =

@@ -64,6 +64,13 @@ describe('deployment settings', () => {
     ['maxEssayChars', String(DEFAULT_CONFIG.MAX_ESSAY_CHARS + 1)],
     ['maxBudgetPerBatch', '1000001'],
     ['maxBudgetPerBatch', '0'],
+    ['apiRateLimit', '0'],
+    ['apiRateLimit', '10001'],
+    ['apiBurstLimit', '5001'],
+    ['apiBurstLimit', 'lots'],
+    ['maxBatchesInFlightPerPrincipal', '0'],
+    ['maxEssaysInFlight', '1000001'],
+    ['maxEssaysInFlight', String(DEFAULT_CONFIG.MAX_ESSAYS_PER_BATCH - 1)],
   ])('reject a bad %s, naming the setting', (name, value) => {
     // Prepare
     const bad = contextOf({ [name]: value });
@@ -95,6 +102,46 @@ describe('deployment settings', () => {
     expect(settings.maxEssaysPerBatch).toBe(500);
     expect(settings.maxEssayChars).toBe(20_000);
     expect(settings.maxBudgetPerBatch).toBe(1_000_000);
+  });
+
+  it('set the API throttling and the in-flight caps from context, defaulting to the config module', () => {
+    // Prepare
+    const set = contextOf({
+      apiRateLimit: '5',
+      apiBurstLimit: 9,
+      maxBatchesInFlightPerPrincipal: '2',
+      maxEssaysInFlight: '30',
+      maxEssaysPerBatch: '30',
+    });
+
+    // Act
+    const defaults = resolveSettings(contextOf({}));
+    const settings = resolveSettings(set);
+
+    // Assess
+    expect(defaults).toMatchObject({
+      apiRateLimit: DEFAULT_CONFIG.API_RATE_LIMIT_PER_SECOND,
+      apiBurstLimit: DEFAULT_CONFIG.API_BURST_LIMIT,
+      maxBatchesInFlightPerPrincipal: DEFAULT_CONFIG.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL,
+      maxEssaysInFlight: DEFAULT_CONFIG.MAX_ESSAYS_IN_FLIGHT,
+    });
+    expect(settings).toMatchObject({
+      apiRateLimit: 5,
+      apiBurstLimit: 9,
+      maxBatchesInFlightPerPrincipal: 2,
+      maxEssaysInFlight: 30,
+    });
+  });
+
+  it('reject an essays-in-flight total below the largest batch, which could never start', () => {
+    // Prepare
+    const tooLow = contextOf({ maxEssaysPerBatch: '500', maxEssaysInFlight: '499' });
+
+    // Act
+    const act = () => resolveSettings(tooLow);
+
+    // Assess
+    expect(act).toThrow('maxEssaysInFlight (499) is below maxEssaysPerBatch (500)');
   });
 
   it('reject a real provider without an API key secret', () => {

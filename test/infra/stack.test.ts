@@ -31,6 +31,15 @@ function queueByName(name: string): [string, Record<string, unknown>] {
   return match;
 }
 
+/** The environment variables of one function of the test stack. */
+function functionEnv(name: string): Record<string, unknown> {
+  const id = functionLogicalId(built.template, PREFIX, name);
+  const props = Object.fromEntries(resourcesOfType(built.template, 'AWS::Lambda::Function'))[id];
+  return (
+    (props?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {}
+  );
+}
+
 describe('queues', () => {
   it('gives every work queue a dead-letter queue after 5 receives', () => {
     // Prepare
@@ -346,6 +355,35 @@ describe('functions', () => {
     expect(pages.MAX_ESSAY_CHARS).toBe(String(DEFAULT_CONFIG.MAX_ESSAY_CHARS));
     expect(pages.MAX_BUDGET_PER_BATCH).toBeUndefined();
   });
+
+  it('hands create-batch and start-batch the in-flight caps, and no other function', () => {
+    // Prepare
+    const capped = resourcesOfType(built.template, 'AWS::Lambda::Function').filter(
+      ([, props]) =>
+        (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+          ?.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL !== undefined,
+    );
+
+    // Act
+    const create = functionEnv('create-batch');
+    const start = functionEnv('start-batch');
+
+    // Assess
+    const caps = {
+      MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: String(
+        DEFAULT_CONFIG.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL,
+      ),
+      MAX_ESSAYS_IN_FLIGHT: String(DEFAULT_CONFIG.MAX_ESSAYS_IN_FLIGHT),
+    };
+    expect(create).toMatchObject(caps);
+    expect(start).toMatchObject(caps);
+    expect(capped.map(([id]) => id).sort()).toEqual(
+      [
+        functionLogicalId(built.template, PREFIX, 'create-batch'),
+        functionLogicalId(built.template, PREFIX, 'start-batch'),
+      ].sort(),
+    );
+  });
 });
 
 describe('event source mappings', () => {
@@ -456,6 +494,39 @@ describe('HTTP API', () => {
       AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
     });
   });
+});
+
+describe('API throttling', () => {
+  const throttleOf = (template: TestStack['template']) => {
+    const [stage] = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+    return (stage?.[1].DefaultRouteSettings ?? {}) as Record<string, unknown>;
+  };
+
+  it('throttles every route of the stage at the config defaults', () => {
+    // Act
+    const throttle = throttleOf(built.template);
+
+    // Assess
+    expect(throttle).toMatchObject({
+      ThrottlingRateLimit: DEFAULT_CONFIG.API_RATE_LIMIT_PER_SECOND,
+      ThrottlingBurstLimit: DEFAULT_CONFIG.API_BURST_LIMIT,
+    });
+  });
+
+  it(
+    'takes the rate and burst from -c apiRateLimit and -c apiBurstLimit',
+    () => {
+      // Prepare
+      const custom = buildTestStack({ context: { apiRateLimit: '7', apiBurstLimit: 11 } });
+
+      // Act
+      const throttle = throttleOf(custom.template);
+
+      // Assess
+      expect(throttle).toMatchObject({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 11 });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
 
 describe('schedule and events', () => {

@@ -30,6 +30,8 @@ const ENV = {
   TABLE_NAME: 'cj-handler-table',
   EVENT_BUS_NAME: 'cj-bus',
   ALLOWED_PROVIDERS: 'mock',
+  // A cap of 2 batches per caller: the 429 test reaches it (every test starts with an empty table).
+  MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: '2',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -168,6 +170,43 @@ describe('HTTP handlers', () => {
     expect(sentTo(QUEUES.CONTINUATION_QUEUE_URL)).toEqual([
       expect.objectContaining({ groupId: body.batch_id, dedupId: `${body.batch_id}:0` }),
     ]);
+  });
+
+  it("answers a caller's batch past MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL with 429 naming the limit", async () => {
+    // Prepare
+    const { createBatch } = await handlers();
+    const create = async (caller?: string | null) =>
+      (await createBatch(
+        httpEvent('POST /batches', {
+          body: { essays: testEssays(3) },
+          ...(caller === undefined ? {} : { caller }),
+        }),
+        lambdaContext('create-batch'),
+      )) as APIGatewayProxyStructuredResultV2;
+    await create();
+    await create();
+
+    // Act
+    const third = await create();
+    const otherCaller = await create('arn:aws:iam::123456789012:user/other');
+    const unsigned = await create(null);
+
+    // Assess
+    expect(third.statusCode).toBe(429);
+    expect(third.headers).toMatchObject({ 'content-type': 'application/json' });
+    expect(JSON.parse(String(third.body))).toEqual({
+      error: 'too_many_in_flight',
+      field: 'batches_in_flight',
+      message: expect.stringContaining('MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL is 2'),
+      limit: 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL',
+      max: 2,
+      in_flight: 2,
+      requested: 1,
+    });
+    expect(otherCaller.statusCode).toBe(201);
+    // No IAM caller and no local identity (as in AWS without the authorizer): refused, not pooled.
+    expect(unsigned.statusCode).toBe(403);
+    expect(table.get('INFLIGHT#DEPLOYMENT', 'COUNTER')).toMatchObject({ batches: 3, essays: 9 });
   });
 
   it('answers unparseable JSON with 400 naming body, and an unknown batch with 404', async () => {

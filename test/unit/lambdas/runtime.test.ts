@@ -5,13 +5,33 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { ConfigError, DEFAULT_CONFIG } from '#domain/config.ts';
-import { EnvError, limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
+import { EnvError, inFlightCapsFromEnv, limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
 import { errorResponse, jsonBody, pathParameter } from '#shared/runtime/http.ts';
 import { badRequest, conflict, notFound } from '#shared/workflow/http-errors.ts';
 import { httpEvent } from '#test/helpers/events.ts';
 
 const bodyOf = (response: ReturnType<typeof errorResponse>) =>
   JSON.parse(String(response.body)) as unknown;
+
+describe('inFlightCapsFromEnv', () => {
+  it('reads the in-flight caps, the config defaults when unset, and refuses one out of range', () => {
+    // Act
+    const defaults = inFlightCapsFromEnv({});
+    const set = inFlightCapsFromEnv({
+      MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: '2',
+      MAX_ESSAYS_IN_FLIGHT: '30',
+    });
+    const zero = () => inFlightCapsFromEnv({ MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: '0' });
+
+    // Assess
+    expect(defaults).toEqual({
+      maxBatchesPerPrincipal: DEFAULT_CONFIG.MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL,
+      maxEssaysInFlight: DEFAULT_CONFIG.MAX_ESSAYS_IN_FLIGHT,
+    });
+    expect(set).toEqual({ maxBatchesPerPrincipal: 2, maxEssaysInFlight: 30 });
+    expect(zero).toThrow('MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL');
+  });
+});
 
 describe('limitsFromEnv', () => {
   it('reads the deployment maxima, the config defaults when unset', () => {

@@ -348,8 +348,9 @@ describe('cancelBatch', () => {
     h = storeHarness();
   });
 
-  it('cancels from an active status and removes the batch from the active index', async () => {
+  it('cancels an uncounted batch with one update, conditioned on its still not being counted', async () => {
     // Prepare
+    h.ddb.on(GetCommand).resolves({ Item: metaItem({ status: 'PENDING_ESSAYS' }) });
     h.ddb.on(UpdateCommand).resolves({ Attributes: metaItem({ status: 'CANCELLED' }) });
 
     // Act
@@ -358,8 +359,48 @@ describe('cancelBatch', () => {
     // Assess
     expect(result.outcome).toBe('cancelled');
     const update = h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(update.ConditionExpression).toBe('#status IN (:pending_essays, :running)');
+    expect(update.ConditionExpression).toBe(
+      '#status IN (:pending_essays, :running) AND attribute_not_exists(in_flight_principal)',
+    );
     expect(update.UpdateExpression).toContain('REMOVE #active_pk, #active_sk');
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('cancels a counted batch and releases its counts in one transaction, at the version read', async () => {
+    // Prepare
+    const counted = { in_flight_principal: 'arn:aws:iam::1:user/a', in_flight_essays: 5 };
+    h.ddb.on(GetCommand).resolves({ Item: metaItem({ ...counted, version: 7 }) });
+    h.ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    const result = await h.store.cancelBatch(BATCH_ID, NOW);
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: 'cancelled',
+      batch: { status: 'CANCELLED', version: 8, event_published: false },
+    });
+    const items = h.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(3);
+    expect(items[0]?.Update?.ConditionExpression).toBe(
+      '#status IN (:pending_essays, :running) AND in_flight_principal = :in_flight_principal AND version = :read_version',
+    );
+    expect(items[0]?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':in_flight_principal': counted.in_flight_principal,
+      ':read_version': 7,
+    });
+    expect(items[1]?.Update).toMatchObject({
+      Key: { pk: 'INFLIGHT#PRINCIPAL#arn:aws:iam::1:user/a', sk: 'COUNTER' },
+      UpdateExpression: 'ADD batches :minus_one',
+      ExpressionAttributeValues: { ':minus_one': -1 },
+    });
+    expect(items[2]?.Update).toMatchObject({
+      Key: { pk: 'INFLIGHT#DEPLOYMENT', sk: 'COUNTER' },
+      ExpressionAttributeValues: { ':minus_essays': -5, ':minus_one': -1 },
+    });
+    // A release is never conditioned: it must not be able to block the batch from ending.
+    expect(items[1]?.Update?.ConditionExpression).toBeUndefined();
+    expect(items[2]?.Update?.ConditionExpression).toBeUndefined();
   });
 
   it('answers already_final for a finished batch and not_found for an unknown one', async () => {

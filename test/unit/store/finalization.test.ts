@@ -50,7 +50,9 @@ describe('finalizeBatch', () => {
     // Assess
     expect(result.outcome).toBe('finalized');
     const update = h.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(update.ConditionExpression).toBe('#status = :running AND current_iteration = :expected');
+    expect(update.ConditionExpression).toBe(
+      '#status = :running AND current_iteration = :expected AND attribute_not_exists(in_flight_principal)',
+    );
     expect(update.UpdateExpression).toContain('event_published = :false');
     expect(update.UpdateExpression).toContain('REMOVE #active_pk, #active_sk');
     expect(update.ExpressionAttributeValues).toMatchObject({

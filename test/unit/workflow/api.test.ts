@@ -31,6 +31,13 @@ import {
 
 const idOf = (result: { body: unknown }) => (result.body as { batch_id: string }).batch_id;
 
+/** The in-flight counts on the pipeline's table: the test caller's batches, all essays. */
+function inFlightOf(p: Pipeline): { batches: number; essays: number } {
+  const own = p.table.get(`INFLIGHT#PRINCIPAL#${TEST_CALLER.id}`, 'COUNTER');
+  const deployment = p.table.get('INFLIGHT#DEPLOYMENT', 'COUNTER');
+  return { batches: Number(own?.batches ?? 0), essays: Number(deployment?.essays ?? 0) };
+}
+
 async function runToCompletion(p: Pipeline): Promise<void> {
   for (let step = 0; step < 200; step++) {
     if ((await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t))) !== 'empty')
@@ -379,7 +386,9 @@ describe('HTTP API operations', () => {
     const before = probe.externalCalls();
     await startBatch(probe.deps, probeId, {});
     const calls = probe.externalCalls() - before;
-    expect(calls).toBe(3); // GetItem (settings: a grade scale?), UpdateItem, SendMessage
+    // GetItem (settings: a grade scale?), GetItem META, GetItem × 2 (the in-flight counters),
+    // TransactWriteItems (start + count), GetItem META, SendMessage
+    expect(calls).toBe(7);
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
@@ -396,6 +405,7 @@ describe('HTTP API operations', () => {
         p.queues.continuation.map((m) => m.dedupId),
         `crash at call ${k}`,
       ).toEqual([`${batchId}:0`]);
+      expect(inFlightOf(p), `crash at call ${k}`).toEqual({ batches: 1, essays: 2 });
     }
   });
 
@@ -406,7 +416,8 @@ describe('HTTP API operations', () => {
     const start = probe.callLog.length;
     await cancelBatch(probe.deps, probeId, {});
     const probeCalls = probe.callLog.slice(start);
-    expect(probeCalls).toEqual(['Update', 'PutEvents', 'Update', 'Get', 'Get']); // META, settings
+    // META read, cancel + release (one transaction), the event, its mark, META, settings
+    expect(probeCalls).toEqual(['Get', 'TransactWrite', 'PutEvents', 'Update', 'Get', 'Get']);
     const calls = probeCalls.length;
     const markCall = probeCalls.indexOf('PutEvents') + 2; // 1-based: the call right after publishing
 
@@ -427,6 +438,7 @@ describe('HTTP API operations', () => {
       // Only a crash between publishing and marking publishes twice (consumers dedupe by batch_id).
       expect(p.events.length, `crash at call ${k}`).toBe(k === markCall ? 2 : 1);
       expect(p.events.every((e) => e.batch_id === batchId && e.status === 'CANCELLED')).toBe(true);
+      expect(inFlightOf(p), `crash at call ${k}`).toEqual({ batches: 0, essays: 0 });
     }
   });
   it('a create retried with the same Idempotency-Key after a crash at any call makes one batch and one trigger', async () => {
@@ -436,7 +448,9 @@ describe('HTTP API operations', () => {
     const before = probe.externalCalls();
     await createBatch(probe.deps, body, TEST_CALLER, 'client-request-1');
     const calls = probe.externalCalls() - before;
-    expect(calls).toBe(4); // GetItem (key lookup), BatchWriteItem (essays), PutItem (META), SendMessage
+    // GetItem (key lookup), GetItem × 2 (in-flight counters), BatchWriteItem (essays),
+    // TransactWriteItems (META, SETTINGS, counters), SendMessage
+    expect(calls).toBe(6);
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
@@ -455,11 +469,85 @@ describe('HTTP API operations', () => {
       expect(again.status).toBe(200);
       const metas = [...p.table.items.values()].filter((item) => item.sk === 'META');
       expect(metas, `crash at call ${k}`).toHaveLength(1);
+      expect(inFlightOf(p), `crash at call ${k}`).toEqual({ batches: 1, essays: 3 });
       expect(
         p.queues.continuation.map((m) => m.dedupId),
         `crash at call ${k}`,
       ).toEqual([`${batchId}:0`]);
     }
+  });
+
+  it('answers a create or start past an in-flight cap with 429 naming the limit; an ended batch frees its place', async () => {
+    // Prepare: two batches per caller, 10 essays in flight in all
+    const p = createPipeline();
+    const deps = { ...p.deps, inFlightCaps: { maxBatchesPerPrincipal: 2, maxEssaysInFlight: 10 } };
+    const first = idOf(await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' }));
+    await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
+    const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'bob' }));
+    await addEssays(deps, paged, { offset: 0, essays: testEssays(2) });
+
+    // Act
+    const third = await httpFailureOf(
+      createBatch(deps, { essays: testEssays(2) }, { id: 'alice' }),
+    );
+    const pagedThird = await httpFailureOf(createBatch(deps, { essay_count: 2 }, { id: 'alice' }));
+    const tooManyEssays = await httpFailureOf(
+      createBatch(deps, { essays: testEssays(5) }, { id: 'bob' }),
+    );
+    await startBatch(deps, paged, {});
+    const afterStart = await httpFailureOf(
+      createBatch(deps, { essays: testEssays(3) }, { id: 'carol' }),
+    );
+    await cancelBatch(deps, first, {});
+    const accepted = await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
+
+    // Assess
+    expect(third).toEqual({
+      status: 429,
+      body: {
+        error: 'too_many_in_flight',
+        field: 'batches_in_flight',
+        message: expect.stringContaining('this caller has 2 batches in flight'),
+        limit: 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL',
+        max: 2,
+        in_flight: 2,
+        requested: 1,
+      },
+    });
+    expect(pagedThird).toMatchObject({ status: 429, body: { field: 'batches_in_flight' } });
+    expect(tooManyEssays).toMatchObject({
+      status: 429,
+      body: { limit: 'MAX_ESSAYS_IN_FLIGHT', max: 10, in_flight: 6, requested: 5 },
+    });
+    expect(afterStart).toMatchObject({
+      status: 429,
+      body: { field: 'essays_in_flight', in_flight: 8, requested: 3 },
+    });
+    expect(accepted.status).toBe(201);
+    expect(p.queues.continuation).toHaveLength(4);
+  });
+
+  it('answers a start past a cap with 429 and leaves the batch to be started later', async () => {
+    // Prepare
+    const p = createPipeline();
+    const deps = { ...p.deps, inFlightCaps: { maxBatchesPerPrincipal: 1, maxEssaysInFlight: 100 } };
+    const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'alice' }));
+    await addEssays(deps, paged, { offset: 0, essays: testEssays(2) });
+    const running = idOf(await createBatch(deps, { essays: testEssays(2) }, { id: 'alice' }));
+
+    // Act
+    const refused = await httpFailureOf(startBatch(deps, paged, {}));
+    const stillPending = await getBatch(deps, paged);
+    await cancelBatch(deps, running, {});
+    const started = await startBatch(deps, paged, {});
+
+    // Assess
+    expect(refused).toMatchObject({
+      status: 429,
+      body: { limit: 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL', max: 1, in_flight: 1 },
+    });
+    expect(stillPending.body).toMatchObject({ status: 'PENDING_ESSAYS' });
+    expect(started).toMatchObject({ status: 202, body: { status: 'RUNNING' } });
   });
 
   it('rejects an empty or oversized Idempotency-Key with 400 naming it', async () => {

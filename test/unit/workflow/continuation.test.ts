@@ -339,11 +339,12 @@ describe('runContinuation', () => {
     const batchId = await newBatch(p, 2);
     await deliverOne(p, 'continuation', (t) => runContinuation(p.deps, t));
     await answerAll(p);
+    // The finalize is a transaction (the batch was counted in flight): the cancel lands first.
     p.table.failNext(
-      'Update',
+      'TransactWrite',
       new Error('never thrown'),
-      (input: { UpdateExpression?: string }) => {
-        if (input.UpdateExpression?.includes('#status = :final')) {
+      (input: { TransactItems?: Array<{ Update?: { UpdateExpression?: string } }> }) => {
+        if (input.TransactItems?.[0]?.Update?.UpdateExpression?.includes('#status = :final')) {
           const meta = p.table.get(`BATCH#${batchId}`, 'META')!;
           Object.assign(meta, {
             status: 'CANCELLED',

@@ -63,10 +63,22 @@ const report = await runSoak({
   ...(values.json ? {} : { progress: (line: string) => process.stderr.write(`soak: ${line}\n`) }),
 });
 process.stdout.write(`${JSON.stringify(report, null, values.json ? undefined : 2)}\n`);
+const { details } = report;
+process.stderr.write(
+  `soak: provider calls per comparison ${report.provider_calls_per_comparison} ` +
+    `(${details.provider_calls} calls / ${details.comparisons} comparisons), bound ` +
+    `${report.provider_calls_per_comparison_bound} = 1 + (${details.judge_crash_records} judge ` +
+    `records crashed + ${details.inflight_released} released by host kills + ` +
+    `${report.faults_injected.drop} callbacks dropped) / ` +
+    `${details.comparisons}: ${report.provider_calls_within_bound ? 'within' : 'OVER'}; ` +
+    `copies held back by a live lease ${details.judge_copies_held_back}, found answered ` +
+    `${details.judge_skipped}, comparisons timed out ${details.timed_out}\n`,
+);
 const held =
   report.terminal === report.batches &&
   report.counter_mismatches === 0 &&
   report.duplicate_counts === 0 &&
   report.events_per_batch_min === 1 &&
-  report.events_per_batch_max === 1;
+  report.events_per_batch_max === 1 &&
+  report.provider_calls_within_bound;
 process.exit(held ? 0 : 1);

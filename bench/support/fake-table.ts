@@ -2,8 +2,7 @@
  * An in-memory single table behind aws-sdk-client-mock, for tests that run SEQUENCES of store
  * operations (and handler tests that want real accounting without a local cloud) and for the
  * store-cost benchmark, which sizes the items the real store writes. It evaluates the
- * subset of expression syntax the store uses: conditions joined by AND, a parenthesised OR of
- * terms, (`=`, `<`, `<=`, `>=`, `>`
+ * subset of expression syntax the store uses: conditions joined by AND and OR, with parentheses (`=`, `<`, `<=`, `>=`, `>`
  * between attributes and values, `IN (...)`, `attribute_exists`, `attribute_not_exists`,
  * `begins_with`, `BETWEEN`), updates with SET (values and `if_not_exists`) / REMOVE / ADD, queries on the table and on GSIs, and
  * transactions that cancel with per-item reasons as DynamoDB does, query pages that end at Limit or
@@ -113,6 +112,7 @@ export class FakeTable {
     ConditionExpression?: string;
     ExpressionAttributeNames?: Names;
     ExpressionAttributeValues?: Values;
+    ReturnValuesOnConditionCheckFailure?: string;
   }) {
     const item = input.Item ?? {};
     const existing = this.items.get(this.key(item));
@@ -128,6 +128,9 @@ export class FakeTable {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
+        ...(existing && input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+          ? { Item: marshal(existing) as never }
+          : {}),
       });
     }
     this.items.set(this.key(item), structuredClone(item));
@@ -367,9 +370,54 @@ function evaluate(
     / BETWEEN (\S+) AND (\S+)/g,
     ' BETWEEN $1 __AND__ $2',
   );
-  return protectedExpression
-    .split(' AND ')
-    .every((part) => evaluateTerm(part.trim(), item, names, values));
+  // OR binds looser than AND: a disjunction of conjunctions (parenthesized terms unwrapped).
+  return splitTopLevel(protectedExpression, ' OR ').some((disjunct) =>
+    splitTopLevel(unwrap(disjunct), ' AND ').every((part) => {
+      const term = unwrap(part);
+      return term.includes(' OR ') || (term.includes(' AND ') && !term.includes('__AND__'))
+        ? evaluate(term, item, names, values)
+        : evaluateTerm(term, item, names, values);
+    }),
+  );
+}
+
+/** Splits at `separator` outside parentheses. */
+function splitTopLevel(expression: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < expression.length; index += 1) {
+    const char = expression[index];
+    if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (depth === 0 && expression.startsWith(separator, index)) {
+      parts.push(expression.slice(start, index));
+      start = index + separator.length;
+      index += separator.length - 1;
+    }
+  }
+  parts.push(expression.slice(start));
+  return parts;
+}
+
+/** A term without the parentheses that wrap all of it (`(a OR b)` → `a OR b`). */
+function unwrap(term: string): string {
+  let inner = term.trim();
+  while (inner.startsWith('(') && inner.endsWith(')')) {
+    let depth = 0;
+    let wrapsAll = true;
+    for (let index = 0; index < inner.length - 1; index += 1) {
+      if (inner[index] === '(') depth += 1;
+      else if (inner[index] === ')') depth -= 1;
+      if (depth === 0) {
+        wrapsAll = false;
+        break;
+      }
+    }
+    if (!wrapsAll) break;
+    inner = inner.slice(1, -1).trim();
+  }
+  return inner;
 }
 
 function evaluateTerm(term: string, item: Item | undefined, names: Names, values: Values): boolean {

@@ -60,6 +60,15 @@ export interface SoakReport {
   events_per_batch_min: number;
   events_per_batch_max: number;
   provider_calls_per_comparison: number;
+  /**
+   * 1 + (judge_crash_records + inflight_released + dropped callbacks) / comparisons: one call per
+   * comparison plus one re-run for every message a crash or a host kill may have cut off after its
+   * provider call, and for every callback lost after it (a copy of the request that comes back
+   * when the holder's lease ends judges it again rather than leaving it to time out).
+   */
+  provider_calls_per_comparison_bound: number;
+  /** provider_calls_per_comparison <= its bound. */
+  provider_calls_within_bound: boolean;
   wall_s: number;
   /** moto_server's peak resident memory (VmHWM), MB; null where /proc is not readable. */
   moto_peak_rss_mb: number | null;
@@ -85,7 +94,7 @@ export interface SoakReport {
     judge_crash_records: number;
     /** Messages a killed host had received, made visible again by its successor: re-runs too. */
     inflight_released: number;
-    /** 1 + (judge_crash_records + inflight_released) / comparisons. */
+    /** 1 + (judge_crash_records + inflight_released + faults_injected.drop) / comparisons. */
     provider_calls_per_comparison_bound: number;
     /**
      * Duplicated and stale triggers the continuation met: a trigger for a wave already planned
@@ -96,6 +105,14 @@ export interface SoakReport {
     requests_resent: number;
     /** Requests the judge found already answered and did not send to the provider. */
     judge_skipped: number;
+    /**
+     * Copies of a request that met another delivery's live lease, called nothing and were re-sent
+     * to come back when it ends (docs/judges.md): duplicates of a request being judged or whose
+     * callback is not recorded yet, and redeliveries of a crashed holder's messages.
+     */
+    judge_copies_held_back: number;
+    /** Comparisons failed with `timeout`: dropped callbacks, and requests still queued at the deadline. */
+    timed_out: number;
     /** Terminal outcomes: status, and the failure reason of a FAILED batch. */
     statuses: Record<string, number>;
     /** Batches that broke a promise, with what broke (empty when all held). */
@@ -174,6 +191,7 @@ interface Tally {
   completed: number;
   failed: number;
   pending: number;
+  timedOut: number;
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -316,6 +334,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let counterMismatches = 0;
     let duplicateCounts = 0;
     let comparisons = 0;
+    let timedOut = 0;
     const statuses: Record<string, number> = {};
     for (const batchId of batchIds) {
       const meta = finals.get(batchId) ?? (await readMeta(batchId));
@@ -325,6 +344,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         problems.push({ batch_id: batchId, problem: `stuck ${meta.status}` });
       const tally = await tallyComparisons(table, tableName, batchId);
       comparisons += tally.items;
+      timedOut += tally.timedOut;
       const broken: string[] = [];
       if (meta.submitted_comparisons !== tally.items) {
         broken.push(`submitted ${meta.submitted_comparisons} != ${tally.items} items`);
@@ -365,7 +385,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const motoPeakRssMb = peakResidentMb(cloud.state.motoPid);
     const released = inflightReleased(readFileSync(join(cloud.state.logDir, 'daemon.log'), 'utf8'));
     const triggers = staleTriggers(logOf(cloud.state.logDir, 'continuation'));
-    const judgeSkipped = countLines(logOf(cloud.state.logDir, 'judge'), '"judge_request_skipped"');
+    const judgeLog = logOf(cloud.state.logDir, 'judge');
+    const judgeSkipped = countLines(judgeLog, '"judge_request_skipped"');
+    const heldBack = countLines(judgeLog, '"judge_request_claimed_elsewhere"');
+    const perComparison = comparisons > 0 ? round(providerCalls / comparisons, 4) : 0;
+    const bound =
+      comparisons > 0
+        ? round(1 + (judgeCrashRecords + released + faults.drop) / comparisons, 4)
+        : 0;
     const finalMetas = [...finals.values()];
     table.destroy();
     sqs.destroy();
@@ -380,7 +407,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       duplicate_counts: duplicateCounts,
       events_per_batch_min: Math.min(...eventCounts),
       events_per_batch_max: Math.max(...eventCounts),
-      provider_calls_per_comparison: comparisons > 0 ? round(providerCalls / comparisons, 4) : 0,
+      provider_calls_per_comparison: perComparison,
+      provider_calls_per_comparison_bound: bound,
+      provider_calls_within_bound: perComparison <= bound,
       wall_s: round(wallS, 1),
       moto_peak_rss_mb: motoPeakRssMb,
       faults_injected: {
@@ -400,11 +429,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         provider_calls: providerCalls,
         judge_crash_records: judgeCrashRecords,
         inflight_released: released,
-        provider_calls_per_comparison_bound:
-          comparisons > 0 ? round(1 + (judgeCrashRecords + released) / comparisons, 4) : 0,
+        provider_calls_per_comparison_bound: bound,
         stale_triggers: triggers.stale,
         requests_resent: triggers.resent,
         judge_skipped: judgeSkipped,
+        judge_copies_held_back: heldBack,
+        timed_out: timedOut,
         statuses,
         problems,
       },
@@ -434,7 +464,7 @@ async function tallyComparisons(
   tableName: string,
   batchId: string,
 ): Promise<Tally> {
-  const tally: Tally = { items: 0, completed: 0, failed: 0, pending: 0 };
+  const tally: Tally = { items: 0, completed: 0, failed: 0, pending: 0, timedOut: 0 };
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await withRetries(`query ${batchId}`, () =>
@@ -443,7 +473,7 @@ async function tallyComparisons(
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cmp)',
           ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':cmp': 'CMP#' },
-          ProjectionExpression: '#status',
+          ProjectionExpression: '#status, failure_kind',
           ExpressionAttributeNames: { '#status': 'status' },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
@@ -453,8 +483,10 @@ async function tallyComparisons(
     for (const item of page.Items ?? []) {
       tally.items += 1;
       if (item.status === 'COMPLETED') tally.completed += 1;
-      else if (item.status === 'FAILED') tally.failed += 1;
-      else tally.pending += 1;
+      else if (item.status === 'FAILED') {
+        tally.failed += 1;
+        if (item.failure_kind === 'timeout') tally.timedOut += 1;
+      } else tally.pending += 1;
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);

@@ -682,6 +682,12 @@ export const CONFIG_SPEC = {
     'bytes',
     "Largest response body read from a provider call (a judge's chat completion or message, a provider batch API's control call): the body is streamed and reading stops past this, failing the call as `response_too_large` (not retried), so a misbehaving server cannot fill the function's memory. An answer is a few KB; a page of 100 provider batches a few hundred. Results files are streamed line by line instead (PROVIDER_BATCH_MAX_RESULT_LINE_BYTES).",
   ),
+  JUDGE_CLAIM_SECONDS: deployment(
+    intRange(1, 899),
+    120,
+    'seconds',
+    "The lease the judge takes on a comparison before its provider call (one conditional write of `CLAIM#<comparison>`): a copy of the same request (an SQS duplicate, a re-sent wave, a crashed holder's redelivery) that meets a live lease calls nothing and is re-sent to come back when the lease ends, when it skips the comparison if it was answered or takes the lease over if not. As long as the judge function's timeout (120 s), so no live invocation outlives its lease (a longer one only delays the take-over after a crash); under the comparison queue's visibility timeout (720 s; test/infra/stack.test.ts), and below SQS's longest message delay (900 s) so a held-back copy returns after it.",
+  ),
   JUDGE_RETRY_AFTER_MAX_MS: deployment(
     nonNegativeInt,
     10_000,

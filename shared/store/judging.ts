@@ -3,20 +3,70 @@
  * RUNNING?), the comparison item (is it already answered?), the two essays and, unless this
  * function read them before, the batch's settings (its judge choice) — all in ONE strongly
  * consistent BatchGetItem, so judging a comparison costs one DynamoDB request before the provider
- * call (docs/data-model.md, "Access patterns").
+ * call (docs/data-model.md, "Access patterns"); then one conditional PutItem claims the
+ * comparison, so two copies of a request never both call the provider.
  */
+import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { JudgeStore } from '#shared/workflow/ports.ts';
 import type {
   BatchMeta,
+  ComparisonClaim,
   JudgeContext,
   StoredComparison,
   StoredEssay,
 } from '#shared/workflow/store-records.ts';
-import { comparisonSk, essaySk, META_SK, SETTINGS_SK } from '#store/keys.ts';
-import { stripKeys, type Table } from '#store/table.ts';
-import { SK } from '#store/table-schema.ts';
+import { claimSk, comparisonSk, essaySk, itemKey, META_SK, SETTINGS_SK } from '#store/keys.ts';
+import {
+  type Item,
+  isConditionFailure,
+  plainAttribute,
+  stripKeys,
+  type Table,
+} from '#store/table.ts';
+import { PK, SK } from '#store/table-schema.ts';
+
+/** The claim item's content: `judging` while a delivery holds the lease, `released` once given up. */
+interface ClaimRecord {
+  token: string;
+  state: 'judging' | 'released';
+  /** Epoch ms the lease ends; 0 once released. */
+  until: number;
+  at: Date;
+}
 
 export function dynamoJudging(table: Table): JudgeStore {
+  const putClaim = (
+    batchId: string,
+    comparisonId: string,
+    claim: ClaimRecord,
+    condition: {
+      expression: string;
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+    },
+  ) =>
+    table.call(() =>
+      table.client.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: {
+            ...itemKey(batchId, claimSk(comparisonId)),
+            claim_token: claim.token,
+            claim_state: claim.state,
+            claimed_until: claim.until,
+            claimed_at: claim.at.toISOString(),
+            expires_at: table.expiry(claim.at),
+          },
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ExpressionAttributeValues: condition.values,
+          // The holder's lease comes back with a failed condition: no read to learn when it ends.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+
   return {
     async loadJudgeContext(batchId, comparisonId, indices): Promise<JudgeContext> {
       const cached = table.cachedSettings(batchId);
@@ -40,6 +90,53 @@ export function dynamoJudging(table: Table): JudgeStore {
         essays,
         settings: cached ?? table.rememberSettings(batchId, bySortKey.get(SETTINGS_SK)),
       };
+    },
+
+    async claimComparison(batchId, comparisonId, { until, now }): Promise<ComparisonClaim> {
+      const token = randomUUID();
+      try {
+        // No claim yet, or a lease that ended (its holder finished, died or released it).
+        await putClaim(
+          batchId,
+          comparisonId,
+          { token, state: 'judging', until: until.getTime(), at: now },
+          {
+            expression: 'attribute_not_exists(#pk) OR #until < :now',
+            names: { '#pk': PK, '#until': 'claimed_until' },
+            values: { ':now': now.getTime() },
+          },
+        );
+        return { outcome: 'claimed', token };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const held = (error as { Item?: Item }).Item;
+        // Our own Put, retried after a lost answer, found itself.
+        if (plainAttribute(held, 'claim_token') === token) return { outcome: 'claimed', token };
+        const heldUntil = Number(plainAttribute(held, 'claimed_until'));
+        return {
+          outcome: 'held',
+          // Without the old item (never from DynamoDB), assume a whole lease from now.
+          claimedUntil: new Date(Number.isFinite(heldUntil) ? heldUntil : until.getTime()),
+        };
+      }
+    },
+
+    async releaseClaim(batchId, comparisonId, token, now): Promise<void> {
+      // Only our own lease: one taken over since (ours had expired) is left alone.
+      await table.conditional(
+        () =>
+          putClaim(
+            batchId,
+            comparisonId,
+            { token, state: 'released', until: 0, at: now },
+            {
+              expression: '#token = :token',
+              names: { '#token': 'claim_token' },
+              values: { ':token': token },
+            },
+          ),
+        () => undefined,
+      );
     },
   };
 }

@@ -26,6 +26,7 @@ export const RESULTS_PREFIX = 'RESULT#';
 export const WAVE_PREFIX = 'WAVE#';
 export const VERDICTS_PREFIX = 'VERDICTS#';
 export const PROVIDER_BATCH_PART_PREFIX = 'PBATCH#';
+export const CLAIM_PREFIX = 'CLAIM#';
 
 /** Partition of the active-batches index holding open provider batch parts (not batches). */
 export const PROVIDER_BATCH_PARTITION = 'PROVIDER_BATCH';
@@ -90,6 +91,14 @@ export function comparisonSk(comparisonId: string): string {
 
 export function comparisonIdFromSk(sk: string): string {
   return sk.slice(COMPARISON_PREFIX.length);
+}
+
+/**
+ * The judge's claim on one comparison (`CLAIM#<comparison id>`), beside the comparison item: the
+ * judge writes it with PutItem, the one write it is allowed (docs/data-model.md).
+ */
+export function claimSk(comparisonId: string): string {
+  return `${CLAIM_PREFIX}${comparisonId}`;
 }
 
 /** Prefix of every comparison of one iteration (ids start with the zero-padded iteration). */

@@ -20,6 +20,7 @@ import type {
 } from '#shared/judges/port.ts';
 import { type PacedCall, pacedCall, reportAnswer, takeSlot } from './judge-pacing.ts';
 import type { JudgeStore, Queues, RateLimitStore, Sleep } from './ports.ts';
+import type { StoredEssay } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface JudgeDeps {
@@ -44,6 +45,9 @@ export class RetryLaterError extends Error {
 
 /**
  * `skipped`: the comparison already had its result (or does not exist); nothing was called.
+ * `claimed_elsewhere`: another copy of the request holds a live lease on the comparison (it is
+ * judging it and sends the callback); nothing was called, and this copy was re-sent to return when
+ * that lease ends, so the comparison is still judged if the holder dies.
  * `deferred`: the shared rate limiter had no slot soon enough; the request was re-sent with a delay.
  */
 export type JudgeOutcome =
@@ -52,6 +56,7 @@ export type JudgeOutcome =
   | 'dropped'
   | 'unknown_batch'
   | 'skipped'
+  | 'claimed_elsewhere'
   | 'deferred';
 
 /** The limiter could not serve the request soon enough: re-send it after `waitMs`. */
@@ -130,6 +135,15 @@ async function judgeWithRetries(
   return result;
 }
 
+/** An essay as the provider sees it: id, text and metadata (never its index or grade). */
+function judgedEssay(essay: StoredEssay): JudgeRequest['essayA'] {
+  return {
+    id: essay.id,
+    text: essay.text,
+    ...(essay.metadata ? { metadata: essay.metadata } : {}),
+  };
+}
+
 export async function processComparisonRequest(
   deps: JudgeDeps,
   request: ComparisonRequest,
@@ -192,6 +206,37 @@ export async function processComparisonRequest(
       failureCallback(request, { kind: 'invalid_request', reason: 'invalid_judge_settings' }),
     );
   }
+  // One conditional write before the provider call: a lease as long as a judge invocation, so a
+  // copy of this request (an SQS duplicate, a re-sent wave, a crashed holder's redelivery) never
+  // calls the provider while a live delivery may still be judging it.
+  const claim = await store.claimComparison(request.batch_id, request.comparison_id, {
+    until: new Date(deps.now().getTime() + deps.config.JUDGE_CLAIM_SECONDS * 1000),
+    now: deps.now(),
+  });
+  if (claim.outcome === 'held') {
+    // Not acknowledged without a successor: this copy comes back when the lease ends, and then
+    // skips the comparison if the holder answered it, or takes the lease over if the holder died.
+    const delaySeconds = Math.max(
+      1,
+      Math.ceil((claim.claimedUntil.getTime() - deps.now().getTime()) / 1000) + 1,
+    );
+    await messaging.deferComparisonRequest(request, delaySeconds);
+    telemetry.info('judge_request_claimed_elsewhere', {
+      ...fields,
+      claimed_until: claim.claimedUntil.toISOString(),
+      delay_s: delaySeconds,
+    });
+    return 'claimed_elsewhere';
+  }
+  // The request goes back to the queue without a callback (retry later, deferral, an error):
+  // give the claim up so its next delivery may claim it at once.
+  const release = () =>
+    store.releaseClaim(request.batch_id, request.comparison_id, claim.token, deps.now());
+  // An error after the claim: give it up if the store answers, and surface the error itself.
+  const releaseAndRethrow = async (error: unknown): Promise<never> => {
+    await release().catch(() => undefined);
+    throw error;
+  };
   const key = {
     batchId: request.batch_id,
     comparisonId: request.comparison_id,
@@ -203,25 +248,19 @@ export async function processComparisonRequest(
     context.settings.judge,
     essayA.text.length + essayB.text.length,
   );
-  const result = await judgeWithRetries(
-    deps,
-    provider,
-    {
-      essayA: {
-        id: essayA.id,
-        text: essayA.text,
-        ...(essayA.metadata ? { metadata: essayA.metadata } : {}),
-      },
-      essayB: {
-        id: essayB.id,
-        text: essayB.text,
-        ...(essayB.metadata ? { metadata: essayB.metadata } : {}),
-      },
-      key,
-    },
-    paced,
-  );
+  let result: JudgeResult | Deferral;
+  try {
+    result = await judgeWithRetries(
+      deps,
+      provider,
+      { essayA: judgedEssay(essayA), essayB: judgedEssay(essayB), key },
+      paced,
+    );
+  } catch (error) {
+    return releaseAndRethrow(error);
+  }
   if (result.outcome === 'deferred') {
+    await release();
     const delaySeconds = Math.ceil(result.waitMs / 1000);
     await messaging.deferComparisonRequest(request, delaySeconds);
     telemetry.info('judge_request_deferred', {
@@ -241,6 +280,7 @@ export async function processComparisonRequest(
         failure_kind: result.kind,
         reason: result.reason,
       });
+      await release();
       throw new RetryLaterError(result);
     }
   }
@@ -253,5 +293,11 @@ export async function processComparisonRequest(
     telemetry.info('judge_callback_dropped_by_mock', fields);
     return 'dropped';
   }
-  return send(toCallback(request, result), 1 + delivery.extraCopies);
+  // The lease is left to expire (no second write): by then the callback is recorded, and a copy
+  // that comes back finds the comparison answered.
+  try {
+    return await send(toCallback(request, result), 1 + delivery.extraCopies);
+  } catch (error) {
+    return releaseAndRethrow(error);
+  }
 }

@@ -23,6 +23,7 @@ import type {
   BatchView,
   CancelOutcome,
   ClaimInput,
+  ComparisonClaim,
   ComparisonHistoryRow,
   CreateBatchInput,
   CreateBatchOutcome,
@@ -111,6 +112,25 @@ export interface JudgeStore {
     comparisonId: string,
     indices: readonly number[],
   ): Promise<JudgeContext>;
+  /**
+   * One conditional write before the provider call: claims the comparison until `until` (a lease
+   * as long as a judge invocation) unless a lease that has not expired by `now` holds it.
+   * `held`: another delivery took it and may still be judging (it sends the callback); the lease
+   * ends at `claimedUntil`. A lease is never renewed: a holder that crashed, timed out or went back
+   * to the queue without releasing leaves it to expire, and the next copy takes it over then.
+   * Called after `loadJudgeContext` found the comparison PENDING.
+   */
+  claimComparison(
+    batchId: string,
+    comparisonId: string,
+    lease: { until: Date; now: Date },
+  ): Promise<ComparisonClaim>;
+  /**
+   * Gives the claim up at once (the request goes back to the queue without a callback: a retry
+   * later, a deferral, an error), so the next delivery can claim it; a claim taken over since is
+   * left alone.
+   */
+  releaseClaim(batchId: string, comparisonId: string, token: string, now: Date): Promise<void>;
 }
 
 /** What `decide` reads: the snapshot, and the scores saved at each evaluation. */

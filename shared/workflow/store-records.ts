@@ -99,6 +99,11 @@ export interface JudgeContext {
   settings: BatchSettings | null;
 }
 
+/** The judge's lease (JudgeStore.claimComparison); `held`: another delivery's, until claimedUntil. */
+export type ComparisonClaim =
+  | { outcome: 'claimed'; token: string }
+  | { outcome: 'held'; claimedUntil: Date };
+
 /** One essay as stored (text only leaves the table towards the judge). */
 export interface StoredEssay {
   index: number;

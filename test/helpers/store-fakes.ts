@@ -149,10 +149,14 @@ export function wavePairs(count: number): WavePair[] {
   }));
 }
 
-export function conditionFailed(): ConditionalCheckFailedException {
+/** `item`: the item as DynamoDB returns it with ReturnValuesOnConditionCheckFailure ALL_OLD. */
+export function conditionFailed(
+  item?: ConditionalCheckFailedException['Item'],
+): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
+    ...(item ? { Item: item } : {}),
   });
 }
 

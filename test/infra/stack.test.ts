@@ -145,6 +145,22 @@ describe('queues', () => {
       expect(visibility).toBeGreaterThanOrEqual(ADVISED_VISIBILITY_FACTOR * timeout);
     }
   });
+
+  it("lasts the judge's claim as long as a judge invocation and expires it before the request comes back", () => {
+    // Prepare
+    const judgeId = functionLogicalId(built.template, PREFIX, 'judge');
+    const [, comparisonQueue] = queueByName(`${PREFIX}-comparison-requests`);
+
+    // Act
+    const timeout = Number(
+      (built.template.toJSON().Resources[judgeId].Properties as { Timeout: number }).Timeout,
+    );
+    const visibility = Number(comparisonQueue.VisibilityTimeout);
+
+    // Assess: no live invocation outlives its claim; a crashed claimer's redelivery finds it expired
+    expect(DEFAULT_CONFIG.JUDGE_CLAIM_SECONDS).toBeGreaterThanOrEqual(timeout);
+    expect(DEFAULT_CONFIG.JUDGE_CLAIM_SECONDS).toBeLessThan(visibility);
+  });
 });
 
 describe('table', () => {

@@ -10,15 +10,14 @@ import { runSoak } from '#bench/support/soak.ts';
 
 describe('no double spend', () => {
   it('calls the provider once per comparison when triggers and requests are duplicated', async () => {
-    // Prepare: duplicates return 15 s after their first delivery was processed, once its callback
-    // is recorded even on a loaded machine (at 5 s a CI run saw the callback queue lag behind); a
-    // duplicate judged while its first copy is still in flight is the race the chaos soak measures
-    // (BENCHMARKS.md, "Chaos soak")
+    // Prepare: duplicates return 2 s after their first delivery was processed, often before its
+    // callback is recorded; the judge's lease holds such a copy back until the lease ends, when it
+    // finds the comparison answered (docs/judges.md, "Errors, retries, timeouts")
     const options = {
       batches: 3,
       essays: 12,
       perEssay: 4,
-      chaos: 'duplicate=0.3,redelivery_s=15',
+      chaos: 'duplicate=0.3,redelivery_s=2',
       seed: 17,
       killHostEverySeconds: 0,
       maxHostKills: 0,
@@ -45,7 +44,7 @@ describe('no double spend', () => {
     expect(report.faults_injected.duplicate).toBeGreaterThan(10);
     expect(report.details.stale_triggers).toBeGreaterThan(0);
     expect(report.details.requests_resent).toBe(0);
-    expect(report.details.judge_skipped).toBeGreaterThan(0);
+    expect(report.details.judge_skipped + report.details.judge_copies_held_back).toBeGreaterThan(0);
     expect(report.details.comparisons).toBeGreaterThan(0);
     expect(report.details.comparisons).toBeLessThanOrEqual(3 * 24);
     expect(report.details.provider_calls).toBe(report.details.comparisons);

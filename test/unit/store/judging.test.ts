@@ -1,14 +1,17 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { batchPk, comparisonSk, essaySk, META_SK, SETTINGS_SK } from '#store/keys.ts';
+import { batchPk, claimSk, comparisonSk, essaySk, META_SK, SETTINGS_SK } from '#store/keys.ts';
 import { PK, SK } from '#store/table-schema.ts';
 import {
   BATCH_ID,
+  conditionFailed,
   metaItem,
+  NOW,
   type StoreHarness,
   settingsItem,
   storeHarness,
   TABLE,
+  throttled,
 } from '#test/helpers/store-fakes.ts';
 
 const COMPARISON_ID = '000001-000000';
@@ -109,5 +112,130 @@ describe('loadJudgeContext', () => {
     expect(context.settings).toBeNull();
     // A missing SETTINGS item is not remembered: the next read asks again.
     expect(requestedSortKeys(h)[1]).toContain(SETTINGS_SK);
+  });
+});
+
+describe('claimComparison / releaseClaim', () => {
+  const until = new Date(NOW.getTime() + 120_000);
+
+  it('claims a lease with one conditional PutItem unless a lease that has not ended holds it', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(PutCommand).resolves({});
+
+    // Act
+    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
+
+    // Assess: one write, no read, and the holder's lease asked back should the condition fail
+    expect(claim).toEqual({ outcome: 'claimed', token: expect.any(String) });
+    expect(h.ddb.commandCalls(PutCommand)).toHaveLength(1);
+    const input = h.ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      TableName: TABLE,
+      Item: {
+        [PK]: batchPk(BATCH_ID),
+        [SK]: claimSk(COMPARISON_ID),
+        claim_state: 'judging',
+        claimed_until: until.getTime(),
+        claim_token: claim.outcome === 'claimed' ? claim.token : '',
+      },
+      ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
+      ExpressionAttributeNames: { '#pk': PK, '#until': 'claimed_until' },
+      ExpressionAttributeValues: { ':now': NOW.getTime() },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('answers held with the end of the live lease, read from the failed condition, not a Get', async () => {
+    // Prepare
+    const h = storeHarness();
+    const heldUntil = until.getTime() - 30_000;
+    h.ddb.on(PutCommand).rejects(
+      conditionFailed({
+        claim_token: { S: 'someone-else' },
+        claimed_until: { N: String(heldUntil) },
+      }),
+    );
+
+    // Act
+    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
+
+    // Assess
+    expect(claim).toEqual({ outcome: 'held', claimedUntil: new Date(heldUntil) });
+    expect(h.ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('assumes a whole lease from now when the failed condition carries no item', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(PutCommand).rejects(conditionFailed());
+
+    // Act
+    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
+
+    // Assess
+    expect(claim).toEqual({ outcome: 'held', claimedUntil: until });
+  });
+
+  it('knows its own claim when a retried Put finds the first attempt committed', async () => {
+    // Prepare: the first Put committed but its answer was lost (throttled), the retry fails its condition
+    const h = storeHarness();
+    let stored: Record<string, unknown> | undefined;
+    h.ddb
+      .on(PutCommand)
+      .callsFakeOnce((input: { Item: Record<string, unknown> }) => {
+        stored = input.Item;
+        throw throttled();
+      })
+      .callsFake(() => {
+        throw conditionFailed({
+          claim_token: { S: String(stored?.claim_token) },
+          claimed_until: { N: String(stored?.claimed_until) },
+        });
+      });
+
+    // Act
+    const claim = await h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW });
+
+    // Assess
+    expect(claim).toEqual({ outcome: 'claimed', token: stored?.claim_token });
+    expect(h.ddb.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it('surfaces an error that is not a failed condition', async () => {
+    // Prepare
+    const h = storeHarness({ maxAttempts: 1 });
+    h.ddb.on(PutCommand).rejects(throttled());
+
+    // Act / Assess
+    await expect(
+      h.store.claimComparison(BATCH_ID, COMPARISON_ID, { until, now: NOW }),
+    ).rejects.toThrow();
+  });
+
+  it('releases only its own claim, and treats a claim taken over since as released', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb.on(PutCommand).resolvesOnce({}).rejects(conditionFailed());
+
+    // Act
+    await h.store.releaseClaim(BATCH_ID, COMPARISON_ID, 'token-1', NOW);
+    await h.store.releaseClaim(BATCH_ID, COMPARISON_ID, 'token-1', NOW);
+
+    // Assess
+    const inputs = h.ddb.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(inputs).toHaveLength(2);
+    expect(inputs[0]).toMatchObject({
+      Item: {
+        [SK]: claimSk(COMPARISON_ID),
+        claimed_until: 0,
+        claim_token: 'token-1',
+        claim_state: 'released',
+      },
+      ConditionExpression: '#token = :token',
+      ExpressionAttributeNames: { '#token': 'claim_token' },
+      ExpressionAttributeValues: { ':token': 'token-1' },
+    });
   });
 });

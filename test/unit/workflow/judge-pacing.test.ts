@@ -79,9 +79,9 @@ describe('the judge and the shared rate limiter', () => {
     // Act
     const outcome = await processComparisonRequest(p.deps, message!.body, 1);
 
-    // Assess: one BatchGetItem, one callback, nothing else
+    // Assess: one BatchGetItem, the lease, one callback, nothing else
     expect(outcome).toBe('verdict');
-    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'SendMessage']);
+    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'Put', 'SendMessage']);
     expect(limiterState(p)).toBeUndefined();
   });
 
@@ -95,7 +95,8 @@ describe('the judge and the shared rate limiter', () => {
 
     // Assess
     expect(outcome).toBe('verdict');
-    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'Get', 'Put', 'SendMessage']);
+    // The lease's PutItem, then the limiter's GetItem and conditional PutItem.
+    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'Put', 'Get', 'Put', 'SendMessage']);
     const now = p.clock.now.getTime();
     expect(limiterState(p)).toMatchObject({
       requestTat: now + 60_000 / (600 * DEFAULT_CONFIG.RATE_LIMIT_UTILIZATION),
@@ -145,6 +146,10 @@ describe('the judge and the shared rate limiter', () => {
       }),
     ]);
     expect(p.telemetry.metricTotal('JudgeRequestsDeferred')).toBe(1);
+    // The claim was given up: the deferred copy may claim when it arrives.
+    expect(
+      p.table.get(`BATCH#${request.batch_id}`, `CLAIM#${request.comparison_id}`)?.claimed_until,
+    ).toBe(0);
   });
 
   it('slows the limiter down and blocks it for the retry-after on a 429, then recovers on answers', async () => {

@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { itemSize, readUnits, writeUnits } from '#bench/support/ddb-cost.ts';
 import { FakeTable } from '#bench/support/fake-table.ts';
+import { DEFAULT_IN_FLIGHT_CAPS } from '#domain/in-flight.ts';
 import { seededRandom } from '#domain/random.ts';
 import { buildResultRows } from '#messages/state.ts';
 import { dynamoStore } from '#store/dynamo-store.ts';
@@ -54,7 +55,7 @@ for (let offset = 0; offset < n; offset += 1000) {
   }));
   await store.putEssayPage(batchId, offset, page, now);
 }
-await store.startBatch(batchId, now);
+await store.startBatch(batchId, now, DEFAULT_IN_FLIGHT_CAPS);
 const pairs = Array.from({ length: wave }, (_, i) => ({
   a: 2 * i,
   b: 2 * i + 1,
@@ -129,6 +130,8 @@ async function callbackWriteUnits(
     config,
     judge,
     now,
+    // Counted in flight as every deployed create is: META carries what it counted.
+    inFlight: { principal: 'arn:aws:iam::123456789012:user/cj-test', caps: DEFAULT_IN_FLIGHT_CAPS },
   });
   await store.planWave(id, {
     expectedIteration: 0,

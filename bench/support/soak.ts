@@ -2,8 +2,8 @@
  * The chaos soak (docs/local-cloud.md, "Chaos"): many batches at once on a local cloud of its own
  * started with fault injection, the function host SIGKILLed and restarted on a timer, then every
  * promise checked from the table and the event capture queue: each batch terminal, its counters
- * equal to its comparison items, one outcome event, and the provider called about once per
- * comparison. The judge is the OpenAI-compatible adapter against a local fake server, so provider
+ * equal to its comparison items, one outcome event, nothing left counted in flight once every
+ * batch ended, and the provider called about once per comparison. The judge is the OpenAI-compatible adapter against a local fake server, so provider
  * calls are counted where they arrive and a crash can land before or after one.
  */
 
@@ -26,6 +26,7 @@ import {
   startLocalCloud,
   stopLocalCloud,
 } from '#localstack/local-cloud/index.ts';
+import { inFlightDeploymentKey } from '#store/keys.ts';
 
 export interface SoakOptions {
   batches: number;
@@ -372,6 +373,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const eventCount = events.get(batchId) ?? 0;
       if (finals.has(batchId) && eventCount !== 1) {
         problems.push({ batch_id: batchId, problem: `${eventCount} outcome events` });
+      }
+    }
+    // Every batch ended: each was released exactly once, so nothing is left in flight.
+    if (finals.size === batchIds.length) {
+      const { Item: inFlight } = await table.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: inFlightDeploymentKey(),
+          ConsistentRead: true,
+        }),
+      );
+      const left = {
+        batches: Number(inFlight?.batches ?? 0),
+        essays: Number(inFlight?.essays ?? 0),
+      };
+      if (!inFlight) {
+        problems.push({ batch_id: '*', problem: 'no in-flight counter: no batch was counted' });
+      } else if (left.batches !== 0 || left.essays !== 0) {
+        problems.push({
+          batch_id: '*',
+          problem: `in flight after every batch ended: ${left.batches} batches, ${left.essays} essays`,
+        });
       }
     }
     const eventCounts = batchIds.map((batchId) => events.get(batchId) ?? 0);

@@ -99,10 +99,15 @@ export class ApiClient {
   }
 
   /** Sends one request; returns the parsed JSON body of a 2xx answer, throws `ApiError` otherwise. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
     const url = new URL(this.baseUrl + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    let headers: Record<string, string> = { accept: 'application/json' };
+    let headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (this.signer) {
       headers = await this.signer({
@@ -144,8 +149,14 @@ export class ApiClient {
     return parsed as T;
   }
 
-  createBatch(body: CreateBatchRequest): Promise<BatchState> {
-    return this.request('POST', '/batches', body);
+  /** `idempotencyKey`: a retried create with the same key (from the same caller) finds its batch. */
+  createBatch(body: CreateBatchRequest, idempotencyKey?: string): Promise<BatchState> {
+    return this.request(
+      'POST',
+      '/batches',
+      body,
+      idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
+    );
   }
 
   /** One page of a paged upload; `offset` is the index of its first essay (essays stored so far). */

@@ -21,11 +21,18 @@ export function regionFromApiUrl(url: URL): string | undefined {
   return match?.[1];
 }
 
-export function createSigV4Signer(region: string): RequestSigner {
+/**
+ * A signer for `region`, with the standard provider chain's credentials unless `credentials` are
+ * given (a test signing as one principal or another).
+ */
+export function createSigV4Signer(
+  region: string,
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): RequestSigner {
   const signer = new SignatureV4({
     service: 'execute-api',
     region,
-    credentials: fromNodeProviderChain(),
+    credentials: credentials ?? fromNodeProviderChain(),
     sha256: Sha256,
   });
   return async ({ method, url, headers, body }) => {

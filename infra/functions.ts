@@ -7,7 +7,13 @@
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
  */
-import { ACTIVE_INDEX, type IndexName, OWNER_INDEX, PENDING_INDEX } from '#store/table-schema.ts';
+import {
+  ACTIVE_INDEX,
+  CREATED_INDEX,
+  type IndexName,
+  OWNER_INDEX,
+  PENDING_INDEX,
+} from '#store/table-schema.ts';
 
 /**
  * IAM actions on the table. IAM authorizes a transaction through its parts (PutItem, UpdateItem,
@@ -37,7 +43,8 @@ export type EnvName =
   | 'MAX_BUDGET_PER_BATCH'
   | 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'
   | 'MAX_ESSAYS_IN_FLIGHT'
-  | 'JUDGE_ENDPOINTS';
+  | 'JUDGE_ENDPOINTS'
+  | 'ADMIN_PRINCIPALS';
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
@@ -104,7 +111,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 29,
     // Each page's essay texts are checked against the deployment's MAX_ESSAY_CHARS.
-    env: ['TABLE_NAME', 'MAX_ESSAY_CHARS'],
+    env: ['TABLE_NAME', 'MAX_ESSAY_CHARS', 'ADMIN_PRINCIPALS'],
     table: ['GetItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
   },
   {
@@ -119,6 +126,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       'CONTINUATION_QUEUE_URL',
       'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL',
       'MAX_ESSAYS_IN_FLIGHT',
+      'ADMIN_PRINCIPALS',
     ],
     // Reads the settings and, for a batch with a grade scale, the anchors in the id chunks; the
     // start and the in-flight counters are updated in one transaction.
@@ -131,11 +139,12 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'GET', path: '/batches' },
     memorySize: 256,
     timeoutSeconds: 10,
-    env: ['TABLE_NAME'],
-    // The owner index names a page of the caller's batches; their META items are one BatchGetItem.
-    // No Query on the table itself: the function reads no batch's other items.
+    env: ['TABLE_NAME', 'ADMIN_PRINCIPALS'],
+    // The owner index names a page of the caller's batches (an admin's: the all-batches index);
+    // their META items are one BatchGetItem. No Query on the table itself: the function reads no
+    // batch's other items.
     table: ['BatchGetItem'],
-    queryIndexes: [OWNER_INDEX],
+    queryIndexes: [OWNER_INDEX, CREATED_INDEX],
   },
   {
     name: 'get-batch',
@@ -143,7 +152,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'GET', path: '/batches/{id}' },
     memorySize: 256,
     timeoutSeconds: 10,
-    env: ['TABLE_NAME'],
+    env: ['TABLE_NAME', 'ADMIN_PRINCIPALS'],
     // One query reads META and, once finalized, the processing metadata beside it; the settings
     // (the grade scale) are one GetItem, cached per function.
     table: ['GetItem', 'Query'],
@@ -154,7 +163,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'GET', path: '/batches/{id}/results' },
     memorySize: 512,
     timeoutSeconds: 29,
-    env: ['TABLE_NAME'],
+    env: ['TABLE_NAME', 'ADMIN_PRINCIPALS'],
     table: ['GetItem', 'Query'],
   },
   {
@@ -164,7 +173,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Reads every comparison item of the batch (about 150,000 at 10,000 essays): room to page.
     memorySize: 1024,
     timeoutSeconds: 29,
-    env: ['TABLE_NAME'],
+    env: ['TABLE_NAME', 'ADMIN_PRINCIPALS'],
     table: ['GetItem', 'Query'],
   },
   {
@@ -173,7 +182,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches/{id}/cancel' },
     memorySize: 256,
     timeoutSeconds: 10,
-    env: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+    env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'ADMIN_PRINCIPALS'],
     table: ['GetItem', 'UpdateItem'],
     // A cancelled batch gets its one outcome event here (the continuation no longer runs).
     putsEvents: true,

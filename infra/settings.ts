@@ -46,6 +46,12 @@ export const SETTINGS_SPEC = {
     'comma list',
     'Judge providers this deployment accepts (ALLOWED_PROVIDERS); `mock` needs no secret.',
   ),
+  adminPrincipals: setting(
+    commaList.pipe(CONFIG_SPEC.ADMIN_PRINCIPALS.schema),
+    '',
+    'comma list of IAM ARNs',
+    'Principals that may read, cancel and list every batch (ADMIN_PRINCIPALS, docs/security.md); everyone else sees only the batches they created.',
+  ),
   providerSecrets: setting(
     commaList.pipe(z.array(z.string().regex(/^[a-z0-9_-]+=[A-Za-z0-9/_+=.@-]+$/))),
     '',

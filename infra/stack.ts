@@ -155,6 +155,7 @@ export class CjEngineStack extends Stack {
       MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL: String(settings.maxBatchesInFlightPerPrincipal),
       MAX_ESSAYS_IN_FLIGHT: String(settings.maxEssaysInFlight),
       JUDGE_ENDPOINTS: JSON.stringify(settings.judgeEndpoints),
+      ADMIN_PRINCIPALS: settings.adminPrincipals.join(','),
     };
     const secrets: DeclaredSecrets = {
       provider: providerSecretMap(settings),

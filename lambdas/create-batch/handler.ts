@@ -3,7 +3,7 @@
  * An `Idempotency-Key` header makes a retried create return the same batch. The calling principal
  * owns the batch.
  */
-import { callerPrincipal } from '#shared/runtime/caller-principal.ts';
+import { apiCaller } from '#shared/runtime/caller-principal.ts';
 import { jsonBody, jsonResponse } from '#shared/runtime/http.ts';
 import { httpHandler } from '#shared/runtime/middleware.ts';
 import { createBatch } from '#shared/workflow/api.ts';
@@ -13,7 +13,7 @@ export const handler = httpHandler(async (event) => {
   const result = await createBatch(
     deps(),
     jsonBody(event),
-    callerPrincipal(event),
+    apiCaller(event),
     event.headers['idempotency-key'],
   );
   return jsonResponse(result.status, result.body);

@@ -118,11 +118,38 @@ export interface RequestShape {
   sourceIp: string;
 }
 
-/** A request → API Gateway HTTP API payload v2.0 event. */
+/** Who signed a request (API Gateway's `requestContext.authorizer.iam` of an IAM route). */
+export interface IamCaller {
+  userArn: string;
+  accessKey: string;
+  accountId: string;
+}
+
+/**
+ * Checks a request's SigV4 signature and the signer's `execute-api:Invoke` on `resource`: the
+ * signer, or why it is refused (API Gateway then answers 403 without calling the function).
+ */
+export type CallerCheck = (
+  request: RequestShape,
+  resource: string,
+) => Promise<{ caller: IamCaller } | { refused: string }>;
+
+/** The execute-api ARN IAM authorizes a request against: `…:apiId/stage/METHOD/path`. */
+export function routeResource(
+  context: { region: string; accountId: string; apiId: string; stage?: string },
+  method: string,
+  path: string,
+): string {
+  const stage = context.stage ?? '$default';
+  return `arn:aws:execute-api:${context.region}:${context.accountId}:${context.apiId}/${stage}/${method.toUpperCase()}${path}`;
+}
+
+/** A request → API Gateway HTTP API payload v2.0 event (with the IAM caller of a signed one). */
 export function toHttpEvent(
   request: RequestShape,
   match: RouteMatch,
   context: { accountId: string; domainName: string; stage?: string },
+  caller?: IamCaller,
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url, 'http://local');
   const headers: Record<string, string> = {};
@@ -170,6 +197,20 @@ export function toHttpEvent(
       stage: context.stage ?? '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
+      ...(caller
+        ? {
+            authorizer: {
+              iam: {
+                accessKey: caller.accessKey,
+                accountId: caller.accountId,
+                callerId: caller.accessKey,
+                principalOrgId: null,
+                userArn: caller.userArn,
+                userId: caller.accessKey,
+              },
+            },
+          }
+        : {}),
     },
     ...(hasBody
       ? {
@@ -245,6 +286,9 @@ export async function startHttpApi(options: {
   accountId: string;
   port?: number;
   integrationTimeoutMs: number;
+  /** Who signed a signed request (moto's IAM); without it, signatures are not looked at. */
+  checkCaller?: CallerCheck;
+  region?: string;
 }): Promise<HttpApiServer> {
   const table = new RouteTable(options.routes);
   const server: Server = createServer((request, response) => {
@@ -259,16 +303,31 @@ export async function startHttpApi(options: {
     const url = request.url ?? '/';
     const match = table.match(request.method ?? 'GET', new URL(url, 'http://local').pathname);
     if (!match) return send(response, jsonReply(404, 'Not Found'));
+    const shape: RequestShape = {
+      method: request.method ?? 'GET',
+      url,
+      headers: request.headers,
+      body,
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    };
+    // A signed request is checked as API Gateway's IAM authorization does; an unsigned one reaches
+    // the function with no IAM context (the local identity, docs/security.md).
+    let caller: IamCaller | undefined;
+    if (options.checkCaller && isSigned(request.headers)) {
+      const resource = routeResource(
+        { region: options.region ?? 'us-east-1', accountId: options.accountId, apiId: 'local' },
+        shape.method,
+        new URL(url, 'http://local').pathname,
+      );
+      const checked = await options.checkCaller(shape, resource);
+      if ('refused' in checked) return send(response, jsonReply(403, checked.refused));
+      caller = checked.caller;
+    }
     const event = toHttpEvent(
-      {
-        method: request.method ?? 'GET',
-        url,
-        headers: request.headers,
-        body,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-      },
+      shape,
       match,
       { accountId: options.accountId, domainName: request.headers.host ?? 'localhost' },
+      caller,
     );
     const timeout = new Promise<'timeout'>((resolve) =>
       setTimeout(() => resolve('timeout'), options.integrationTimeoutMs).unref(),
@@ -304,6 +363,43 @@ export async function startHttpApi(options: {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+function isSigned(headers: IncomingMessage['headers']): boolean {
+  const authorization = headers.authorization;
+  return typeof authorization === 'string' && authorization.startsWith('AWS4-HMAC-SHA256 ');
+}
+
+/**
+ * The caller check against moto's IAM (moto_iam.py's caller endpoint at `endpoint`), for the
+ * account `accountId`.
+ */
+export function motoCallerCheck(endpoint: string, accountId: string): CallerCheck {
+  return async (request, resource) => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const answer = await fetch(new URL('/_cj/sigv4-caller', endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        account: accountId,
+        method: request.method.toUpperCase(),
+        path: request.url,
+        headers,
+        body: request.body.toString('base64'),
+        resource,
+      }),
+    });
+    const body = (await answer.json()) as Partial<IamCaller> & { message?: string };
+    if (answer.ok && body.userArn && body.accessKey && body.accountId) {
+      return {
+        caller: { userArn: body.userArn, accessKey: body.accessKey, accountId: body.accountId },
+      };
+    }
+    return { refused: body.message ?? 'Forbidden' };
   };
 }
 

@@ -7,8 +7,9 @@ import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CHAOS_LOG, Chaos, type ChaosSettings, DROP_TARGET_FUNCTION } from './chaos.ts';
 import { type FunctionDefinition, FunctionHost } from './function-host.ts';
-import { type HttpApiServer, type HttpRoute, startHttpApi } from './http-api.ts';
+import { type HttpApiServer, type HttpRoute, motoCallerCheck, startHttpApi } from './http-api.ts';
 import {
+  ADMIN_USER,
   type AwsCredentials,
   type CreatedIdentities,
   createIdentities,
@@ -187,7 +188,12 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       region,
       stackName,
       // The caller of a request with no IAM context: the local identity (docs/security.md).
-      extraEnv: { LOCAL_CALLER_PRINCIPAL: localCallerPrincipal(accountId), ...options.functionEnv },
+      // Its admin user (whose keys the local cloud's state holds) is an admin of the API too.
+      extraEnv: {
+        LOCAL_CALLER_PRINCIPAL: localCallerPrincipal(accountId),
+        ADMIN_PRINCIPALS: `arn:aws:iam::${accountId}:user/${ADMIN_USER}`,
+        ...options.functionEnv,
+      },
       log,
     });
     assertFunctionRuntime(functions);
@@ -262,6 +268,9 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       accountId,
       port: apiPort,
       integrationTimeoutMs: localSetting('httpIntegrationTimeoutMs'),
+      // Signed requests carry their signer, checked in moto's IAM (docs/local-cloud.md).
+      checkCaller: motoCallerCheck(endpoint, accountId),
+      region,
     });
     started.push(() => api.close());
 
@@ -482,6 +491,16 @@ export function functionDefinitions(
       ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
       ...context.extraEnv,
     };
+    // Admins are the template's (-c adminPrincipals) and the local admin, for the functions the
+    // template hands them to only.
+    if ('ADMIN_PRINCIPALS' in variables) {
+      environment.ADMIN_PRINCIPALS = [variables.ADMIN_PRINCIPALS, context.extraEnv.ADMIN_PRINCIPALS]
+        .map((value) => String(value ?? '').trim())
+        .filter((value) => value.length > 0)
+        .join(',');
+    } else {
+      delete environment.ADMIN_PRINCIPALS;
+    }
     const reserved = props.ReservedConcurrentExecutions;
     definitions.push({
       logicalId,

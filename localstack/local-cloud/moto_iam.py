@@ -293,3 +293,71 @@ def _error(handler, status: int, code: str, message: str) -> AwsError:
 
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# The local HTTP API asks here who signed a request, as API Gateway's IAM authorization does:
+# the SigV4 signature checked against the key's secret in moto's IAM (users' keys and assumed-role
+# sessions alike), an expired session refused, and execute-api:Invoke on the route checked
+# against the caller's identity policies. Loopback only, like moto_server itself.
+CALLER_PATH = "/_cj/sigv4-caller"
+
+
+def caller_identity(app):
+    """Wraps the WSGI app: POST CALLER_PATH answers who signed the request it describes."""
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") != CALLER_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        status, answer = _identify(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return wsgi
+
+
+def _identify(described: dict) -> tuple[str, dict]:
+    from base64 import b64decode
+
+    from werkzeug.datastructures import Headers
+
+    # Header names as a WSGI server gives them to moto (X-Amz-Date), which moto's check reads.
+    headers = Headers([("-".join(part.capitalize() for part in name.split("-")), value) for name, value in (described.get("headers") or {}).items()])
+    if not headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+        return "403 Forbidden", {"message": "Missing Authentication Token"}
+    try:
+        request = IAMRequest(
+            account_id=described["account"],
+            method=described["method"],
+            path=described["path"],
+            data={},
+            body=b64decode(described.get("body") or ""),
+            headers=headers,
+            action="Invoke",
+        )
+        request.check_signature()
+        key = request._access_key
+        if isinstance(key, AssumedRoleAccessKey):
+            for session in sts_backends[key.account_id][key.partition].assumed_roles:
+                if session.access_key_id == key._access_key_id and session.expiration <= utcnow():
+                    return "403 Forbidden", {"message": "The security token included in the request is expired"}
+        request._action = "execute-api:Invoke"
+        principal = key.arn
+        try:
+            request.check_action_permitted(described["resource"])
+        except HTTPException:
+            _audit.record(principal, "execute-api:Invoke", described["resource"], False)
+            return "403 Forbidden", {
+                "message": f"User: {principal} is not authorized to perform: execute-api:Invoke on resource: {described['resource']}"
+            }
+        _audit.record(principal, "execute-api:Invoke", described["resource"], True)
+    except HTTPException as error:
+        return "403 Forbidden", {"message": _message_of(error)}
+    except (KeyError, ValueError) as error:
+        return "403 Forbidden", {"message": f"The request signature is malformed ({type(error).__name__})"}
+    return "200 OK", {
+        "userArn": principal,
+        "accessKey": key._access_key_id,
+        "accountId": key.account_id,
+    }

@@ -14,6 +14,10 @@ log given with --iam-audit.
 Soaks inject the DynamoDB faults moto never raises (throttling, transaction conflicts) after that
 check, see moto_chaos.py.
 
+The local HTTP API asks moto_iam's caller endpoint who signed each request (SigV4 checked with the
+key's secret, execute-api:Invoke with the caller's policies), as API Gateway's IAM authorization
+does.
+
 Transactions copy only the items they name, not whole tables (moto_transactions.py): moto's own
 copy made each transaction cost the size of the table, in time and memory.
 
@@ -68,7 +72,7 @@ def main() -> None:
         moto_transactions.install()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, moto_chaos.wrap(app), threaded=True)
+    run_simple(args.host, args.port, moto_iam.caller_identity(moto_chaos.wrap(app)), threaded=True)
 
 
 if __name__ == "__main__":

@@ -598,6 +598,19 @@ export const CONFIG_SPEC = {
     'requests and tokens per minute, by provider or named endpoint',
     'The limits every judge invocation shares, keyed by provider (`openai`, `anthropic`, `mock`) or named endpoint: e.g. {"openai": {"requests_per_minute": 500, "tokens_per_minute": 200000}}. Set them to the deployment\'s account tier; a provider without an entry is not paced (the judge concurrency and retry-after still apply). A deployment setting: a batch may not override it.',
   ),
+  ADMIN_PRINCIPALS: deployment(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]+$/,
+          'an admin is an IAM user, role or assumed-role ARN',
+        ),
+    ),
+    [],
+    'IAM principal ARNs',
+    "Principals that may read, cancel and list every batch (`cdk deploy -c adminPrincipals=arn:aws:iam::123456789012:role/Ops,...`, docs/security.md); everyone else sees only the batches they created, and another caller's batch is a 404. A role names every session of it. None by default. A deployment setting: a batch may not override it.",
+  ),
   JUDGE_ENDPOINTS: deployment(
     z.record(z.string(), providerBaseUrlSchema).superRefine((endpoints, ctx) => {
       for (const name of Object.keys(endpoints)) {

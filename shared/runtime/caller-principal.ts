@@ -6,6 +6,7 @@
  * sets it, so in AWS a request without an IAM caller is refused rather than pooled with others.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Caller } from '#shared/workflow/access.ts';
 import { HttpError } from '#shared/workflow/http-errors.ts';
 import { readEnv } from './env.ts';
 
@@ -55,4 +56,26 @@ export function callerPrincipal(
     });
   }
   return { id: principalId(arn), arn };
+}
+
+/**
+ * The request's caller as the API operations see it: its principal id, and whether the deployment
+ * names it an admin (ADMIN_PRINCIPALS: an admin ARN matches the caller's ARN or, for a role, every
+ * session of it).
+ */
+export function apiCaller(
+  event: APIGatewayProxyEventV2,
+  admins: readonly string[] = readEnv(['ADMIN_PRINCIPALS']).ADMIN_PRINCIPALS,
+): Caller {
+  const principal = callerPrincipal(event);
+  const admin = admins.some(
+    (arn) => arn === principal.arn || arn === principal.id || roleOf(arn) === principal.id,
+  );
+  return { id: principal.id, admin };
+}
+
+/** `arn:aws:iam::ACCOUNT:role/NAME` → the id of its sessions, `arn:aws:sts::ACCOUNT:assumed-role/NAME`. */
+function roleOf(arn: string): string | undefined {
+  const match = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return match ? `arn:${match[1]}:sts::${match[2]}:assumed-role/${match[3]}` : undefined;
 }

@@ -71,6 +71,17 @@ const ENV_SCHEMAS = {
    * `{"openai":{"requests_per_minute":500}}`); none unless set.
    */
   PROVIDER_RATE_LIMITS: jsonSetting(CONFIG_SPEC.PROVIDER_RATE_LIMITS.schema),
+  /** The deployment's admins (ADMIN_PRINCIPALS, comma list of ARNs, docs/security.md); none unless set. */
+  ADMIN_PRINCIPALS: z
+    .string()
+    .default('')
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter((arn) => arn.length > 0),
+    )
+    .pipe(CONFIG_SPEC.ADMIN_PRINCIPALS.schema),
   /**
    * The deployment's named OpenAI-compatible endpoints (JSON of the JUDGE_ENDPOINTS setting,
    * `{"local-llama":"https://host/v1"}`); none unless set.

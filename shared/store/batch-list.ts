@@ -5,11 +5,21 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import type { BatchListPage, BatchMeta, ListBatchesInput } from '#shared/workflow/store-records.ts';
+import { ALL_BATCHES_PARTITION } from '#store/keys.ts';
 import { stripKeys, type Table } from '#store/table.ts';
-import { OWNER_INDEX, OWNER_PK, OWNER_SK, PK, SK } from '#store/table-schema.ts';
+import {
+  CREATED_INDEX,
+  CREATED_PK,
+  OWNER_INDEX,
+  OWNER_PK,
+  OWNER_SK,
+  PK,
+  SK,
+} from '#store/table-schema.ts';
 
 /**
- * One page of an owner's batches, newest first: the owner index (keys only) read backwards from
+ * One page of an owner's batches (or, without an owner, of every batch), newest first: the owner
+ * index (the all-batches index; keys only) read backwards from
  * `after`, then the META of each key in one BatchGetItem. One key more than needed is read, so
  * `next` is set only when a batch follows. With a status filter the index is read on, page by
  * page, until the page is full or BATCH_LIST_MAX_INDEX_PAGES queries were made.
@@ -20,20 +30,23 @@ export async function listOwnerBatches(
 ): Promise<BatchListPage> {
   const batches: BatchMeta[] = [];
   let position = input.after;
+  // Without an owner, every batch (an admin's list): same sort key, one partition.
+  const [index, partitionKey] =
+    input.owner === undefined ? [CREATED_INDEX, CREATED_PK] : [OWNER_INDEX, OWNER_PK];
   for (let query = 0; query < DEFAULT_CONFIG.BATCH_LIST_MAX_INDEX_PAGES; query++) {
     const output = await table.call(() =>
       table.client.send(
         new QueryCommand({
           TableName: table.name,
-          IndexName: OWNER_INDEX,
+          IndexName: index,
           KeyConditionExpression:
             position === undefined ? '#owner = :owner' : '#owner = :owner AND #created < :after',
           ExpressionAttributeNames: {
-            '#owner': OWNER_PK,
+            '#owner': partitionKey,
             ...(position === undefined ? {} : { '#created': OWNER_SK }),
           },
           ExpressionAttributeValues: {
-            ':owner': input.owner,
+            ':owner': input.owner ?? ALL_BATCHES_PARTITION,
             ...(position === undefined ? {} : { ':after': position }),
           },
           ScanIndexForward: false,

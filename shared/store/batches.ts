@@ -3,7 +3,7 @@
  * empty for a paged upload), store pages of essays, start, cancel, and read it back. Every state
  * change is one conditional META update whose failure is classified from a fresh META read.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { completionDenominator } from '#domain/batch-state.ts';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import type { EssayInput } from '#messages/api.ts';
@@ -34,10 +34,12 @@ import {
 } from '#store/in-flight.ts';
 import {
   ACTIVE_PARTITION,
+  ALL_BATCHES_PARTITION,
   batchPk,
   ESSAY_IDS_PREFIX,
   essayIdsSk,
   essaySk,
+  idempotencyItemKey,
   itemKey,
   META_SK,
   metaKey,
@@ -46,7 +48,15 @@ import {
   SETTINGS_SK,
 } from '#store/keys.ts';
 import { chunk, type Item, stripKeys, type Table, type WriteRequest } from '#store/table.ts';
-import { ACTIVE_PK, ACTIVE_SK, OWNER_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+import {
+  ACTIVE_PK,
+  ACTIVE_SK,
+  CREATED_PK,
+  OWNER_SK,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+} from '#store/table-schema.ts';
 
 /** Attribute names of the active-batches index, for update expressions. */
 const ACTIVE_NAMES = { '#active_pk': ACTIVE_PK, '#active_sk': ACTIVE_SK };
@@ -186,30 +196,49 @@ export function dynamoBatches(table: Table): BatchStore {
           ExpressionAttributeNames: { '#pk': PK },
         },
       });
+      const scope = input.idempotencyScope;
       const items = [
         put({
           ...metaKey(input.batchId),
           ...meta,
           [OWNER_SK]: ownerSortKey(meta.created_at, input.batchId),
+          [CREATED_PK]: ALL_BATCHES_PARTITION,
           ...(running ? { [ACTIVE_PK]: ACTIVE_PARTITION, [ACTIVE_SK]: input.batchId } : {}),
         }),
         put({ ...itemKey(input.batchId, SETTINGS_SK), ...settings }),
+        // The caller's Idempotency-Key item: at most one batch per caller and key.
+        ...(scope === undefined
+          ? []
+          : [put({ ...idempotencyItemKey(scope), batch_id: input.batchId })]),
         ...(reservation ? reservationWrites(table, reservation, input.essayCount) : []),
       ];
+      // Where the in-flight counters' writes start in the transaction.
+      const countersAt = scope === undefined ? 2 : 3;
       for (let attempt = 1; ; attempt++) {
         const outcome = await transact(table, items);
         if (outcome.ok) return { outcome: 'created', batch: meta };
-        // META or SETTINGS exists: the id is taken (a retried create), whatever the counters say.
+        if (scope !== undefined && outcome.failed.includes(2)) {
+          // A concurrent create with the same key won; this one's essays (its own id) go.
+          await table.writeAll(essayWrites.map(toDelete));
+          return { outcome: 'key_taken' };
+        }
+        // META or SETTINGS exists: the id is taken, whatever the counters say.
         if (outcome.failed.some((index) => index < 2) || !reservation) return { outcome: 'exists' };
         const refusal = await refusalNow(table, reservation, input.essayCount);
         if (refusal || attempt >= RESERVE_ATTEMPTS) {
-          // Another request may write the same id (an Idempotency-Key): its essays stay.
-          if (!input.sharedId) await table.writeAll(essayWrites.map(toDelete));
+          // Ids are random: the essays written under this one are this request's own.
+          await table.writeAll(essayWrites.map(toDelete));
           return {
             outcome: 'over_cap',
             refusal:
               refusal ??
-              (await refusalOfCounter(table, outcome.failed, 2, reservation, input.essayCount)),
+              (await refusalOfCounter(
+                table,
+                outcome.failed,
+                countersAt,
+                reservation,
+                input.essayCount,
+              )),
           };
         }
       }
@@ -313,6 +342,21 @@ export function dynamoBatches(table: Table): BatchStore {
     },
 
     getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),
+
+    /** One consistent read of the key's item (a retried create must find its first batch). */
+    async findIdempotentBatch(scope) {
+      const output = await table.call(() =>
+        table.client.send(
+          new GetCommand({
+            TableName: table.name,
+            Key: idempotencyItemKey(scope),
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const batchId = output.Item?.batch_id;
+      return typeof batchId === 'string' ? batchId : null;
+    },
 
     listBatches: (input) => listOwnerBatches(table, input),
 

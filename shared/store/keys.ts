@@ -58,6 +58,17 @@ export function batchPk(batchId: string): string {
   return `BATCH#${batchId}`;
 }
 
+/** Partition of the all-batches index (every batch's META is in it). */
+export const ALL_BATCHES_PARTITION = 'BATCHES';
+
+/**
+ * The item that maps one caller's Idempotency-Key to the batch its first create made: keyed by a
+ * hash of the caller and the key, so the same key from two principals names two batches.
+ */
+export function idempotencyItemKey(scope: string): Record<string, string> {
+  return { [PK]: `IDEMPOTENCY#${scope}`, [SK]: 'BATCH' };
+}
+
 /** Sort key of a batch in the owner index: creation time first (ISO 8601 sorts by time). */
 export function ownerSortKey(createdAt: string, batchId: string): string {
   return `${createdAt}#${batchId}`;

@@ -30,6 +30,14 @@ export const OWNER_INDEX = 'batches-by-owner';
 export const OWNER_PK = 'owner';
 export const OWNER_SK = 'gsi3sk';
 
+/**
+ * GSI of every batch, newest first (an admin's `GET /batches`): one partition, `BATCHES`, written
+ * once at creation (its keys never change, so counter updates cost no index write).
+ */
+export const CREATED_INDEX = 'batches-by-created';
+export const CREATED_PK = 'gsi4pk';
+export const CREATED_SK = 'gsi3sk';
+
 /** Every global secondary index with its key attributes (all string keys, keys-only projection). */
 export const TABLE_INDEXES = {
   /** The sweeper's timeout scan, sharded over PENDING_INDEX_SHARDS partitions. */
@@ -38,6 +46,8 @@ export const TABLE_INDEXES = {
   [ACTIVE_INDEX]: { partitionKey: ACTIVE_PK, sortKey: ACTIVE_SK },
   /** The list route: one owner's batches, newest first. */
   [OWNER_INDEX]: { partitionKey: OWNER_PK, sortKey: OWNER_SK },
+  /** An admin's list: every batch, newest first (same sort key as the owner index). */
+  [CREATED_INDEX]: { partitionKey: CREATED_PK, sortKey: CREATED_SK },
 } as const;
 export type IndexName = keyof typeof TABLE_INDEXES;
 
@@ -50,5 +60,6 @@ export const KEY_ATTRIBUTES = [
   ACTIVE_PK,
   ACTIVE_SK,
   OWNER_SK,
+  CREATED_PK,
   TTL_ATTRIBUTE,
 ];

@@ -4,25 +4,22 @@
  * 409 illegal state change, 429 an in-flight cap full); the handlers only parse the event and map
  * the result.
  */
-import { createHash } from 'node:crypto';
 import { defaultBudget, resolveConfig } from '#domain/config.ts';
 import type { InFlightCaps } from '#domain/in-flight.ts';
 import { listMockProfiles } from '#domain/mock-judge.ts';
 import { isTerminal } from '#domain/types.ts';
 import {
-  batchListQuerySchema,
   checkAnchorGrades,
   createBatchRequestSchema,
-  decodeListCursor,
   decodeResultsCursor,
   emptyRequestSchema,
-  encodeListCursor,
   essayPageRequestSchema,
   type JudgeChoice,
   resultsPageQuerySchema,
 } from '#messages/api.ts';
 import { formatPath } from '#messages/validation.ts';
 import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
+import { type Caller, idempotencyScope, visibleBatch } from './access.ts';
 import type { PublishDeps } from './continuation.ts';
 import { publishIfUnpublished } from './continuation.ts';
 import { badRequest, conflict, HttpError, notFound, tooManyInFlight } from './http-errors.ts';
@@ -38,23 +35,17 @@ import {
 import type { BatchStore, FinalizationStore, Queues } from './ports.ts';
 import type { BatchMeta } from './store-records.ts';
 import type { Telemetry } from './telemetry.ts';
-import { batchResults, batchState, batchSummary } from './views.ts';
-
-/**
- * Who calls (docs/security.md): the IAM principal of the request (`callerPrincipal` in
- * shared/runtime), which owns the batches it creates.
- */
-export interface Caller {
-  id: string;
-}
+import { batchResults, batchState } from './views.ts';
 
 /** What starting the continuation of a batch needs. */
 interface TriggerDeps {
   messaging: Pick<Queues, 'sendContinuationTrigger'>;
 }
 
+export type { Caller } from './access.ts';
+
 export interface CreateBatchDeps extends TriggerDeps {
-  store: Pick<BatchStore, 'createBatch' | 'getBatch' | 'getInFlight'>;
+  store: Pick<BatchStore, 'createBatch' | 'getBatch' | 'getInFlight' | 'findIdempotentBatch'>;
   telemetry: Telemetry;
   now: () => Date;
   /** Judge providers this deployment accepts (ALLOWED_PROVIDERS). */
@@ -69,14 +60,14 @@ export interface CreateBatchDeps extends TriggerDeps {
 }
 
 export interface AddEssaysDeps {
-  store: Pick<BatchStore, 'putEssayPage' | 'getSettings'>;
+  store: Pick<BatchStore, 'putEssayPage' | 'getSettings' | 'getBatch'>;
   now: () => Date;
   /** The deployment's maxima (a page's essay texts: MAX_ESSAY_CHARS); defaults unless set. */
   limits?: DeploymentLimits;
 }
 
 export interface StartBatchDeps extends TriggerDeps {
-  store: Pick<BatchStore, 'startBatch' | 'getSettings' | 'getEssayDirectory'>;
+  store: Pick<BatchStore, 'startBatch' | 'getSettings' | 'getEssayDirectory' | 'getBatch'>;
   now: () => Date;
   /** The in-flight caps a starting batch is counted against; defaults unless set. */
   inFlightCaps?: InFlightCaps;
@@ -84,10 +75,6 @@ export interface StartBatchDeps extends TriggerDeps {
 
 export interface ReadDeps {
   store: Pick<BatchStore, 'getBatchView'>;
-}
-
-export interface ListDeps {
-  store: Pick<BatchStore, 'listBatches'>;
 }
 
 export interface ResultsDeps {
@@ -127,19 +114,26 @@ function throwFirstIssue(
 /** Longest `Idempotency-Key` header accepted. */
 const MAX_IDEMPOTENCY_KEY_CHARS = 128;
 
-/**
- * The batch id for a create request: derived from the client's idempotency key when it sends one
- * (a retried create then finds its batch instead of starting a second one), else random.
- */
-function batchIdFor(deps: CreateBatchDeps, idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) return deps.newBatchId();
+/** The Idempotency-Key header, checked: 1 to MAX_IDEMPOTENCY_KEY_CHARS characters. */
+function checkedIdempotencyKey(idempotencyKey: string | undefined): string | undefined {
+  if (idempotencyKey === undefined) return undefined;
   if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS) {
     throw badRequest(
       'idempotency-key',
       `Idempotency-Key must have 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters`,
     );
   }
-  return `k-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
+  return idempotencyKey;
+}
+
+/** The batch an earlier create with this caller's key made (the key's item names it). */
+async function earlierBatch(
+  deps: CreateBatchDeps,
+  scope: string | undefined,
+): Promise<BatchMeta | null> {
+  if (scope === undefined) return null;
+  const batchId = await deps.store.findIdempotentBatch(scope);
+  return batchId === null ? null : deps.store.getBatch(batchId);
 }
 
 /** A create retried with the same idempotency key: its start trigger may have been lost. */
@@ -169,11 +163,14 @@ export async function createBatch(
   const essayCount = request.essays?.length ?? request.essay_count ?? 0;
   const totalBudget =
     request.budget ?? defaultBudget(essayCount, resolveConfig(overrides), limits.maxBudgetPerBatch);
-  const batchId = batchIdFor(deps, idempotencyKey);
+  const key = checkedIdempotencyKey(idempotencyKey);
+  const scope = key === undefined ? undefined : idempotencyScope(caller, key);
   // A retried create must not rewrite the essays of the batch its first attempt made.
-  const earlier = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
+  const earlier = await earlierBatch(deps, scope);
   if (earlier) return retriedCreate(deps, earlier, request.grade_scale ?? null);
   const inFlight = await reservationFor(deps, caller.id, essayCount, !request.essays);
+  // Ids are random whatever the key: the key's item maps it to the id (docs/security.md).
+  const batchId = deps.newBatchId();
   const created = await deps.store.createBatch({
     batchId,
     ...(request.essays ? { essays: request.essays } : {}),
@@ -185,15 +182,17 @@ export async function createBatch(
     now: deps.now(),
     owner: caller.id,
     inFlight,
-    sharedId: idempotencyKey !== undefined,
+    ...(scope === undefined ? {} : { idempotencyScope: scope }),
   });
   if (created.outcome === 'over_cap') throw tooManyInFlight(created.refusal);
+  if (created.outcome === 'key_taken') {
+    // A concurrent create with the same key won: answer with its batch.
+    const winner = await earlierBatch(deps, scope);
+    if (!winner) throw new HttpError(500, { error: 'internal_error', message: 'retry the create' });
+    return retriedCreate(deps, winner, request.grade_scale ?? null);
+  }
   if (created.outcome === 'exists') {
-    const existing = idempotencyKey === undefined ? null : await deps.store.getBatch(batchId);
-    if (!existing) {
-      throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
-    }
-    return retriedCreate(deps, existing, request.grade_scale ?? null);
+    throw new HttpError(500, { error: 'internal_error', message: 'batch id collision, retry' });
   }
   deps.telemetry.info('batch_created', {
     batch_id: created.batch.batch_id,
@@ -209,9 +208,11 @@ export async function createBatch(
 export async function addEssays(
   deps: AddEssaysDeps,
   batchId: string,
+  caller: Caller,
   body: unknown,
 ): Promise<ApiResult> {
   const page = essayPageRequestSchema.parse(body);
+  visibleBatch(caller, batchId, await deps.store.getBatch(batchId, false));
   checkEssayTexts(page.essays, deps.limits ?? DEFAULT_LIMITS);
   if (page.essays.some((essay) => essay.anchor_grade !== undefined)) {
     const settings = await deps.store.getSettings(batchId);
@@ -246,9 +247,11 @@ export async function addEssays(
 export async function startBatch(
   deps: StartBatchDeps,
   batchId: string,
+  caller: Caller,
   body: unknown,
 ): Promise<ApiResult> {
   emptyRequestSchema.parse(body);
+  visibleBatch(caller, batchId, await deps.store.getBatch(batchId, false));
   // Anchors arrive page by page: the two-grade rule can only be checked once all are stored (a
   // retried start re-checks the same stored anchors, so it passes again).
   const scale = (await deps.store.getSettings(batchId))?.grade_scale;
@@ -283,47 +286,17 @@ export async function startBatch(
   }
 }
 
-export async function getBatch(deps: ReadDeps, batchId: string): Promise<ApiResult> {
+export async function getBatch(
+  deps: ReadDeps,
+  batchId: string,
+  caller: Caller,
+): Promise<ApiResult> {
   const view = await deps.store.getBatchView(batchId);
   if (!view) throw notFound(batchId);
+  visibleBatch(caller, batchId, view.batch);
   return {
     status: 200,
     body: batchState(view.batch, view.processingMetadata, view.gradeScale),
-  };
-}
-
-/**
- * One page of the caller's batches, newest first (`query`: `limit`, `status`, `cursor`;
- * docs/api.md). Unknown parameters, a bad limit or status, and a cursor this API did not give are
- * 400s naming the parameter.
- */
-export async function listBatches(
-  deps: ListDeps,
-  caller: Caller,
-  query: Record<string, string | undefined> = {},
-): Promise<ApiResult> {
-  const unknown = Object.keys(query).find((name) => !(name in batchListQuerySchema.shape));
-  if (unknown) {
-    throw badRequest(unknown, `unknown query parameter ${unknown} (limit, status, cursor)`);
-  }
-  const { limit, status, cursor } = batchListQuerySchema.parse(query);
-  const after = cursor === undefined ? undefined : decodeListCursor(cursor);
-  if (cursor !== undefined && after === undefined) {
-    throw badRequest('cursor', 'cursor is not one this API gave');
-  }
-  const page = await deps.store.listBatches({
-    owner: caller.id,
-    limit,
-    ...(status === undefined ? {} : { status }),
-    ...(after === undefined ? {} : { after }),
-  });
-  return {
-    status: 200,
-    body: {
-      v: 1,
-      batches: page.batches.map(batchSummary),
-      ...(page.next === undefined ? {} : { next_cursor: encodeListCursor(page.next) }),
-    },
   };
 }
 
@@ -331,6 +304,7 @@ export async function listBatches(
 export async function getResults(
   deps: ResultsDeps,
   batchId: string,
+  caller: Caller,
   query: Record<string, string | undefined> = {},
 ): Promise<ApiResult> {
   const unknown = Object.keys(query).find((name) => !(name in resultsPageQuerySchema.shape));
@@ -338,8 +312,7 @@ export async function getResults(
   const { limit, cursor } = resultsPageQuerySchema.parse(query);
   const offset = cursor === undefined ? 0 : decodeResultsCursor(cursor);
   if (offset === undefined) throw badRequest('cursor', 'cursor is not one this API gave');
-  const batch = await deps.store.getBatch(batchId, false);
-  if (!batch) throw notFound(batchId);
+  const batch = visibleBatch(caller, batchId, await deps.store.getBatch(batchId, false));
   if (!isTerminal(batch.status) || batch.status === 'CANCELLED') {
     throw conflict(`batch is ${batch.status}: results exist once it is finalized`);
   }
@@ -351,9 +324,11 @@ export async function getResults(
 export async function cancelBatch(
   deps: CancelDeps,
   batchId: string,
+  caller: Caller,
   body: unknown,
 ): Promise<ApiResult> {
   emptyRequestSchema.parse(body);
+  visibleBatch(caller, batchId, await deps.store.getBatch(batchId));
   const result = await deps.store.cancelBatch(batchId, deps.now());
   if (result.outcome === 'not_found') throw notFound(batchId);
   if (result.outcome === 'already_final' && result.batch.status !== 'CANCELLED') {

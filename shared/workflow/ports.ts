@@ -79,6 +79,8 @@ export interface BatchStore {
   getInFlight(principal: string): Promise<InFlightCounts>;
   /** Any active status → CANCELLED. */
   cancelBatch(batchId: string, now: Date): Promise<CancelOutcome>;
+  /** The batch an Idempotency-Key scope names (see CreateBatchInput), or null. */
+  findIdempotentBatch(scope: string): Promise<string | null>;
   /** The META item; strongly consistent unless `consistent` is false. */
   getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
   /**

@@ -160,10 +160,10 @@ export interface CreateBatchInput {
    */
   inFlight?: InFlightReservation;
   /**
-   * Another request may write this batch id (it comes from an Idempotency-Key): a create refused
-   * by the caps then leaves the essay items it wrote to their TTL instead of deleting them.
+   * The caller's Idempotency-Key, hashed with the caller (`idempotencyScope`): written with the
+   * batch under the condition that it is new, so one key of one caller makes one batch.
    */
-  sharedId?: boolean;
+  idempotencyScope?: string;
 }
 
 /** The caller a starting batch is counted against, and the deployment's caps. */
@@ -174,13 +174,17 @@ export interface InFlightReservation {
 
 export type CreateBatchOutcome =
   | { outcome: 'created'; batch: BatchMeta }
+  /** The batch id is taken (a random id collided). */
   | { outcome: 'exists' }
+  /** The caller's Idempotency-Key names an earlier batch (a concurrent create won). */
+  | { outcome: 'key_taken' }
   /** A cap has no room: nothing was stored and nothing counted. */
   | { outcome: 'over_cap'; refusal: CapRefusal };
 
-/** Which of an owner's batches one list call reads (`GET /batches`). */
+/** Which batches one list call reads (`GET /batches`). */
 export interface ListBatchesInput {
-  owner: string;
+  /** Whose batches; undefined: every batch (an admin's list). */
+  owner?: string;
   /** At most this many batches. */
   limit: number;
   /** Only batches with this status. */

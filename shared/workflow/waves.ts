@@ -8,7 +8,7 @@
  */
 import { resolveConfig } from '#domain/config.ts';
 import type { BatchWaves, PendingPoint, WaveSummary } from '#messages/waves.ts';
-import { notFound } from './http-errors.ts';
+import { type Caller, visibleBatch } from './access.ts';
 import type { BatchStore, HistoryStore } from './ports.ts';
 import type { BatchMeta, BatchSettings, ComparisonHistoryRow } from './store-records.ts';
 
@@ -130,13 +130,13 @@ export function waveHistory(
   };
 }
 
-/** `GET /batches/{id}/waves`. */
+/** `GET /batches/{id}/waves` (its owner's or an admin's; anyone else's is a 404). */
 export async function getWaves(
   deps: WavesDeps,
   batchId: string,
+  caller: Caller,
 ): Promise<{ status: number; body: BatchWaves }> {
-  const batch = await deps.store.getBatch(batchId, false);
-  if (!batch) throw notFound(batchId);
+  const batch = visibleBatch(caller, batchId, await deps.store.getBatch(batchId, false));
   const [settings, comparisons] = await Promise.all([
     deps.store.getSettings(batchId),
     deps.store.listComparisonHistory(batchId),

@@ -3,6 +3,7 @@
  * instant, recorded backoff sleeps, stored items in their DynamoDB shape, and the errors DynamoDB
  * raises (condition failures, cancelled transactions, throttling).
  */
+
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -20,6 +21,7 @@ import type { BatchMeta, BatchSettings } from '#shared/workflow/store-records.ts
 import { dynamoStore } from '#store/dynamo-store.ts';
 import { batchPk, metaKey } from '#store/keys.ts';
 import { PK } from '#store/table-schema.ts';
+import { TEST_CALLER_ARN } from '#test/helpers/events.ts';
 
 export const TABLE = 'cj-test-table';
 export const BATCH_ID = 'batch-0001';
@@ -120,7 +122,8 @@ export function settingsItem(settings: Partial<BatchSettings> = {}): Record<stri
 
 /** META as stored (with keys), for GetItem responses. */
 export function metaItem(overrides: Partial<BatchMeta> = {}): Record<string, unknown> {
-  return { ...metaKey(BATCH_ID), ...batchMeta(overrides) };
+  // Owned by the caller the tests call as (test/helpers/events.ts).
+  return { ...metaKey(BATCH_ID), owner: TEST_CALLER_ARN, ...batchMeta(overrides) };
 }
 
 export function verdict(comparisonId = '000001-000000', winner: 'A' | 'B' = 'A'): Callback {

@@ -276,7 +276,7 @@ describe('least privilege', () => {
     expect(queried[1]).toContain('/index/active-batches"');
   });
 
-  it('lets list-batches query only the owner index and read META items, nothing else', () => {
+  it('lets list-batches query only the two batch indexes and read META items, nothing else', () => {
     // Prepare
     const statements = statementsOfFunction(built.template, PREFIX, 'list-batches');
 
@@ -296,8 +296,9 @@ describe('least privilege', () => {
 
     // Assess
     expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
-    expect(queried).toHaveLength(1);
+    expect(queried).toHaveLength(2);
     expect(queried[0]).toContain('/index/batches-by-owner"');
+    expect(queried[1]).toContain('/index/batches-by-created"');
     expect(others).toEqual([]);
   });
 

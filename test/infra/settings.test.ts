@@ -64,6 +64,8 @@ describe('deployment settings', () => {
     ['maxEssayChars', String(DEFAULT_CONFIG.MAX_ESSAY_CHARS + 1)],
     ['maxBudgetPerBatch', '1000001'],
     ['maxBudgetPerBatch', '0'],
+    ['adminPrincipals', 'alice'],
+    ['adminPrincipals', 'arn:aws:iam::123:user/short-account'],
     ['apiRateLimit', '0'],
     ['apiRateLimit', '10001'],
     ['apiBurstLimit', '5001'],
@@ -142,6 +144,24 @@ describe('deployment settings', () => {
 
     // Assess
     expect(act).toThrow('maxEssaysInFlight (499) is below maxEssaysPerBatch (500)');
+  });
+
+  it('name no admin by default, and the admins given as a comma list of ARNs', () => {
+    // Prepare
+    const named = contextOf({
+      adminPrincipals: 'arn:aws:iam::123456789012:role/Ops, arn:aws:iam::123456789012:user/alice',
+    });
+
+    // Act
+    const defaults = resolveSettings(contextOf({}));
+    const settings = resolveSettings(named);
+
+    // Assess
+    expect(defaults.adminPrincipals).toEqual([]);
+    expect(settings.adminPrincipals).toEqual([
+      'arn:aws:iam::123456789012:role/Ops',
+      'arn:aws:iam::123456789012:user/alice',
+    ]);
   });
 
   it('reject a real provider without an API key secret', () => {

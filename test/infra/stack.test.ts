@@ -164,7 +164,7 @@ describe('queues', () => {
 });
 
 describe('table', () => {
-  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the three indexes', () => {
+  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the four indexes', () => {
     // Prepare
     const expected = {
       TableName: `${PREFIX}-table`,
@@ -198,6 +198,15 @@ describe('table', () => {
           IndexName: 'batches-by-owner',
           KeySchema: [
             { AttributeName: 'owner', KeyType: 'HASH' },
+            { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          // An admin's GET /batches: every batch, newest first.
+          IndexName: 'batches-by-created',
+          KeySchema: [
+            { AttributeName: 'gsi4pk', KeyType: 'HASH' },
             { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
@@ -331,6 +340,36 @@ describe('functions', () => {
     expect(continuation.COMPARISON_QUEUE_URL).toEqual({ Ref: comparisonQueueId });
     expect(continuation.EVENT_BUS_NAME).toEqual({ Ref: expect.any(String) });
     expect(admin.TABLE_NAME).toBeUndefined();
+  });
+
+  it('hands the admins to every function that decides who may see a batch, and to no other', () => {
+    // Prepare
+    const withAdmins = buildTestStack({
+      context: { adminPrincipals: 'arn:aws:iam::123456789012:role/Ops' },
+    });
+
+    // Act
+    const holders = resourcesOfType(withAdmins.template, 'AWS::Lambda::Function')
+      .filter(
+        ([, props]) =>
+          (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+            ?.ADMIN_PRINCIPALS === 'arn:aws:iam::123456789012:role/Ops',
+      )
+      .map(([, props]) => String(props.FunctionName).slice(PREFIX.length + 1))
+      .sort();
+
+    // Assess
+    expect(holders).toEqual(
+      [
+        'add-essays',
+        'cancel-batch',
+        'get-batch',
+        'get-results',
+        'get-waves',
+        'list-batches',
+        'start-batch',
+      ].sort(),
+    );
   });
 
   it('gives no function a local caller identity: in AWS a request without IAM is refused', () => {

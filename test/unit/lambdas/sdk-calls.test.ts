@@ -33,6 +33,8 @@ const QUEUE_URLS = {
   continuation: 'https://sqs.eu-west-1.amazonaws.com/123456789012/continuation.fifo',
 } as const;
 const TABLE = 'cj-calls-table';
+/** The deployment's admin: its list is every batch's (the all-batches index). */
+const ADMIN_ARN = 'arn:aws:iam::123456789012:role/cj-ops';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -180,6 +182,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    ADMIN_PRINCIPALS: ADMIN_ARN,
   })) {
     vi.stubEnv(name, value);
   }
@@ -328,6 +331,12 @@ describe("the handlers' SDK calls and the grant table", () => {
       'list-batches',
       httpEvent('GET /batches', { queryStringParameters: { limit: '1' } }),
     );
+    const listedByAdmin = await http(
+      'list-batches',
+      httpEvent('GET /batches', {
+        caller: 'arn:aws:sts::123456789012:assumed-role/cj-ops/on-call',
+      }),
+    );
     await http(
       'list-batches',
       httpEvent('GET /batches', {
@@ -352,6 +361,7 @@ describe("the handlers' SDK calls and the grant table", () => {
     ]);
     expect(listed.status).toBe(200);
     expect((listed.body as { batches: unknown[] }).batches).toHaveLength(1);
+    expect((listedByAdmin.body as { batches: unknown[] }).batches.length).toBeGreaterThan(1);
     expect((retried.body as { batch_id: string }).batch_id).toBe(inlineId);
     expect(cancelled.status).toBe(200);
     expect(offered).toBeGreaterThan(0);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RouteTable, toHttpEvent, toHttpReply } from '#localstack/local-cloud/http-api.ts';
+import {
+  RouteTable,
+  routeResource,
+  toHttpEvent,
+  toHttpReply,
+} from '#localstack/local-cloud/http-api.ts';
 
 const ROUTES = new RouteTable([
   { routeKey: 'GET /batches/{id}', functionId: 'GetBatch' },
@@ -82,6 +87,47 @@ describe('toHttpEvent', () => {
     });
     expect(event.headers.cookie).toBeUndefined();
     expect(event.pathParameters).toBeUndefined();
+  });
+
+  it("puts a signed request's IAM caller where API Gateway does, and none for an unsigned one", () => {
+    // Prepare
+    const match = ROUTES.match('POST', '/batches');
+    const caller = {
+      userArn: 'arn:aws:iam::123456789012:user/alice',
+      accessKey: 'AKIAALICE',
+      accountId: '123456789012',
+    };
+    const context = { accountId: '123456789012', domainName: 'localhost' };
+
+    // Act
+    const signed = toHttpEvent(
+      request({ method: 'POST', url: '/batches' }),
+      match!,
+      context,
+      caller,
+    );
+    const unsigned = toHttpEvent(request({ method: 'POST', url: '/batches' }), match!, context);
+    const resource = routeResource(
+      { region: 'eu-west-1', accountId: '123456789012', apiId: 'local' },
+      'get',
+      '/batches/b-1',
+    );
+
+    // Assess
+    expect((signed.requestContext as { authorizer?: unknown }).authorizer).toEqual({
+      iam: {
+        accessKey: 'AKIAALICE',
+        accountId: '123456789012',
+        callerId: 'AKIAALICE',
+        principalOrgId: null,
+        userArn: 'arn:aws:iam::123456789012:user/alice',
+        userId: 'AKIAALICE',
+      },
+    });
+    expect((unsigned.requestContext as { authorizer?: unknown }).authorizer).toBeUndefined();
+    expect(resource).toBe(
+      'arn:aws:execute-api:eu-west-1:123456789012:local/$default/GET/batches/b-1',
+    );
   });
 
   it('base64-encodes a binary body and flags it', () => {

@@ -4,7 +4,12 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { callerPrincipal, iamCallerArn, principalId } from '#shared/runtime/caller-principal.ts';
+import {
+  apiCaller,
+  callerPrincipal,
+  iamCallerArn,
+  principalId,
+} from '#shared/runtime/caller-principal.ts';
 import { errorResponse } from '#shared/runtime/http.ts';
 import { httpEvent } from '#test/helpers/events.ts';
 
@@ -117,5 +122,33 @@ describe('callerPrincipal', () => {
 
     // Assess
     expect(principal.id).toBe(LOCAL);
+  });
+});
+
+describe('apiCaller', () => {
+  it('names an admin by its ARN, a role by every session of it, and nobody else', () => {
+    // Prepare
+    const admins = [
+      'arn:aws:iam::123456789012:role/ops/Oncall',
+      'arn:aws:iam::123456789012:user/root-ops',
+    ];
+
+    // Act
+    const session = apiCaller(
+      signedBy('arn:aws:sts::123456789012:assumed-role/Oncall/pager-7'),
+      admins,
+    );
+    const user = apiCaller(signedBy('arn:aws:iam::123456789012:user/root-ops'), admins);
+    const other = apiCaller(
+      signedBy('arn:aws:sts::123456789012:assumed-role/Submitter/ci'),
+      admins,
+    );
+    const nobody = apiCaller(signedBy('arn:aws:iam::123456789012:user/root-ops'), []);
+
+    // Assess
+    expect(session).toEqual({ id: 'arn:aws:sts::123456789012:assumed-role/Oncall', admin: true });
+    expect(user.admin).toBe(true);
+    expect(other).toEqual({ id: 'arn:aws:sts::123456789012:assumed-role/Submitter', admin: false });
+    expect(nobody.admin).toBe(false);
   });
 });

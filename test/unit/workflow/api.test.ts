@@ -145,14 +145,20 @@ describe('HTTP API operations', () => {
     const essays = testEssays(4);
 
     // Act
-    const early = await httpFailureOf(startBatch(p.deps, batchId, {}));
-    const page1 = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
-    const retried = await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
+    const early = await httpFailureOf(startBatch(p.deps, batchId, TEST_CALLER, {}));
+    const page1 = await addEssays(p.deps, batchId, TEST_CALLER, {
+      offset: 0,
+      essays: essays.slice(0, 2),
+    });
+    const retried = await addEssays(p.deps, batchId, TEST_CALLER, {
+      offset: 0,
+      essays: essays.slice(0, 2),
+    });
     const gap = await httpFailureOf(
-      addEssays(p.deps, batchId, { offset: 3, essays: essays.slice(3) }),
+      addEssays(p.deps, batchId, TEST_CALLER, { offset: 3, essays: essays.slice(3) }),
     );
-    await addEssays(p.deps, batchId, { offset: 2, essays: essays.slice(2) });
-    const started = await startBatch(p.deps, batchId, {});
+    await addEssays(p.deps, batchId, TEST_CALLER, { offset: 2, essays: essays.slice(2) });
+    const started = await startBatch(p.deps, batchId, TEST_CALLER, {});
 
     // Assess
     expect(created).toMatchObject({
@@ -182,14 +188,23 @@ describe('HTTP API operations', () => {
 
     // Act
     const unknown = await httpFailureOf(
-      addEssays(p.deps, batchId, { offset: 0, essays: [essays[0]!, anchored(1, 'A*')] }),
+      addEssays(p.deps, batchId, TEST_CALLER, {
+        offset: 0,
+        essays: [essays[0]!, anchored(1, 'A*')],
+      }),
     );
     const noScale = await httpFailureOf(
-      addEssays(p.deps, plain, { offset: 0, essays: [anchored(0, 'A'), essays[1]!] }),
+      addEssays(p.deps, plain, TEST_CALLER, { offset: 0, essays: [anchored(0, 'A'), essays[1]!] }),
     );
-    await addEssays(p.deps, batchId, { offset: 0, essays: [anchored(0, 'B'), essays[1]!] });
-    await addEssays(p.deps, batchId, { offset: 2, essays: [anchored(2, 'B'), essays[3]!] });
-    const oneGrade = await httpFailureOf(startBatch(p.deps, batchId, {}));
+    await addEssays(p.deps, batchId, TEST_CALLER, {
+      offset: 0,
+      essays: [anchored(0, 'B'), essays[1]!],
+    });
+    await addEssays(p.deps, batchId, TEST_CALLER, {
+      offset: 2,
+      essays: [anchored(2, 'B'), essays[3]!],
+    });
+    const oneGrade = await httpFailureOf(startBatch(p.deps, batchId, TEST_CALLER, {}));
 
     // Assess
     expect(unknown).toMatchObject({
@@ -204,7 +219,9 @@ describe('HTTP API operations', () => {
         message: expect.stringMatching(/at least two distinct grades/),
       },
     });
-    expect((await getBatch(p.deps, batchId)).body).toMatchObject({ status: 'PENDING_ESSAYS' });
+    expect((await getBatch(p.deps, batchId, TEST_CALLER)).body).toMatchObject({
+      status: 'PENDING_ESSAYS',
+    });
     expect(p.sent.continuation).toHaveLength(0);
   });
 
@@ -221,11 +238,11 @@ describe('HTTP API operations', () => {
           ? { ...essay, anchor_grade: 'C' }
           : essay,
     );
-    await addEssays(p.deps, batchId, { offset: 0, essays: essays.slice(0, 2) });
-    await addEssays(p.deps, batchId, { offset: 2, essays: essays.slice(2) });
+    await addEssays(p.deps, batchId, TEST_CALLER, { offset: 0, essays: essays.slice(0, 2) });
+    await addEssays(p.deps, batchId, TEST_CALLER, { offset: 2, essays: essays.slice(2) });
 
     // Act
-    const started = await startBatch(p.deps, batchId, {});
+    const started = await startBatch(p.deps, batchId, TEST_CALLER, {});
 
     // Assess
     expect(started).toMatchObject({
@@ -240,11 +257,13 @@ describe('HTTP API operations', () => {
 
     // Act
     const responses = await Promise.all([
-      httpFailureOf(getBatch(p.deps, 'missing')),
-      httpFailureOf(getResults(p.deps, 'missing')),
-      httpFailureOf(startBatch(p.deps, 'missing', {})),
-      httpFailureOf(cancelBatch(p.deps, 'missing', {})),
-      httpFailureOf(addEssays(p.deps, 'missing', { offset: 0, essays: testEssays(1) })),
+      httpFailureOf(getBatch(p.deps, 'missing', TEST_CALLER)),
+      httpFailureOf(getResults(p.deps, 'missing', TEST_CALLER)),
+      httpFailureOf(startBatch(p.deps, 'missing', TEST_CALLER, {})),
+      httpFailureOf(cancelBatch(p.deps, 'missing', TEST_CALLER, {})),
+      httpFailureOf(
+        addEssays(p.deps, 'missing', TEST_CALLER, { offset: 0, essays: testEssays(1) }),
+      ),
     ]);
 
     // Assess
@@ -266,11 +285,11 @@ describe('HTTP API operations', () => {
         TEST_CALLER,
       ),
     );
-    const early = await httpFailureOf(getResults(p.deps, batchId));
+    const early = await httpFailureOf(getResults(p.deps, batchId, TEST_CALLER));
 
     // Act
     await runToCompletion(p);
-    const results = await getResults(p.deps, batchId);
+    const results = await getResults(p.deps, batchId, TEST_CALLER);
 
     // Assess
     expect(early).toMatchObject({ status: 409, body: { field: 'status' } });
@@ -291,26 +310,28 @@ describe('HTTP API operations', () => {
       ),
     );
     await runToCompletion(p);
-    const whole = (await getResults(p.deps, batchId)).body as BatchResults;
+    const whole = (await getResults(p.deps, batchId, TEST_CALLER)).body as BatchResults;
 
     // Act: pages of 2, each from the previous page's cursor
     const pages: BatchResults[] = [];
     let cursor: string | undefined;
     do {
       const query = cursor === undefined ? { limit: '2' } : { limit: '2', cursor };
-      const page = (await getResults(p.deps, batchId, query)).body as BatchResults;
+      const page = (await getResults(p.deps, batchId, TEST_CALLER, query)).body as BatchResults;
       pages.push(page);
       cursor = page.next_cursor;
     } while (cursor !== undefined);
     const refusals = await Promise.all([
-      httpFailureOf(getResults(p.deps, batchId, { limit: '0' })),
+      httpFailureOf(getResults(p.deps, batchId, TEST_CALLER, { limit: '0' })),
       httpFailureOf(
-        getResults(p.deps, batchId, { limit: String(DEFAULT_CONFIG.RESULTS_PAGE_ROWS + 1) }),
+        getResults(p.deps, batchId, TEST_CALLER, {
+          limit: String(DEFAULT_CONFIG.RESULTS_PAGE_ROWS + 1),
+        }),
       ),
-      httpFailureOf(getResults(p.deps, batchId, { limit: 'ten' })),
-      httpFailureOf(getResults(p.deps, batchId, { cursor: 'not-a-cursor' })),
-      httpFailureOf(getResults(p.deps, batchId, { cursor: encodeResultsCursor(6) })),
-      httpFailureOf(getResults(p.deps, batchId, { page: '2' })),
+      httpFailureOf(getResults(p.deps, batchId, TEST_CALLER, { limit: 'ten' })),
+      httpFailureOf(getResults(p.deps, batchId, TEST_CALLER, { cursor: 'not-a-cursor' })),
+      httpFailureOf(getResults(p.deps, batchId, TEST_CALLER, { cursor: encodeResultsCursor(6) })),
+      httpFailureOf(getResults(p.deps, batchId, TEST_CALLER, { page: '2' })),
     ]);
 
     // Assess
@@ -347,9 +368,9 @@ describe('HTTP API operations', () => {
     await runToCompletion(p);
 
     // Act
-    const first = await cancelBatch(p.deps, running, {});
-    const second = await cancelBatch(p.deps, running, {});
-    const finishedCancel = await httpFailureOf(cancelBatch(p.deps, finished, {}));
+    const first = await cancelBatch(p.deps, running, TEST_CALLER, {});
+    const second = await cancelBatch(p.deps, running, TEST_CALLER, {});
+    const finishedCancel = await httpFailureOf(cancelBatch(p.deps, finished, TEST_CALLER, {}));
 
     // Assess
     expect(first).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
@@ -378,17 +399,17 @@ describe('HTTP API operations', () => {
     // Prepare
     const pagedBatch = async (p: Pipeline) => {
       const batchId = idOf(await createBatch(p.deps, { essay_count: 2 }, TEST_CALLER));
-      await addEssays(p.deps, batchId, { offset: 0, essays: testEssays(2) });
+      await addEssays(p.deps, batchId, TEST_CALLER, { offset: 0, essays: testEssays(2) });
       return batchId;
     };
     const probe = createPipeline();
     const probeId = await pagedBatch(probe);
     const before = probe.externalCalls();
-    await startBatch(probe.deps, probeId, {});
+    await startBatch(probe.deps, probeId, TEST_CALLER, {});
     const calls = probe.externalCalls() - before;
-    // GetItem (settings: a grade scale?), GetItem META, GetItem × 2 (the in-flight counters),
-    // TransactWriteItems (start + count), GetItem META, SendMessage
-    expect(calls).toBe(7);
+    // GetItem META (whose batch?), GetItem (settings: a grade scale?), GetItem META, GetItem × 2
+    // (the in-flight counters), TransactWriteItems (start + count), GetItem META, SendMessage
+    expect(calls).toBe(8);
 
     for (let k = 1; k <= calls; k++) {
       const p = createPipeline();
@@ -396,8 +417,8 @@ describe('HTTP API operations', () => {
       p.crashAtCall(k);
 
       // Act
-      await expect(startBatch(p.deps, batchId, {})).rejects.toBeInstanceOf(CrashError);
-      const retried = await startBatch(p.deps, batchId, {});
+      await expect(startBatch(p.deps, batchId, TEST_CALLER, {})).rejects.toBeInstanceOf(CrashError);
+      const retried = await startBatch(p.deps, batchId, TEST_CALLER, {});
 
       // Assess
       expect(retried.body, `crash at call ${k}`).toMatchObject({ status: 'RUNNING' });
@@ -414,10 +435,19 @@ describe('HTTP API operations', () => {
     const probe = createPipeline();
     const probeId = idOf(await createBatch(probe.deps, { essays: testEssays(3) }, TEST_CALLER));
     const start = probe.callLog.length;
-    await cancelBatch(probe.deps, probeId, {});
+    await cancelBatch(probe.deps, probeId, TEST_CALLER, {});
     const probeCalls = probe.callLog.slice(start);
-    // META read, cancel + release (one transaction), the event, its mark, META, settings
-    expect(probeCalls).toEqual(['Get', 'TransactWrite', 'PutEvents', 'Update', 'Get', 'Get']);
+    // META (whose batch?), META read, cancel + release (one transaction), the event, its mark,
+    // META, settings
+    expect(probeCalls).toEqual([
+      'Get',
+      'Get',
+      'TransactWrite',
+      'PutEvents',
+      'Update',
+      'Get',
+      'Get',
+    ]);
     const calls = probeCalls.length;
     const markCall = probeCalls.indexOf('PutEvents') + 2; // 1-based: the call right after publishing
 
@@ -427,8 +457,10 @@ describe('HTTP API operations', () => {
       p.crashAtCall(k);
 
       // Act
-      await expect(cancelBatch(p.deps, batchId, {})).rejects.toBeInstanceOf(CrashError);
-      const retried = await cancelBatch(p.deps, batchId, {});
+      await expect(cancelBatch(p.deps, batchId, TEST_CALLER, {})).rejects.toBeInstanceOf(
+        CrashError,
+      );
+      const retried = await cancelBatch(p.deps, batchId, TEST_CALLER, {});
 
       // Assess
       expect(retried, `crash at call ${k}`).toMatchObject({
@@ -484,7 +516,7 @@ describe('HTTP API operations', () => {
     const first = idOf(await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' }));
     await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
     const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'bob' }));
-    await addEssays(deps, paged, { offset: 0, essays: testEssays(2) });
+    await addEssays(deps, paged, TEST_CALLER, { offset: 0, essays: testEssays(2) });
 
     // Act
     const third = await httpFailureOf(
@@ -494,11 +526,11 @@ describe('HTTP API operations', () => {
     const tooManyEssays = await httpFailureOf(
       createBatch(deps, { essays: testEssays(5) }, { id: 'bob' }),
     );
-    await startBatch(deps, paged, {});
+    await startBatch(deps, paged, TEST_CALLER, {});
     const afterStart = await httpFailureOf(
       createBatch(deps, { essays: testEssays(3) }, { id: 'carol' }),
     );
-    await cancelBatch(deps, first, {});
+    await cancelBatch(deps, first, TEST_CALLER, {});
     const accepted = await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
 
     // Assess
@@ -532,14 +564,14 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
     const deps = { ...p.deps, inFlightCaps: { maxBatchesPerPrincipal: 1, maxEssaysInFlight: 100 } };
     const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'alice' }));
-    await addEssays(deps, paged, { offset: 0, essays: testEssays(2) });
+    await addEssays(deps, paged, TEST_CALLER, { offset: 0, essays: testEssays(2) });
     const running = idOf(await createBatch(deps, { essays: testEssays(2) }, { id: 'alice' }));
 
     // Act
-    const refused = await httpFailureOf(startBatch(deps, paged, {}));
-    const stillPending = await getBatch(deps, paged);
-    await cancelBatch(deps, running, {});
-    const started = await startBatch(deps, paged, {});
+    const refused = await httpFailureOf(startBatch(deps, paged, TEST_CALLER, {}));
+    const stillPending = await getBatch(deps, paged, TEST_CALLER);
+    await cancelBatch(deps, running, TEST_CALLER, {});
+    const started = await startBatch(deps, paged, TEST_CALLER, {});
 
     // Assess
     expect(refused).toMatchObject({

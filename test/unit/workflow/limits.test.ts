@@ -124,8 +124,13 @@ describe('deployment maxima on the paged upload path', () => {
     );
 
     // Act
-    const response = await httpFailureOf(addEssays(deps, batchId, { offset: 0, essays: page }));
-    const stored = await addEssays(deps, batchId, { offset: 0, essays: testEssays(2) });
+    const response = await httpFailureOf(
+      addEssays(deps, batchId, TEST_CALLER, { offset: 0, essays: page }),
+    );
+    const stored = await addEssays(deps, batchId, TEST_CALLER, {
+      offset: 0,
+      essays: testEssays(2),
+    });
 
     // Assess
     expect(response).toMatchObject({ status: 400, body: { field: 'essays[1].text' } });

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchList } from '#messages/state.ts';
 import { errorResponse } from '#shared/runtime/http.ts';
-import { cancelBatch, createBatch, listBatches } from '#shared/workflow/api.ts';
+import { type Caller, cancelBatch, createBatch } from '#shared/workflow/api.ts';
+import { listBatches } from '#shared/workflow/batch-list.ts';
 import { TEST_CALLER } from '#test/helpers/events.ts';
 import { createPipeline, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
 
@@ -33,7 +34,7 @@ async function createBatches(p: Pipeline, count: number, caller = TEST_CALLER): 
   return ids;
 }
 
-async function list(p: Pipeline, query: Record<string, string> = {}, caller = TEST_CALLER) {
+async function list(p: Pipeline, query: Record<string, string> = {}, caller: Caller = TEST_CALLER) {
   return (await listBatches(p.deps, caller, query)).body as BatchList;
 }
 
@@ -80,7 +81,7 @@ describe('listBatches', () => {
     // Prepare
     const p = createPipeline();
     const ids = await createBatches(p, 6);
-    for (const id of [ids[0], ids[2]]) await cancelBatch(p.deps, String(id), {});
+    for (const id of [ids[0], ids[2]]) await cancelBatch(p.deps, String(id), TEST_CALLER, {});
 
     // Act
     const cancelled = await list(p, { status: 'CANCELLED', limit: '1' });
@@ -98,6 +99,26 @@ describe('listBatches', () => {
     expect(running.batches.map((batch) => batch.batch_id)).toEqual(
       [ids[5], ids[4], ids[3], ids[1]].map(String),
     );
+  });
+
+  it("gives an admin every batch, newest first, whoever's it is", async () => {
+    // Prepare
+    const p = createPipeline();
+    const mine = await createBatches(p, 2);
+    const theirs = await createBatches(p, 2, OTHER);
+
+    // Act
+    const page = await list(p, {}, { id: 'arn:aws:iam::123456789012:role/ops', admin: true });
+    const firstTwo = await list(
+      p,
+      { limit: '2' },
+      { id: 'arn:aws:iam::123456789012:role/ops', admin: true },
+    );
+
+    // Assess
+    expect(page.batches.map((batch) => batch.batch_id)).toEqual([...mine, ...theirs].reverse());
+    expect(firstTwo.batches.map((batch) => batch.batch_id)).toEqual([...theirs].reverse());
+    expect(firstTwo.next_cursor).toBeDefined();
   });
 
   it('answers an empty page to a caller with no batches', async () => {

@@ -198,8 +198,8 @@ describe('grades from anchor essays', () => {
 
     // Act
     await runBatch(p, batchId);
-    const results = await getResults(p.deps, batchId);
-    const state = await getBatch(p.deps, batchId);
+    const results = await getResults(p.deps, batchId, TEST_CALLER);
+    const state = await getBatch(p.deps, batchId, TEST_CALLER);
 
     // Assess: the state echoes the scale, the metadata has two boundaries between the grades.
     const meta = state.body as {

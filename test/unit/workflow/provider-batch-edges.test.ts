@@ -6,6 +6,7 @@
  * parts that are no longer wanted (batch cancelled, deadline passed, an essay gone) before or
  * while they are submitted.
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
 import { cancelBatch } from '#shared/workflow/api.ts';
 import type { ProviderBatchDeps } from '#shared/workflow/provider-batch-deps.ts';
 import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -213,7 +215,7 @@ describe('parts nobody needs any more', () => {
     const deps = providerBatchDeps(p, server);
     const batchId = await createProviderBatchBatch(p, 'anthropic', 4);
     await drain(p, processorsOf(p));
-    await cancelBatch(p.deps, batchId, {});
+    await cancelBatch(p.deps, batchId, TEST_CALLER, {});
 
     // Act
     const summary = await runProviderBatches(deps);
@@ -348,7 +350,7 @@ describe('parts nobody needs any more', () => {
     const batchId = await createProviderBatchBatch(p, 'openai', 4);
     await drain(p, processorsOf(p));
     await runProviderBatches(deps);
-    await cancelBatch(p.deps, batchId, {});
+    await cancelBatch(p.deps, batchId, TEST_CALLER, {});
 
     // Act: after the lease the lookup finds nothing created, and nothing is wanted any more
     p.advance(p.deps.config.PROVIDER_BATCH_LEASE_SECONDS * 1000 + 1000);

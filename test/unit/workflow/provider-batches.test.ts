@@ -7,6 +7,7 @@
  * results are recorded late. Crash tests: a crash between create and record makes no second
  * provider batch; a crash in the middle of the callbacks counts none twice.
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type FakeBatchServer,
@@ -16,6 +17,7 @@ import {
 import type { Callback } from '#messages/queue.ts';
 import { cancelBatch } from '#shared/workflow/api.ts';
 import { runProviderBatches } from '#shared/workflow/provider-batches.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
   createPipeline,
@@ -191,7 +193,7 @@ describe.each(PROVIDERS)('provider batches (%s)', (provider) => {
     await runProviderBatches(deps);
 
     // Act
-    await cancelBatch(p.deps, batchId, {});
+    await cancelBatch(p.deps, batchId, TEST_CALLER, {});
     await runProviderBatches(deps);
     await runProviderBatches(deps);
     await drain(p, processorsOf(p));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { batchWavesSchema } from '#messages/waves.ts';
 import type { ComparisonHistoryRow } from '#shared/workflow/store-records.ts';
 import { getWaves, pendingTimeline, waveHistory } from '#shared/workflow/waves.ts';
+import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   BATCH_ID,
   batchMeta,
@@ -171,7 +172,7 @@ describe('getWaves on the DynamoDB store', () => {
       .resolves({ Items: [{ ...row(1, 0, 1), deadline: at(70) }, row(1, 0, 2)] });
 
     // Act
-    const result = await getWaves({ store: h.store }, BATCH_ID);
+    const result = await getWaves({ store: h.store }, BATCH_ID, TEST_CALLER);
 
     // Assess
     expect(result.status).toBe(200);
@@ -189,7 +190,7 @@ describe('getWaves on the DynamoDB store', () => {
     h.ddb.on(GetCommand).resolves({});
 
     // Act
-    const act = getWaves({ store: h.store }, 'nope');
+    const act = getWaves({ store: h.store }, 'nope', TEST_CALLER);
 
     // Assess
     await expect(act).rejects.toMatchObject({ status: 404, body: { field: 'id' } });

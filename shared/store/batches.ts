@@ -3,7 +3,7 @@
  * empty for a paged upload), store pages of essays, start, cancel, and read it back. Every state
  * change is one conditional META update whose failure is classified from a fresh META read.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { completionDenominator } from '#domain/batch-state.ts';
 import { DEFAULT_CONFIG, resolveConfig } from '#domain/config.ts';
 import type { EssayInput } from '#messages/api.ts';
@@ -20,6 +20,7 @@ import type {
 } from '#shared/workflow/store-records.ts';
 import { listOwnerBatches } from '#store/batch-list.ts';
 import { startBatchIn } from '#store/batch-start.ts';
+import { findIdempotentBatch } from '#store/idempotency.ts';
 import {
   FINISH_ATTEMPTS,
   finishReleasing,
@@ -343,20 +344,7 @@ export function dynamoBatches(table: Table): BatchStore {
 
     getBatch: (batchId, consistent) => table.getMeta(batchId, consistent),
 
-    /** One consistent read of the key's item (a retried create must find its first batch). */
-    async findIdempotentBatch(scope) {
-      const output = await table.call(() =>
-        table.client.send(
-          new GetCommand({
-            TableName: table.name,
-            Key: idempotencyItemKey(scope),
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      const batchId = output.Item?.batch_id;
-      return typeof batchId === 'string' ? batchId : null;
-    },
+    findIdempotentBatch: (scope) => findIdempotentBatch(table, scope),
 
     listBatches: (input) => listOwnerBatches(table, input),
 

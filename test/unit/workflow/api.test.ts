@@ -516,7 +516,7 @@ describe('HTTP API operations', () => {
     const first = idOf(await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' }));
     await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
     const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'bob' }));
-    await addEssays(deps, paged, TEST_CALLER, { offset: 0, essays: testEssays(2) });
+    await addEssays(deps, paged, { id: 'bob' }, { offset: 0, essays: testEssays(2) });
 
     // Act
     const third = await httpFailureOf(
@@ -526,11 +526,11 @@ describe('HTTP API operations', () => {
     const tooManyEssays = await httpFailureOf(
       createBatch(deps, { essays: testEssays(5) }, { id: 'bob' }),
     );
-    await startBatch(deps, paged, TEST_CALLER, {});
+    await startBatch(deps, paged, { id: 'bob' }, {});
     const afterStart = await httpFailureOf(
       createBatch(deps, { essays: testEssays(3) }, { id: 'carol' }),
     );
-    await cancelBatch(deps, first, TEST_CALLER, {});
+    await cancelBatch(deps, first, { id: 'alice' }, {});
     const accepted = await createBatch(deps, { essays: testEssays(3) }, { id: 'alice' });
 
     // Assess
@@ -564,14 +564,14 @@ describe('HTTP API operations', () => {
     const p = createPipeline();
     const deps = { ...p.deps, inFlightCaps: { maxBatchesPerPrincipal: 1, maxEssaysInFlight: 100 } };
     const paged = idOf(await createBatch(deps, { essay_count: 2 }, { id: 'alice' }));
-    await addEssays(deps, paged, TEST_CALLER, { offset: 0, essays: testEssays(2) });
+    await addEssays(deps, paged, { id: 'alice' }, { offset: 0, essays: testEssays(2) });
     const running = idOf(await createBatch(deps, { essays: testEssays(2) }, { id: 'alice' }));
 
     // Act
-    const refused = await httpFailureOf(startBatch(deps, paged, TEST_CALLER, {}));
-    const stillPending = await getBatch(deps, paged, TEST_CALLER);
-    await cancelBatch(deps, running, TEST_CALLER, {});
-    const started = await startBatch(deps, paged, TEST_CALLER, {});
+    const refused = await httpFailureOf(startBatch(deps, paged, { id: 'alice' }, {}));
+    const stillPending = await getBatch(deps, paged, { id: 'alice' });
+    await cancelBatch(deps, running, { id: 'alice' }, {});
+    const started = await startBatch(deps, paged, { id: 'alice' }, {});
 
     // Assess
     expect(refused).toMatchObject({

@@ -53,10 +53,7 @@ export interface BatchMeta extends StoredStateFields {
   event_published?: boolean;
   /** Raised by every META write (optimistic-concurrency witness, useful in logs). */
   version: number;
-  /**
-   * The principal that created the batch (docs/security.md): the owner index's partition, so a
-   * caller lists only its own batches. Absent only on batches stored before owners existed.
-   */
+  /** The principal that created it (docs/security.md): the owner index's partition. */
   owner?: string;
   /**
    * The caller the batch is counted against while in flight (set when it starts running, with
@@ -181,15 +178,13 @@ export type CreateBatchOutcome =
   /** A cap has no room: nothing was stored and nothing counted. */
   | { outcome: 'over_cap'; refusal: CapRefusal };
 
-/** Which batches one list call reads (`GET /batches`). */
+/** Which batches one list call reads (`GET /batches`): at most `limit`, newest first. */
 export interface ListBatchesInput {
   /** Whose batches; undefined: every batch (an admin's list). */
   owner?: string;
-  /** At most this many batches. */
   limit: number;
-  /** Only batches with this status. */
+  /** Only batches in this status, after this index position (a previous page's `next`). */
   status?: BatchStatus;
-  /** Only batches listed after this owner-index position (a previous page's `next`). */
   after?: string;
 }
 

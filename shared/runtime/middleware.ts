@@ -104,6 +104,67 @@ export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOpti
     .use(logMetrics(metrics));
 }
 
+/**
+ * An SQS handler whose records each yield a key (the callback function: its batch id) and that
+ * ends with ONE follow-up per distinct key among the records that succeeded (the callback
+ * function: one gate re-check per batch instead of one per record). A follow-up that fails is
+ * logged (`follow_up_failed`) and fails every record of its key, so they are redelivered and the
+ * follow-up runs again; when nothing succeeded the function reports an error, as `sqsHandler` does.
+ */
+export function sqsHandlerWithFollowUp<K>(
+  recordHandler: (record: SQSRecord) => Promise<K>,
+  followUp: (key: K) => Promise<void>,
+  options: SqsHandlerOptions,
+) {
+  const processor = options.fifo
+    ? new SqsFifoPartialProcessorAsync()
+    : new BatchProcessor(EventType.SQS);
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const keys = new Map<string, K>();
+    const handleRecord = loggingFailures(async (record) => {
+      keys.set(record.messageId, await recordHandler(record));
+    });
+    const response = options.fifo
+      ? await processPartialResponse(
+          event,
+          handleRecord,
+          processor as SqsFifoPartialProcessorAsync,
+          { context, skipGroupOnError: true, throwOnFullBatchFailure: true },
+        )
+      : await processPartialResponse(event, handleRecord, processor as BatchProcessor, {
+          context,
+          throwOnFullBatchFailure: true,
+          processInParallel: options.parallel ?? true,
+        });
+    const failed = new Set(response.batchItemFailures.map((item) => item.itemIdentifier));
+    const recordsByKey = new Map<K, string[]>();
+    for (const record of event.Records) {
+      const key = keys.get(record.messageId);
+      if (failed.has(record.messageId) || key === undefined) continue;
+      recordsByKey.set(key, [...(recordsByKey.get(key) ?? []), record.messageId]);
+    }
+    for (const [key, messageIds] of recordsByKey) {
+      try {
+        await followUp(key);
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        logger.error('follow_up_failed', {
+          records: messageIds.length,
+          error: failure.name,
+          error_message: failure.message.slice(0, 300),
+        });
+        for (const messageId of messageIds) failed.add(messageId);
+      }
+    }
+    if (event.Records.length > 0 && failed.size === event.Records.length) {
+      throw new Error(`all ${failed.size} records of the invocation failed`);
+    }
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}
+
 export function scheduledHandler(fn: (event: ScheduledEvent, context: Context) => Promise<void>) {
   return middy(async (event: ScheduledEvent, context: Context): Promise<void> => fn(event, context))
     .use(injectLambdaContext(logger))

@@ -8,7 +8,7 @@ import { comparisonUsageOf } from '#domain/judge-usage.ts';
 import { parseComparisonId } from '#messages/common.ts';
 import type { Callback } from '#messages/queue.ts';
 import type { CallbackStore } from '#shared/workflow/ports.ts';
-import type { RecordCallbackResult } from '#shared/workflow/store-records.ts';
+import type { BatchMeta, RecordOutcome } from '#shared/workflow/store-records.ts';
 import { comparisonSk, itemKey, metaKey } from '#store/keys.ts';
 import { cancellationReasons } from '#store/retry.ts';
 import { type Item, plainAttribute, type Table } from '#store/table.ts';
@@ -73,17 +73,16 @@ export function dynamoCallbacks(table: Table): CallbackStore {
      * META counter +1 (condition: batch RUNNING and the comparison's wave committed), in one
      * transaction. A duplicate (comparison already terminal), a late callback (batch no longer
      * RUNNING: the comparison alone is marked late) and an unknown comparison change no counter.
-     * Always ends with a fresh consistent META read, so the caller re-checks the gate.
+     * One request in the common case: the caller reads META once afterwards for all the callbacks
+     * of a batch it records together, and re-checks the gate on it.
      */
-    async recordCallback(callback, now): Promise<RecordCallbackResult> {
+    async recordCallback(callback, now): Promise<RecordOutcome> {
       const parsed = parseComparisonId(callback.comparison_id);
-      if (!parsed) {
-        return { outcome: 'unknown_comparison', batch: await table.getMeta(callback.batch_id) };
-      }
+      if (!parsed) return 'unknown_comparison';
       const counter =
         callback.outcome === 'verdict' ? 'completed_comparisons' : 'failed_comparisons';
       const comparisonUpdate = terminalComparisonUpdate(table, callback, now, false);
-      let outcome: RecordCallbackResult['outcome'] = 'recorded';
+      let outcome: RecordOutcome = 'recorded';
       try {
         await table.call(() =>
           table.client.send(
@@ -127,7 +126,11 @@ export function dynamoCallbacks(table: Table): CallbackStore {
           throw error;
         }
       }
-      return { outcome, batch: await table.getMeta(callback.batch_id) };
+      return outcome;
+    },
+
+    getBatch(batchId, consistent = true): Promise<BatchMeta | null> {
+      return table.getMeta(batchId, consistent);
     },
   };
 }

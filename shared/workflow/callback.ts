@@ -1,7 +1,13 @@
 /**
- * Callback processing (docs/data-model.md, "recordCallback outcomes" and "Crash safety"): record the callback in one atomic store step, count it,
- * then re-check the gate on the fresh batch state — also for duplicates, so a crash between the
- * write and the trigger is repaired by the redelivery.
+ * Callback processing (docs/data-model.md, "recordCallback outcomes" and "Crash safety"): record
+ * each callback in one atomic store step and count it, then re-check the gate on a fresh META
+ * read — once per batch after all the callbacks of an invocation, and also after duplicates, so a
+ * crash between the write and the trigger is repaired by the redelivery.
+ *
+ * One META read per batch per invocation, not per callback, is as safe: counters only grow while
+ * a wave is open, so a read taken after the last write of the invocation sees every state an
+ * earlier read would have acted on (a wave submitted in between was submitted by a continuation
+ * that someone already triggered).
  */
 import type { Callback } from '#messages/queue.ts';
 import { recheckGate } from './gate.ts';
@@ -21,12 +27,13 @@ export interface CallbackResult {
   triggered: boolean;
 }
 
-export async function processCallback(
+/** Records one callback exactly once and counts it; the caller re-checks its batch's gate after. */
+export async function recordCallback(
   deps: CallbackDeps,
   callback: Callback,
-): Promise<CallbackResult> {
+): Promise<RecordOutcome> {
   const { telemetry } = deps;
-  const { outcome, batch } = await deps.store.recordCallback(callback, deps.now());
+  const outcome = await deps.store.recordCallback(callback, deps.now());
   telemetry.count(MetricName.CallbacksReceived);
   const fields = {
     batch_id: callback.batch_id,
@@ -45,7 +52,28 @@ export async function processCallback(
   if (outcome === 'unknown_comparison') {
     telemetry.warn('callback_for_unknown_comparison', fields);
   }
-  if (!batch) return { outcome, triggered: false };
-  const triggered = await recheckGate(deps, batch, 'callbacks_drained');
+  return outcome;
+}
+
+/**
+ * Re-checks a batch's gate on a fresh META read after its callbacks were recorded; sends the
+ * continuation trigger when the gate says proceed. Returns whether it did.
+ */
+export async function recheckGateAfterCallbacks(
+  deps: CallbackDeps,
+  batchId: string,
+): Promise<boolean> {
+  const batch = await deps.store.getBatch(batchId);
+  if (!batch) return false;
+  return recheckGate(deps, batch, 'callbacks_drained');
+}
+
+/** One callback on its own: recorded, then its batch's gate re-checked. */
+export async function processCallback(
+  deps: CallbackDeps,
+  callback: Callback,
+): Promise<CallbackResult> {
+  const outcome = await recordCallback(deps, callback);
+  const triggered = await recheckGateAfterCallbacks(deps, callback.batch_id);
   return { outcome, triggered };
 }

@@ -38,7 +38,7 @@ import type {
   PartKey,
   PlanPartInput,
   ProviderBatchPart,
-  RecordCallbackResult,
+  RecordOutcome,
   RecordSubmissionInput,
   RecordSubmissionOutcome,
   StartBatchOutcome,
@@ -186,7 +186,9 @@ export interface FinalizationStore {
 
 /** Recording a callback and raising its counter in one atomic step. */
 export interface CallbackStore {
-  recordCallback(callback: Callback, now: Date): Promise<RecordCallbackResult>;
+  recordCallback(callback: Callback, now: Date): Promise<RecordOutcome>;
+  /** The META item, strongly consistent: the gate is re-checked on it after recording. */
+  getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
 }
 
 /** What the sweeper scans. */

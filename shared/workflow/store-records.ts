@@ -226,14 +226,10 @@ export type CancelOutcome =
  * - `duplicate`: the comparison was already terminal; nothing changed;
  * - `late`: the batch is no longer RUNNING; the comparison is marked late, counters untouched;
  * - `unknown_comparison`: no such comparison (or batch) in a committed wave.
- * `batch` is a fresh strongly consistent META read taken after the write, so the caller re-checks
- * the gate in every case (null when the batch does not exist).
+ * The caller re-checks the gate on a fresh META read in every case, once per batch after all the
+ * callbacks it records in one invocation (docs/data-model.md, "recordCallback outcomes").
  */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'late' | 'unknown_comparison';
-export interface RecordCallbackResult {
-  outcome: RecordOutcome;
-  batch: BatchMeta | null;
-}
 
 export interface FinalizeInput {
   expectedIteration: number;

@@ -79,6 +79,7 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
     errors: 0,
   };
   const triggered = new Set<string>();
+  const timedOutBatches = new Set<string>();
 
   const listed = await store.listExpiredPending(now, deps.config.SWEEPER_MAX_TIMEOUTS_PER_RUN);
   // Entries no callback can record (their batch is gone, their wave was never committed) leave
@@ -109,7 +110,8 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
       reason: 'deadline_passed',
     };
     try {
-      const { outcome, batch } = await store.recordCallback(timeout, now);
+      const outcome = await store.recordCallback(timeout, now);
+      timedOutBatches.add(comparison.batch_id);
       telemetry.info('comparison_timeout', {
         batch_id: comparison.batch_id,
         comparison_id: comparison.comparison_id,
@@ -124,9 +126,6 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
       if (outcome === 'unknown_comparison' && (await store.leavePendingIndex(comparison))) {
         summary.left_index += 1;
       }
-      if (batch && !triggered.has(batch.batch_id) && (await recheckGate(deps, batch, 'sweeper'))) {
-        triggered.add(batch.batch_id);
-      }
     } catch (error) {
       summary.errors += 1;
       telemetry.error('sweeper_timeout_failed', {
@@ -134,6 +133,16 @@ export async function runSweep(deps: SweeperDeps): Promise<SweepSummary> {
         comparison_id: comparison.comparison_id,
         error: (error as Error).name,
       });
+    }
+  }
+  // One fresh META read and gate check per batch, after all of its timeouts were recorded.
+  for (const batchId of timedOutBatches) {
+    try {
+      const batch = await store.getBatch(batchId);
+      if (batch && (await recheckGate(deps, batch, 'sweeper'))) triggered.add(batchId);
+    } catch (error) {
+      summary.errors += 1;
+      telemetry.error('sweeper_batch_failed', { batch_id: batchId, error: (error as Error).name });
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -283,7 +283,7 @@ describe('SQS handlers', () => {
       submitted_comparisons: 2,
       completed_comparisons: 2,
     });
-    // Callback records are processed one at a time: only the last one sees pending 0.
+    // One gate check after both callbacks of the batch: one trigger.
     expect(sentTo(QUEUES.CONTINUATION_QUEUE_URL)).toEqual([
       expect.objectContaining({ dedupId: `${batchId}:1`, groupId: batchId }),
     ]);
@@ -357,6 +357,64 @@ describe('SQS handlers', () => {
     const metrics = metricLines('MalformedMessages');
     expect(metrics).toHaveLength(2);
     expect(metrics[0]).toMatchObject({ FunctionName: 'callback', MalformedMessages: 1 });
+  });
+
+  it('reads META once per batch after all its callbacks, and redelivers only the records of a batch whose gate check failed', async () => {
+    // Prepare: two batches, each with its first wave judged; the continuation trigger of the
+    // second batch cannot be sent
+    const { continuation, judge, callback } = await handlers();
+    const batchId = await createdBatch();
+    const otherId = await createdBatch();
+    await continuation(
+      sqsEvent(recordsFrom(QUEUES.CONTINUATION_QUEUE_URL, true)),
+      lambdaContext('continuation'),
+    );
+    await judge(sqsEvent(recordsFrom(QUEUES.COMPARISON_QUEUE_URL)), lambdaContext('judge'));
+    const callbacks = recordsFrom(QUEUES.CALLBACK_QUEUE_URL);
+    const batchOf = (record: SQSRecord) =>
+      (JSON.parse(record.body) as { batch_id: string }).batch_id;
+    sent = [];
+    sqs.on(SendMessageCommand).callsFake((input) => {
+      if (input.MessageGroupId === otherId) throw new Error('continuation queue unavailable');
+      sent.push({
+        queueUrl: input.QueueUrl,
+        body: input.MessageBody,
+        groupId: input.MessageGroupId,
+      });
+      return { MessageId: 'm' };
+    });
+    ddb.resetHistory();
+
+    // Act
+    const response = (await callback(
+      sqsEvent(callbacks),
+      lambdaContext('callback'),
+    )) as SQSBatchResponse;
+
+    // Assess
+    expect(callbacks.map(batchOf).sort()).toEqual([batchId, batchId, otherId, otherId].sort());
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(ddb.commandCalls(GetCommand).map((call) => call.args[0].input.Key?.pk)).toEqual(
+      expect.arrayContaining([`BATCH#${batchId}`, `BATCH#${otherId}`]),
+    );
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
+    expect(sentTo(QUEUES.CONTINUATION_QUEUE_URL)).toEqual([
+      expect.objectContaining({ groupId: batchId }),
+    ]);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      callbacks
+        .filter((record) => batchOf(record) === otherId)
+        .map((record) => record.messageId)
+        .sort(),
+    );
+    expect(table.get(`BATCH#${otherId}`, 'META')).toMatchObject({ completed_comparisons: 2 });
+    expect(jsonLines().filter((line) => line.message === 'follow_up_failed')).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        records: 2,
+        error_message: 'continuation queue unavailable',
+      }),
+    ]);
   });
 
   it('stops a FIFO continuation batch at the first failure and reports every later record', async () => {

@@ -140,7 +140,7 @@ describe('store accounting under random operation sequences', () => {
             const results = await Promise.all(
               Array.from({ length: op.copies }, () => h.store.recordCallback(callback, NOW)),
             );
-            const recorded = results.filter((result) => result.outcome === 'recorded');
+            const recorded = results.filter((result) => result === 'recorded');
             expect(recorded.length).toBeLessThanOrEqual(1);
           } else if (op.type === 'sweep') {
             for (const expired of await h.store.listExpiredPending(LATER, 100)) {

@@ -32,8 +32,8 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict('000001-000002', 'B'), NOW);
 
     // Assess
-    expect(result.outcome).toBe('recorded');
-    expect(result.batch?.completed_comparisons).toBe(1);
+    expect(result).toBe('recorded');
+    expect((await h.store.getBatch(BATCH_ID))?.completed_comparisons).toBe(1);
     const calls = h.ddb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(1);
     const [comparison, meta] = calls[0]!.args[0].input.TransactItems ?? [];
@@ -66,7 +66,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(failure('000002-000000', 'rate_limited'), NOW);
 
     // Assess
-    expect(result.outcome).toBe('recorded');
+    expect(result).toBe('recorded');
     const items = h.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems ?? [];
     expect(items[0]?.Update?.ExpressionAttributeValues).toMatchObject({
       ':terminal': 'FAILED',
@@ -95,8 +95,8 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict(), NOW);
 
     // Assess
-    expect(result.outcome).toBe('duplicate');
-    expect(result.batch?.completed_comparisons).toBe(2);
+    expect(result).toBe('duplicate');
+    expect((await h.store.getBatch(BATCH_ID))?.completed_comparisons).toBe(2);
     expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(h.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     const read = h.ddb.commandCalls(GetCommand)[0]!.args[0].input;
@@ -115,7 +115,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict('000009-000000'), NOW);
 
     // Assess
-    expect(result.outcome).toBe('unknown_comparison');
+    expect(result).toBe('unknown_comparison');
     expect(h.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
@@ -136,7 +136,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict('000001-000003'), NOW);
 
     // Assess
-    expect(result.outcome).toBe('late');
+    expect(result).toBe('late');
     const updates = h.ddb.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
     const late = updates[0]!.args[0].input;
@@ -163,7 +163,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(failure(), NOW);
 
     // Assess
-    expect(result.outcome).toBe('late');
+    expect(result).toBe('late');
   });
 
   it('answers duplicate when a late callback loses the race to another late copy', async () => {
@@ -183,7 +183,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict(), NOW);
 
     // Assess
-    expect(result.outcome).toBe('duplicate');
+    expect(result).toBe('duplicate');
   });
 
   it('answers unknown_comparison for a comparison of an uncommitted wave (batch RUNNING, iteration ahead)', async () => {
@@ -202,7 +202,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict('000004-000000'), NOW);
 
     // Assess
-    expect(result.outcome).toBe('unknown_comparison');
+    expect(result).toBe('unknown_comparison');
     expect(h.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
@@ -215,9 +215,11 @@ describe('recordCallback', () => {
 
     // Act
     const result = await h.store.recordCallback(verdict(), NOW);
+    const batch = await h.store.getBatch(BATCH_ID);
 
     // Assess
-    expect(result).toEqual({ outcome: 'unknown_comparison', batch: null });
+    expect(result).toBe('unknown_comparison');
+    expect(batch).toBeNull();
   });
 
   it('retries a TransactionConflict with backoff, then records once', async () => {
@@ -233,7 +235,7 @@ describe('recordCallback', () => {
     const result = await h.store.recordCallback(verdict(), NOW);
 
     // Assess
-    expect(result.outcome).toBe('recorded');
+    expect(result).toBe('recorded');
     expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
     expect(h.sleeps).toEqual([50, 100]);
   });

@@ -90,6 +90,26 @@ describe('runSweep', () => {
     });
   });
 
+  it("reads a batch's META once after all of its timeouts, not once per timeout", async () => {
+    // Prepare: three overdue comparisons of one batch
+    const p = createPipeline();
+    const batchId = await plannedBatch(p);
+    p.queues.comparison.splice(0);
+    pastDeadline(p);
+    const before = p.callLog.length;
+
+    // Act
+    const summary = await runSweep(p.deps);
+
+    // Assess: three transactions; one META read for the gate after them, one for the gauge
+    const calls = p.callLog.slice(before);
+    expect(summary).toMatchObject({ timed_out: 3, errors: 0 });
+    expect(calls.filter((call) => call === 'TransactWrite')).toHaveLength(3);
+    expect(calls.filter((call) => call === 'Get')).toHaveLength(2);
+    expect(p.sent.continuation.filter((t) => t.body.cause === 'sweeper')).toHaveLength(1);
+    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: 3 });
+  });
+
   it('emits PendingCallbacks as the total over active batches and leaves waiting batches alone', async () => {
     // Prepare
     const p = createPipeline();

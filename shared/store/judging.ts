@@ -4,7 +4,9 @@
  * function read them before, the batch's settings (its judge choice) — all in ONE strongly
  * consistent BatchGetItem, so judging a comparison costs one DynamoDB request before the provider
  * call (docs/data-model.md, "Access patterns"); then one conditional PutItem claims the
- * comparison, so two copies of a request never both call the provider.
+ * comparison, so two copies of a request never both call the provider. The reads of the records
+ * an invocation judges together start in the same turn of the event loop and are coalesced into
+ * one BatchGetItem for all of them.
  */
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -35,7 +37,55 @@ interface ClaimRecord {
   at: Date;
 }
 
+interface PendingRead {
+  keys: Item[];
+  resolve: (items: Map<string, Item>) => void;
+  reject: (error: unknown) => void;
+}
+
+const keyString = (key: Item) => `${String(key[PK])}\u0000${String(key[SK])}`;
+
+/**
+ * Strongly consistent reads asked for in one turn of the event loop, served by one BatchGetItem
+ * (chunked at 100 keys by the table): the judge's records start their reads together, so an
+ * invocation of five records costs one read request instead of five. If the request fails, every
+ * read of the turn fails with it (each record is then redelivered, as when it failed alone).
+ */
+export class CoalescedReads {
+  private pending: PendingRead[] = [];
+
+  constructor(private readonly table: Table) {}
+
+  /** The items found for `keys`, by `pk`/`sk`; missing items are absent. */
+  read(keys: Item[]): Promise<Map<string, Item>> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ keys, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  /** The item of `key` in a map returned by `read`. */
+  static itemOf(items: Map<string, Item>, key: Item): Item | undefined {
+    return items.get(keyString(key));
+  }
+
+  private async flush(): Promise<void> {
+    const reads = this.pending;
+    this.pending = [];
+    const unique = new Map<string, Item>();
+    for (const key of reads.flatMap((read) => read.keys)) unique.set(keyString(key), key);
+    try {
+      const found = await this.table.getKeys([...unique.values()], true);
+      const byKey = new Map(found.map((item) => [keyString(item), item]));
+      for (const read of reads) read.resolve(byKey);
+    } catch (error) {
+      for (const read of reads) read.reject(error);
+    }
+  }
+}
+
 export function dynamoJudging(table: Table): JudgeStore {
+  const reads = new CoalescedReads(table);
   const putClaim = (
     batchId: string,
     comparisonId: string,
@@ -73,8 +123,13 @@ export function dynamoJudging(table: Table): JudgeStore {
       const essayKeys = [...new Set(indices)].map(essaySk);
       const sortKeys = [META_SK, comparisonSk(comparisonId), ...essayKeys];
       if (!cached) sortKeys.push(SETTINGS_SK);
-      const items = await table.getAll(batchId, sortKeys, true);
-      const bySortKey = new Map(items.map((item) => [String(item[SK]), item]));
+      const keys = sortKeys.map((sortKey) => itemKey(batchId, sortKey));
+      const found = await reads.read(keys);
+      const bySortKey = new Map<string, Item>();
+      for (const key of keys) {
+        const item = CoalescedReads.itemOf(found, key);
+        if (item) bySortKey.set(String(key[SK]), item);
+      }
       const meta = bySortKey.get(META_SK);
       const comparison = bySortKey.get(comparisonSk(comparisonId));
       const essays = new Map<number, StoredEssay>();

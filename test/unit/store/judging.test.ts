@@ -38,6 +38,66 @@ function requestedSortKeys(h: StoreHarness): string[][] {
 }
 
 describe('loadJudgeContext', () => {
+  it('serves the reads of records judged together with one request: each gets its own comparison, META asked once', async () => {
+    // Prepare: three records of one invocation, started in the same turn
+    const h = storeHarness();
+    const otherComparison = '000001-000001';
+    h.ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        [TABLE]: [
+          metaItem(),
+          comparisonItem('PENDING'),
+          { ...comparisonItem('COMPLETED'), [SK]: comparisonSk(otherComparison) },
+          essayItem(0),
+          essayItem(1),
+          essayItem(2),
+          settingsItem(),
+        ],
+      },
+    });
+
+    // Act
+    const [first, second, third] = await Promise.all([
+      h.store.loadJudgeContext(BATCH_ID, COMPARISON_ID, [0, 1]),
+      h.store.loadJudgeContext(BATCH_ID, otherComparison, [1, 2]),
+      h.store.loadJudgeContext(BATCH_ID, COMPARISON_ID, [0, 1]),
+    ]);
+
+    // Assess
+    expect(h.ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+    const keys = requestedSortKeys(h)[0] ?? [];
+    expect(keys.filter((key) => key === META_SK)).toHaveLength(1);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(first?.comparisonStatus).toBe('PENDING');
+    expect(second?.comparisonStatus).toBe('COMPLETED');
+    expect([...(second?.essays.keys() ?? [])].sort()).toEqual([1, 2]);
+    expect(third?.comparisonStatus).toBe('PENDING');
+    expect([...(first?.essays.keys() ?? [])].sort()).toEqual([0, 1]);
+  });
+
+  it('fails every read of the turn when the shared request fails, and reads afresh in the next turn', async () => {
+    // Prepare
+    const h = storeHarness();
+    h.ddb
+      .on(BatchGetCommand)
+      .rejectsOnce(Object.assign(new Error('boom'), { name: 'ValidationException' }))
+      .resolves({
+        Responses: { [TABLE]: [metaItem(), comparisonItem('PENDING'), settingsItem()] },
+      });
+
+    // Act
+    const together = await Promise.allSettled([
+      h.store.loadJudgeContext(BATCH_ID, COMPARISON_ID, [0, 1]),
+      h.store.loadJudgeContext(BATCH_ID, COMPARISON_ID, [0, 1]),
+    ]);
+    const later = await h.store.loadJudgeContext(BATCH_ID, COMPARISON_ID, [0, 1]);
+
+    // Assess
+    expect(together.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(later.comparisonStatus).toBe('PENDING');
+    expect(h.ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
   it('reads META, the comparison, each essay once and the settings in one consistent request', async () => {
     // Prepare
     const h = storeHarness();

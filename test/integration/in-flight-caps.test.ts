@@ -2,10 +2,10 @@
  * The in-flight caps on the local cloud, through the `cj` bin and the API (docs/deploy.md,
  * "Deployment settings and maxima"): with MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL 2 and
  * MAX_ESSAYS_IN_FLIGHT 10 in the functions' environment, the caller's third running batch is a 429
- * naming the limit (`cj submit` exits 3 and says it); a cancelled batch frees its place; a batch
- * that would pass the essay total is a 429 naming MAX_ESSAYS_IN_FLIGHT; a completed batch frees its
- * essays. Runs its own local cloud, because the caps are deployment settings (the functions'
- * environment). Every request is the local identity's (the local cloud sends no IAM context).
+ * naming the limit (`cj submit` exits 3 and says it); a batch cancelled with `cj cancel` frees its
+ * place; a batch that would pass the essay total is a 429 naming MAX_ESSAYS_IN_FLIGHT; a completed
+ * batch frees its essays. Runs its own local cloud, because the caps are deployment settings (the
+ * functions' environment). Every request is the local identity's (LOCAL_CALLER_PRINCIPAL).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -96,7 +96,8 @@ describe('in-flight caps on the local cloud', () => {
 
     // Act
     const third = await submit(essaysFile('third', 3));
-    await api.cancelBatch(String(second.batchId));
+    const running = await cj(['list', '--status', 'RUNNING', '--json']);
+    const cancelled = await cj(['cancel', String(second.batchId)]);
     const afterCancel = await submit(essaysFile('after-cancel', 3));
     const completed = await cj(['wait', String(afterCancel.batchId), '--timeout-s', '150']);
 
@@ -105,6 +106,11 @@ describe('in-flight caps on the local cloud', () => {
     expect(third.run.stderr).toContain('API error 429 (field batches_in_flight)');
     expect(third.run.stderr).toContain('MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL is 2');
     expect(third.run.stdout).toBe('');
+    const listed = (JSON.parse(running.stdout) as { batches: { batch_id: string }[] }).batches;
+    expect(listed.map((batch) => batch.batch_id).sort()).toEqual(
+      [first.batchId, second.batchId].sort(),
+    );
+    expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(afterCancel.run.code, afterCancel.run.stderr).toBe(0);
     expect(completed.code, completed.stderr).toBe(0);
     const done = await api.getBatch(String(afterCancel.batchId));

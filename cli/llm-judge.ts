@@ -2,8 +2,9 @@
  * `cj submit` flags for a real LLM judge: `--judge openai|anthropic|openai-compatible` with
  * `--judge-model`, `--judge-endpoint NAME` (a compatible server the deployment names) or
  * `--judge-base-url` (a compatible server on this machine, local cloud only), `--rubric FILE`,
- * `--assignment FILE`, `--judge-both-orders` and `--judge-mode sync|provider-batch` (OpenAI and
- * Anthropic: judge each wave through the provider's batch API). The server validates it again.
+ * `--assignment FILE`, `--judge-both-orders` and `--judge-mode sync|provider-batch` (OpenAI,
+ * Anthropic, or a named endpoint the deployment declares to speak the OpenAI Batch API: judge each
+ * wave through the batch API). The server validates it again.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -46,7 +47,7 @@ export const LLM_JUDGE_FLAGS: FlagSpecs = {
     type: 'string',
     valueName: 'sync|provider-batch',
     description:
-      'openai/anthropic: provider-batch judges each wave through the batch API at half price (results within 24 h)',
+      'openai/anthropic (or a batch-capable --judge-endpoint): provider-batch judges each wave through the batch API at half price (results within 24 h)',
   },
 };
 
@@ -55,8 +56,8 @@ const JUDGE_MODES: Record<string, 'sync' | 'provider_batch'> = {
   sync: 'sync',
   'provider-batch': 'provider_batch',
 };
-/** Providers with a batch API. */
-const BATCH_PROVIDERS: readonly string[] = ['openai', 'anthropic'];
+/** Providers with a batch API (openai-compatible: only on a named endpoint, checked below). */
+const BATCH_PROVIDERS: readonly string[] = ['openai', 'anthropic', 'openai-compatible'];
 
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
 export type LlmJudgeOptions = Exclude<JudgeOptions, { provider: 'mock' }>;
@@ -125,7 +126,7 @@ export function llmJudgeFromArgs(
   );
   const rubric = readTextFlag(args, 'rubric', cwd, DEFAULT_CONFIG.JUDGE_MAX_RUBRIC_CHARS);
   const bothOrders = booleanFlag(args, 'judge-both-orders');
-  const mode = judgeModeFrom(args, provider, bothOrders);
+  const mode = judgeModeFrom(args, provider, bothOrders, baseUrl !== undefined);
   // endpoint and base_url belong to openai-compatible only, which the checks above enforce.
   return {
     provider,
@@ -139,18 +140,32 @@ export function llmJudgeFromArgs(
   } as LlmJudgeOptions;
 }
 
-/** `--judge-mode`: only OpenAI and Anthropic have a batch API, and it judges one order. */
+/**
+ * `--judge-mode`: OpenAI, Anthropic and named compatible endpoints have a batch API (whether the
+ * endpoint has one, the deployment says: the server answers 400 naming judge.mode if not); a
+ * --judge-base-url server has none; a batch judges one order.
+ */
 function judgeModeFrom(
   args: ParsedArgs,
   provider: string,
   bothOrders: boolean,
+  atBaseUrl: boolean,
 ): 'sync' | 'provider_batch' | undefined {
   const flag = stringFlag(args, 'judge-mode');
   if (flag === undefined) return undefined;
   const mode = JUDGE_MODES[flag];
   if (mode === undefined) throw new UsageError('--judge-mode', 'must be sync or provider-batch');
   if (mode === 'provider_batch' && !BATCH_PROVIDERS.includes(provider)) {
-    throw new UsageError('--judge-mode', 'provider-batch applies with --judge openai|anthropic');
+    throw new UsageError(
+      '--judge-mode',
+      'provider-batch applies with --judge openai|anthropic|openai-compatible',
+    );
+  }
+  if (mode === 'provider_batch' && atBaseUrl) {
+    throw new UsageError(
+      '--judge-mode',
+      'provider-batch needs --judge-endpoint NAME (an endpoint the deployment declares batch-capable), not --judge-base-url',
+    );
   }
   if (mode === 'provider_batch' && bothOrders) {
     throw new UsageError(

@@ -1,8 +1,8 @@
 /**
  * The deployment contract of every function: trigger, size, environment and permissions. The stack
  * wires exactly what is declared here, so this table is the least-privilege review surface: its
- * `table`, `queryIndexes`, `sendsTo`, `putsEvents`, `readsProviderSecrets` and
- * `readsEndpointSecrets` are everything the
+ * `table`, `queryIndexes`, `sendsTo`, `putsEvents`, `readsProviderSecrets`, `readsEndpointSecrets`
+ * and `readsBatchEndpointSecrets` are everything the
  * function's code may call (infra/grants.ts turns them into IAM statements).
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
@@ -44,7 +44,8 @@ export type EnvName =
   | 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL'
   | 'MAX_ESSAYS_IN_FLIGHT'
   | 'JUDGE_ENDPOINTS'
-  | 'ADMIN_PRINCIPALS';
+  | 'ADMIN_PRINCIPALS'
+  | 'JUDGE_BATCH_ENDPOINTS';
 
 export type Trigger =
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string }
@@ -74,6 +75,8 @@ export interface FunctionSpec {
   readonly readsProviderSecrets?: boolean;
   /** The API key secrets of the deployment's named endpoints (`judgeEndpointSecrets`). */
   readonly readsEndpointSecrets?: boolean;
+  /** Only the secrets of the endpoints declared batch-capable (`judgeBatchEndpoints`). */
+  readonly readsBatchEndpointSecrets?: boolean;
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
@@ -83,11 +86,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'http', method: 'POST', path: '/batches' },
     memorySize: 512,
     timeoutSeconds: 29,
-    // JUDGE_ENDPOINTS: a batch may name only an endpoint the deployment has.
+    // JUDGE_ENDPOINTS: a batch may name only an endpoint the deployment has (and take provider
+    // batches only on one of JUDGE_BATCH_ENDPOINTS).
     env: [
       'TABLE_NAME',
       'ALLOWED_PROVIDERS',
       'JUDGE_ENDPOINTS',
+      'JUDGE_BATCH_ENDPOINTS',
       'CONTINUATION_QUEUE_URL',
       // The deployment maxima a create is checked against (docs/deploy.md).
       'MAX_ESSAYS_PER_BATCH',
@@ -223,7 +228,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // The callback; and a request the rate limiter cannot serve soon, re-sent with a delay.
     sendsTo: ['callback', 'comparison'],
     readsProviderSecrets: true,
-    // Only the judge calls OpenAI-compatible endpoints (they have no provider batch API).
+    // Every named endpoint's key; provider-batches reads only the batch-capable endpoints' keys.
     readsEndpointSecrets: true,
   },
   {
@@ -275,7 +280,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // A 200 MB upload or a results file of 100,000 lines may need minutes; a run starts no new part
     // after PROVIDER_BATCH_RUN_SECONDS, and its claims last PROVIDER_BATCH_LEASE_SECONDS (longer).
     timeoutSeconds: 900,
-    env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL'],
+    // The named endpoints, and which of them speak the OpenAI Batch API.
+    env: ['TABLE_NAME', 'CALLBACK_QUEUE_URL', 'JUDGE_ENDPOINTS', 'JUDGE_BATCH_ENDPOINTS'],
     // Parts: Get/Update, and one transaction (Update + Put of the id's claim and the next part);
     // comparisons of a wave: Query; essays and claims: BatchGetItem.
     table: ['GetItem', 'Query', 'UpdateItem', 'PutItem', 'BatchGetItem'],
@@ -283,5 +289,6 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     queryIndexes: [ACTIVE_INDEX],
     sendsTo: ['callback'],
     readsProviderSecrets: true,
+    readsBatchEndpointSecrets: true,
   },
 ];

@@ -22,6 +22,8 @@ export type GrantTarget =
   | { readonly kind: 'provider-secrets' }
   /** Every named endpoint's secret the deployment names (`judgeEndpointSecrets`). */
   | { readonly kind: 'endpoint-secrets' }
+  /** The secrets of the named endpoints declared batch-capable (`judgeBatchEndpoints`) only. */
+  | { readonly kind: 'batch-endpoint-secrets' }
   /** The function's own log group. */
   | { readonly kind: 'log-group' };
 
@@ -61,6 +63,9 @@ export function grantsOf(spec: FunctionSpec): Grant[] {
   }
   if (spec.readsEndpointSecrets) {
     code(['secretsmanager:GetSecretValue'], { kind: 'endpoint-secrets' });
+  }
+  if (spec.readsBatchEndpointSecrets) {
+    code(['secretsmanager:GetSecretValue'], { kind: 'batch-endpoint-secrets' });
   }
   grants.push({ actions: LOG_ACTIONS, on: { kind: 'log-group' }, by: 'platform' });
   if (spec.trigger.kind === 'queue') {

@@ -85,6 +85,12 @@ export const SETTINGS_SPEC = {
     'comma list of endpoint=secretName',
     "Secrets Manager secret (name, created by the deployer) holding a named endpoint's API key; an endpoint without one is called with no key. Only the judge may read them, and each key goes only to its own endpoint.",
   ),
+  judgeBatchEndpoints: setting(
+    z.union([commaList, z.array(z.string())]).pipe(CONFIG_SPEC.JUDGE_BATCH_ENDPOINTS.schema),
+    '',
+    'comma list of endpoint names',
+    'The named endpoints (judgeEndpoints) that implement the OpenAI Batch API shape (JUDGE_BATCH_ENDPOINTS, docs/deploy.md): only these take judge.mode provider_batch, and the provider-batches function may read only their secrets. Every name must be one of judgeEndpoints.',
+  ),
   providerRateLimits: setting(
     z
       .union([
@@ -226,8 +232,8 @@ const COMPATIBLE_PROVIDER = 'openai-compatible';
 
 /**
  * OpenAI-compatible servers are named endpoints, each with its own secret or none: allowing the
- * provider needs at least one endpoint, endpoints need the provider, and every endpoint secret
- * names a configured endpoint.
+ * provider needs at least one endpoint, endpoints need the provider, and every endpoint secret and
+ * every batch-capable endpoint names a configured endpoint.
  */
 function checkJudgeEndpoints(settings: DeploymentSettings): void {
   const names = Object.keys(settings.judgeEndpoints);
@@ -252,6 +258,23 @@ function checkJudgeEndpoints(settings: DeploymentSettings): void {
       );
     }
   }
+  for (const endpoint of settings.judgeBatchEndpoints) {
+    if (!names.includes(endpoint)) {
+      throw new SettingsError(
+        'judgeBatchEndpoints',
+        `endpoint "${endpoint}" is declared batch-capable but judgeEndpoints does not name it`,
+      );
+    }
+  }
+}
+
+/** The secrets of the endpoints that take provider batches (what provider-batches may read). */
+export function batchEndpointSecretMap(settings: DeploymentSettings): Map<string, string> {
+  return new Map(
+    [...endpointSecretMap(settings)].filter(([endpoint]) =>
+      settings.judgeBatchEndpoints.includes(endpoint),
+    ),
+  );
 }
 
 /** Endpoint name → secret name, from the `judgeEndpointSecrets` list. */

@@ -43,12 +43,21 @@ import { EngineMonitoring } from './constructs/engine-monitoring.ts';
 import { SecureQueue } from './constructs/secure-queue.ts';
 import { type EnvName, FUNCTIONS, type FunctionSpec, type QueueName } from './functions.ts';
 import { type GrantTarget, grantsOf } from './grants.ts';
-import { type DeploymentSettings, endpointSecretMap, providerSecretMap } from './settings.ts';
+import {
+  batchEndpointSecretMap,
+  type DeploymentSettings,
+  endpointSecretMap,
+  providerSecretMap,
+} from './settings.ts';
 
-/** Secret names by provider (`providerSecrets`) and by named endpoint (`judgeEndpointSecrets`). */
+/**
+ * Secret names by provider (`providerSecrets`), by named endpoint (`judgeEndpointSecrets`), and of
+ * the endpoints declared batch-capable only (`judgeBatchEndpoints`).
+ */
 interface DeclaredSecrets {
   readonly provider: ReadonlyMap<string, string>;
   readonly endpoint: ReadonlyMap<string, string>;
+  readonly batchEndpoint: ReadonlyMap<string, string>;
 }
 
 export const SERVICE_NAME = 'cj-engine';
@@ -156,10 +165,12 @@ export class CjEngineStack extends Stack {
       MAX_ESSAYS_IN_FLIGHT: String(settings.maxEssaysInFlight),
       JUDGE_ENDPOINTS: JSON.stringify(settings.judgeEndpoints),
       ADMIN_PRINCIPALS: settings.adminPrincipals.join(','),
+      JUDGE_BATCH_ENDPOINTS: JSON.stringify(settings.judgeBatchEndpoints),
     };
     const secrets: DeclaredSecrets = {
       provider: providerSecretMap(settings),
       endpoint: endpointSecretMap(settings),
+      batchEndpoint: batchEndpointSecretMap(settings),
     };
 
     const functions = new Map<string, EngineFunction>();
@@ -174,8 +185,16 @@ export class CjEngineStack extends Stack {
       if (spec.readsProviderSecrets && secrets.provider.size > 0) {
         environment.PROVIDER_SECRET_NAMES = settings.providerSecrets.join(',');
       }
-      if (spec.readsEndpointSecrets && secrets.endpoint.size > 0) {
-        environment.JUDGE_ENDPOINT_SECRET_NAMES = settings.judgeEndpointSecrets.join(',');
+      // Each function learns only the secret names it may read.
+      const endpointSecrets = spec.readsEndpointSecrets
+        ? secrets.endpoint
+        : spec.readsBatchEndpointSecrets
+          ? secrets.batchEndpoint
+          : new Map<string, string>();
+      if (endpointSecrets.size > 0) {
+        environment.JUDGE_ENDPOINT_SECRET_NAMES = [...endpointSecrets]
+          .map(([endpoint, secretName]) => `${endpoint}=${secretName}`)
+          .join(',');
       }
 
       const fn = new EngineFunction(this, pascalCase(spec.name), {
@@ -251,8 +270,17 @@ export class CjEngineStack extends Stack {
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({ effect: Effect.ALLOW, actions: [...grant.actions], resources }),
       );
-      if (grant.on.kind === 'provider-secrets' || grant.on.kind === 'endpoint-secrets') {
-        const named = grant.on.kind === 'provider-secrets' ? secrets.provider : secrets.endpoint;
+      if (
+        grant.on.kind === 'provider-secrets' ||
+        grant.on.kind === 'endpoint-secrets' ||
+        grant.on.kind === 'batch-endpoint-secrets'
+      ) {
+        const named =
+          grant.on.kind === 'provider-secrets'
+            ? secrets.provider
+            : grant.on.kind === 'endpoint-secrets'
+              ? secrets.endpoint
+              : secrets.batchEndpoint;
         for (const secretName of named.values()) {
           Validations.of(fn.role).acknowledge({
             id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
@@ -279,8 +307,13 @@ export class CjEngineStack extends Stack {
           this.secretArn(`ProviderSecret-${provider}`, secretName),
         );
       case 'endpoint-secrets':
-        // Only the judge: each named endpoint's own key (infra/functions.ts).
+        // The judge: each named endpoint's own key (infra/functions.ts).
         return [...secrets.endpoint].map(([endpoint, secretName]) =>
+          this.secretArn(`EndpointSecret-${endpoint}`, secretName),
+        );
+      case 'batch-endpoint-secrets':
+        // provider-batches: only the keys of the endpoints declared batch-capable.
+        return [...secrets.batchEndpoint].map(([endpoint, secretName]) =>
           this.secretArn(`EndpointSecret-${endpoint}`, secretName),
         );
       case 'log-group':

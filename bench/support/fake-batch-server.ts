@@ -102,6 +102,8 @@ export interface FakeBatchServerOptions {
   createFailures?: number[];
   /** Creates (0-based, by order) that are accepted and then answered by a dropped connection. */
   dropCreateResponses?: readonly number[];
+  /** OpenAI dialect: serve calls without a key, as a self-hosted server may (default: 401). */
+  keyless?: boolean;
 }
 
 export interface FakeBatchServer {
@@ -362,7 +364,7 @@ export async function startFakeBatchServer(
     query: URLSearchParams,
     raw: Buffer,
   ): Promise<void> => {
-    if (!req.headers.authorization?.startsWith('Bearer ')) {
+    if (!options.keyless && !req.headers.authorization?.startsWith('Bearer ')) {
       json(res, 401, errorBody('invalid_api_key', 'no key'));
       return;
     }

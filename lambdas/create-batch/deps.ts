@@ -1,7 +1,7 @@
 /**
  * create-batch's composition root: the batch store, the continuation queue, allowed providers and
- * the deployment's maxima and in-flight caps, and the endpoint policy (named endpoints; loopback
- * base URLs only on the local cloud).
+ * the deployment's maxima and in-flight caps, and the endpoint policy (named endpoints and which
+ * of them take provider batches; loopback base URLs only on the local cloud).
  */
 import { randomUUID } from 'node:crypto';
 import { inFlightCapsFromEnv, limitsFromEnv, readEnv } from '#shared/runtime/env.ts';
@@ -14,7 +14,12 @@ import type { CreateBatchDeps } from '#shared/workflow/api.ts';
 import { dynamoBatches } from '#store/batches.ts';
 
 export const deps = lazy((): CreateBatchDeps => {
-  const env = readEnv(['ALLOWED_PROVIDERS', 'JUDGE_ENDPOINTS', 'ALLOW_LOOPBACK_BASE_URLS']);
+  const env = readEnv([
+    'ALLOWED_PROVIDERS',
+    'JUDGE_ENDPOINTS',
+    'JUDGE_BATCH_ENDPOINTS',
+    'ALLOW_LOOPBACK_BASE_URLS',
+  ]);
   return {
     store: dynamoBatches(table()),
     messaging: queuesFromEnv(['CONTINUATION_QUEUE_URL']),
@@ -24,6 +29,7 @@ export const deps = lazy((): CreateBatchDeps => {
     endpointPolicy: {
       endpoints: env.JUDGE_ENDPOINTS,
       allowLoopbackBaseUrls: env.ALLOW_LOOPBACK_BASE_URLS,
+      batchEndpoints: env.JUDGE_BATCH_ENDPOINTS,
     },
     newBatchId: () => randomUUID(),
     limits: limitsFromEnv(),

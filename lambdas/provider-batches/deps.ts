@@ -1,12 +1,14 @@
 /**
  * provider-batches' composition root: the provider batch parts and essays from the store, the
- * callback queue, the provider batch APIs with the container's keys, claim tokens, and the time
- * left in the invocation.
+ * callback queue, the provider batch APIs with the container's keys (and the named endpoints the
+ * deployment declares batch-capable, each with its own key secret or none), claim tokens, and the
+ * time left in the invocation.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { createProviderBatchApi } from '#shared/judges/batch/registry.ts';
+import { readEnv } from '#shared/runtime/env.ts';
 import { lazy } from '#shared/runtime/lazy.ts';
 import { telemetry } from '#shared/runtime/observability.ts';
 import { queuesFromEnv } from '#shared/runtime/sqs-queues.ts';
@@ -17,8 +19,14 @@ import { dynamoBatches } from '#store/batches.ts';
 import { dynamoProviderBatchSubmissions } from '#store/provider-batch-submissions.ts';
 import { dynamoProviderBatchParts } from '#store/provider-batches.ts';
 
-const container = lazy(
-  (): Omit<ProviderBatchDeps, 'remainingMs'> => ({
+const container = lazy((): Omit<ProviderBatchDeps, 'remainingMs'> => {
+  const env = readEnv(['JUDGE_ENDPOINTS', 'JUDGE_BATCH_ENDPOINTS']);
+  const endpointPolicy = {
+    endpoints: env.JUDGE_ENDPOINTS,
+    allowLoopbackBaseUrls: false,
+    batchEndpoints: env.JUDGE_BATCH_ENDPOINTS,
+  };
+  return {
     store: {
       ...dynamoBatches(table()),
       ...dynamoProviderBatchParts(table()),
@@ -29,9 +37,9 @@ const container = lazy(
     config: DEFAULT_CONFIG,
     now: system.now,
     newToken: randomUUID,
-    apiFor: (choice) => createProviderBatchApi(choice, { config: DEFAULT_CONFIG }),
-  }),
-);
+    apiFor: (choice) => createProviderBatchApi(choice, { config: DEFAULT_CONFIG, endpointPolicy }),
+  };
+});
 
 /** The deps of one invocation (its deadline comes from the Lambda context). */
 export function deps(context?: Pick<Context, 'getRemainingTimeInMillis'>): ProviderBatchDeps {

@@ -1,8 +1,8 @@
 /**
  * Real judges on the local cloud: the user's own machine, so `cj local start` allows every judge
  * provider unless told otherwise (`--providers mock,openai`), and hands the functions the provider
- * keys, deployment-level base URLs and named endpoints (`JUDGE_ENDPOINTS`, JSON) found in its own
- * environment. With `openai-compatible` allowed it also sets ALLOW_LOOPBACK_BASE_URLS: a batch may
+ * keys, deployment-level base URLs and named endpoints (`JUDGE_ENDPOINTS`, JSON; the batch-capable
+ * ones in `JUDGE_BATCH_ENDPOINTS`, a JSON list) found in its own environment. With `openai-compatible` allowed it also sets ALLOW_LOOPBACK_BASE_URLS: a batch may
  * give a raw base_url, but only to a loopback address (docs/security.md). In AWS the same settings
  * come from the stack (`allowedProviders`, `judgeEndpoints`, Secrets Manager), which never allows
  * a raw base_url; `npm start` keeps the template's (mock).
@@ -20,6 +20,8 @@ const JUDGE_ENV_BY_PROVIDER = {
   OPENAI_BASE_URL: 'openai',
   ANTHROPIC_BASE_URL: 'anthropic',
   JUDGE_ENDPOINTS: 'openai-compatible',
+  /** Which of those endpoints speak the OpenAI Batch API (JSON list): judge.mode provider_batch. */
+  JUDGE_BATCH_ENDPOINTS: 'openai-compatible',
 } as const satisfies Record<string, JudgeProviderName>;
 
 export const JUDGE_ENV_NAMES = Object.keys(JUDGE_ENV_BY_PROVIDER) as Array<

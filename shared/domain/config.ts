@@ -623,6 +623,12 @@ export const CONFIG_SPEC = {
     'endpoint name → base URL',
     'The OpenAI-compatible servers this deployment judges with, by name: e.g. {"local-llama": "https://llm.internal.example/v1"} (`cdk deploy -c judgeEndpoints=local-llama=https://llm.internal.example/v1`, docs/deploy.md). A batch picks one with `judge.endpoint`; a deployed stack refuses a raw `judge.base_url`. Each endpoint has its own API key secret or none.',
   ),
+  JUDGE_BATCH_ENDPOINTS: deployment(
+    z.array(endpointNameSchema).max(64),
+    [],
+    'endpoint names',
+    'The named endpoints (JUDGE_ENDPOINTS) that implement the OpenAI Batch API shape (`POST /files`, `POST /batches`, `GET /batches/{id}`, `GET /files/{id}/content`, cancel): e.g. ["local-llama"] (`cdk deploy -c judgeBatchEndpoints=local-llama`, docs/deploy.md). Only these take `judge.mode` provider_batch, submitted and collected by the provider-batches function with the key of that endpoint (or none); every name must be one of JUDGE_ENDPOINTS.',
+  ),
   RATE_LIMIT_UTILIZATION: deployment(
     z.number().gt(0).max(1),
     0.95,

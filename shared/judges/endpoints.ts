@@ -4,7 +4,9 @@
  * secret or none), picked by `judge.endpoint`; or, on the local cloud only (the user's own
  * machine, ALLOW_LOOPBACK_BASE_URLS, which the local cloud sets and the stack never does), to a
  * raw `judge.base_url` on a loopback address. Checked when a batch is created (400 naming the
- * field) and again by the judge before any call.
+ * field) and again by the judge before any call. Only endpoints the deployment declares batch-capable
+ * (JUDGE_BATCH_ENDPOINTS: they implement the OpenAI Batch API shape) take `judge.mode`
+ * provider_batch; a raw base_url never does.
  */
 import type { JudgeChoice } from '#messages/api.ts';
 
@@ -14,6 +16,8 @@ export interface EndpointPolicy {
   endpoints: Readonly<Record<string, string>>;
   /** The local cloud only: a raw base_url to a loopback address is accepted. */
   allowLoopbackBaseUrls: boolean;
+  /** Endpoints that speak the OpenAI Batch API (JUDGE_BATCH_ENDPOINTS); none when omitted. */
+  batchEndpoints?: readonly string[];
 }
 
 /** A deployed stack's policy when nothing else is configured: no endpoints, no raw base URL. */
@@ -37,13 +41,25 @@ export function isLoopbackUrl(raw: string): boolean {
 }
 
 export interface EndpointIssue {
-  field: 'judge.endpoint' | 'judge.base_url';
+  field: 'judge.endpoint' | 'judge.base_url' | 'judge.mode';
   message: string;
 }
 
 function configured(policy: EndpointPolicy): string {
   const names = Object.keys(policy.endpoints);
   return names.length === 0 ? 'none configured' : `configured: ${names.join(', ')}`;
+}
+
+function batchCapable(policy: EndpointPolicy): string {
+  const names = policy.batchEndpoints ?? [];
+  return names.length === 0 ? 'none declared' : `declared: ${names.join(', ')}`;
+}
+
+/** Whether the deployment declares this named endpoint to speak the OpenAI Batch API. */
+export function isBatchEndpoint(endpoint: string, policy: EndpointPolicy): boolean {
+  return (
+    Object.hasOwn(policy.endpoints, endpoint) && (policy.batchEndpoints ?? []).includes(endpoint)
+  );
 }
 
 /** Why this deployment refuses the judge choice's endpoint or base URL, or undefined. */
@@ -53,10 +69,24 @@ export function endpointIssue(
 ): EndpointIssue | undefined {
   if (choice.provider !== 'openai-compatible') return undefined;
   if (choice.endpoint !== undefined) {
-    if (Object.hasOwn(policy.endpoints, choice.endpoint)) return undefined;
+    if (!Object.hasOwn(policy.endpoints, choice.endpoint)) {
+      return {
+        field: 'judge.endpoint',
+        message: `endpoint "${choice.endpoint}" is not one of this deployment's (${configured(policy)})`,
+      };
+    }
+    if (choice.mode === 'provider_batch' && !isBatchEndpoint(choice.endpoint, policy)) {
+      return {
+        field: 'judge.mode',
+        message: `provider_batch needs an endpoint that speaks the OpenAI Batch API; this deployment does not declare "${choice.endpoint}" as one (${batchCapable(policy)})`,
+      };
+    }
+    return undefined;
+  }
+  if (choice.mode === 'provider_batch') {
     return {
-      field: 'judge.endpoint',
-      message: `endpoint "${choice.endpoint}" is not one of this deployment's (${configured(policy)})`,
+      field: 'judge.mode',
+      message: `provider_batch needs a named endpoint that speaks the OpenAI Batch API (${batchCapable(policy)}); a base_url has none`,
     };
   }
   if (choice.base_url === undefined) {

@@ -199,7 +199,8 @@ const llmJudgeFields = {
 /**
  * How the judge is asked: `sync` (default) calls the provider once per comparison as requests
  * arrive; `provider_batch` submits each wave through the provider's batch API (OpenAI Batch API,
- * Anthropic Message Batches) at its batch price, results within the provider's 24-hour window.
+ * Anthropic Message Batches, or a named OpenAI-compatible endpoint the deployment declares to
+ * speak the Batch API) at its batch price, results within the 24-hour window.
  */
 export const judgeModeSchema = z.enum(['sync', 'provider_batch']);
 export type JudgeMode = z.infer<typeof judgeModeSchema>;
@@ -244,9 +245,23 @@ export const openAiCompatibleJudgeSchema = z
     base_url: providerBaseUrlSchema.optional(),
     /** How the server is asked for JSON; `none` parses the answer from text. */
     response_format: z.enum(['json_schema', 'json_object', 'none']).optional(),
+    /**
+     * `provider_batch` only on a named endpoint the deployment declares to speak the OpenAI Batch
+     * API (JUDGE_BATCH_ENDPOINTS, checked at creation); never with a raw base_url.
+     */
+    mode: judgeModeSchema.optional(),
   })
   .strict()
+  .superRefine(oneOrderInProviderBatches)
   .superRefine((choice, ctx) => {
+    if (choice.mode === 'provider_batch' && choice.base_url !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message:
+          'provider_batch needs a named endpoint that speaks the OpenAI Batch API (judge.endpoint); a base_url has none',
+      });
+    }
     if (choice.endpoint !== undefined && choice.base_url !== undefined) {
       ctx.addIssue({
         code: 'custom',

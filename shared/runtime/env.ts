@@ -34,11 +34,11 @@ function configSetting(name: 'MAX_BATCHES_IN_FLIGHT_PER_PRINCIPAL' | 'MAX_ESSAYS
     .pipe(CONFIG_SPEC[name].schema);
 }
 
-/** A setting passed as JSON in one variable (`{}` when unset), then checked by its schema. */
-function jsonSetting<S extends z.ZodType>(schema: S) {
+/** A setting passed as JSON in one variable (`unset`, `{}` by default, when unset), then checked by its schema. */
+function jsonSetting<S extends z.ZodType>(schema: S, unset = '{}') {
   return z
     .string()
-    .default('{}')
+    .default(unset)
     .transform((raw, ctx) => {
       try {
         return JSON.parse(raw) as unknown;
@@ -87,6 +87,11 @@ const ENV_SCHEMAS = {
    * `{"local-llama":"https://host/v1"}`); none unless set.
    */
   JUDGE_ENDPOINTS: jsonSetting(CONFIG_SPEC.JUDGE_ENDPOINTS.schema),
+  /**
+   * Which of those endpoints speak the OpenAI Batch API (JSON of the JUDGE_BATCH_ENDPOINTS
+   * setting, `["local-llama"]`): only they take judge.mode provider_batch; none unless set.
+   */
+  JUDGE_BATCH_ENDPOINTS: jsonSetting(CONFIG_SPEC.JUDGE_BATCH_ENDPOINTS.schema, '[]'),
   /**
    * `true` only on the local cloud (the user's own machine), which sets it: a batch may then give
    * its OpenAI-compatible judge a raw base_url to a loopback address. The stack never sets it.

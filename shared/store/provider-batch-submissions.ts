@@ -6,7 +6,7 @@
  * window belong to other parts.
  */
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { BatchProviderName } from '#shared/judges/batch/port.ts';
+import type { ProviderBatchService } from '#shared/judges/batch/port.ts';
 import type { ProviderBatchStore } from '#shared/workflow/ports.ts';
 import type { PartKey, ProviderBatchPart } from '#shared/workflow/store-records.ts';
 import { itemKey, partSk, providerBatchClaimKey } from '#store/keys.ts';
@@ -106,7 +106,7 @@ export function dynamoProviderBatchSubmissions(
       return 'claim_lost';
     },
 
-    async recordedProviderBatchIds(provider: BatchProviderName, ids) {
+    async recordedProviderBatchIds(provider: ProviderBatchService, ids) {
       const found = new Set<string>();
       for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) {
         let keys: Item[] = ids

@@ -13,7 +13,7 @@ import type { EssayInput, JudgeChoice, JudgeMode } from '#messages/api.ts';
 import type { BatchFinishedEvent } from '#messages/events.ts';
 import type { Callback, ComparisonRequest, ContinuationTrigger } from '#messages/queue.ts';
 import type { ResultRow } from '#messages/state.ts';
-import type { BatchProviderName, ProviderBatchLimits } from '#shared/judges/batch/port.ts';
+import type { ProviderBatchLimits, ProviderBatchService } from '#shared/judges/batch/port.ts';
 import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
 import type { JudgeProvider } from '#shared/judges/port.ts';
 import type {
@@ -232,7 +232,7 @@ export interface ProviderBatchStore {
   recordSubmission(key: PartKey, input: RecordSubmissionInput): Promise<RecordSubmissionOutcome>;
   /** Which of these provider batch ids some part has recorded. */
   recordedProviderBatchIds(
-    provider: BatchProviderName,
+    provider: ProviderBatchService,
     ids: readonly string[],
   ): Promise<Set<string>>;
   /** SUBMITTED or COLLECTING whose lease lapsed → COLLECTING under a new claim (cursor kept). */

@@ -18,7 +18,7 @@ import type {
 } from '#domain/types.ts';
 import type { EssayInput, JudgeChoice } from '#messages/api.ts';
 import type { BatchState, ResultRow } from '#messages/state.ts';
-import type { BatchProviderName } from '#shared/judges/batch/port.ts';
+import type { ProviderBatchService } from '#shared/judges/batch/port.ts';
 
 /**
  * The batch's counters and state as the API shows them (shared/messages/state.ts), as stored (the
@@ -295,7 +295,7 @@ export interface ProviderBatchPart {
   batch_id: string;
   iteration: number;
   part: number;
-  provider: BatchProviderName;
+  provider: ProviderBatchService;
   state: ProviderBatchPartState;
   /** First comparison index of the part. */
   from_index: number;
@@ -340,7 +340,7 @@ export interface WaveComparison {
 }
 
 export interface PlanPartInput extends PartKey {
-  provider: BatchProviderName;
+  provider: ProviderBatchService;
   fromIndex: number;
   deadline: string;
   now: Date;

@@ -51,9 +51,11 @@ async function buildRoot(functionName: string, variables: readonly string[]): Pr
     'EVENT_BUS_NAME',
     'PROVIDER_RATE_LIMITS',
     'JUDGE_ENDPOINTS',
+    'JUDGE_BATCH_ENDPOINTS',
   ]) {
     const json = name === 'PROVIDER_RATE_LIMITS' || name === 'JUDGE_ENDPOINTS';
-    const value = json ? '{}' : `test-${name.toLowerCase()}`;
+    const value =
+      name === 'JUDGE_BATCH_ENDPOINTS' ? '[]' : json ? '{}' : `test-${name.toLowerCase()}`;
     vi.stubEnv(name, variables.includes(name) ? value : undefined);
   }
   const root = (await import(path.join(PROJECT_ROOT, 'lambdas', functionName, 'deps.ts'))) as {

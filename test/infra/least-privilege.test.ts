@@ -5,6 +5,7 @@ import {
   actionsOf,
   allowedActionsOfFunction,
   buildTestStack,
+  functionLogicalId,
   resourcesOfType,
   SYNTH_TIMEOUT_MS,
   statementsOfFunction,
@@ -27,9 +28,12 @@ beforeAll(() => {
     context: {
       allowedProviders: 'mock,openai,openai-compatible',
       providerSecrets: 'openai=cj/openai-api-key',
-      judgeEndpoints: 'local-llama=https://llm.internal.example/v1,spare=https://spare.example/v1',
+      judgeEndpoints:
+        'local-llama=https://llm.internal.example/v1,spare=https://spare.example/v1,lab=https://lab.example/v1',
       // `spare` has no key: it is called with none.
-      judgeEndpointSecrets: 'local-llama=cj/llama-api-key',
+      judgeEndpointSecrets: 'local-llama=cj/llama-api-key,lab=cj/lab-api-key',
+      // lab and spare speak the OpenAI Batch API; local-llama does not.
+      judgeBatchEndpoints: 'lab,spare',
     },
   });
 }, SYNTH_TIMEOUT_MS);
@@ -48,7 +52,9 @@ function targetLabel(target: GrantTarget, functionName: string): string[] {
     case 'provider-secrets':
       return ['secret cj/openai-api-key'];
     case 'endpoint-secrets':
-      return ['secret cj/llama-api-key'];
+      return ['secret cj/llama-api-key', 'secret cj/lab-api-key'];
+    case 'batch-endpoint-secrets':
+      return ['secret cj/lab-api-key'];
     case 'log-group':
       return [`log-group /aws/lambda/${PREFIX}-${functionName}`];
   }
@@ -338,7 +344,7 @@ describe('least privilege', () => {
     expect(batchStatement?.Resource).toEqual(secretStatement?.Resource);
   });
 
-  it("lets only the judge read a named endpoint's secret, in its own statement", () => {
+  it('lets only the judge read the secret of an endpoint without a batch API, in its own statement', () => {
     // Prepare
     const functionNames = resourcesOfType(built.template, 'AWS::Lambda::Function').map(
       ([, props]) => String(props.FunctionName).slice(PREFIX.length + 1),
@@ -362,7 +368,43 @@ describe('least privilege', () => {
     expect(judgeSecretResources[0]).toContain(':secret:cj/openai-api-key-??????');
     expect(judgeSecretResources[0]).not.toContain('llama');
     expect(judgeSecretResources[1]).toContain(':secret:cj/llama-api-key-??????');
+    expect(judgeSecretResources[1]).toContain(':secret:cj/lab-api-key-??????');
     expect(judgeSecretResources[1]).not.toContain('openai');
+  });
+
+  it('lets provider-batches read only the secrets of the batch-capable endpoints, and names only those', () => {
+    // Prepare
+    const envOf = (name: string) =>
+      (
+        Object.fromEntries(resourcesOfType(built.template, 'AWS::Lambda::Function'))[
+          functionLogicalId(built.template, PREFIX, name)
+        ]?.Environment as { Variables?: Record<string, unknown> } | undefined
+      )?.Variables ?? {};
+
+    // Act
+    const batchSecretResources = statementsOfFunction(built.template, PREFIX, 'provider-batches')
+      .filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    const batches = envOf('provider-batches');
+    const judge = envOf('judge');
+    const create = envOf('create-batch');
+
+    // Assess: the provider key, then lab's key alone (spare has none; local-llama takes no batches)
+    expect(batchSecretResources).toHaveLength(2);
+    expect(batchSecretResources[0]).toContain(':secret:cj/openai-api-key-??????');
+    expect(batchSecretResources[1]).toContain(':secret:cj/lab-api-key-??????');
+    expect(batchSecretResources[1]).not.toContain('llama');
+    expect(batches.JUDGE_ENDPOINT_SECRET_NAMES).toBe('lab=cj/lab-api-key');
+    expect(JSON.parse(String(batches.JUDGE_BATCH_ENDPOINTS))).toEqual(['lab', 'spare']);
+    expect(Object.keys(JSON.parse(String(batches.JUDGE_ENDPOINTS))).sort()).toEqual([
+      'lab',
+      'local-llama',
+      'spare',
+    ]);
+    expect(judge.JUDGE_ENDPOINT_SECRET_NAMES).toBe(
+      'local-llama=cj/llama-api-key,lab=cj/lab-api-key',
+    );
+    expect(JSON.parse(String(create.JUDGE_BATCH_ENDPOINTS))).toEqual(['lab', 'spare']);
   });
 
   it('gives the read-only HTTP functions read actions only', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import {
+  batchEndpointSecretMap,
   endpointSecretMap,
   providerSecretMap,
   resolveSettings,
@@ -206,6 +207,25 @@ describe('deployment settings', () => {
     expect([...endpointSecretMap(settings)]).toEqual([['local-llama', 'cj/llama-key']]);
   });
 
+  it('declare which named endpoints speak the OpenAI Batch API, and only their secrets for provider batches', () => {
+    // Prepare
+    const cli = contextOf({
+      allowedProviders: 'mock,openai-compatible',
+      judgeEndpoints: 'local-llama=https://llm.internal.example/v1,lab=https://lab.example/v1',
+      judgeEndpointSecrets: 'local-llama=cj/llama-key,lab=cj/lab-key',
+      judgeBatchEndpoints: ' lab ',
+    });
+
+    // Act
+    const settings = resolveSettings(cli);
+    const unset = resolveSettings(contextOf({}));
+
+    // Assess
+    expect(settings.judgeBatchEndpoints).toEqual(['lab']);
+    expect([...batchEndpointSecretMap(settings)]).toEqual([['lab', 'cj/lab-key']]);
+    expect(unset.judgeBatchEndpoints).toEqual([]);
+  });
+
   it.each([
     ['a query', 'x=https://h.example/v1?a=1', 'query'],
     ['a fragment', 'x=https://h.example/v1#f', 'fragment'],
@@ -254,6 +274,24 @@ describe('deployment settings', () => {
         judgeEndpointSecrets: 'y=cj/y-key',
       },
       'which judgeEndpoints does not name',
+    ],
+    [
+      'a batch-capable endpoint not named',
+      {
+        allowedProviders: 'mock,openai-compatible',
+        judgeEndpoints: 'x=https://h.example/v1',
+        judgeBatchEndpoints: 'x,y',
+      },
+      'endpoint "y" is declared batch-capable but judgeEndpoints does not name it',
+    ],
+    [
+      'a batch-capable endpoint with a bad name',
+      {
+        allowedProviders: 'mock,openai-compatible',
+        judgeEndpoints: 'x=https://h.example/v1',
+        judgeBatchEndpoints: 'X!',
+      },
+      'judgeBatchEndpoints',
     ],
   ])('reject %s', (_name, values, message) => {
     // Act

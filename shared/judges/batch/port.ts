@@ -11,7 +11,20 @@ import type { FailureKind } from '#domain/types.ts';
 import type { CallTokens } from '../llm.ts';
 import type { JudgeAnswer, JudgePrompt } from '../prompt.ts';
 
+/** The batch API shapes there are adapters for (a batch-capable named endpoint speaks OpenAI's). */
 export type BatchProviderName = 'openai' | 'anthropic';
+
+/**
+ * Where a part's provider batch lives: a provider, or a named OpenAI-compatible endpoint
+ * (`openai-compatible:<endpoint>`). It namespaces the claim of a provider batch id, since two
+ * servers may hand out the same ids.
+ */
+export type ProviderBatchService = BatchProviderName | `openai-compatible:${string}`;
+
+/** The batch API shape a service speaks. */
+export function batchApiShapeOf(service: ProviderBatchService): BatchProviderName {
+  return service === 'anthropic' ? 'anthropic' : 'openai';
+}
 
 /** What one provider batch may hold (the provider's limits, possibly lowered by config). */
 export interface ProviderBatchLimits {

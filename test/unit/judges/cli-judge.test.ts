@@ -91,6 +91,25 @@ describe('cj submit --judge <LLM provider>', () => {
       ],
       judge: { provider: 'openai', model: 'gpt-4o-mini', mode: 'provider_batch' },
     },
+    {
+      name: 'judge.mode provider_batch on a named OpenAI-compatible endpoint',
+      flags: [
+        '--judge',
+        'openai-compatible',
+        '--judge-model',
+        'llama-3.1-8b',
+        '--judge-endpoint',
+        'lab',
+        '--judge-mode',
+        'provider-batch',
+      ],
+      judge: {
+        provider: 'openai-compatible',
+        model: 'llama-3.1-8b',
+        endpoint: 'lab',
+        mode: 'provider_batch',
+      },
+    },
   ])('sends $name', async ({ flags, judge }) => {
     // Prepare
     const { dir, file } = workspace();

@@ -3,6 +3,8 @@
  * OpenAI-compatible server only by the name the deployment gave it, with that endpoint's own key;
  * a raw base_url is refused with a 400 naming judge.base_url, and on the local cloud it is
  * accepted only to a loopback address. The judge checks the same policy again before any call.
+ * judge.mode provider_batch is taken only on a named endpoint the deployment declares to speak the
+ * OpenAI Batch API (400 naming judge.mode otherwise), and is then judged like OpenAI's batches.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeLlmServer, startFakeLlmServer } from '#bench/support/fake-llm-server.ts';
@@ -20,6 +22,7 @@ import { errorResponse } from '#shared/runtime/http.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { processComparisonRequest } from '#shared/workflow/judge.ts';
+import { providerBatchOf, waveDeadline } from '#shared/workflow/judge-mode.ts';
 import { pacedCall } from '#shared/workflow/judge-pacing.ts';
 import { TEST_CALLER } from '#test/helpers/events.ts';
 import { judgeRequest, LOCAL_CLOUD_POLICY } from '#test/helpers/judge-factories.ts';
@@ -182,6 +185,102 @@ describe('creating a batch on a deployed stack', () => {
     const stored = JSON.stringify([...p.table.items.values()]);
     expect(stored).toContain('"endpoint":"lab"');
     expect(stored).not.toContain('llm.lab.example');
+  });
+});
+
+describe('provider batches on a named endpoint', () => {
+  const deployed: EndpointPolicy = {
+    endpoints: { lab: 'https://llm.lab.example/v1', chat: 'https://chat.example/v1' },
+    allowLoopbackBaseUrls: false,
+    batchEndpoints: ['lab'],
+  };
+
+  it('accepts judge.mode provider_batch on an endpoint the deployment declares batch-capable', async () => {
+    // Prepare
+    const p = createPipeline({ allowedProviders: ['openai-compatible'], endpointPolicy: deployed });
+
+    // Act
+    const created = await createBatch(
+      p.deps,
+      { essays: testEssays(2), judge: compatible({ endpoint: 'lab', mode: 'provider_batch' }) },
+      TEST_CALLER,
+    );
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(JSON.stringify([...p.table.items.values()])).toContain('"mode":"provider_batch"');
+  });
+
+  it.each([
+    [
+      'an endpoint not declared batch-capable',
+      deployed,
+      { endpoint: 'chat' },
+      'judge.mode',
+      'declared: lab',
+    ],
+    [
+      'an endpoint when none is declared batch-capable',
+      { ...deployed, batchEndpoints: undefined },
+      { endpoint: 'lab' },
+      'judge.mode',
+      'none declared',
+    ],
+    [
+      'a batch-capable name that is no endpoint',
+      { ...deployed, batchEndpoints: ['lab', 'ghost'] },
+      { endpoint: 'ghost' },
+      'judge.endpoint',
+      'configured: lab, chat',
+    ],
+    [
+      'a loopback base_url, even on the local cloud',
+      { ...LOCAL_CLOUD_POLICY, batchEndpoints: ['lab'] },
+      { base_url: 'http://127.0.0.1:8000/v1' },
+      'judge.mode',
+      'a base_url has none',
+    ],
+  ])(
+    'refuses provider_batch on %s with a 400 naming the field',
+    async (_name, policy, target, field, message) => {
+      // Prepare
+      const p = createPipeline({ allowedProviders: ['openai-compatible'], endpointPolicy: policy });
+
+      // Act
+      const error = await createBatch(
+        p.deps,
+        { essays: testEssays(2), judge: compatible({ ...target, mode: 'provider_batch' }) },
+        TEST_CALLER,
+      ).catch((thrown: unknown) => thrown);
+
+      // Assess
+      const response = errorResponse(error);
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(String(response.body))).toMatchObject({
+        field,
+        message: expect.stringContaining(message),
+      });
+      expect(p.sent.continuation).toHaveLength(0);
+      expect(p.table.items.size).toBe(0);
+    },
+  );
+
+  it("judges a batch-capable endpoint's waves in provider batches under its own name, with OpenAI's window", () => {
+    // Prepare
+    const now = new Date('2026-12-02T12:00:00Z');
+    const onLab = { provider: 'openai-compatible', model: MODEL, endpoint: 'lab' } as const;
+
+    // Act
+    const batched = providerBatchOf({ ...onLab, mode: 'provider_batch' });
+    const sync = providerBatchOf(onLab);
+    const deadline = waveDeadline({ ...onLab, mode: 'provider_batch' }, DEFAULT_CONFIG, now);
+
+    // Assess
+    expect(batched).toBe('openai-compatible:lab');
+    expect(sync).toBeNull();
+    expect(deadline.getTime() - now.getTime()).toBe(
+      (24 * 3600 + DEFAULT_CONFIG.PROVIDER_BATCH_DEADLINE_MARGIN_SECONDS) * 1000,
+    );
   });
 });
 

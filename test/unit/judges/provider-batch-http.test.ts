@@ -3,7 +3,9 @@
  * a failed call reports a short code and whether trying again can help (never a body), a redirect
  * is not followed, a control-call answer must be one JSON object of bounded size, a results
  * download that breaks mid-way fails as network_error, a provider's error codes map to the
- * engine's failure kinds, and only OpenAI and Anthropic have a batch API.
+ * engine's failure kinds, and only OpenAI, Anthropic and the named OpenAI-compatible endpoints a
+ * deployment declares batch-capable have a batch API (each such endpoint called at its own base URL
+ * with its own key, or none).
  */
 import { describe, expect, it } from 'vitest';
 import { ANTHROPIC_BATCH_LIMITS } from '#shared/judges/batch/anthropic-batch.ts';
@@ -22,6 +24,9 @@ import {
   httpStatusOutcome,
 } from '#shared/judges/batch/outcomes.ts';
 import { createProviderBatchApi, NoProviderBatchApiError } from '#shared/judges/batch/registry.ts';
+import type { EndpointPolicy } from '#shared/judges/endpoints.ts';
+import type { FetchLike } from '#shared/judges/http.ts';
+import { createKeySource } from '#shared/judges/secrets.ts';
 import { fixedKeys } from '#test/helpers/judge-factories.ts';
 
 const CALL = {
@@ -226,10 +231,114 @@ describe("a provider's failure codes", () => {
   });
 });
 
+/** lab and open speak the Batch API (lab has a key secret, open none); plain does not; ghost is no endpoint. */
+const ENDPOINT_POLICY: EndpointPolicy = {
+  endpoints: {
+    lab: 'https://lab.example/v1',
+    open: 'http://open.example:8000/v1',
+    plain: 'https://plain.example/v1',
+  },
+  allowLoopbackBaseUrls: false,
+  batchEndpoints: ['lab', 'open', 'ghost'],
+};
+
+/** The deployment's keys: OpenAI's, a shared compatible key, and lab's own secret. */
+const DEPLOYMENT_KEYS = createKeySource({
+  env: {
+    OPENAI_API_KEY: 'sk-openai',
+    OPENAI_COMPATIBLE_API_KEY: 'sk-compatible-shared',
+    JUDGE_ENDPOINT_SECRET_NAMES: 'lab=cj/lab-key',
+  },
+  readSecret: async (name) => (name === 'cj/lab-key' ? 'sk-lab' : undefined),
+});
+
+/** A fetch that records each call and answers with an in-progress OpenAI batch object. */
+function recordingFetch() {
+  const calls: Array<{ url: string; headers: Record<string, string> }> = [];
+  const fetch: FetchLike = async (input, init) => {
+    calls.push({ url: String(input), headers: { ...(init?.headers as Record<string, string>) } });
+    return new Response(JSON.stringify({ id: 'batch_1', status: 'in_progress', created_at: 1 }), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  return { calls, fetch };
+}
+
 describe('choosing a provider batch API', () => {
-  it('has none for the mock or an OpenAI-compatible server', async () => {
+  it.each([
+    ['lab', 'https://lab.example/v1/batches/batch_1', 'Bearer sk-lab'],
+    ['open', 'http://open.example:8000/v1/batches/batch_1', undefined],
+  ])(
+    'calls batch-capable endpoint %s through the OpenAI adapter at its base URL with its own key or none',
+    async (endpoint, url, authorization) => {
+      // Prepare
+      const recorded = recordingFetch();
+
+      // Act
+      const api = await createProviderBatchApi(
+        { provider: 'openai-compatible', model: 'llama-3.1-8b', endpoint, mode: 'provider_batch' },
+        { keys: DEPLOYMENT_KEYS, endpointPolicy: ENDPOINT_POLICY, fetch: recorded.fetch },
+      );
+      const status = await api.retrieve('batch_1');
+
+      // Assess
+      expect(api.provider).toBe('openai');
+      expect(status.phase).toBe('running');
+      expect(recorded.calls.map((call) => call.url)).toEqual([url]);
+      expect(recorded.calls[0]?.headers.authorization).toBe(authorization);
+    },
+  );
+
+  it("asks a compatible endpoint as the synchronous compatible judge does (max_tokens, the batch's response format)", async () => {
+    // Prepare
+    const choice = {
+      provider: 'openai-compatible' as const,
+      model: 'llama-3.1-8b',
+      endpoint: 'lab',
+      mode: 'provider_batch' as const,
+      max_tokens: 300,
+    };
+    const prompt = { system: 'judge', user: 'essays' };
+
+    // Act
+    const byDefault = await createProviderBatchApi(choice, {
+      keys: DEPLOYMENT_KEYS,
+      endpointPolicy: ENDPOINT_POLICY,
+    });
+    const withSchema = await createProviderBatchApi(
+      { ...choice, response_format: 'json_schema' },
+      { keys: DEPLOYMENT_KEYS, endpointPolicy: ENDPOINT_POLICY },
+    );
+
+    // Assess
+    const body = (api: typeof byDefault) =>
+      (JSON.parse(api.requestLine('000001-000000', prompt)) as { body: Record<string, unknown> })
+        .body;
+    expect(body(byDefault)).toMatchObject({
+      model: 'llama-3.1-8b',
+      max_tokens: 300,
+      response_format: { type: 'json_object' },
+    });
+    expect(body(byDefault)).not.toHaveProperty('max_completion_tokens');
+    expect(body(withSchema).response_format).toMatchObject({ type: 'json_schema' });
+  });
+
+  it('has none for the mock, a compatible server at a base_url or an endpoint not declared batch-capable', async () => {
     // Act
     const errors = [
+      await failureOf(
+        createProviderBatchApi(
+          { provider: 'openai-compatible', model: 'm', endpoint: 'plain', mode: 'provider_batch' },
+          { keys: fixedKeys(), endpointPolicy: ENDPOINT_POLICY },
+        ),
+      ),
+      await failureOf(
+        createProviderBatchApi(
+          { provider: 'openai-compatible', model: 'm', endpoint: 'ghost', mode: 'provider_batch' },
+          { keys: fixedKeys(), endpointPolicy: ENDPOINT_POLICY },
+        ),
+      ),
       await failureOf(
         createProviderBatchApi({ provider: 'mock', profile: 'default' }, { keys: fixedKeys() }),
       ),

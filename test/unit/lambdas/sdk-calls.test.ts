@@ -378,7 +378,8 @@ describe("the handlers' SDK calls and the grant table", () => {
           (grant) =>
             grant.by === 'code' &&
             grant.on.kind !== 'provider-secrets' &&
-            grant.on.kind !== 'endpoint-secrets',
+            grant.on.kind !== 'endpoint-secrets' &&
+            grant.on.kind !== 'batch-endpoint-secrets',
         )
         .flatMap((grant) => grant.actions.map((action) => `${action} on ${label(grant.on)}`));
       expect([...(used.get(spec.name) ?? [])].sort(), spec.name).toEqual(

@@ -34,12 +34,16 @@ describe('judge settings of the local cloud', () => {
       'OPENAI_BASE_URL',
       'ANTHROPIC_BASE_URL',
       'JUDGE_ENDPOINTS',
+      'JUDGE_BATCH_ENDPOINTS',
     ]);
   });
 
-  it('allows loopback base URLs and passes named endpoints only with openai-compatible', () => {
+  it('allows loopback base URLs and passes named endpoints (and the batch-capable ones) only with openai-compatible', () => {
     // Prepare
-    const shell = { JUDGE_ENDPOINTS: '{"lab":"http://10.0.0.5:8000/v1"}' };
+    const shell = {
+      JUDGE_ENDPOINTS: '{"lab":"http://10.0.0.5:8000/v1"}',
+      JUDGE_BATCH_ENDPOINTS: '["lab"]',
+    };
 
     // Act
     const withCompatible = judgeEnvironment(shell, parseProviderList('mock,openai-compatible'));
@@ -49,6 +53,7 @@ describe('judge settings of the local cloud', () => {
     expect(withCompatible.functionEnv).toEqual({
       ALLOWED_PROVIDERS: 'mock,openai-compatible',
       JUDGE_ENDPOINTS: '{"lab":"http://10.0.0.5:8000/v1"}',
+      JUDGE_BATCH_ENDPOINTS: '["lab"]',
       ALLOW_LOOPBACK_BASE_URLS: 'true',
     });
     expect(mockOnly.functionEnv).toEqual({ ALLOWED_PROVIDERS: 'mock' });

@@ -49,7 +49,7 @@ describe('create batch request', () => {
     expect(tooBiased?.field).toBe('judge.position_bias');
   });
 
-  it('takes judge.mode provider_batch for OpenAI and Anthropic, naming the field when it cannot', () => {
+  it('takes judge.mode provider_batch for OpenAI, Anthropic and a named endpoint, naming the field when it cannot', () => {
     // Prepare
     const essays = [essay('e1'), essay('e2')];
     const batched = (judge: Record<string, unknown>) => errorOf({ essays, judge });
@@ -70,13 +70,21 @@ describe('create batch request', () => {
       base_url: 'http://127.0.0.1:8000/v1',
       mode: 'provider_batch',
     });
+    // Whether the endpoint speaks the Batch API is the deployment's to say (checked at creation).
+    const endpoint = batched({
+      provider: 'openai-compatible',
+      model: 'local',
+      endpoint: 'lab',
+      mode: 'provider_batch',
+    });
 
     // Assess
     expect(openai).toBeNull();
     expect(anthropic).toBeNull();
     expect(unknownMode?.field).toBe('judge.mode');
     expect(bothOrders?.field).toBe('judge.judge_both_orders');
-    expect(compatible?.field).toBe('judge');
+    expect(compatible?.field).toBe('judge.mode');
+    expect(endpoint).toBeNull();
   });
 
   it('accepts a paged batch announced by essay_count alone', () => {

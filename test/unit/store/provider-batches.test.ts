@@ -136,6 +136,49 @@ describe('provider batch parts', () => {
     expect(await p.store.recordedProviderBatchIds('anthropic', ['batch_a'])).toEqual(new Set());
   });
 
+  it('keeps the claims of two servers apart: OpenAI and a named endpoint may hand out the same id', async () => {
+    // Prepare
+    const { p, now, plan, lease } = setup();
+    const onLab: PartKey = { ...KEY, batchId: 'batch-0003' };
+    await plan(KEY);
+    await p.store.planProviderBatchPart({
+      ...onLab,
+      provider: 'openai-compatible:lab',
+      fromIndex: 0,
+      deadline: '2026-11-28T10:00:00.000Z',
+      now,
+    });
+    const record = async (key: PartKey) => {
+      await p.store.claimSubmission(key, {
+        token: 't',
+        now,
+        leaseUntil: lease(now),
+        limits: LIMITS,
+      });
+      return p.store.recordSubmission(key, {
+        token: 't',
+        providerBatchId: 'batch_1',
+        providerStatus: 'validating',
+        toIndex: 40,
+        requests: 40,
+        planNext: false,
+        now,
+      });
+    };
+
+    // Act
+    const outcomes = [await record(KEY), await record(onLab)];
+
+    // Assess
+    expect(outcomes).toEqual(['recorded', 'recorded']);
+    expect(await p.store.recordedProviderBatchIds('openai-compatible:lab', ['batch_1'])).toEqual(
+      new Set(['batch_1']),
+    );
+    expect(await p.store.recordedProviderBatchIds('openai-compatible:chat', ['batch_1'])).toEqual(
+      new Set(),
+    );
+  });
+
   it('collects under a claim that keeps its cursor, and a finished part leaves the index', async () => {
     // Prepare
     const { p, now, plan, lease } = setup();

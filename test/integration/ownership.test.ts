@@ -3,8 +3,12 @@
  * checks in moto's IAM as API Gateway's IAM authorization does: principal B gets 404 on principal
  * A's batch for get, results, waves, add-essays, start and cancel; each lists only their own; the
  * local cloud's admin sees and lists every batch; the same Idempotency-Key from two principals
- * makes two batches (and one per principal); a bad signature is a 403 before any function runs.
+ * makes two batches (and one per principal); a bad signature is a 403 before any function runs;
+ * `cj list` signing with A's keys (CJ_SIGV4=1) lists A's batches.
  */
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -16,6 +20,38 @@ import { ApiClient, ApiError, type BatchSummary } from '#cli/api.ts';
 import { createSigV4Signer } from '#cli/signing.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { type IntegrationTarget, integrationTarget } from '#test/helpers/integration-target.ts';
+
+const CJ = fileURLToPath(new URL('../../cli/cj.mjs', import.meta.url));
+
+/** `cj list --json` in its own process, signing with `credentials` (CJ_SIGV4=1) as a user would. */
+function cjListAs(
+  target: IntegrationTarget,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CJ, 'list', '--json'],
+      {
+        env: {
+          ...process.env,
+          CJ_API_URL: target.api.baseUrl,
+          CJ_SIGV4: '1',
+          AWS_REGION: target.region,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_SESSION_TOKEN: '',
+          AWS_PROFILE: '',
+        },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
 
 /** A new IAM user allowed to call the API, signing as itself. */
 async function principal(target: IntegrationTarget, name: string) {
@@ -42,7 +78,7 @@ async function principal(target: IntegrationTarget, name: string) {
       accessKeyId: AccessKey.AccessKeyId,
       secretAccessKey: AccessKey.SecretAccessKey,
     };
-    return signedClient(target, credentials);
+    return { client: signedClient(target, credentials), credentials };
   } finally {
     iam.destroy();
   }
@@ -78,8 +114,8 @@ describe('who owns a batch on the local cloud', () => {
     // Prepare: two principals and the local cloud's admin, each signing its requests.
     const target = await integrationTarget();
     const suffix = Date.now().toString(36);
-    const alice = await principal(target, `alice-${suffix}`);
-    const bob = await principal(target, `bob-${suffix}`);
+    const { client: alice, credentials: aliceKeys } = await principal(target, `alice-${suffix}`);
+    const { client: bob } = await principal(target, `bob-${suffix}`);
     const admin = signedClient(target, target.credentials);
     const forged = signedClient(target, {
       accessKeyId: target.credentials.accessKeyId,
@@ -112,6 +148,7 @@ describe('who owns a batch on the local cloud', () => {
       admin: await allIds(admin),
     };
     const forgedStatus = await statusOf(() => forged.listBatchesPage());
+    const cliAsAlice = await cjListAs(target, aliceKeys);
 
     // Assess: B is told A's batch does not exist, whatever it asks, and changed nothing.
     expect(refused).toEqual({
@@ -135,5 +172,11 @@ describe('who owns a batch on the local cloud', () => {
     expect(lists.bob).toEqual([fromBob.batch_id]);
     for (const id of [...lists.alice, ...lists.bob]) expect(lists.admin).toContain(id);
     expect(forgedStatus).toBe(403);
+    // The CLI signing with Alice's keys is Alice.
+    expect(cliAsAlice.code, cliAsAlice.stderr).toBe(0);
+    const cliIds = (JSON.parse(cliAsAlice.stdout) as { batches: BatchSummary[] }).batches.map(
+      (batch) => batch.batch_id,
+    );
+    expect(cliIds).toEqual(lists.alice);
   }, 120_000);
 });

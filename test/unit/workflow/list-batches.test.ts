@@ -5,23 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BatchList } from '#messages/state.ts';
-import { errorResponse } from '#shared/runtime/http.ts';
 import { type Caller, cancelBatch, createBatch } from '#shared/workflow/api.ts';
 import { listBatches } from '#shared/workflow/batch-list.ts';
 import { TEST_CALLER } from '#test/helpers/events.ts';
+import { httpFailureOf } from '#test/helpers/http-failure.ts';
 import { createPipeline, type Pipeline, testEssays } from '#test/helpers/pipeline.ts';
 
 const OTHER = { id: 'arn:aws:iam::123456789012:user/someone-else' };
-
-async function failure(operation: Promise<unknown>) {
-  try {
-    await operation;
-  } catch (error) {
-    const response = errorResponse(error);
-    return { status: response.statusCode, body: JSON.parse(String(response.body)) as unknown };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 /** Creates `count` batches a second apart as `caller`; their ids, oldest first. */
 async function createBatches(p: Pipeline, count: number, caller = TEST_CALLER): Promise<string[]> {
@@ -146,7 +136,7 @@ describe('listBatches', () => {
     const p = createPipeline();
 
     // Act
-    const response = await failure(listBatches(p.deps, TEST_CALLER, query));
+    const response = await httpFailureOf(listBatches(p.deps, TEST_CALLER, query));
 
     // Assess
     expect(response).toMatchObject({ status: 400, body: { field } });

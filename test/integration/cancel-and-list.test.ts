@@ -9,12 +9,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import type { BatchState, BatchSummary } from '#cli/api.ts';
 import { main } from '#cli/main.ts';
 import { captureIo } from '#test/helpers/cli-io.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
+import { batchEventsWithin } from '#test/helpers/event-capture.ts';
 import { integrationTarget, sqsClient } from '#test/helpers/integration-target.ts';
 
 /** How long a cancelled batch is watched for moving counters and a second event. */
@@ -60,29 +60,12 @@ describe('cj cancel and cj list', () => {
     const cancel = await cj(['cancel', slow, '--json']);
     const cancelled = JSON.parse(cancel.out) as BatchState;
     const cancelAgain = await cj(['cancel', slow]);
-    const events: Array<{ batch_id?: string; status?: string }> = [];
-    const quietUntil = Date.now() + QUIET_WINDOW_MS;
-    while (Date.now() < quietUntil) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: captureUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-        }),
-      );
-      for (const message of Messages) {
-        const detail = (JSON.parse(message.Body ?? '{}') as { detail?: Record<string, unknown> })
-          .detail;
-        if (detail?.batch_id !== slow) continue;
-        events.push(detail as (typeof events)[number]);
-        await sqs.send(
-          new DeleteMessageCommand({
-            QueueUrl: captureUrl,
-            ReceiptHandle: message.ReceiptHandle ?? '',
-          }),
-        );
-      }
-    }
+    const events = await batchEventsWithin<{ batch_id?: string; status?: string }>(
+      sqs,
+      captureUrl,
+      slow,
+      QUIET_WINDOW_MS,
+    );
     const later = await target.api.getBatch(slow);
     const wait = await cj(['wait', quick, '--json', '--timeout-s', '120']);
     const list = await cj(['list', '--json', '--limit', '100']);

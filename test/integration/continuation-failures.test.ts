@@ -1,25 +1,12 @@
-/**
- * Terminal even when code fails (docs/engine-rules.md, "Failure reasons"): a batch whose
- * continuation step throws on every delivery ends FAILED internal_error after
- * MAX_CONTINUATION_FAILURES failed steps, with its one outcome event, instead of being redelivered
- * and re-triggered until its items expire. The step is made to throw by deleting the batch's
- * SETTINGS item (every step reads it) before the batch starts; the continuation queue's visibility
- * timeout is cut to 2 s for the test so the redeliveries come quickly.
- */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { itemKey, SETTINGS_SK } from '#store/keys.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
+import { batchEventsWithin } from '#test/helpers/event-capture.ts';
 import {
   functionLogLines,
   integrationTarget,
@@ -75,30 +62,12 @@ describe('a continuation that keeps failing', () => {
       // Act
       await target.api.startBatch(batchId);
       const run = await followBatch(target.api, batchId, { pollMs: 500, timeoutMs: 120_000 });
-      const events: Array<{ status?: string; failure_reason?: string | null }> = [];
-      const until = Date.now() + EVENT_WINDOW_MS;
-      while (Date.now() < until) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: captureUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-          }),
-        );
-        for (const message of Messages) {
-          const detail = (JSON.parse(message.Body ?? '{}') as { detail?: Record<string, unknown> })
-            .detail;
-          if (detail?.batch_id !== batchId) continue;
-          events.push(detail as (typeof events)[number]);
-          await sqs.send(
-            new DeleteMessageCommand({
-              QueueUrl: captureUrl,
-              ReceiptHandle: message.ReceiptHandle ?? '',
-            }),
-          );
-        }
-        if (Messages.length === 0) await sleep(250);
-      }
+      const events = await batchEventsWithin<{ status?: string; failure_reason?: string | null }>(
+        sqs,
+        captureUrl,
+        batchId,
+        EVENT_WINDOW_MS,
+      );
 
       // Assess
       expect(run.final).toMatchObject({

@@ -10,6 +10,7 @@
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TABLE_INDEXES } from '#store/table-schema.ts';
 import {
   DYNAMODB_READ_UNIT_BYTES,
   DYNAMODB_WRITE_UNIT_BYTES,
@@ -94,7 +95,31 @@ const readUnits = (bytes: number, consistent: boolean) =>
 
 type Json = Record<string, unknown>;
 
-/** Request units one DynamoDB call consumes (estimated from its request and response bodies). */
+const INDEX_KEYS = Object.values(TABLE_INDEXES).map((index) => index.partitionKey);
+
+/** Index entries a put writes: one per index whose partition key the item carries. */
+const putIndexWrites = (item: Item | undefined) =>
+  item ? INDEX_KEYS.filter((key) => key in item).length : 0;
+
+/**
+ * Index entries an update writes: one per index whose partition key its expression sets or
+ * removes (an entry added, moved or dropped; keys-only projections, so 1 unit each). Counter
+ * updates that leave every index key alone write no index entry.
+ */
+function updateIndexWrites(update: Json): number {
+  const expression = typeof update.UpdateExpression === 'string' ? update.UpdateExpression : '';
+  const names = (update.ExpressionAttributeNames as Record<string, string> | undefined) ?? {};
+  const touched = new Set(
+    (expression.match(/#?[A-Za-z_][A-Za-z0-9_]*/g) ?? []).map((token) => names[token] ?? token),
+  );
+  return INDEX_KEYS.filter((key) => touched.has(key)).length;
+}
+
+/**
+ * Request units one DynamoDB call consumes (estimated from its request and response bodies),
+ * including the writes of the table's global secondary indexes, which AWS bills as write units of
+ * their own (a transaction's index writes are not doubled).
+ */
 export function dynamodbUnits(
   action: string,
   req: Json,
@@ -129,25 +154,35 @@ export function dynamodbUnits(
       };
     }
     case 'PutItem':
-      return { read: 0, write: writeUnits(req.Item as Item) };
+      return {
+        read: 0,
+        write: writeUnits(req.Item as Item) + putIndexWrites(req.Item as Item),
+      };
     case 'UpdateItem':
+      return {
+        read: 0,
+        write: writeUnits(res.Attributes as Item | undefined) + updateIndexWrites(req),
+      };
     case 'DeleteItem':
       return { read: 0, write: writeUnits(res.Attributes as Item | undefined) };
     case 'BatchWriteItem': {
       let write = 0;
       for (const requests of Object.values((req.RequestItems as Record<string, Json[]>) ?? {})) {
         for (const r of requests) {
-          write += writeUnits((r.PutRequest as { Item?: Item } | undefined)?.Item);
+          const item = (r.PutRequest as { Item?: Item } | undefined)?.Item;
+          write += writeUnits(item) + putIndexWrites(item);
         }
       }
       return { read: 0, write };
     }
     case 'TransactWriteItems': {
       const items = (req.TransactItems as Json[] | undefined) ?? [];
-      const write = items.reduce(
-        (sum, entry) => sum + 2 * writeUnits((entry.Put as { Item?: Item } | undefined)?.Item),
-        0,
-      );
+      const write = items.reduce((sum, entry) => {
+        const put = (entry.Put as { Item?: Item } | undefined)?.Item;
+        const update = entry.Update as Json | undefined;
+        const indexWrites = put ? putIndexWrites(put) : update ? updateIndexWrites(update) : 0;
+        return sum + 2 * writeUnits(put) + indexWrites;
+      }, 0);
       return { read: 0, write };
     }
     default:

@@ -54,6 +54,41 @@ describe('DynamoDB request units', () => {
     expect(units).toEqual({ read: 0, write: 6 });
   });
 
+  it('charges one write unit per index entry a write adds, moves or removes', () => {
+    // Prepare: a comparison put into the pending index, a callback's transaction taking it out
+    // again beside the counters, a counter-only update, and a put outside every index
+    const indexed = { pk: { S: 'BATCH#b' }, gsi1pk: { S: 'PENDING#3' }, gsi1sk: { S: '1#b#c' } };
+    const callback = {
+      TransactItems: [
+        {
+          Update: {
+            UpdateExpression: 'SET #status = :done REMOVE #gpk, #gsk',
+            ExpressionAttributeNames: { '#status': 'status', '#gpk': 'gsi1pk', '#gsk': 'gsi1sk' },
+          },
+        },
+        { Update: { UpdateExpression: 'ADD completed :one' } },
+      ],
+    };
+
+    // Act
+    const put = dynamodbUnits('PutItem', { Item: indexed }, {});
+    const batch = dynamodbUnits(
+      'BatchWriteItem',
+      { RequestItems: { t: [{ PutRequest: { Item: indexed } }, { PutRequest: { Item: {} } }] } },
+      {},
+    );
+    const transaction = dynamodbUnits('TransactWriteItems', callback, {});
+    const counters = dynamodbUnits('UpdateItem', { UpdateExpression: 'ADD completed :one' }, {});
+    const plain = dynamodbUnits('PutItem', { Item: { pk: { S: 'x' } } }, {});
+
+    // Assess: item units plus one per index entry; a transaction doubles items, not index entries
+    expect(put.write).toBe(2);
+    expect(batch.write).toBe(3);
+    expect(transaction.write).toBe(2 * 1 + 1 + 2 * 1);
+    expect(counters.write).toBe(1);
+    expect(plain.write).toBe(1);
+  });
+
   it('charges an eventually consistent query half a unit per started 4 KB of results', () => {
     // Prepare
     const items = Array.from({ length: 3 }, () => ({ pk: { S: 'y'.repeat(2000) } }));

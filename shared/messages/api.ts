@@ -377,6 +377,16 @@ export type EssayPageRequest = z.infer<typeof essayPageRequestSchema>;
 /** `POST /batches/{id}/start` and `/cancel` carry no fields beyond the version. */
 export const emptyRequestSchema = z.object({ v: httpVersionSchema }).strict();
 
+/** A page's `limit` query parameter: a whole number from 1 to `max`, `max` when absent. */
+function pageLimitSchema(max: number) {
+  return z.coerce
+    .number({ error: 'limit must be a whole number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(max, `limit must be at most ${max}`)
+    .default(max);
+}
+
 /**
  * The query of `GET /batches/{id}/results`: at most `limit` rows (default and ceiling
  * RESULTS_PAGE_ROWS, which keeps a page of worst-case rows inside Lambda's 6 MB response) from
@@ -384,15 +394,7 @@ export const emptyRequestSchema = z.object({ v: httpVersionSchema }).strict();
  */
 export const resultsPageQuerySchema = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a whole number' })
-      .int('limit must be a whole number')
-      .min(1, 'limit must be at least 1')
-      .max(
-        DEFAULT_CONFIG.RESULTS_PAGE_ROWS,
-        `limit must be at most ${DEFAULT_CONFIG.RESULTS_PAGE_ROWS}`,
-      )
-      .default(DEFAULT_CONFIG.RESULTS_PAGE_ROWS),
+    limit: pageLimitSchema(DEFAULT_CONFIG.RESULTS_PAGE_ROWS),
     cursor: z.string().max(64, 'cursor is not one this API gave').optional(),
   })
   .strict();
@@ -421,15 +423,7 @@ export function decodeResultsCursor(cursor: string): number | undefined {
  */
 export const batchListQuerySchema = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a whole number' })
-      .int('limit must be a whole number')
-      .min(1, 'limit must be at least 1')
-      .max(
-        DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE,
-        `limit must be at most ${DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE}`,
-      )
-      .default(DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE),
+    limit: pageLimitSchema(DEFAULT_CONFIG.BATCH_LIST_PAGE_SIZE),
     status: batchStatusSchema.optional(),
     cursor: z.string().max(160, 'cursor is not one this API gave').optional(),
   })

@@ -20,6 +20,9 @@
  * shown first by B logits: its Spearman beside the unbiased judge's, the order-effect estimate
  * and how often its 95 % interval covers B, the same judge with the order effect not modelled,
  * and the same judge asked in both orders at equal cost (K·n/4 comparisons of two calls each).
+ * Arms are paired by seed (same truths, same judge seed): beside the medians it prints the median
+ * of the per-seed Spearman differences, with a distribution-free 95 % interval (sign test) and the
+ * share of seeds where the first arm is below the second.
  *
  * `--estimators` re-scores every shipped-strategy run's final comparisons with the estimators the
  * engine could have reported — the weak-ridge MAP (the former default), the Laplace empirical-Bayes
@@ -31,6 +34,7 @@
  * each prior mode, for `--plan-n` essays with about `--plan-m` prior comparisons. Prints one JSON
  * object; a bad flag exits 2.
  */
+import { pairedSummary } from '#bench/support/paired.ts';
 import {
   booleanFlag,
   checkedNumberFlag,
@@ -364,6 +368,19 @@ function efficiency(options: Options) {
   return { curves: byStrategy, per_essay_to_reach_spearman: reach };
 }
 
+/** Per-seed Spearman differences (arm − reference), paired by seed (bench/support/paired.ts). */
+function pairedDifference(arm: SimulationRun[], reference: SimulationRun[]) {
+  const summary = pairedSummary(
+    arm.map((r) => r.spearman),
+    reference.map((r) => r.spearman),
+  );
+  return {
+    median: round(summary.median),
+    ci95: summary.ci95 === null ? null : summary.ci95.map((v) => round(v)),
+    share_below: round(summary.shareBelow, 3),
+  };
+}
+
 /** The order study (see the module comment): same seeds and truths in every arm. */
 function orderStudy(options: Options, bias: number) {
   const shipped = configFor('adaptive');
@@ -390,6 +407,9 @@ function orderStudy(options: Options, bias: number) {
       spearman_biased_judge: medianOf(biased, 'spearman'),
       spearman_biased_order_effect_not_modelled: medianOf(notModelled, 'spearman'),
       spearman_biased_both_orders_equal_cost: medianOf(bothOrders, 'spearman'),
+      biased_minus_unbiased: pairedDifference(biased, unbiased),
+      not_modelled_minus_unbiased: pairedDifference(notModelled, unbiased),
+      biased_minus_not_modelled: pairedDifference(biased, notModelled),
       order_effect_median: medianOf(biased, 'order_effect'),
       order_effect_se_median: medianOf(biased, 'order_effect_se'),
       order_effect_interval_covers: round(covered / Math.max(1, estimated.length), 3),

@@ -1,0 +1,60 @@
+/**
+ * Paired comparisons of two simulation arms run on the same seeds: the median of the per-seed
+ * differences and a distribution-free 95 % interval for it (sign test), so a gap between two arms
+ * can be told from seed noise.
+ */
+
+/**
+ * Rank k of the distribution-free 95 % interval of a median from `count` values: the k-th smallest
+ * and k-th largest bound it (sign test: the largest k with P(Binomial(count, ½) < k) ≤ 0.025);
+ * 0 when `count` is too small for such an interval (fewer than 6 values).
+ */
+export function medianIntervalRank(count: number): number {
+  let k = 0;
+  let below = 0; // P(Binomial(count, ½) <= k − 1)
+  let term = 0.5 ** count; // P(Binomial(count, ½) = k)
+  while (k < count && below + term <= 0.025) {
+    below += term;
+    term = (term * (count - k)) / (k + 1);
+    k++;
+  }
+  return k;
+}
+
+export interface PairedSummary {
+  /** Median of the differences; null without any pair. */
+  median: number | null;
+  /** Distribution-free 95 % interval of that median; null with fewer than 6 pairs. */
+  ci95: [number, number] | null;
+  /** Share of pairs whose difference is negative (the arm below the reference). */
+  shareBelow: number;
+  pairs: number;
+}
+
+/** Summary of `arm[i] − reference[i]` over the indices where both are numbers. */
+export function pairedSummary(
+  arm: readonly (number | null)[],
+  reference: readonly (number | null)[],
+): PairedSummary {
+  const differences: number[] = [];
+  arm.forEach((a, i) => {
+    const b = reference[i];
+    if (typeof a === 'number' && typeof b === 'number') differences.push(a - b);
+  });
+  const sorted = differences.sort((x, y) => x - y);
+  const count = sorted.length;
+  const mid = count >> 1;
+  const median =
+    count === 0
+      ? null
+      : count % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const k = medianIntervalRank(count);
+  return {
+    median,
+    ci95: k === 0 ? null : [sorted[k - 1] as number, sorted[count - k] as number],
+    shareBelow: count === 0 ? 0 : sorted.filter((d) => d < 0).length / count,
+    pairs: count,
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { medianIntervalRank, pairedSummary } from '#bench/support/paired.ts';
+
+/** P(Binomial(count, ½) <= k), summed term by term. */
+function binomialCdf(count: number, k: number): number {
+  let total = 0;
+  let term = 0.5 ** count;
+  for (let j = 0; j <= k; j++) {
+    total += term;
+    term = (term * (count - j)) / (j + 1);
+  }
+  return total;
+}
+
+describe('medianIntervalRank', () => {
+  it('matches the sign-test table (n = 6, 8, 16, 24, 32: ranks 1, 1, 4, 7, 10) and has none below 6', () => {
+    // Prepare
+    const counts = [5, 6, 8, 16, 24, 32];
+    // Act
+    const ranks = counts.map(medianIntervalRank);
+    // Assess
+    expect(ranks).toEqual([0, 1, 1, 4, 7, 10]);
+  });
+
+  it('is the largest rank whose lower tail stays within 2.5 %', () => {
+    for (let count = 6; count <= 120; count++) {
+      // Act
+      const k = medianIntervalRank(count);
+      // Assess
+      expect(binomialCdf(count, k - 1)).toBeLessThanOrEqual(0.025);
+      expect(binomialCdf(count, k)).toBeGreaterThan(0.025);
+    }
+  });
+});
+
+describe('pairedSummary', () => {
+  it('pairs by index, skips missing values, and bounds the median by order statistics', () => {
+    // Prepare: differences 1..8 (one pair dropped for a null), so 8 pairs, rank 1.
+    const reference = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const arm = [3, 1, 8, null, 2, 7, 4, 6, 5];
+    // Act
+    const summary = pairedSummary(arm, reference);
+    // Assess
+    expect(summary.pairs).toBe(8);
+    expect(summary.median).toBe(4.5);
+    expect(summary.ci95).toEqual([1, 8]);
+    expect(summary.shareBelow).toBe(0);
+  });
+
+  it('counts the arm below the reference, and has no interval with too few pairs', () => {
+    // Prepare
+    const reference = [0.9, 0.8, 0.7];
+    const arm = [0.8, 0.8, 0.9];
+    // Act
+    const summary = pairedSummary(arm, reference);
+    // Assess
+    expect(summary.median).toBeCloseTo(0, 12);
+    expect(summary.ci95).toBeNull();
+    expect(summary.shareBelow).toBeCloseTo(1 / 3, 12);
+    expect(pairedSummary([], []).median).toBeNull();
+  });
+});

@@ -1,35 +1,40 @@
 /**
  * `npm run -s bench:rate -- --rpm R [--tpm T] [--batches B] [--duration-s S] [--concurrency C]
- *   [--latency-ms L] [--tokens K] [--json]`
+ *   [--latency-ms L] [--jitter-ms J] [--tokens K] [--json]`
  *
  * The shared provider rate limiter against a fake provider that enforces R requests (and T tokens)
  * per minute (bench/support/fake-rate-limit.ts), in real time (BENCHMARKS.md, "Provider rate
- * limits"). C judge workers take comparison requests from one queue; every batch has a backlog
- * larger than the run can judge, batch 1's queued first. The queue hands out the batches' messages
- * in turn, as an SQS fair queue does with MessageGroupId = batch id (it serves quiet tenants first
- * when one tenant holds most in-flight messages); within a batch, in order. Each request asks the limiter (the pure logic of
- * shared/domain/rate-limit.ts, its state in the DynamoDB adapter shared/store/rate-limits.ts on
- * the in-memory table); a refused one goes back to the end of the queue, delayed by the wait the
- * limiter computed (the judge re-sends it with DelaySeconds); an admitted one calls the provider
- * (L ms); a 429 slows the limiter down and re-queues the request after its retry-after.
+ * limits"). C judge workers take comparison requests from one queue, as the judge function's
+ * pollers do; every batch has a backlog larger than the run can judge, queued at the start. The
+ * queue delivers only visible messages (a deferred one from its delay on), the batches' in turn, as
+ * an SQS fair queue does with MessageGroupId = batch id. Each request takes its slot through the
+ * judge's own pacing (shared/workflow/judge-pacing.ts: the pure logic of shared/domain/rate-limit.ts,
+ * its state in the DynamoDB adapter shared/store/rate-limits.ts on the in-memory table): a request
+ * admitted sleeps until its slot and calls the provider, J ms of network jitter at most later (L ms
+ * of latency); a deferred one goes back to the queue delayed by whole seconds as the judge sends it
+ * (DelaySeconds), carrying its booked slot if it has one; a 429 slows the limiter down and
+ * re-queues the request after its retry-after.
  *
  * Prints the provider's accepted requests per minute over the measured window (after the first
- * 10 % of the run), its share of the configured RPM, the share of calls answered 429, and each
- * batch's share of the accepted calls.
+ * 10 % of the run), its share of the configured RPM (and the tokens per minute and share of the
+ * TPM with --tpm), the share of calls answered 429, each batch's share of the accepted calls, the
+ * limiter's refusals per accepted call (deferrals the called requests went through) and the
+ * limiter's store reads and writes per accepted call (every request's, the backlog's that the run
+ * never reached included).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { booleanFlag, checkedNumberFlag, type FlagSpecs, parseArgs } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
-import { DEFAULT_CONFIG } from '#domain/config.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
+import type { Reservation } from '#domain/rate-limit.ts';
 import {
-  admit,
-  onAnswered,
-  onRateLimited,
-  type RateLimit,
-  rateLimiterOptions,
-} from '#domain/rate-limit.ts';
+  type PacedCall,
+  type PacingDeps,
+  reportAnswer,
+  takeSlot,
+} from '#shared/workflow/judge-pacing.ts';
 import { dynamoRateLimits } from '#store/rate-limits.ts';
 import { Table } from '#store/table.ts';
 import { FakeProviderLimit } from './support/fake-rate-limit.ts';
@@ -42,16 +47,29 @@ const FLAGS: FlagSpecs = {
   'duration-s': { type: 'number', valueName: 'S', description: 'seconds to run (default 60)' },
   concurrency: { type: 'number', valueName: 'C', description: 'judge workers (default 25)' },
   'latency-ms': { type: 'number', valueName: 'L', description: 'provider latency (default 300)' },
+  'jitter-ms': {
+    type: 'number',
+    valueName: 'J',
+    description: 'each call reaches the provider up to J ms late, uniformly (default 0)',
+  },
   tokens: { type: 'number', valueName: 'K', description: 'tokens per call (default 1300)' },
   json: { type: 'boolean', description: 'print one JSON object' },
 };
 
 interface Message {
   batch: number;
+  /** Visible from this instant (ms). */
   availableAt: number;
+  /** Limiter deferrals so far. */
+  refusals: number;
+  /** The slot booked for it, carried as the judge carries `rate_slot_at`. */
+  reservation?: Reservation;
 }
 
-/** Per-batch FIFO lists handed out in turn (a fair queue with one message group per batch). */
+/**
+ * Per-batch lists served in turn (a fair queue with one message group per batch), each handing out
+ * its first visible message; a deferred message is invisible until its delay has passed.
+ */
 class FairQueue {
   private readonly groups: Message[][] = [];
   private next = 0;
@@ -61,19 +79,24 @@ class FairQueue {
     (this.groups[message.batch - 1] as Message[]).push(message);
   }
 
-  /** The next group's earliest message (within a group, in order). */
-  pop(): Message | undefined {
+  /** The next group's first visible message, or the instant the next one becomes visible. */
+  pop(now: number): Message | number {
+    let earliest = Number.POSITIVE_INFINITY;
     for (let k = 0; k < this.groups.length; k++) {
-      const group = this.groups[(this.next + k) % this.groups.length] as Message[];
-      if (group.length === 0) continue;
-      this.next = (this.next + k + 1) % this.groups.length;
-      return group.shift();
+      const index = (this.next + k) % this.groups.length;
+      const group = this.groups[index] as Message[];
+      const visible = group.findIndex((message) => message.availableAt <= now);
+      if (visible >= 0) {
+        this.next = (index + 1) % this.groups.length;
+        return group.splice(visible, 1)[0] as Message;
+      }
+      for (const message of group) earliest = Math.min(earliest, message.availableAt);
     }
-    return undefined;
+    return earliest;
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: {
@@ -83,6 +106,7 @@ async function main(argv: readonly string[]): Promise<number> {
     durationMs: number;
     concurrency: number;
     latencyMs: number;
+    jitterMs: number;
     tokens: number;
     json: boolean;
   };
@@ -98,6 +122,7 @@ async function main(argv: readonly string[]): Promise<number> {
       durationMs: 1000 * (checkedNumberFlag(args, 'duration-s', (v) => v >= 5, '>= 5') ?? 60),
       concurrency: checkedNumberFlag(args, 'concurrency', int, 'an integer >= 1') ?? 25,
       latencyMs: checkedNumberFlag(args, 'latency-ms', (v) => v >= 0, 'a number >= 0') ?? 300,
+      jitterMs: checkedNumberFlag(args, 'jitter-ms', (v) => v >= 0, 'a number >= 0') ?? 0,
       tokens: checkedNumberFlag(args, 'tokens', (v) => v >= 0, 'a number >= 0') ?? 1300,
       json: booleanFlag(args, 'json'),
     };
@@ -112,17 +137,26 @@ async function main(argv: readonly string[]): Promise<number> {
   const fakeTable = new FakeTable();
   const ddb = mockClient(DynamoDBDocumentClient);
   fakeTable.attach(ddb);
-  const store = dynamoRateLimits(
-    new Table({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-      tableName: 'bench',
-    }),
-  );
-  const limit: RateLimit = {
-    requestsPerMinute: options.rpm,
-    ...(options.tpm === undefined ? {} : { tokensPerMinute: options.tpm }),
+  const config: EngineConfig = {
+    ...DEFAULT_CONFIG,
+    PROVIDER_RATE_LIMITS: {
+      fake: {
+        requests_per_minute: options.rpm,
+        ...(options.tpm === undefined ? {} : { tokens_per_minute: options.tpm }),
+      },
+    },
   };
-  const limiterOptions = rateLimiterOptions(DEFAULT_CONFIG);
+  const pacing: PacingDeps = {
+    store: dynamoRateLimits(
+      new Table({
+        client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+        tableName: 'bench',
+      }),
+    ),
+    config,
+    now: () => new Date(),
+    sleep,
+  };
   const provider = new FakeProviderLimit({
     requestsPerMinute: options.rpm,
     ...(options.tpm === undefined ? {} : { tokensPerMinute: options.tpm }),
@@ -135,94 +169,100 @@ async function main(argv: readonly string[]): Promise<number> {
   const backlog = Math.ceil((options.rpm * options.durationMs) / 60_000) * 2;
   const queue = new FairQueue();
   for (let batch = 1; batch <= options.batches; batch++) {
-    for (let k = 0; k < backlog; k++) queue.push({ batch, availableAt: start });
+    for (let k = 0; k < backlog; k++) queue.push({ batch, availableAt: start, refusals: 0 });
   }
   const accepted = new Map<number, number>();
   let measuredAccepted = 0;
   let measuredLimited = 0;
+  let measuredRefusals = 0;
   let refusals = 0;
-  let storeUpdates = 0;
-
-  const update = <R>(change: Parameters<typeof store.updateRateLimit<R>>[1]): Promise<R> => {
-    storeUpdates++;
-    return store.updateRateLimit('fake', change);
-  };
 
   const worker = async (): Promise<void> => {
     while (Date.now() < end) {
-      const message = queue.pop();
-      if (!message) return;
-      const wait = message.availableAt - Date.now();
-      if (wait > 0) await sleep(Math.min(wait, end - Date.now()));
-      if (Date.now() >= end) return;
-      const decision = await update((state) => {
-        const result = admit(
-          state,
-          {
-            batchId: String(message.batch),
-            tokens: options.tokens,
-            now: Date.now(),
-            maxWaitMs: DEFAULT_CONFIG.RATE_LIMIT_MAX_WAIT_MS,
-          },
-          limit,
-          limiterOptions,
-        );
-        return { state: result.state, result };
-      });
-      if (!decision.admitted) {
-        refusals++;
-        queue.push({ batch: message.batch, availableAt: Date.now() + decision.waitMs });
+      const message = queue.pop(Date.now());
+      if (typeof message === 'number') {
+        // Nothing visible: poll again when the next message shows (or at the end).
+        await sleep(Math.max(1, Math.min(message, end) - Date.now()));
         continue;
       }
-      if (decision.waitMs > 0) await sleep(decision.waitMs);
+      const call: PacedCall = {
+        key: 'fake',
+        batchId: String(message.batch),
+        tokens: options.tokens,
+        calls: 1,
+      };
+      const slot = await takeSlot(pacing, call, message.reservation);
+      if (slot === null) throw new Error('the fake provider is not paced');
+      if (!slot.go) {
+        // Deferred as the judge defers: whole seconds of DelaySeconds, the booked slot carried.
+        refusals++;
+        message.refusals++;
+        message.availableAt = Date.now() + Math.ceil(slot.waitMs / 1000) * 1000;
+        if (slot.reservation) message.reservation = slot.reservation;
+        else delete message.reservation;
+        queue.push(message);
+        continue;
+      }
+      delete message.reservation;
+      if (options.jitterMs > 0) await sleep(Math.random() * options.jitterMs);
       const now = Date.now();
       if (now >= end) return;
       const answer = provider.take(options.tokens, now);
       const measured = now >= measureFrom;
       if (!answer.ok) {
         if (measured) measuredLimited++;
-        await update((state) => ({
-          state: onRateLimited(state, Date.now(), answer.retryAfterMs, limiterOptions),
-          result: null,
-        }));
-        queue.push({ batch: message.batch, availableAt: Date.now() + answer.retryAfterMs });
+        await reportAnswer(pacing, call, slot, {
+          outcome: 'failure',
+          kind: 'rate_limited',
+          reason: 'http_429',
+          retryable: true,
+          retryAfterMs: answer.retryAfterMs,
+        });
+        message.availableAt = Date.now() + answer.retryAfterMs;
+        queue.push(message);
         continue;
       }
       if (measured) {
         measuredAccepted++;
+        measuredRefusals += message.refusals;
         accepted.set(message.batch, (accepted.get(message.batch) ?? 0) + 1);
       }
       await sleep(options.latencyMs);
-      if (decision.state.factor < 1) {
-        await update((state) => ({ state: onAnswered(state, limiterOptions), result: null }));
-      }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
 
   const minutes = (end - measureFrom) / 60_000;
   const achieved = measuredAccepted / minutes;
+  const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
+  const perCall = (count: number) => round(count / Math.max(1, measuredAccepted), 2);
+  // Store requests over the whole run, per call the provider accepted in it.
+  const perAccepted = (count: number) => round(count / Math.max(1, provider.accepted), 2);
   const output = {
     rpm: options.rpm,
     tpm: options.tpm ?? null,
     batches: options.batches,
     duration_s: options.durationMs / 1000,
     concurrency: options.concurrency,
-    achieved_rpm: Math.round(achieved * 10) / 10,
-    achieved_share_of_rpm: Math.round((achieved / options.rpm) * 1000) / 1000,
+    jitter_ms: options.jitterMs,
+    achieved_rpm: round(achieved, 1),
+    achieved_share_of_rpm: round(achieved / options.rpm, 3),
+    achieved_tpm: options.tpm === undefined ? null : Math.round(achieved * options.tokens),
+    achieved_share_of_tpm:
+      options.tpm === undefined ? null : round((achieved * options.tokens) / options.tpm, 3),
     calls: measuredAccepted + measuredLimited,
     answered_429: measuredLimited,
-    share_429:
-      Math.round((measuredLimited / Math.max(1, measuredAccepted + measuredLimited)) * 10_000) /
-      10_000,
+    share_429: round(measuredLimited / Math.max(1, measuredAccepted + measuredLimited), 4),
     per_batch_share: Object.fromEntries(
       Array.from({ length: options.batches }, (_, i) => [
         `batch_${i + 1}`,
-        Math.round(((accepted.get(i + 1) ?? 0) / Math.max(1, measuredAccepted)) * 1000) / 1000,
+        round((accepted.get(i + 1) ?? 0) / Math.max(1, measuredAccepted), 3),
       ]),
     ),
+    refusals_per_call: perCall(measuredRefusals),
     limiter_refusals: refusals,
-    limiter_store_updates: storeUpdates,
+    limiter_reads_per_call: perAccepted(ddb.commandCalls(GetCommand).length),
+    limiter_writes_per_call: perAccepted(ddb.commandCalls(PutCommand).length),
     limiter_item_bytes: JSON.stringify(fakeTable.items.values().next().value ?? {}).length,
   };
   process.stdout.write(

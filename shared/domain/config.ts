@@ -639,13 +639,13 @@ export const CONFIG_SPEC = {
     z.number().min(1).max(1000),
     1,
     'requests (and seconds of tokens)',
-    'Requests admitted at once above the steady pace (GCRA tolerance); providers enforce per-minute limits over shorter periods, so bursts risk 429s.',
+    'Requests (and seconds of tokens) admitted at once above the steady pace, GCRA tolerance: 1 is none; providers enforce per-minute limits over periods as short as a second, so bursts risk 429s.',
   ),
   RATE_LIMIT_BACKOFF_FACTOR: deployment(
     z.number().gt(0).lt(1),
     0.7,
     'multiplier',
-    'On a 429 the pace of that provider is multiplied by this (and nothing is sent before its retry-after); each answered call adds RATE_LIMIT_RECOVERY_STEP back.',
+    'On a 429 the pace of that provider is multiplied by this (and nothing is sent before its retry-after); it then recovers in time (RATE_LIMIT_RECOVERY_MS).',
   ),
   RATE_LIMIT_MIN_FACTOR: deployment(
     z.number().gt(0).max(1),
@@ -653,23 +653,29 @@ export const CONFIG_SPEC = {
     'share of the limit',
     'Floor of the adaptive pace after repeated 429s.',
   ),
-  RATE_LIMIT_RECOVERY_STEP: deployment(
-    z.number().gt(0).max(1),
-    0.02,
-    'share of the limit per answered call',
-    'Additive recovery of the adaptive pace after a 429, per answered call.',
+  RATE_LIMIT_RECOVERY_MS: deployment(
+    positiveInt,
+    60_000,
+    'milliseconds',
+    'After a 429 the adaptive pace climbs back linearly in time: from a factor of 0 to the full RATE_LIMIT_UTILIZATION in this long (from 0.7 in 30 % of it), with no store write per answer. Measured with `npm run -s bench:rate` (BENCHMARKS.md, "Provider rate limits").',
   ),
   RATE_LIMIT_MAX_WAIT_MS: deployment(
-    nonNegativeInt,
+    intRange(0, 60_000),
     5000,
     'milliseconds',
-    'The judge takes a slot the limiter reserves up to this far ahead and waits for it in process (one store write per call, no polling); a request whose slot would be later is re-sent to the queue with that delay instead, so no function idles long.',
+    'The judge takes a slot up to this far ahead and waits for it in process; a request whose slot is later goes back to the queue, delayed until shortly (half of this) before its turn, so no function idles long and no request polls the limiter.',
+  ),
+  RATE_LIMIT_RESERVE_AHEAD_MS: deployment(
+    intRange(0, 900_000),
+    60_000,
+    'milliseconds',
+    "A request re-queued for a slot up to this far ahead carries the slot booked for it (admitted on its return without a store write); a request whose turn is later is not booked but told when to come back, so a batch starting behind a large one waits at most this long for its share. At most SQS's 900 s delay.",
   ),
   RATE_LIMIT_ACTIVE_WINDOW_MS: deployment(
     positiveInt,
     10_000,
     'milliseconds',
-    'A batch refused by the limiter counts as waiting this long: while another batch waits, each batch may use at most an equal share of the rate (a large batch cannot starve a small one); with nobody else waiting a batch may use the whole rate.',
+    'A batch refused by the limiter counts as waiting this long (and as long as it has refused requests due back): while another batch waits, each batch may use at most an equal share of the rate (a large batch cannot starve a small one); with nobody else waiting a batch may use the whole rate.',
   ),
   // --- offline scoring (cj score) -----------------------------------------------------------
   JUDGE_MISFIT_SD_MULTIPLIER: deployment(

@@ -26,6 +26,11 @@ export const comparisonRequestSchema = z
     attempt: z.number().int().positive(),
     /** After this instant the sweeper fails the comparison with `timeout`. */
     deadline: isoTimestampSchema,
+    /**
+     * Set by the judge on a request it deferred for the provider's rate limit: the instant (epoch
+     * ms) of the provider-call slot the shared limiter booked for it (docs/judges.md, "Rate limits").
+     */
+    rate_slot_at: z.number().int().nonnegative().optional(),
   })
   .refine((request) => request.a !== request.b, {
     path: ['b'],

@@ -3,7 +3,8 @@
  * item per provider or endpoint, `RATE#<name>` / `LIMITER`, changed by optimistic concurrency: read
  * it, apply the pure change (shared/domain/rate-limit.ts), write it back on condition that its
  * version is still the one read; on a lost race, read again. One GetItem and one PutItem per
- * admission (1 RCU + 1 WCU for the item's few hundred bytes).
+ * admission (1 RCU + 1 WCU for the item's few hundred bytes); a change that leaves the state as it
+ * was (a request admitted for the slot booked for it) is the GetItem alone.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { INITIAL_RATE_LIMITER_STATE, type RateLimiterState } from '#domain/rate-limit.ts';
@@ -33,7 +34,9 @@ export function dynamoRateLimits(table: Table): RateLimitStore {
         );
         const stored = read.Item as (StoredLimiter & Record<string, unknown>) | undefined;
         const version = stored?.version ?? 0;
-        const { state, result } = change(stored?.state ?? INITIAL_RATE_LIMITER_STATE);
+        const current = stored?.state ?? INITIAL_RATE_LIMITER_STATE;
+        const { state, result } = change(current);
+        if (state === current) return result;
         try {
           await table.call(() =>
             table.client.send(

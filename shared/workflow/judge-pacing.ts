@@ -1,18 +1,20 @@
 /**
  * The judge's side of the shared provider rate limiter (docs/judges.md, "Rate limits"): before each
  * provider call, a slot from the limiter of the batch's provider (one store update: read, apply the
- * pure `admit`, write back), taken at once or reserved up to RATE_LIMIT_MAX_WAIT_MS ahead and
- * slept for; a request the limiter cannot serve that soon is deferred (re-sent to the queue with
- * the wait as its delay). After the call, a 429 slows the limiter down and blocks it for the
- * provider's retry-after; an answered call recovers the pace while it is below the configured
- * share. A provider with no configured limit costs nothing here: no store call at all.
+ * pure `admit`, write back), taken at once or up to RATE_LIMIT_MAX_WAIT_MS ahead and slept for; a
+ * request the limiter cannot serve that soon is deferred (re-sent to the queue delayed until
+ * shortly before its turn), carrying the slot booked for it when there is one. A request that comes
+ * back with its slot is admitted for it on one read, with no write. After the call, a 429 slows the
+ * limiter down and blocks it for the provider's retry-after (the pace recovers with time, so an
+ * answer writes nothing). A provider with no configured limit costs nothing here: no store call.
  */
 import type { EngineConfig } from '#domain/config.ts';
 import {
   admit,
+  admitReserved,
   estimatedCallTokens,
-  onAnswered,
   onRateLimited,
+  type Reservation,
   rateLimiterOptions,
   rateLimitFor,
 } from '#domain/rate-limit.ts';
@@ -42,10 +44,13 @@ export interface PacedCall {
 }
 
 export type Slot =
-  /** Call now (after the reserved wait was slept); `factor` is the limiter's pace then. */
-  | { go: true; factor: number }
-  /** Not before `waitMs`: defer the request. */
-  | { go: false; waitMs: number; reason: string };
+  /** Call now (the wait for the slot was slept). */
+  | { go: true }
+  /** Defer the request by `waitMs`, carrying `reservation` (its booked slot) when there is one. */
+  | { go: false; waitMs: number; reason: string; reservation?: Reservation };
+
+/** New slots a call that woke too late for its slot takes before it calls anyway. */
+const MAX_LATE_RETAKES = 2;
 
 /** Characters of a prompt beside the two essays (instructions, labels, tags). */
 const PROMPT_OVERHEAD_CHARS = 1_500;
@@ -74,32 +79,46 @@ export function pacedCall(
   return { key, batchId, tokens: perCall * calls, calls };
 }
 
-/** Takes a slot for one attempt; null when the provider is not paced. */
-export async function takeSlot(deps: PacingDeps, call: PacedCall): Promise<Slot | null> {
+/**
+ * Takes a slot for one attempt, for the slot `reservation` booked earlier if the request carries
+ * one (then nothing is written unless the slot is void); null when the provider is not paced.
+ */
+export async function takeSlot(
+  deps: PacingDeps,
+  call: PacedCall,
+  reservation?: Reservation,
+): Promise<Slot | null> {
   const limit = rateLimitFor(deps.config, call.key);
   if (limit === null) return null;
   const options = rateLimiterOptions(deps.config);
-  const result = await deps.store.updateRateLimit(call.key, (state) => {
-    const decision = admit(
-      state,
-      {
-        batchId: call.batchId,
-        tokens: call.tokens,
-        calls: call.calls,
-        now: deps.now().getTime(),
-        maxWaitMs: deps.config.RATE_LIMIT_MAX_WAIT_MS,
-      },
-      limit,
-      options,
-    );
-    return { state: decision.state, result: decision };
-  });
-  if (!result.admitted) return { go: false, waitMs: result.waitMs, reason: result.reason };
-  if (result.waitMs > 0) await deps.sleep(result.waitMs);
-  return { go: true, factor: result.state.factor };
+  let booked = reservation;
+  for (let take = 1; ; take++) {
+    const held = booked;
+    const result = await deps.store.updateRateLimit(call.key, (state) => {
+      const now = deps.now().getTime();
+      const request = { batchId: call.batchId, tokens: call.tokens, calls: call.calls, now };
+      const decision =
+        (held && admitReserved(state, held, request, limit, options)) ??
+        admit(state, request, limit, options);
+      return { state: decision.state, result: decision };
+    });
+    if (!result.admitted) {
+      return {
+        go: false,
+        waitMs: result.waitMs,
+        reason: result.reason,
+        ...(result.reservation ? { reservation: result.reservation } : {}),
+      };
+    }
+    if (result.waitMs > 0) await deps.sleep(result.waitMs);
+    // Woken too late (a stalled process): calling now could crowd the next slot; take a new one
+    // (twice at most, then call: the provider's 429 and back-off are the last guard).
+    if (deps.now().getTime() <= result.startBy || take >= MAX_LATE_RETAKES + 1) return { go: true };
+    booked = undefined;
+  }
 }
 
-/** Feeds one attempt's answer back: a 429 slows the limiter, an answer recovers its pace. */
+/** Feeds one attempt's answer back: a 429 slows the limiter down; an answer writes nothing. */
 export async function reportAnswer(
   deps: PacingDeps,
   call: PacedCall,
@@ -107,19 +126,10 @@ export async function reportAnswer(
   result: JudgeResult,
 ): Promise<void> {
   if (slot === null || !slot.go) return;
+  if (result.outcome !== 'failure' || result.kind !== 'rate_limited') return;
   const options = rateLimiterOptions(deps.config);
-  if (result.outcome === 'failure' && result.kind === 'rate_limited') {
-    await deps.store.updateRateLimit(call.key, (state) => ({
-      state: onRateLimited(state, deps.now().getTime(), result.retryAfterMs, options),
-      result: null,
-    }));
-    return;
-  }
-  // Only while slowed down: at full pace an answer changes nothing, so nothing is written.
-  if (slot.factor < 1) {
-    await deps.store.updateRateLimit(call.key, (state) => ({
-      state: onAnswered(state, options),
-      result: null,
-    }));
-  }
+  await deps.store.updateRateLimit(call.key, (state) => ({
+    state: onRateLimited(state, deps.now().getTime(), result.retryAfterMs, options),
+    result: null,
+  }));
 }

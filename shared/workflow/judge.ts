@@ -64,6 +64,8 @@ interface Deferral {
   outcome: 'deferred';
   waitMs: number;
   reason: string;
+  /** The provider-call slot booked for it (epoch ms), carried by the re-sent request. */
+  slotAt?: number;
 }
 
 function failureCallback(
@@ -102,6 +104,7 @@ async function judgeWithRetries(
   provider: JudgeProvider,
   request: JudgeRequest,
   paced: PacedCall,
+  slotAt: number | undefined,
 ): Promise<JudgeResult | Deferral> {
   const { config } = deps;
   let result: JudgeResult = {
@@ -111,9 +114,19 @@ async function judgeWithRetries(
     retryable: true,
   };
   for (let attempt = 1; attempt <= config.JUDGE_INPROCESS_ATTEMPTS; attempt += 1) {
-    const slot = await takeSlot(deps, paced);
+    // The slot booked for a deferred request serves its first attempt only.
+    const slot = await takeSlot(
+      deps,
+      paced,
+      attempt === 1 && slotAt !== undefined ? { at: slotAt } : undefined,
+    );
     if (slot !== null && !slot.go) {
-      return { outcome: 'deferred', waitMs: slot.waitMs, reason: slot.reason };
+      return {
+        outcome: 'deferred',
+        waitMs: slot.waitMs,
+        reason: slot.reason,
+        ...(slot.reservation ? { slotAt: slot.reservation.at } : {}),
+      };
     }
     try {
       result = await provider.judge(request);
@@ -255,6 +268,7 @@ export async function processComparisonRequest(
       provider,
       { essayA: judgedEssay(essayA), essayB: judgedEssay(essayB), key },
       paced,
+      request.rate_slot_at,
     );
   } catch (error) {
     return releaseAndRethrow(error);
@@ -262,12 +276,18 @@ export async function processComparisonRequest(
   if (result.outcome === 'deferred') {
     await release();
     const delaySeconds = Math.ceil(result.waitMs / 1000);
-    await messaging.deferComparisonRequest(request, delaySeconds);
+    // Back shortly before its turn, with the slot booked for it (if any) and no stale one.
+    const { rate_slot_at: _stale, ...unslotted } = request;
+    await messaging.deferComparisonRequest(
+      result.slotAt === undefined ? unslotted : { ...unslotted, rate_slot_at: result.slotAt },
+      delaySeconds,
+    );
     telemetry.info('judge_request_deferred', {
       ...fields,
       limiter: paced.key,
       reason: result.reason,
       delay_s: delaySeconds,
+      slot_booked: result.slotAt !== undefined,
     });
     telemetry.count(MetricName.JudgeRequestsDeferred);
     return 'deferred';

@@ -260,7 +260,8 @@ export interface ProviderBatchStore {
 /**
  * The shared provider rate limiter's state, one small record per provider or endpoint
  * (docs/judges.md, "Rate limits"). `change` runs on the current state and its new state is stored
- * only if nobody stored another in between (otherwise it runs again on the fresher one).
+ * only if nobody stored another in between (otherwise it runs again on the fresher one); a change
+ * that returns the very state it was given writes nothing.
  */
 export interface RateLimitStore {
   updateRateLimit<R>(

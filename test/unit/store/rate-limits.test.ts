@@ -13,8 +13,10 @@ const OPTIONS = {
   burst: 1,
   backoffFactor: 0.5,
   minFactor: 0.1,
-  recoveryStep: 0.1,
+  recoveryMs: 10_000,
   activeWindowMs: 10_000,
+  maxWaitMs: 0,
+  reserveAheadMs: 0,
 };
 
 function harness() {
@@ -103,7 +105,7 @@ describe('dynamoRateLimits', () => {
     // Act
     await h.limits.updateRateLimit('openai', (state) => {
       seen.push(state.requestTat);
-      return { state, result: null };
+      return { state: { ...state, requestTat: 1 }, result: null };
     });
     // Assess
     expect(seen).toHaveLength(2);
@@ -111,6 +113,21 @@ describe('dynamoRateLimits', () => {
       ExpressionAttributeValues: { ':version': 2 },
     });
     expect(h.sleeps).toEqual([2.5]);
+  });
+
+  it('writes nothing when the change leaves the state as it was (a booked slot taken)', async () => {
+    // Prepare
+    const h = harness();
+    const fake = new FakeTable().attach(h.ddb);
+    await h.limits.updateRateLimit('openai', admitAt(1000));
+    const puts = h.ddb.commandCalls(PutCommand).length;
+    // Act
+    const result = await h.limits.updateRateLimit('openai', (state) => ({ state, result: 'same' }));
+    // Assess
+    expect(result).toBe('same');
+    expect(h.ddb.commandCalls(PutCommand)).toHaveLength(puts);
+    const { pk, sk } = rateLimitKey('openai') as { pk: string; sk: string };
+    expect(fake.get(pk, sk)).toMatchObject({ version: 1 });
   });
 
   it('retries throttling like every store call, and surfaces other errors', async () => {

@@ -1,8 +1,10 @@
 /**
  * The judge and the shared provider rate limiter: a paced provider's call takes a slot first (at
- * once, or after a reserved wait slept in process); a request with no slot soon is deferred (re-sent
- * with the wait as its delay, no provider call, no callback); a 429 slows the limiter and blocks it
- * for the retry-after; an answer recovers the pace; an unpaced provider costs no store call.
+ * once, or after a short wait slept in process); a request with no slot soon is deferred (re-sent
+ * delayed until shortly before its turn, carrying the slot booked for it if any; no provider call,
+ * no callback); a request that comes back with its slot is judged on one limiter read and no write;
+ * a 429 slows the limiter and blocks it for the retry-after; an answer writes nothing; an unpaced
+ * provider costs no store call.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -120,29 +122,56 @@ describe('the judge and the shared rate limiter', () => {
     expect(p.sent.callback).toHaveLength(1);
   });
 
-  it('defers a request the limiter cannot serve soon: re-sent with the wait as its delay, provider not called', async () => {
-    // Prepare: the provider asked for 42 s a moment ago
+  it('takes a new slot when it wakes too late for the one it slept for, rather than crowd the next', async () => {
+    // Prepare: the slot is 2 s ahead; the process stalls half a second past it
     const { p, request } = await pacedRequest(600);
-    setLimiter(p, { blockedUntil: p.clock.now.getTime() + 42_000 });
+    setLimiter(p, { requestTat: p.clock.now.getTime() + 2_000 });
+    p.deps.sleep = async (ms) => {
+      p.judgeSleeps.push(ms);
+      p.advance(ms + 500);
+    };
+    const before = p.callLog.length;
+
+    // Act
+    const outcome = await processComparisonRequest(p.deps, request, 1);
+
+    // Assess: a second limiter update for a fresh slot, then the call
+    expect(outcome).toBe('verdict');
+    expect(p.callLog.slice(before)).toEqual([
+      'BatchGet',
+      'Put',
+      'Get',
+      'Put',
+      'Get',
+      'Put',
+      'SendMessage',
+    ]);
+  });
+
+  it('defers a request whose turn is far off: re-sent delayed until shortly before it, provider not called', async () => {
+    // Prepare: the provider asked for 120 s a moment ago (beyond the 60 s the limiter books ahead)
+    const { p, request } = await pacedRequest(600);
+    setLimiter(p, { blockedUntil: p.clock.now.getTime() + 120_000 });
     const { provider, calls } = countingProvider({ outcome: 'verdict', winner: 'A' });
     p.deps.providerFor = () => provider;
 
     // Act
     const outcome = await processComparisonRequest(p.deps, request, 1);
 
-    // Assess
+    // Assess: back 2.5 s before its turn, with no slot booked for it
     expect(outcome).toBe('deferred');
     expect(calls()).toBe(0);
     expect(p.sent.callback).toEqual([]);
     expect(p.queues.comparison.map((m) => m.body)).toEqual([request]);
     const resend = p.sqs.commandCalls(SendMessageCommand).at(-1)?.args[0].input;
-    expect(resend).toMatchObject({ DelaySeconds: 42, MessageBody: JSON.stringify(request) });
+    expect(resend).toMatchObject({ DelaySeconds: 118, MessageBody: JSON.stringify(request) });
     expect(p.telemetry.lines('judge_request_deferred')).toEqual([
       expect.objectContaining({
         batch_id: request.batch_id,
         limiter: 'mock',
         reason: 'retry_after',
-        delay_s: 42,
+        delay_s: 118,
+        slot_booked: false,
       }),
     ]);
     expect(p.telemetry.metricTotal('JudgeRequestsDeferred')).toBe(1);
@@ -152,7 +181,88 @@ describe('the judge and the shared rate limiter', () => {
     ).toBe(0);
   });
 
-  it('slows the limiter down and blocks it for the retry-after on a 429, then recovers on answers', async () => {
+  it('defers a request whose turn is within the horizon carrying the slot booked for it', async () => {
+    // Prepare: the next 42 s are taken
+    const { p, request } = await pacedRequest(600);
+    const now = p.clock.now.getTime();
+    setLimiter(p, { requestTat: now + 42_000 });
+
+    // Act
+    const outcome = await processComparisonRequest(p.deps, request, 1);
+
+    // Assess: the slot at 42 s is booked and travels with the request, due 2.5 s before it
+    expect(outcome).toBe('deferred');
+    expect(p.queues.comparison.map((m) => m.body)).toEqual([
+      { ...request, rate_slot_at: now + 42_000 },
+    ]);
+    const resend = p.sqs.commandCalls(SendMessageCommand).at(-1)?.args[0].input;
+    expect(resend).toMatchObject({ DelaySeconds: 40 });
+    expect(limiterState(p)?.requestTat).toBeGreaterThan(now + 42_000);
+    expect(p.telemetry.lines('judge_request_deferred')).toEqual([
+      expect.objectContaining({ reason: 'requests', delay_s: 40, slot_booked: true }),
+    ]);
+  });
+
+  it('judges a request that comes back with its slot on one limiter read and no write', async () => {
+    // Prepare: its slot is 2 s from now, booked (the limiter's frontier is past it)
+    const { p, request } = await pacedRequest(600);
+    const now = p.clock.now.getTime();
+    setLimiter(p, { requestTat: now + 30_000 });
+    const before = p.callLog.length;
+
+    // Act
+    const outcome = await processComparisonRequest(
+      p.deps,
+      { ...request, rate_slot_at: now + 2_000 },
+      1,
+    );
+
+    // Assess: the lease, the limiter's GetItem (no PutItem), a 2 s sleep, the callback
+    expect(outcome).toBe('verdict');
+    expect(p.callLog.slice(before)).toEqual(['BatchGet', 'Put', 'Get', 'SendMessage']);
+    expect(p.judgeSleeps).toContain(2_000);
+    expect(limiterState(p)?.requestTat).toBe(now + 30_000);
+  });
+
+  it('takes a new slot for a request whose booked slot has passed, and re-sends it with the new one', async () => {
+    // Prepare: its slot was a minute ago; the next 42 s are taken
+    const { p, request } = await pacedRequest(600);
+    const now = p.clock.now.getTime();
+    setLimiter(p, { requestTat: now + 42_000 });
+
+    // Act
+    const outcome = await processComparisonRequest(
+      p.deps,
+      { ...request, rate_slot_at: now - 60_000 },
+      1,
+    );
+
+    // Assess
+    expect(outcome).toBe('deferred');
+    expect(p.queues.comparison.map((m) => m.body)).toEqual([
+      { ...request, rate_slot_at: now + 42_000 },
+    ]);
+  });
+
+  it('re-sends a request turned away again without the slot it came back with', async () => {
+    // Prepare: it carries a stale slot; the provider blocked the key for 120 s
+    const { p, request } = await pacedRequest(600);
+    const now = p.clock.now.getTime();
+    setLimiter(p, { blockedUntil: now + 120_000 });
+
+    // Act
+    const outcome = await processComparisonRequest(
+      p.deps,
+      { ...request, rate_slot_at: now + 1_000 },
+      1,
+    );
+
+    // Assess: the slot inside the block is void; no slot is booked 120 s ahead
+    expect(outcome).toBe('deferred');
+    expect(p.queues.comparison.map((m) => m.body)).toEqual([request]);
+  });
+
+  it('slows the limiter down and blocks it for the retry-after on a 429; the answer after writes nothing', async () => {
     // Prepare: a provider that answers 429 (retry after 3 s) once, then verdicts
     const { p, request } = await pacedRequest(600);
     const answers: JudgeResult[] = [
@@ -170,13 +280,11 @@ describe('the judge and the shared rate limiter', () => {
     // Act
     const outcome = await processComparisonRequest(p.deps, request, 1);
 
-    // Assess: factor × 0.7 after the 429, + 0.02 after the answer; blocked until the retry-after
+    // Assess: factor × 0.7 as of the 429, recovering with time; blocked until the retry-after
     expect(outcome).toBe('verdict');
     const state = limiterState(p);
-    expect(state?.factor).toBeCloseTo(
-      DEFAULT_CONFIG.RATE_LIMIT_BACKOFF_FACTOR + DEFAULT_CONFIG.RATE_LIMIT_RECOVERY_STEP,
-      10,
-    );
+    expect(state?.factor).toBeCloseTo(DEFAULT_CONFIG.RATE_LIMIT_BACKOFF_FACTOR, 10);
+    expect(state?.limitedAt).toBe(p.clock.now.getTime());
     expect(state?.blockedUntil).toBe(p.clock.now.getTime() + 3_000);
     expect(p.sent.callback).toEqual([expect.objectContaining({ outcome: 'verdict' })]);
   });

@@ -25,6 +25,7 @@ import {
   restartFunctionHost,
   startLocalCloud,
   stopLocalCloud,
+  stopLocalCloudOnExit,
 } from '#localstack/local-cloud/index.ts';
 import { inFlightDeploymentKey } from '#store/keys.ts';
 
@@ -208,6 +209,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   });
   let info: LocalCloudInfo | undefined;
   let killer: NodeJS.Timeout | undefined;
+  const unguard = stopLocalCloudOnExit({ stateDir });
   try {
     info = await startLocalCloud({
       stateDir,
@@ -465,6 +467,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     if (killer) clearInterval(killer);
     await stopLocalCloud({ stateDir }).catch(() => {});
+    unguard();
     await server.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

@@ -32,4 +32,5 @@ export {
   type StopResult,
   startLocalCloud,
   stopLocalCloud,
+  stopLocalCloudOnExit,
 } from './supervisor.ts';

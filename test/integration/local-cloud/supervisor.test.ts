@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -8,6 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   localCloudStatus,
@@ -258,5 +259,46 @@ describe('a stale state file', () => {
     expect(isAlive(strangerPid)).toBe(true);
     expect(existsSync(join(staleDir, 'state.json'))).toBe(false);
     stranger.kill('SIGKILL');
+  });
+});
+
+describe('stopLocalCloudOnExit', () => {
+  it('ends the local cloud a process started when that process exits without stopping it', async () => {
+    // Prepare: a process that starts a local cloud, guards it and exits at once, as a test runner
+    // tearing down a timed-out test exits without running its finally (an ES module: top-level await)
+    const childDir = temporaryDir('local-cloud-guarded');
+    const script = join(childDir, 'start-and-exit.mts');
+    const index = fileURLToPath(
+      new URL('../../../localstack/local-cloud/index.ts', import.meta.url),
+    );
+    writeFileSync(
+      script,
+      [
+        `import { startLocalCloud, stopLocalCloudOnExit } from ${JSON.stringify(index)};`,
+        `const options = ${JSON.stringify({ ...options, stateDir: join(childDir, 'cloud') })};`,
+        'const info = await startLocalCloud(options);',
+        'stopLocalCloudOnExit(options);',
+        'console.log(JSON.stringify({ pid: info.state.pid, moto: info.state.motoPid }));',
+        'process.exit(3);',
+      ].join('\n'),
+    );
+    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+    // Act
+    const child = spawnSync(tsx, [script], { encoding: 'utf8', timeout: 80_000 });
+    expect(child.stderr).toBe('');
+    const started = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as {
+      pid: number;
+      moto: number;
+    };
+
+    // Assess: the child exited with its own code, and neither the daemon's group nor moto is left
+    expect(child.status).toBe(3);
+    expect(started.pid).toBeGreaterThan(0);
+    expect(started.moto).toBeGreaterThan(0);
+    await waitFor(
+      () => (!isAlive(started.moto) && groupMembers(started.pid).length === 0) || undefined,
+      'the guarded local cloud to end',
+    );
   });
 });

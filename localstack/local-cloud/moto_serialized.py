@@ -18,6 +18,9 @@ The local HTTP API asks moto_iam's caller endpoint who signed each request (SigV
 key's secret, execute-api:Invoke with the caller's policies), as API Gateway's IAM authorization
 does.
 
+SQS operations are applied whole, one pass over a queue at a time (moto_sqs.py): moto's own receive
+could hand one message to two pollers and answer 500 after marking messages in flight.
+
 Transactions copy only the items they name, not whole tables (moto_transactions.py): moto's own
 copy made each transaction cost the size of the table, in time and memory.
 
@@ -36,6 +39,7 @@ from werkzeug.serving import run_simple
 
 import moto_chaos
 import moto_iam
+import moto_sqs
 import moto_transactions
 
 _dynamodb_lock = threading.Lock()
@@ -70,6 +74,9 @@ def main() -> None:
     _serialize_dynamodb()
     if os.environ.get("CJ_LOCAL_MOTO_TABLE_COPY") != "1":  # 1: moto's own copy, to compare
         moto_transactions.install()
+    if os.environ.get("CJ_LOCAL_MOTO_SQS_UNLOCKED") != "1":  # 1: moto's own SQS, to compare
+        moto_sqs.install()
+        moto_sqs.speed_up()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, moto_iam.caller_identity(moto_chaos.wrap(app)), threaded=True)

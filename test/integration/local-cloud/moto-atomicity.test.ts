@@ -6,8 +6,16 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-server.ts';
+import { localSqs } from '#test/helpers/local-cloud-fixtures.ts';
 
 // Plain moto_server loses counter increments under concurrent transactions (200 concurrent
 // transactions left a counter at 194); the local cloud's moto must not. Its transactions copy only
@@ -15,6 +23,7 @@ import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-s
 describe('the local cloud moto_server', () => {
   let moto: MotoServer;
   let client: DynamoDBClient;
+  let sqs: SQSClient;
 
   beforeAll(async () => {
     moto = await startMotoServer();
@@ -23,11 +32,98 @@ describe('the local cloud moto_server', () => {
       region: 'us-east-1',
       credentials: moto.credentials,
     });
+    sqs = localSqs(moto.endpoint, 'us-east-1', moto.credentials);
   });
 
   afterAll(async () => {
     client.destroy();
+    sqs.destroy();
     await moto.stop();
+  });
+
+  /** Sends `bodies` to the queue, ten per request, with the FIFO group `groupOf(i)` if given. */
+  async function fill(
+    queueUrl: string,
+    count: number,
+    groupOf?: (i: number) => string,
+  ): Promise<void> {
+    for (let start = 0; start < count; start += 10) {
+      const ids = Array.from({ length: Math.min(10, count - start) }, (_, k) => start + k);
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: ids.map((i) => ({
+            Id: `m${i}`,
+            MessageBody: `${i}`,
+            ...(groupOf ? { MessageGroupId: groupOf(i), MessageDeduplicationId: `d${i}` } : {}),
+          })),
+        }),
+      );
+    }
+  }
+
+  /** `pollers` concurrent consumers each receiving until the queue answers empty; what each got. */
+  async function drain(queueUrl: string, pollers: number): Promise<Message[][]> {
+    return Promise.all(
+      Array.from({ length: pollers }, async () => {
+        const got: Message[] = [];
+        for (;;) {
+          const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: 10,
+              VisibilityTimeout: 300,
+              WaitTimeSeconds: 0,
+            }),
+          );
+          if (Messages.length === 0) return got;
+          got.push(...Messages);
+        }
+      }),
+    );
+  }
+
+  // moto's own receive marks messages in flight and copies them with no lock: concurrent pollers
+  // took one message twice or got a 500 after their messages were hidden (moto_sqs.py).
+  it('hands each message of a standard queue to one of many concurrent pollers, once', async () => {
+    // Prepare
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'receives' }));
+    const messages = 400;
+    await fill(QueueUrl, messages);
+
+    // Act
+    const received = (await drain(QueueUrl, 24)).flat();
+
+    // Assess: every receive answered, and no message went out twice while hidden
+    const bodies = received.map((message) => message.Body);
+    expect(new Set(bodies).size).toBe(bodies.length);
+    expect(bodies.length).toBe(messages);
+  });
+
+  it('hands a FIFO group in flight to no second poller', async () => {
+    // Prepare
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'groups.fifo',
+        Attributes: { FifoQueue: 'true' },
+      }),
+    );
+    const groups = 8;
+    await fill(QueueUrl, 160, (i) => `g${i % groups}`);
+
+    // Act
+    const perPoller = await drain(QueueUrl, 24);
+
+    // Assess: while a group has messages in flight (300 s here), only its first taker gets more
+    const takers = new Map<string, Set<number>>();
+    perPoller.forEach((got, poller) => {
+      for (const message of got) {
+        const group = `g${Number(message.Body) % groups}`;
+        takers.set(group, (takers.get(group) ?? new Set()).add(poller));
+      }
+    });
+    expect(takers.size).toBe(groups);
+    for (const pollers of takers.values()) expect(pollers.size).toBe(1);
   });
 
   it('applies concurrent transactions on one counter atomically', async () => {

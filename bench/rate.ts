@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench:rate -- --rpm R [--tpm T] [--batches B] [--duration-s S] [--concurrency C]
- *   [--latency-ms L] [--jitter-ms J] [--tokens K] [--json]`
+ *   [--latency-ms L] [--jitter-ms J] [--tokens K] [--pacing limiter|queue] [--json]`
  *
  * The shared provider rate limiter against a fake provider that enforces R requests (and T tokens)
  * per minute (bench/support/fake-rate-limit.ts), in real time (BENCHMARKS.md, "Provider rate
@@ -13,7 +13,8 @@
  * admitted sleeps until its slot and calls the provider, J ms of network jitter at most later (L ms
  * of latency); a deferred one goes back to the queue delayed by whole seconds as the judge sends it
  * (DelaySeconds), carrying its booked slot if it has one; a 429 slows the limiter down and
- * re-queues the request after its retry-after.
+ * re-queues the request after its retry-after. `--pacing queue` takes the limiter away: the C
+ * workers alone pace the calls (concurrency × latency), as SQS-driven pacing would.
  *
  * Prints the provider's accepted requests per minute over the measured window (after the first
  * 10 % of the run), its share of the configured RPM (and the tokens per minute and share of the
@@ -25,7 +26,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { booleanFlag, checkedNumberFlag, type FlagSpecs, parseArgs } from '#cli/args.ts';
+import {
+  booleanFlag,
+  checkedNumberFlag,
+  choiceFlag,
+  type FlagSpecs,
+  parseArgs,
+} from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '#domain/config.ts';
 import type { Reservation } from '#domain/rate-limit.ts';
@@ -53,6 +60,12 @@ const FLAGS: FlagSpecs = {
     description: 'each call reaches the provider up to J ms late, uniformly (default 0)',
   },
   tokens: { type: 'number', valueName: 'K', description: 'tokens per call (default 1300)' },
+  pacing: {
+    type: 'string',
+    valueName: 'P',
+    description:
+      'limiter (default): the shared limiter; queue: none, the queue concurrency alone paces (SQS-driven pacing)',
+  },
   json: { type: 'boolean', description: 'print one JSON object' },
 };
 
@@ -108,6 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
     latencyMs: number;
     jitterMs: number;
     tokens: number;
+    pacing: 'limiter' | 'queue';
     json: boolean;
   };
   try {
@@ -124,6 +138,7 @@ async function main(argv: readonly string[]): Promise<number> {
       latencyMs: checkedNumberFlag(args, 'latency-ms', (v) => v >= 0, 'a number >= 0') ?? 300,
       jitterMs: checkedNumberFlag(args, 'jitter-ms', (v) => v >= 0, 'a number >= 0') ?? 0,
       tokens: checkedNumberFlag(args, 'tokens', (v) => v >= 0, 'a number >= 0') ?? 1300,
+      pacing: choiceFlag(args, 'pacing', ['limiter', 'queue'] as const) ?? 'limiter',
       json: booleanFlag(args, 'json'),
     };
   } catch (error) {
@@ -191,7 +206,11 @@ async function main(argv: readonly string[]): Promise<number> {
         tokens: options.tokens,
         calls: 1,
       };
-      const slot = await takeSlot(pacing, call, message.reservation);
+      // SQS-driven pacing: no limiter, the workers call as fast as the latency lets them.
+      const slot =
+        options.pacing === 'queue'
+          ? ({ go: true } as const)
+          : await takeSlot(pacing, call, message.reservation);
       if (slot === null) throw new Error('the fake provider is not paced');
       if (!slot.go) {
         // Deferred as the judge defers: whole seconds of DelaySeconds, the booked slot carried.
@@ -211,13 +230,14 @@ async function main(argv: readonly string[]): Promise<number> {
       const measured = now >= measureFrom;
       if (!answer.ok) {
         if (measured) measuredLimited++;
-        await reportAnswer(pacing, call, slot, {
-          outcome: 'failure',
-          kind: 'rate_limited',
-          reason: 'http_429',
-          retryable: true,
-          retryAfterMs: answer.retryAfterMs,
-        });
+        if (options.pacing === 'limiter')
+          await reportAnswer(pacing, call, slot, {
+            outcome: 'failure',
+            kind: 'rate_limited',
+            reason: 'http_429',
+            retryable: true,
+            retryAfterMs: answer.retryAfterMs,
+          });
         message.availableAt = Date.now() + answer.retryAfterMs;
         queue.push(message);
         continue;
@@ -245,6 +265,8 @@ async function main(argv: readonly string[]): Promise<number> {
     duration_s: options.durationMs / 1000,
     concurrency: options.concurrency,
     jitter_ms: options.jitterMs,
+    latency_ms: options.latencyMs,
+    pacing: options.pacing,
     achieved_rpm: round(achieved, 1),
     achieved_share_of_rpm: round(achieved / options.rpm, 3),
     achieved_tpm: options.tpm === undefined ? null : Math.round(achieved * options.tokens),

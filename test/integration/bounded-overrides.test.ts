@@ -47,7 +47,8 @@ function essaysFile(): string {
   return file;
 }
 
-describe('cj submit with overrides beyond their bounds', () => {
+// Each test is a `cj` process of its own (mostly Node's start): they run at once.
+describe.concurrent('cj submit with overrides beyond their bounds', () => {
   const file = essaysFile();
 
   it.each([

@@ -25,7 +25,8 @@ function coverageOnly(duplicates: number): CreateBatchRequest {
   };
 }
 
-describe('callback delivery', () => {
+// Each test runs batches of its own and mostly waits for them: they run at once.
+describe.concurrent('callback delivery', () => {
   it('every callback delivered twice gives the same counters and outcome as once', async () => {
     // Prepare
     const { api } = await integrationTarget();

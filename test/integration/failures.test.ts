@@ -8,7 +8,8 @@ import { integrationTarget } from '#test/helpers/integration-target.ts';
 
 const BUDGET = 40;
 
-describe('failing judges', () => {
+// Each test runs a batch of its own and mostly waits for its waves: they run at once.
+describe.concurrent('failing judges', () => {
   it.each([
     ['flaky_half', { profile: 'flaky_half' }],
     ['a 60 % failure rate', { profile: 'default', failure_rate: 0.6 }],

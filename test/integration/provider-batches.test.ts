@@ -113,8 +113,10 @@ describe('provider batches on the local cloud', () => {
     return created.batch_id;
   }
 
-  describe.each(['openai', 'anthropic'] as const)('%s', (provider) => {
-    it('submits waves as provider batches, waits for their results and completes at batch prices', async () => {
+  // The two providers' tests run at once (each has its own fake and plan); one provider's tests
+  // run one after another, as each plans the fake's next provider batches.
+  describe.concurrent.each(['openai', 'anthropic'] as const)('%s', (provider) => {
+    it.sequential('submits waves as provider batches, waits for their results and completes at batch prices', async () => {
       // Prepare: results after 3 s; the first OpenAI results file outgrows the function's memory
       const filler =
         provider === 'openai'
@@ -168,7 +170,7 @@ describe('provider batches on the local cloud', () => {
       expect(ranking).toEqual(['e004', 'e003', 'e002', 'e001', 'e000']);
     });
 
-    it('ends an expired provider batch as failures and retries its pairs within budget', async () => {
+    it.sequential('ends an expired provider batch as failures and retries its pairs within budget', async () => {
       // Prepare: the first provider batch expires with nothing done, the next ones answer
       plan(provider, [
         { completionDelayMs: 1000, expire: { finished: 0 } },
@@ -194,7 +196,7 @@ describe('provider batches on the local cloud', () => {
       expect(expired.length).toBeGreaterThanOrEqual(2);
     });
 
-    it('cancels the provider batch when the batch is cancelled', async () => {
+    it.sequential('cancels the provider batch when the batch is cancelled', async () => {
       // Prepare: a provider batch that would run for an hour
       const fake = plan(provider, [{ completionDelayMs: 3_600_000 }]);
       const api = new ApiClient({ baseUrl: cloud.apiUrl });

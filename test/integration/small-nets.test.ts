@@ -26,7 +26,8 @@ function expectDiagnosticsShape(meta: Record<string, unknown> | undefined): void
   });
 }
 
-describe('small nets', () => {
+// Each test runs a batch of its own and mostly waits for its waves: they run at once.
+describe.concurrent('small nets', () => {
   it('a 2-essay batch completes with consistent counters and scores', async () => {
     // Prepare
     const { api } = await integrationTarget();

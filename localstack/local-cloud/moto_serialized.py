@@ -39,6 +39,7 @@ from werkzeug.serving import run_simple
 
 import moto_chaos
 import moto_iam
+import moto_speed
 import moto_sqs
 import moto_transactions
 
@@ -72,6 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     moto_iam.install(args.iam_audit)
     _serialize_dynamodb()
+    moto_speed.install()
     if os.environ.get("CJ_LOCAL_MOTO_TABLE_COPY") != "1":  # 1: moto's own copy, to compare
         moto_transactions.install()
     if os.environ.get("CJ_LOCAL_MOTO_SQS_UNLOCKED") != "1":  # 1: moto's own SQS, to compare

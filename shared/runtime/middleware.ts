@@ -105,6 +105,26 @@ export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOpti
 }
 
 /**
+ * An SQS handler (standard queue) whose records share one scope per invocation: `scope(event)`
+ * is called once per invocation and gives the record handler (the judge: one callback batch for
+ * the invocation's records). Records always run concurrently, because a record may wait for the
+ * others in its scope. Failures are reported as `sqsHandler` reports them.
+ */
+export function sqsInvocationHandler(scope: (event: SQSEvent) => RecordHandler) {
+  const processor = new BatchProcessor(EventType.SQS);
+  return middy(
+    async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, loggingFailures(scope(event)), processor, {
+        context,
+        throwOnFullBatchFailure: true,
+        processInParallel: true,
+      }),
+  )
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}
+
+/**
  * An SQS handler whose records each yield a key (the callback function: its batch id) and that
  * ends with ONE follow-up per distinct key among the records that succeeded (the callback
  * function: one gate re-check per batch instead of one per record). A follow-up that fails is

@@ -1,6 +1,7 @@
 /**
  * The workflow's queues on SQS: comparison requests and many callbacks at once (SendMessageBatch in
- * chunks of 10, failed entries re-sent with backoff), one callback, and continuation triggers
+ * chunks of 10, failed entries re-sent with backoff), one callback, up to 10 callbacks with the
+ * entries not sent answered (the judge's invocation batch), and continuation triggers
  * (FIFO, group = batch id).
  * Bodies carry ids and indices only, never essay text.
  */
@@ -64,29 +65,42 @@ function required(value: string | undefined, name: string): string {
 export function sqsQueues(options: SqsQueuesOptions): Queues {
   const { sqs, config, sleep, random } = options;
 
-  const sendBatch = async (
+  /**
+   * One SendMessageBatch (≤ 10 entries), its failed entries re-sent with backoff; answers the
+   * entries still not sent (none when all were) and their error codes. A sender fault (a bad entry)
+   * will not heal by retrying, so it ends the retries at once. A request that fails as a whole
+   * (network, throttling past the SDK's retries) throws.
+   */
+  const sendEntries = async (
     queueUrl: string,
     entries: SendMessageBatchRequestEntry[],
-  ): Promise<void> => {
+  ): Promise<{ failedIds: string[]; codes: string[] }> => {
     let remaining = entries;
     for (let attempt = 1; ; attempt += 1) {
       const response = await sqs.send(
         new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: remaining }),
       );
       const failed = response.Failed ?? [];
-      if (failed.length === 0) return;
+      if (failed.length === 0) return { failedIds: [], codes: [] };
       const failedIds = new Set(failed.map((entry) => entry.Id));
       remaining = remaining.filter((entry) => failedIds.has(entry.Id));
-      // A sender fault (bad entry) will not heal by retrying: surface it at once.
       const senderFault = failed.some((entry) => entry.SenderFault);
       if (senderFault || attempt >= config.SQS_SEND_MAX_ATTEMPTS) {
-        throw new SendFailedError(
-          remaining.map((entry) => entry.Id ?? ''),
-          failed.map((entry) => entry.Code ?? 'unknown'),
-        );
+        return {
+          failedIds: remaining.map((entry) => entry.Id ?? ''),
+          codes: failed.map((entry) => entry.Code ?? 'unknown'),
+        };
       }
       await sleep(random() * config.SQS_SEND_RETRY_BASE_DELAY_MS * 2 ** attempt);
     }
+  };
+
+  const sendBatch = async (
+    queueUrl: string,
+    entries: SendMessageBatchRequestEntry[],
+  ): Promise<void> => {
+    const { failedIds, codes } = await sendEntries(queueUrl, entries);
+    if (failedIds.length > 0) throw new SendFailedError(failedIds, codes);
   };
 
   return {
@@ -121,6 +135,21 @@ export function sqsQueues(options: SqsQueuesOptions): Queues {
           MessageBody: JSON.stringify(callback),
         }),
       );
+    },
+
+    async sendCallbackBatch(callbacks: readonly Callback[]): Promise<number[]> {
+      if (callbacks.length > SQS_BATCH_LIMIT) {
+        throw new Error(`sendCallbackBatch takes at most ${SQS_BATCH_LIMIT} callbacks`);
+      }
+      if (callbacks.length === 0) return [];
+      const { failedIds } = await sendEntries(
+        required(options.callbackQueueUrl, 'CALLBACK_QUEUE_URL'),
+        callbacks.map((callback, index) => ({
+          Id: `${index}`,
+          MessageBody: JSON.stringify(callback),
+        })),
+      );
+      return failedIds.map(Number);
     },
 
     /** Many callbacks (a provider batch's results): batches of 10, a few batches at a time. */

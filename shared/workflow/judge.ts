@@ -25,7 +25,8 @@ import { MetricName, type Telemetry } from './telemetry.ts';
 
 export interface JudgeDeps {
   store: JudgeStore & RateLimitStore;
-  messaging: Pick<Queues, 'sendCallback' | 'deferComparisonRequest'>;
+  /** `sendCallbackBatch`: the handler sends an invocation's callbacks together (callback-batch.ts). */
+  messaging: Pick<Queues, 'sendCallback' | 'sendCallbackBatch' | 'deferComparisonRequest'>;
   telemetry: Telemetry;
   config: EngineConfig;
   now: () => Date;

@@ -299,6 +299,11 @@ export interface Queues {
    */
   deferComparisonRequest(request: ComparisonRequest, delaySeconds: number): Promise<void>;
   sendCallback(callback: Callback): Promise<void>;
+  /**
+   * Up to 10 callbacks in one SendMessageBatch, failed entries retried; answers the indices (into
+   * `callbacks`) of those still not sent. Throws when the request failed as a whole.
+   */
+  sendCallbackBatch(callbacks: readonly Callback[]): Promise<number[]>;
   /** Many callbacks at once (SendMessageBatch, ≤ 10 per call, failed entries retried). */
   sendCallbacks(callbacks: readonly Callback[]): Promise<void>;
   /** FIFO: group = batch id, dedup id = `${batch_id}:${iteration}` (cancel gets its own suffix). */

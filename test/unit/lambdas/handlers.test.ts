@@ -466,6 +466,48 @@ describe('SQS handlers', () => {
     expect(jsonLines().filter((line) => line.message === 'record_failed')).toHaveLength(1);
   });
 
+  it("sends an invocation's callbacks in one SendMessageBatch and fails exactly the records whose entries SQS refused", async () => {
+    // Prepare: the first wave's two requests; the callback queue refuses the second's entry.
+    const { continuation, judge } = await handlers();
+    const batchId = await createdBatch();
+    await continuation(
+      sqsEvent(recordsFrom(QUEUES.CONTINUATION_QUEUE_URL, true)),
+      lambdaContext('continuation'),
+    );
+    const records = recordsFrom(QUEUES.COMPARISON_QUEUE_URL);
+    const refused = (JSON.parse(records[1]!.body) as { comparison_id: string }).comparison_id;
+    const callbackRequests: number[] = [];
+    sqs.on(SendMessageBatchCommand, { QueueUrl: QUEUES.CALLBACK_QUEUE_URL }).callsFake((input) => {
+      const entries = (input.Entries ?? []) as Array<{ Id: string; MessageBody: string }>;
+      callbackRequests.push(entries.length);
+      const isRefused = (e: { MessageBody: string }) =>
+        (JSON.parse(e.MessageBody) as { comparison_id: string }).comparison_id === refused;
+      for (const entry of entries.filter((e) => !isRefused(e))) {
+        sent.push({ queueUrl: QUEUES.CALLBACK_QUEUE_URL, body: entry.MessageBody });
+      }
+      return {
+        Successful: entries.filter((e) => !isRefused(e)).map((e) => ({ Id: e.Id })),
+        Failed: entries
+          .filter(isRefused)
+          .map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError' })),
+      };
+    });
+
+    // Act
+    const response = (await judge(sqsEvent(records), lambdaContext('judge'))) as SQSBatchResponse;
+
+    // Assess: one request for both (then the refused entry's retries), one record failed, and its
+    // lease given up so its redelivery judges at once.
+    expect(callbackRequests[0]).toBe(2);
+    expect(callbackRequests.slice(1).every((entries) => entries === 1)).toBe(true);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
+    expect(sentTo(QUEUES.CALLBACK_QUEUE_URL)).toHaveLength(1);
+    expect(sentTo(QUEUES.CALLBACK_QUEUE_URL)[0]!.body).not.toContain(refused);
+    expect(table.get(`BATCH#${batchId}`, `CLAIM#${refused}`)).toMatchObject({
+      claim_state: 'released',
+    });
+  });
+
   it('fails a malformed comparison request alone and still judges the valid one', async () => {
     // Prepare
     const { continuation, judge } = await handlers();

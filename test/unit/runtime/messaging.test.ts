@@ -115,6 +115,63 @@ describe('the SQS queues and the EventBridge publisher', () => {
     );
   });
 
+  it('sends up to 10 callbacks in one request and answers the indices still not sent after the retries', async () => {
+    // Prepare
+    const client = new SQSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const sqs = mockClient(client);
+    const queues = sqsQueues({
+      sqs: client,
+      callbackQueueUrl: 'https://sqs/callbacks',
+      config: DEFAULT_CONFIG,
+      sleep: async () => undefined,
+      random: () => 0.5,
+    });
+    sqs.on(SendMessageBatchCommand).callsFake((input) => ({
+      Successful: [],
+      // Entry "2" keeps failing; entry "0" fails once.
+      Failed: (input.Entries ?? [])
+        .filter(
+          (entry: { Id: string }) =>
+            entry.Id === '2' || (entry.Id === '0' && input.Entries.length === 3),
+        )
+        .map((entry: { Id: string }) => ({
+          Id: entry.Id,
+          Code: 'InternalError',
+          SenderFault: false,
+        })),
+    }));
+    const callbacks = [0, 1, 2].map((index) => ({
+      v: 1 as const,
+      batch_id: 'b1',
+      comparison_id: `000001-00000${index}`,
+      outcome: 'verdict' as const,
+      winner: 'A' as const,
+    }));
+
+    // Act
+    const notSent = await queues.sendCallbackBatch(callbacks);
+    const tooMany = queues.sendCallbackBatch([
+      ...callbacks,
+      ...callbacks,
+      ...callbacks,
+      ...callbacks,
+    ]);
+
+    // Assess
+    expect(notSent).toEqual([2]);
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input);
+    expect(calls[0]).toMatchObject({ QueueUrl: 'https://sqs/callbacks' });
+    expect(calls.map((input) => input.Entries?.map((entry) => entry.Id))).toEqual([
+      ['0', '1', '2'],
+      ['0', '2'],
+      ...Array.from({ length: DEFAULT_CONFIG.SQS_SEND_MAX_ATTEMPTS - 2 }, () => ['2']),
+    ]);
+    await expect(tooMany).rejects.toThrow(/at most 10/);
+  });
+
   it('sends triggers to the FIFO queue with group = batch and dedup id batch:iteration (cancel apart)', async () => {
     // Prepare
     const { sqs, messaging } = harness();

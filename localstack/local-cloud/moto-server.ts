@@ -54,6 +54,8 @@ export interface StartMotoOptions {
   iam?: boolean;
   /** JSON-lines file receiving each IAM decision once per principal, action and resource. */
   iamAuditFile?: string;
+  /** Extra environment of the server (e.g. a CJ_LOCAL_MOTO_* switch back to moto's own code). */
+  env?: Record<string, string>;
 }
 
 /** Keys moto accepts while it checks nothing. */
@@ -69,9 +71,12 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
   const child = spawn('python3', args, {
     stdio: ['ignore', output, output],
     detached: options.detached ?? false,
-    env: iam
-      ? { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(UNAUTHENTICATED_SETUP_REQUESTS) }
-      : withoutAuth(process.env),
+    env: {
+      ...(iam
+        ? { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(UNAUTHENTICATED_SETUP_REQUESTS) }
+        : withoutAuth(process.env)),
+      ...options.env,
+    },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;

@@ -6,13 +6,15 @@
  * (WAVE_MAX_APPEARANCES_PER_ESSAY=1), plus any `--variant` (e.g.
  * `--variant min100:WAVE_MIN_COMPARISONS=100`). Prints the medians of each, the ratio of the
  * median simulated wall times (one_per_wave / each) and the difference of median Spearman
- * (each − one_per_wave), and the median of the per-seed Spearman differences.
+ * (each − one_per_wave), and the median of the per-seed Spearman differences with its
+ * distribution-free 95 % interval (sign test, bench/support/paired.ts) and their mean.
  */
 import { parseArgs } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
 import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
 import { runSimulations, type SimulationRun } from '#domain/simulator.ts';
 import { parseSimulatorArgs, SIM_FLAGS } from './sim-args.ts';
+import { pairedSummary } from './support/paired.ts';
 
 const FLAGS = {
   ...SIM_FLAGS,
@@ -23,15 +25,6 @@ const FLAGS = {
     description: 'another wave sizing to compare',
   },
 } as const;
-
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 function parseVariant(spec: string): [string, Record<string, unknown>] {
   const colon = spec.indexOf(':');
@@ -83,6 +76,10 @@ function main(argv: readonly string[]): number {
   const baseRuns = baseline?.output.runs ?? [];
   const spearmanOf = (run: SimulationRun | undefined) => run?.spearman ?? null;
   const report = results.map(({ label, overrides, output, seconds }) => {
+    const paired = pairedSummary(
+      output.runs.map(spearmanOf),
+      output.runs.map((_, i) => spearmanOf(baseRuns[i])),
+    );
     const pairedDiffs = output.runs
       .map((run, i) => {
         const mine = spearmanOf(run);
@@ -90,6 +87,8 @@ function main(argv: readonly string[]): number {
         return mine === null || theirs === null ? null : mine - theirs;
       })
       .filter((d): d is number => d !== null);
+    const meanDiff =
+      pairedDiffs.length === 0 ? null : pairedDiffs.reduce((x, y) => x + y, 0) / pairedDiffs.length;
     const wall = output.summary.simulated_wall_s;
     const baseWall = baseline?.output.summary.simulated_wall_s ?? null;
     const statuses: Record<string, number> = {};
@@ -110,7 +109,9 @@ function main(argv: readonly string[]): number {
         output.summary.spearman === null || baseline?.output.summary.spearman == null
           ? null
           : round(output.summary.spearman - baseline.output.summary.spearman),
-      median_paired_spearman_diff: round(median(pairedDiffs)),
+      median_paired_spearman_diff: round(paired.median),
+      paired_spearman_diff_ci95: paired.ci95?.map((x) => round(x)) ?? null,
+      mean_paired_spearman_diff: round(meanDiff),
       statuses,
       cpu_seconds: round(seconds, 1),
     };

@@ -12,10 +12,12 @@
 export function medianIntervalRank(count: number): number {
   let k = 0;
   let below = 0; // P(Binomial(count, ½) <= k − 1)
-  let term = 0.5 ** count; // P(Binomial(count, ½) = k)
-  while (k < count && below + term <= 0.025) {
-    below += term;
-    term = (term * (count - k)) / (k + 1);
+  // log P(Binomial(count, ½) = k): ½^count underflows to 0 beyond about 1,074 values, and a zero
+  // term would stay zero, putting the interval at the extremes.
+  let logTerm = count * Math.log(0.5);
+  while (k < count && below + Math.exp(logTerm) <= 0.025) {
+    below += Math.exp(logTerm);
+    logTerm += Math.log((count - k) / (k + 1));
     k++;
   }
   return k;

@@ -31,6 +31,19 @@ describe('medianIntervalRank', () => {
       expect(binomialCdf(count, k)).toBeGreaterThan(0.025);
     }
   });
+
+  it('stays near the normal approximation for thousands of values (where ½^count underflows)', () => {
+    // Prepare: the interval's rank is about count/2 − 1.96·√count/2
+    const counts = [2000, 5000];
+    // Act
+    const ranks = counts.map(medianIntervalRank);
+    // Assess
+    ranks.forEach((k, i) => {
+      const count = counts[i] as number;
+      const approximate = count / 2 - (1.96 * Math.sqrt(count)) / 2;
+      expect(Math.abs(k - approximate)).toBeLessThan(2);
+    });
+  });
 });
 
 describe('pairedSummary', () => {

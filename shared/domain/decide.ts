@@ -28,7 +28,7 @@ import type {
   PlannedPair,
   SuccessStatus,
 } from '#domain/types.ts';
-import { extendWave, waveTarget } from '#domain/wave-sizing.ts';
+import { extendWave, pendingAwareSe, waveTarget } from '#domain/wave-sizing.ts';
 
 export interface DecisionSnapshot {
   essayCount: number;
@@ -295,10 +295,22 @@ export function decide(snapshot: DecisionSnapshot, deps: DecideDependencies = {}
     iteration,
     ...waveTarget(config, completed),
   };
+  // Later rounds see the wave so far as pending and as information already asked for.
   const wave = extendWave(
     [...retries, ...coverage],
     (history, pairs) =>
-      plan({ ...common, comparisons: history, kind: 'coverage', maxPairs: pairs }),
+      plan({
+        ...common,
+        se: pendingAwareSe(
+          scores,
+          se,
+          history.slice(snapshot.comparisons.length),
+          config.WAVE_PENDING_INFORMATION,
+        ),
+        comparisons: history,
+        kind: 'coverage',
+        maxPairs: pairs,
+      }),
     sizing,
   );
   if (wave.length > 0) {

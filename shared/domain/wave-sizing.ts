@@ -12,6 +12,9 @@
  * grow geometrically (as batched adaptive designs do), each planned on scores fitted from at least
  * as much data as it adds; until the batch has a success a wave is one round, so a judge that fails
  * every call is stopped after MAX_WAVES_WITHOUT_SUCCESS waves having spent what it spent before.
+ * Later rounds plan with the wave so far counted as information (`pendingAwareSe`,
+ * WAVE_PENDING_INFORMATION), so they spread over other essays rather than repeating the first
+ * round's focus.
  *
  * Only how many comparisons a wave plans changes: the gate, the budget and every finalize guard are
  * untouched, and no pair appears twice in one wave (rounds see the earlier rounds as pending).
@@ -49,6 +52,32 @@ export function waveTarget(
     ),
     maxRounds: config.WAVE_MAX_APPEARANCES_PER_ESSAY,
   };
+}
+
+/**
+ * The standard errors a later round of a wave plans with: each essay's posterior precision (1/SE²)
+ * plus `weight` times the Fisher information p(1 − p) of each of its comparisons already planned in
+ * the wave, p from the current scores (as if each were judged; the wave is planned on one fit).
+ * Without it every round of a wave saw the same SEs, so the adaptive focus kept choosing the same
+ * most-uncertain essays and their nearest neighbours round after round. With it, an essay already
+ * in the wave looks less uncertain, so later rounds move on to others (focus) and pair it less far
+ * (Thompson spread). `weight` 0 (WAVE_PENDING_INFORMATION), or no scores yet: `se` unchanged.
+ */
+export function pendingAwareSe(
+  scores: Float64Array | null,
+  se: Float64Array | null,
+  wave: readonly { a: number; b: number }[],
+  weight: number,
+): Float64Array | null {
+  if (weight <= 0 || scores === null || se === null || wave.length === 0) return se;
+  const precision = Float64Array.from(se, (s) => (s > 0 ? 1 / (s * s) : Number.POSITIVE_INFINITY));
+  for (const { a, b } of wave) {
+    const p = 1 / (1 + Math.exp((scores[b] ?? 0) - (scores[a] ?? 0)));
+    const information = weight * p * (1 - p);
+    precision[a] = (precision[a] ?? 0) + information;
+    precision[b] = (precision[b] ?? 0) + information;
+  }
+  return Float64Array.from(precision, (q) => (Number.isFinite(q) ? 1 / Math.sqrt(q) : 0));
 }
 
 /** Plans one more round over `history` (the batch's history plus the wave so far, as pending). */

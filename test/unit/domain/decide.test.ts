@@ -111,6 +111,39 @@ describe('decide: wave sizing', () => {
     expectWaveShape(pairs, 2);
   });
 
+  it('later rounds plan with the wave so far counted as information, so the focus moves on', () => {
+    // Prepare: 40 verdicts among 20 essays (essay i beats j when i < j), adaptive pairing past its
+    // exploration phase, four rounds of the focused 12 essays wanted
+    const history = Array.from({ length: 40 }, (_, k) => {
+      const a = k % 20;
+      const b = (a + 1 + Math.floor(k / 20) * 3) % 20;
+      return makeComparison({ a, b, winner: a < b ? 'A' : 'B' });
+    });
+    const snapshot = (weight: number) =>
+      makeSnapshot({
+        essayCount: 20,
+        comparisons: history,
+        config: makeConfig({
+          ...GROW,
+          WAVE_MIN_COMPARISONS: 24,
+          WAVE_MAX_APPEARANCES_PER_ESSAY: 4,
+          PAIRING_EXPLORATION_COMPARISONS_PER_ESSAY: 0,
+          WAVE_PENDING_INFORMATION: weight,
+        }),
+      });
+    const essaysIn = (pairs: readonly PlannedPair[]) =>
+      new Set(pairs.flatMap((p) => [p.a, p.b])).size;
+    // Act
+    const sameSe = pairsOf(decide(snapshot(0)));
+    const pendingAware = pairsOf(decide(snapshot(1)));
+    // Assess: without it every round focuses on the same 12 essays; with it later rounds reach others
+    expect(maxAppearances(sameSe)).toBeGreaterThanOrEqual(3);
+    expect(maxAppearances(pendingAware)).toBeGreaterThanOrEqual(3);
+    expect(essaysIn(sameSe)).toBe(12);
+    expect(essaysIn(pendingAware)).toBeGreaterThan(12);
+    expectWaveShape(pendingAware, 4);
+  });
+
   it('plans one matching when one round already holds WAVE_MIN_COMPARISONS (large batches as before)', () => {
     // Prepare
     const config = makeConfig({ ...GROW, WAVE_MIN_COMPARISONS: 9 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { pairKey, planWave } from '#domain/pairing.ts';
 import type { ComparisonRecord, PlannedPair } from '#domain/types.ts';
-import { extendWave, maxAppearances, type PlanRound, waveTarget } from '#domain/wave-sizing.ts';
+import {
+  extendWave,
+  maxAppearances,
+  type PlanRound,
+  pendingAwareSe,
+  waveTarget,
+} from '#domain/wave-sizing.ts';
 import { makeConfig } from '#test/helpers/domain-factories.ts';
 
 const pair = (a: number, b: number): PlannedPair => ({ a, b, kind: 'coverage' });
@@ -29,6 +35,35 @@ describe('waveTarget', () => {
     expect(waveTarget(config, 0)).toEqual({ minComparisons: 0, maxRounds: 5 });
     expect(waveTarget(config, 30)).toEqual({ minComparisons: 60, maxRounds: 5 });
     expect(waveTarget(config, 500)).toEqual({ minComparisons: 150, maxRounds: 5 });
+  });
+});
+
+describe('pendingAwareSe', () => {
+  it("adds the Fisher information of an essay's comparisons in the wave to its precision", () => {
+    // Prepare: essay 3 is ln 3 logits above the others, so p(0 beats 3) = 1/4
+    const scores = Float64Array.from([0, 0, 0, Math.log(3), 0]);
+    const se = Float64Array.from([0.5, 0.5, 0.5, 0.5, 0.5]);
+    const wave = [pair(0, 1), pair(0, 2), pair(0, 3)];
+    const seOf = (precision: number) => 1 / Math.sqrt(precision);
+    // Act
+    const shrunk = pendingAwareSe(scores, se, wave, 1) as Float64Array;
+    const doubled = pendingAwareSe(scores, se, wave, 2) as Float64Array;
+    // Assess: precision 4 plus p(1 − p) per comparison (1/4 at even odds, 3/16 against essay 3)
+    expect(shrunk[0]).toBeCloseTo(seOf(4 + 1 / 4 + 1 / 4 + 3 / 16), 12);
+    expect(shrunk[1]).toBeCloseTo(seOf(4 + 1 / 4), 12);
+    expect(shrunk[3]).toBeCloseTo(seOf(4 + 3 / 16), 12);
+    expect(shrunk[4]).toBe(0.5);
+    expect(doubled[1]).toBeCloseTo(seOf(4 + 2 / 4), 12);
+  });
+
+  it('leaves the SEs alone at weight 0, before any scores and for an empty wave', () => {
+    // Prepare
+    const scores = Float64Array.from([0, 1]);
+    const se = Float64Array.from([0.5, 0.5]);
+    // Act + Assess
+    expect(pendingAwareSe(scores, se, [pair(0, 1)], 0)).toBe(se);
+    expect(pendingAwareSe(null, null, [pair(0, 1)], 1)).toBeNull();
+    expect(pendingAwareSe(scores, se, [], 1)).toBe(se);
   });
 });
 

@@ -18,10 +18,16 @@ import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';
 
 const ESSAY_COUNT = 16;
-/** Polls `condition` until it holds, or fails after `timeoutMs`. */
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+/** Polls `read` until its value satisfies `accept`, and returns that value; fails after `timeoutMs`. */
+async function until<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((done) => setTimeout(done, 200));
   }
@@ -73,35 +79,31 @@ describe('cj dashboard in a browser', () => {
     ).toBe(0);
     const batchId = (JSON.parse(submit.out()) as { batch_id: string }).batch_id;
     const row = page.locator(`#batches-table tr[data-batch="${batchId}"]`);
-    const rowState = async () =>
-      (await row.count()) === 0
-        ? { status: null, pending: 0, progress: 0 }
-        : {
-            status: await row.getAttribute('data-status'),
-            pending: Number(await row.locator('.pending').textContent()),
-            progress: Number(await row.locator('.bar').getAttribute('aria-valuenow')),
-          };
+    // One read of the page in one turn of its event loop: the dashboard redraws every 500 ms,
+    // and separate reads could mix two refreshes (pending 0 between two waves).
+    const rowState = () =>
+      page.locator('body').evaluate((body, id) => {
+        const row = body.querySelector(`#batches-table tr[data-batch="${id}"]`);
+        return {
+          status: row?.getAttribute('data-status') ?? null,
+          pending: Number(row?.querySelector('.pending')?.textContent ?? 0),
+          progress: Number(row?.querySelector('.bar')?.getAttribute('aria-valuenow') ?? 0),
+          totalPending: Number(body.querySelector('#total-pending')?.textContent ?? 0),
+        };
+      }, batchId);
     // Running, with callbacks pending and some comparisons already back (the README's picture).
-    await until(async () => {
-      const state = await rowState();
-      return state.status === 'RUNNING' && state.pending > 0 && state.progress > 0;
-    }, 120_000);
-    const running = {
-      status: await row.getAttribute('data-status'),
-      pending: Number(await row.locator('.pending').textContent()),
-      totalPending: Number(await page.locator('#total-pending').textContent()),
-    };
+    const running = await until(
+      rowState,
+      (state) => state.status === 'RUNNING' && state.pending > 0 && state.progress > 0,
+      120_000,
+    );
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
-    await until(async () => {
-      const state = await rowState();
-      return state.status !== null && state.status !== 'RUNNING';
-    }, 240_000);
-    const ended = {
-      status: await row.getAttribute('data-status'),
-      pending: Number(await row.locator('.pending').textContent()),
-      progress: await row.locator('.bar').getAttribute('aria-valuenow'),
-    };
+    const ended = await until(
+      rowState,
+      (state) => state.status !== null && state.status !== 'RUNNING',
+      240_000,
+    );
     const status = captureIo(env, { cwd: dir });
     await main(['status', batchId, '--json'], status);
     await row.locator('a', { hasText: 'report' }).click();
@@ -116,7 +118,7 @@ describe('cj dashboard in a browser', () => {
     expect(ended.status).toBe((JSON.parse(status.out()) as { status: string }).status);
     expect(ended.status).toMatch(/^COMPLETE_/);
     expect(ended.pending).toBe(0);
-    expect(ended.progress).toBe('100');
+    expect(ended.progress).toBe(100);
     expect(marks).toBe(ESSAY_COUNT);
   });
 });

@@ -9,7 +9,9 @@
  * - `throttle` / `conflict`: a function's DynamoDB request is answered with
  *   ProvisionedThroughputExceededException / a transaction conflict, after its IAM check
  *   (moto_serialized.py).
- * - `duplicate`: a message a function processed is not deleted but delivered once more (sqs-poller.ts).
+ * - `duplicate`: a message a function processed is not deleted but delivered once more (sqs-poller.ts);
+ *   `duplicate@<function>` sets the rate of one function's queue (a test that must meet stale
+ *   continuation triggers duplicates every one of them, whatever the timing).
  * - `drop`: a callback never reaches the callback function (sqs-poller.ts).
  */
 import { appendFileSync } from 'node:fs';
@@ -28,6 +30,8 @@ export interface ChaosSettings {
    * waiting out 720 s visibility timeouts does not dominate its wall time.
    */
   readonly redeliverySeconds: number;
+  /** `duplicate@<function>`: the duplicate rate of that function's queue, instead of `duplicate`. */
+  readonly duplicateByFunction: Readonly<Record<string, number>>;
 }
 
 /** The function whose queue loses `drop` messages: a dropped message is a callback never sent. */
@@ -39,20 +43,29 @@ export const NO_CHAOS: ChaosSettings = {
   rates: { crash: 0, throttle: 0, conflict: 0, duplicate: 0, drop: 0 },
   seed: 1,
   redeliverySeconds: 0,
+  duplicateByFunction: {},
 };
 
+/** Function short names a rate may target (`duplicate@continuation`): lower-case words and dashes. */
+const FUNCTION_NAME = /^[a-z][a-z0-9-]*$/;
+
 export function chaosEnabled(settings: ChaosSettings): boolean {
-  return FAULT_KINDS.some((kind) => settings.rates[kind] > 0);
+  return (
+    FAULT_KINDS.some((kind) => settings.rates[kind] > 0) ||
+    Object.values(settings.duplicateByFunction).some((rate) => rate > 0)
+  );
 }
 
 /**
- * Parses `crash=0.05,throttle=0.05,conflict=0.02,duplicate=0.3,drop=0.02[,seed=7][,redelivery_s=2]`;
- * an unknown name or a bad value throws an error naming it. Unnamed faults are off.
+ * Parses `crash=0.05,throttle=0.05,conflict=0.02,duplicate=0.3,drop=0.02[,duplicate@continuation=1]
+ * [,seed=7][,redelivery_s=2]`; an unknown name or a bad value throws an error naming it. Unnamed
+ * faults are off.
  */
 export function parseChaos(spec: string): ChaosSettings {
   const rates: Record<FaultKind, number> = { ...NO_CHAOS.rates };
   let seed = NO_CHAOS.seed;
   let redeliverySeconds = NO_CHAOS.redeliverySeconds;
+  const duplicateByFunction: Record<string, number> = {};
   for (const part of spec.split(',').map((item) => item.trim())) {
     if (part === '') continue;
     const [name = '', raw, ...rest] = part.split('=');
@@ -60,7 +73,14 @@ export function parseChaos(spec: string): ChaosSettings {
     if (raw === undefined || rest.length > 0 || raw.trim() === '' || !Number.isFinite(value)) {
       throw new Error(`chaos: "${part}" must be NAME=NUMBER`);
     }
-    if ((FAULT_KINDS as readonly string[]).includes(name)) {
+    const [kind = '', target, ...more] = name.split('@');
+    if (target !== undefined) {
+      if (kind !== 'duplicate' || more.length > 0 || !FUNCTION_NAME.test(target)) {
+        throw new Error(`chaos: "${name}" must be duplicate@FUNCTION (a function's short name)`);
+      }
+      if (value < 0 || value > 1) throw new Error(`chaos: ${name} must be within 0..1, got ${raw}`);
+      duplicateByFunction[target] = value;
+    } else if ((FAULT_KINDS as readonly string[]).includes(name)) {
       if (value < 0 || value > 1) throw new Error(`chaos: ${name} must be within 0..1, got ${raw}`);
       rates[name as FaultKind] = value;
     } else if (name === 'seed') {
@@ -75,17 +95,20 @@ export function parseChaos(spec: string): ChaosSettings {
       redeliverySeconds = value;
     } else {
       throw new Error(
-        `chaos: unknown name "${name}" (expected ${[...FAULT_KINDS, ...OPTION_KEYS].join(', ')})`,
+        `chaos: unknown name "${name}" (expected ${[...FAULT_KINDS, 'duplicate@FUNCTION', ...OPTION_KEYS].join(', ')})`,
       );
     }
   }
-  return { rates, seed, redeliverySeconds };
+  return { rates, seed, redeliverySeconds, duplicateByFunction };
 }
 
 /** The spec parseChaos reads back (for state.json and a restart). */
 export function formatChaos(settings: ChaosSettings): string {
   return [
     ...FAULT_KINDS.map((kind) => `${kind}=${settings.rates[kind]}`),
+    ...Object.entries(settings.duplicateByFunction).map(
+      ([target, rate]) => `duplicate@${target}=${rate}`,
+    ),
     `seed=${settings.seed}`,
     `redelivery_s=${settings.redeliverySeconds}`,
   ].join(',');
@@ -118,9 +141,15 @@ export class Chaos {
     return chaosEnabled(this.settings);
   }
 
-  /** True with the fault's probability (never when it is off). */
-  draw(kind: FaultKind): boolean {
-    const rate = this.settings.rates[kind];
+  /**
+   * True with the fault's probability (never when it is off); `target` is the function whose
+   * message a `duplicate` is drawn for, which `duplicate@<function>` may give its own rate.
+   */
+  draw(kind: FaultKind, target?: string): boolean {
+    const rate =
+      (kind === 'duplicate' && target !== undefined
+        ? this.settings.duplicateByFunction[target]
+        : undefined) ?? this.settings.rates[kind];
     return rate > 0 && this.random() < rate;
   }
 

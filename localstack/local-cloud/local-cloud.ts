@@ -197,6 +197,13 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       log,
     });
     assertFunctionRuntime(functions);
+    for (const target of Object.keys(options.chaos?.duplicateByFunction ?? {})) {
+      if (!functions.some((fn) => fn.shortName === target)) {
+        throw new Error(
+          `chaos: duplicate@${target} names no function of the stack (${functions.map((fn) => fn.shortName).join(', ')})`,
+        );
+      }
+    }
     const sessions = await roleSessions(functions, identities, {
       endpoint,
       region,
@@ -223,18 +230,17 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       if (!session) throw new Error(`${mapping.logicalId}: its function has no role session`);
       return localClientConfig(endpoint, region, async () => session.current());
     };
-    const pollers = mappings.map(
-      (mapping) =>
-        new EventSourcePoller(mapping, host, pollerConfig(mapping), {
-          ...(options.pollWaitSeconds !== undefined
-            ? { pollWaitSeconds: options.pollWaitSeconds }
-            : {}),
-          chaos,
-          drops:
-            functions.find((fn) => fn.logicalId === mapping.functionId)?.shortName ===
-            DROP_TARGET_FUNCTION,
-        }),
-    );
+    const pollers = mappings.map((mapping) => {
+      const functionName = functions.find((fn) => fn.logicalId === mapping.functionId)?.shortName;
+      return new EventSourcePoller(mapping, host, pollerConfig(mapping), {
+        ...(options.pollWaitSeconds !== undefined
+          ? { pollWaitSeconds: options.pollWaitSeconds }
+          : {}),
+        chaos,
+        drops: functionName === DROP_TARGET_FUNCTION,
+        ...(functionName !== undefined ? { functionName } : {}),
+      });
+    });
     started.push(async () => {
       await Promise.all(pollers.map((poller) => poller.stop({ abort: abortPolls })));
     });

@@ -49,6 +49,8 @@ export interface PollerOptions {
   chaos?: Chaos | undefined;
   /** Whether `drop` applies to this mapping's messages (the callback function's queue). */
   drops?: boolean;
+  /** The short name of the function the mapping invokes (`duplicate@<function>` rates). */
+  functionName?: string;
 }
 
 /** SQS returns at most this many messages per ReceiveMessage / DeleteMessageBatch. */
@@ -75,6 +77,7 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
   private readonly heldBack = new Map<string, { messageId: string; releases: number }>();
   private readonly chaos: Chaos | undefined;
   private readonly drops: boolean;
+  private readonly functionName: string | undefined;
   /** Messages chaos already delivered twice: each is duplicated at most once. */
   private readonly duplicated = new Set<string>();
 
@@ -90,6 +93,7 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
     this.fifoIdleDelayMs = options.fifoIdleDelayMs ?? localSetting('fifoIdleDelayMs');
     this.chaos = options.chaos?.enabled ? options.chaos : undefined;
     this.drops = options.drops ?? false;
+    this.functionName = options.functionName;
   }
 
   start(): void {
@@ -253,7 +257,8 @@ export class EventSourcePoller extends EventEmitter<{ batch: [BatchRecord]; poll
     if (!chaos) return [];
     if (this.duplicated.size > MAX_REMEMBERED_DUPLICATES) this.duplicated.clear();
     const kept = done.filter(
-      (message) => !this.duplicated.has(message.MessageId ?? '') && chaos.draw('duplicate'),
+      (message) =>
+        !this.duplicated.has(message.MessageId ?? '') && chaos.draw('duplicate', this.functionName),
     );
     for (const message of kept) {
       this.duplicated.add(message.MessageId ?? '');

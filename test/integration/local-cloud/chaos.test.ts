@@ -23,7 +23,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   CHAOS_LOG,
   Chaos,
+  chaosEnabled,
   countFaults,
+  formatChaos,
   NO_CHAOS,
   parseChaos,
 } from '#localstack/local-cloud/chaos.ts';
@@ -78,7 +80,10 @@ function chaosWith(spec: string): Chaos {
 let queueSequence = 0;
 
 /** A queue (visibility 30 s) holding `count` messages, polled for the worker with `chaos`. */
-async function pollWith(chaos: Chaos, options: { count: number; drops?: boolean }) {
+async function pollWith(
+  chaos: Chaos,
+  options: { count: number; drops?: boolean; functionName?: string },
+) {
   queueSequence += 1;
   const name = `chaos-queue-${queueSequence}`;
   const { QueueUrl = '' } = await sqs.send(
@@ -109,7 +114,12 @@ async function pollWith(chaos: Chaos, options: { count: number; drops?: boolean 
     },
     cloud.host,
     localClientConfig(cloud.endpoint, cloud.region, cloud.credentials),
-    { pollWaitSeconds: 1, chaos, drops: options.drops ?? false },
+    {
+      pollWaitSeconds: 1,
+      chaos,
+      drops: options.drops ?? false,
+      ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
+    },
   );
   pollers.push(poller);
   const batches = recordBatches(poller);
@@ -147,12 +157,35 @@ describe('chaos spec', () => {
       rates: { crash: 0.05, throttle: 0.05, conflict: 0.02, duplicate: 0.3, drop: 0.02 },
       seed: 7,
       redeliverySeconds: 2,
+      duplicateByFunction: {},
     });
     expect(parseChaos('')).toEqual(NO_CHAOS);
     expect(() => parseChaos('crash=2')).toThrow(/crash must be within 0\.\.1/);
     expect(() => parseChaos('lightning=0.1')).toThrow(/unknown name "lightning"/);
     expect(() => parseChaos('drop')).toThrow(/"drop" must be NAME=NUMBER/);
     expect(() => parseChaos('seed=1.5')).toThrow(/seed must be a non-negative integer/);
+  });
+
+  it('reads a duplicate rate for one function, writes it back, and names a bad one', () => {
+    // Prepare
+    const spec = 'duplicate=0.3,duplicate@continuation=1,seed=4';
+
+    // Act
+    const settings = parseChaos(spec);
+    const again = parseChaos(formatChaos(settings));
+
+    // Assess
+    expect(settings.rates.duplicate).toBe(0.3);
+    expect(settings.duplicateByFunction).toEqual({ continuation: 1 });
+    expect(again).toEqual(settings);
+    expect(chaosEnabled(parseChaos('duplicate@judge=0.5'))).toBe(true);
+    expect(chaosEnabled(parseChaos('duplicate@judge=0'))).toBe(false);
+    expect(() => parseChaos('crash@judge=0.1')).toThrow(/"crash@judge" must be duplicate@FUNCTION/);
+    expect(() => parseChaos('duplicate@Judge=0.1')).toThrow(/must be duplicate@FUNCTION/);
+    expect(() => parseChaos('duplicate@judge@x=0.1')).toThrow(/must be duplicate@FUNCTION/);
+    expect(() => parseChaos('duplicate@judge=1.5')).toThrow(
+      /duplicate@judge must be within 0\.\.1/,
+    );
   });
 });
 
@@ -201,6 +234,30 @@ describe('duplicate and drop', () => {
     expect(delivered).toHaveLength(6);
     expect(new Set(delivered).size).toBe(3);
     expect(chaos.counts.duplicate).toBe(3);
+  });
+
+  it("gives one function's queue its own duplicate rate", async () => {
+    // Prepare: no duplicates but for the continuation function's messages
+    const chaos = chaosWith('duplicate=0,duplicate@continuation=1,redelivery_s=1');
+
+    // Act
+    const continuation = await pollWith(chaos, { count: 2, functionName: 'continuation' });
+    const other = await pollWith(chaos, { count: 2, functionName: 'judge' });
+    await waitFor(() => (ids(continuation.batches).length >= 4 ? true : undefined), 'four');
+    await waitFor(
+      async () => ((await messagesLeft(continuation.queueUrl)) === 0 ? true : undefined),
+      'continuation queue empty',
+    );
+    await waitFor(
+      async () => ((await messagesLeft(other.queueUrl)) === 0 ? true : undefined),
+      'other queue empty',
+    );
+
+    // Assess
+    expect(ids(continuation.batches)).toHaveLength(4);
+    expect(new Set(ids(continuation.batches)).size).toBe(2);
+    expect(ids(other.batches)).toHaveLength(2);
+    expect(chaos.counts.duplicate).toBe(2);
   });
 
   it('deletes a dropped message unread', async () => {

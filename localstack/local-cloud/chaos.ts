@@ -102,6 +102,20 @@ export function parseChaos(spec: string): ChaosSettings {
   return { rates, seed, redeliverySeconds, duplicateByFunction };
 }
 
+/** Refuses a `duplicate@<function>` that names no function of the stack, listing those it has. */
+export function assertChaosTargets(
+  settings: ChaosSettings,
+  functionNames: readonly string[],
+): void {
+  for (const target of Object.keys(settings.duplicateByFunction)) {
+    if (!functionNames.includes(target)) {
+      throw new Error(
+        `chaos: duplicate@${target} names no function of the stack (${functionNames.join(', ')})`,
+      );
+    }
+  }
+}
+
 /** The spec parseChaos reads back (for state.json and a restart). */
 export function formatChaos(settings: ChaosSettings): string {
   return [

@@ -5,7 +5,13 @@
  */
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CHAOS_LOG, Chaos, type ChaosSettings, DROP_TARGET_FUNCTION } from './chaos.ts';
+import {
+  assertChaosTargets,
+  CHAOS_LOG,
+  Chaos,
+  type ChaosSettings,
+  DROP_TARGET_FUNCTION,
+} from './chaos.ts';
 import { type FunctionDefinition, FunctionHost } from './function-host.ts';
 import { type HttpApiServer, type HttpRoute, motoCallerCheck, startHttpApi } from './http-api.ts';
 import {
@@ -197,12 +203,11 @@ export async function runLocalCloud(options: LocalCloudOptions): Promise<LocalCl
       log,
     });
     assertFunctionRuntime(functions);
-    for (const target of Object.keys(options.chaos?.duplicateByFunction ?? {})) {
-      if (!functions.some((fn) => fn.shortName === target)) {
-        throw new Error(
-          `chaos: duplicate@${target} names no function of the stack (${functions.map((fn) => fn.shortName).join(', ')})`,
-        );
-      }
+    if (options.chaos) {
+      assertChaosTargets(
+        options.chaos,
+        functions.map((fn) => fn.shortName),
+      );
     }
     const sessions = await roleSessions(functions, identities, {
       endpoint,

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  assertChaosTargets,
   CHAOS_LOG,
   Chaos,
   chaosEnabled,
@@ -185,6 +186,10 @@ describe('chaos spec', () => {
     expect(() => parseChaos('duplicate@judge@x=0.1')).toThrow(/must be duplicate@FUNCTION/);
     expect(() => parseChaos('duplicate@judge=1.5')).toThrow(
       /duplicate@judge must be within 0\.\.1/,
+    );
+    expect(() => assertChaosTargets(settings, ['judge', 'continuation'])).not.toThrow();
+    expect(() => assertChaosTargets(settings, ['judge', 'callback'])).toThrow(
+      /duplicate@continuation names no function of the stack \(judge, callback\)/,
     );
   });
 });

@@ -41,6 +41,11 @@ export interface SoakOptions {
   killHostEverySeconds: number;
   /** At most this many host kills (Infinity = as many as the timer fires). */
   maxHostKills: number;
+  /**
+   * The first kill as soon as a batch has comparisons both answered and pending (certain to land
+   * mid-run however fast the batches are), the timer's from then on; otherwise the timer's only.
+   */
+  firstKillMidRun?: boolean;
   /** The batches' COMPARISON_DEADLINE_SECONDS: how long a dropped callback is waited for. */
   deadlineSeconds: number;
   timeoutSeconds: number;
@@ -232,16 +237,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     let hostKills = 0;
     let restarting: Promise<unknown> = Promise.resolve();
-    if (options.killHostEverySeconds > 0) {
-      killer = setInterval(() => {
-        if (hostKills >= options.maxHostKills) return;
-        hostKills += 1;
-        say(`host kill ${hostKills}`);
-        restarting = restartFunctionHost({ stateDir }).catch((error: Error) =>
-          say(`restart failed: ${error.message}`),
-        );
-      }, options.killHostEverySeconds * 1000);
-    }
+    const killHost = () => {
+      if (hostKills >= options.maxHostKills) return;
+      hostKills += 1;
+      say(`host kill ${hostKills}`);
+      restarting = restartFunctionHost({ stateDir }).catch((error: Error) =>
+        say(`restart failed: ${error.message}`),
+      );
+    };
+    const startKillTimer = () => {
+      killer = setInterval(killHost, options.killHostEverySeconds * 1000);
+    };
+    const killMidRun = options.killHostEverySeconds > 0 && options.firstKillMidRun === true;
+    if (options.killHostEverySeconds > 0 && !killMidRun) startKillTimer();
 
     const judge = {
       provider: 'openai-compatible',
@@ -285,6 +293,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (finals.has(batchId)) continue;
         const meta = await readMeta(batchId);
         if (isTerminal(meta.status)) finals.set(batchId, meta);
+        const answered = meta.completed_comparisons + meta.failed_comparisons;
+        if (
+          killMidRun &&
+          hostKills === 0 &&
+          meta.status === 'RUNNING' &&
+          answered > 0 &&
+          answered < meta.submitted_comparisons
+        ) {
+          killHost();
+          startKillTimer();
+        }
       }
       if (Date.now() - lastReport > 10_000) {
         lastReport = Date.now();

@@ -112,7 +112,8 @@ describe('a grant missing from the template', () => {
     ['judge', 'sqs:SendMessage', 'sends each callback'],
   ] as const)(
     'fails the batch, not silently, when %s loses %s (it %s)',
-    { timeout: 120_000 },
+    // The cloud's own start is inside the test: 120 s left too little of it under CI load.
+    { timeout: 240_000 },
     async ([name, action]) => {
       // Prepare: the synthesized template with one grant taken away.
       const paths = localCloudPaths();

@@ -17,6 +17,17 @@ const COVERAGE_THRESHOLDS = {
   'shared/workflow/**': { statements: 92, branches: 83.5, functions: 99.5, lines: 93.5 },
 };
 
+/**
+ * Integration test files run side by side: the layer mostly waits (judge latencies, deadlines,
+ * sweeper periods, polling), so a few files at once cut its wall time (BENCHMARKS.md, "Integration
+ * layer"). They share the one local cloud the global setup starts; a file that changes
+ * deployment-wide state takes a cloud of its own (isolatedTarget, docs/testing.md). On LocalStack
+ * (`CJ_TARGET=localstack`) there is one deployment for every file, so they run one at a time.
+ * CJ_INTEGRATION_WORKERS overrides the number of files at once.
+ */
+const INTEGRATION_WORKERS =
+  process.env.CJ_TARGET === 'localstack' ? 1 : Number(process.env.CJ_INTEGRATION_WORKERS) || 3;
+
 // Three layers: fast pure/unit tests, CDK assertion tests, and integration tests
 // that talk to a running local cloud (started by the global setup).
 export default defineConfig({
@@ -52,7 +63,8 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          fileParallelism: INTEGRATION_WORKERS > 1,
+          maxWorkers: INTEGRATION_WORKERS,
         },
       },
     ],

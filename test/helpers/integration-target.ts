@@ -2,11 +2,17 @@
  * Where the integration tests run, as the integration project's global setup provides it: the
  * local cloud, or a LocalStack deployment (`CJ_TARGET=localstack`).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { ApiClient } from '#cli/api.ts';
+import {
+  type CloudEndpoints,
+  startIsolatedLocalCloud,
+  stopIsolatedLocalCloud,
+} from '#test/helpers/local-cloud.ts';
 
 export interface IntegrationTarget {
   kind: 'local' | 'localstack';
@@ -22,10 +28,36 @@ export interface IntegrationTarget {
   logDir?: string;
   /** `process.version` the local cloud runs the functions on. */
   functionNode?: string;
+  /** By bus name: a queue receiving every event put on the bus; only the local cloud has them. */
+  eventCaptureQueues?: Record<string, string>;
 }
 
+/** The cloud every integration test file shares (the global setup's). */
 export async function integrationTarget(): Promise<IntegrationTarget> {
-  const cloud = inject('cloud');
+  return targetOf(inject('cloud'));
+}
+
+export interface IsolatedTarget extends IntegrationTarget {
+  /** Stops the cloud `isolatedTarget` started (nothing on LocalStack). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A cloud of its own for a test that changes deployment-wide state (a queue's attributes, the
+ * sweeper's pending index): the layer runs its files in parallel against one shared local cloud,
+ * where such a change would reach the tests running beside it. On the local cloud this starts a
+ * local cloud of the test's own, as the shared one is started (docs/testing.md); on LocalStack
+ * (`CJ_TARGET=localstack`, where the layer runs one file at a time) it is the deployed stack.
+ */
+export async function isolatedTarget(): Promise<IsolatedTarget> {
+  const shared = inject('cloud');
+  if (shared.target !== 'local') return { ...targetOf(shared), stop: async () => undefined };
+  const stateDir = mkdtempSync(join(tmpdir(), 'cj-isolated-cloud-'));
+  const cloud = await startIsolatedLocalCloud(stateDir);
+  return { ...targetOf(cloud), stop: () => stopIsolatedLocalCloud(stateDir) };
+}
+
+function targetOf(cloud: CloudEndpoints): IntegrationTarget {
   return {
     kind: cloud.target,
     api: new ApiClient({ baseUrl: cloud.apiUrl }),
@@ -35,7 +67,15 @@ export async function integrationTarget(): Promise<IntegrationTarget> {
     outputs: cloud.outputs,
     ...(cloud.logDir ? { logDir: cloud.logDir } : {}),
     ...(cloud.functionNode ? { functionNode: cloud.functionNode } : {}),
+    ...(cloud.eventCaptureQueues ? { eventCaptureQueues: cloud.eventCaptureQueues } : {}),
   };
+}
+
+/** The target's event capture queue (the local cloud's; LocalStack has none). */
+export function eventCaptureQueue(target: IntegrationTarget): string {
+  const url = Object.values(target.eventCaptureQueues ?? {})[0];
+  if (!url) throw new Error(`the ${target.kind} target has no event capture queue`);
+  return url;
 }
 
 export function sqsClient(target: IntegrationTarget): SQSClient {

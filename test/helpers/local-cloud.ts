@@ -44,8 +44,31 @@ export async function ensureLocalCloud(
     const info = await localStackInfo(env);
     return { target: 'localstack', ...info, startedHere: false };
   }
+  return startIntegrationCloud({}, env);
+}
+
+/**
+ * A local cloud of its own in `stateDir`, started as the shared one is (same template, judge
+ * settings and schedule interval), for a test that changes deployment-wide state; stop it with
+ * `stopIsolatedLocalCloud(stateDir)`.
+ */
+export async function startIsolatedLocalCloud(
+  stateDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CloudEndpoints> {
+  return startIntegrationCloud({ stateDir }, env);
+}
+
+export async function stopIsolatedLocalCloud(stateDir: string): Promise<void> {
+  await stopLocalCloud({ stateDir });
+}
+
+async function startIntegrationCloud(
+  location: { stateDir?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<CloudEndpoints> {
   const interval = Number(env.CJ_LOCAL_SCHEDULE_INTERVAL_S) || INTEGRATION_SCHEDULE_INTERVAL_S;
-  const info = await startLocalCloud({ scheduleIntervalSeconds: interval });
+  const info = await startLocalCloud({ ...location, scheduleIntervalSeconds: interval });
   return {
     target: 'local',
     apiUrl: info.apiUrl,

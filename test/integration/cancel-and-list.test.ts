@@ -9,13 +9,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchState, BatchSummary } from '#cli/api.ts';
 import { main } from '#cli/main.ts';
 import { captureIo } from '#test/helpers/cli-io.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { batchEventsWithin } from '#test/helpers/event-capture.ts';
-import { integrationTarget, sqsClient } from '#test/helpers/integration-target.ts';
+import {
+  eventCaptureQueue,
+  integrationTarget,
+  sqsClient,
+} from '#test/helpers/integration-target.ts';
 
 /** How long a cancelled batch is watched for moving counters and a second event. */
 const QUIET_WINDOW_MS = 12_000;
@@ -25,8 +29,7 @@ describe('cj cancel and cj list', () => {
     // Prepare: essays on disk, the CLI pointed at the local cloud, its event capture queue.
     const target = await integrationTarget();
     const sqs = sqsClient(target);
-    const captureUrl = Object.values(inject('cloud').eventCaptureQueues ?? {})[0];
-    if (!captureUrl) throw new Error('the local cloud has no event capture queue');
+    const captureUrl = eventCaptureQueue(target);
     const dir = mkdtempSync(join(tmpdir(), 'cj-cancel-list-'));
     const essays = join(dir, 'essays.jsonl');
     writeFileSync(

@@ -1,15 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { itemKey, SETTINGS_SK } from '#store/keys.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { batchEventsWithin } from '#test/helpers/event-capture.ts';
 import {
+  eventCaptureQueue,
   functionLogLines,
-  integrationTarget,
+  type IsolatedTarget,
+  isolatedTarget,
   output,
   sqsClient,
 } from '#test/helpers/integration-target.ts';
@@ -19,9 +21,18 @@ const TEST_VISIBILITY_S = 2;
 const EVENT_WINDOW_MS = 15_000;
 
 describe('a continuation that keeps failing', () => {
+  // The continuation queue's visibility is cut for the test: on a cloud of its own, so the files
+  // running beside it keep theirs.
+  let target: IsolatedTarget;
+  beforeAll(async () => {
+    target = await isolatedTarget();
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+
   it('ends its batch FAILED internal_error with one event', async () => {
     // Prepare: a paged batch whose settings item is gone before it starts
-    const target = await integrationTarget();
     const sqs = sqsClient(target);
     const ddb = DynamoDBDocumentClient.from(
       new DynamoDBClient({
@@ -31,8 +42,7 @@ describe('a continuation that keeps failing', () => {
       }),
     );
     const queueUrl = output(target, 'ContinuationQueueUrl');
-    const captureUrl = Object.values(inject('cloud').eventCaptureQueues ?? {})[0];
-    if (!captureUrl) throw new Error('the local cloud has no event capture queue');
+    const captureUrl = eventCaptureQueue(target);
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout'] }),
     );

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/integration/sequencer.ts';
 
 /**
  * Unit-layer coverage floors (%). Set when coverage was first measured (2026-12-02, the unit layer as `npm test` runs it:
@@ -65,10 +66,14 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: INTEGRATION_WORKERS > 1,
           maxWorkers: INTEGRATION_WORKERS,
+          // After the other layers when one run takes every project (their worker count differs).
+          sequence: { groupOrder: 1 },
         },
       },
     ],
     passWithNoTests: false,
+    // The integration layer's longest files start first (test/integration/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     allowOnly: false,
     // Measured on the unit layer (`npm test` passes --coverage there): the runtime code, the
     // handlers and the CLI. The integration layer runs the functions in the local cloud's own

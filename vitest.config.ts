@@ -22,7 +22,7 @@ const COVERAGE_THRESHOLDS = {
  * Integration test files run side by side: the layer mostly waits (judge latencies, deadlines,
  * sweeper periods, polling), so a few files at once cut its wall time (BENCHMARKS.md, "Integration
  * layer"). They share the one local cloud the global setup starts; a file that changes
- * deployment-wide state takes a cloud of its own (isolatedTarget, docs/testing.md). On LocalStack
+ * deployment-wide state takes a cloud of its own (isolatedTarget, docs/local-cloud.md). On LocalStack
  * (`CJ_TARGET=localstack`) there is one deployment for every file, so they run one at a time.
  * CJ_INTEGRATION_WORKERS overrides the number of files at once.
  */

@@ -46,7 +46,8 @@ export interface IsolatedTarget extends IntegrationTarget {
  * A cloud of its own for a test that changes deployment-wide state (a queue's attributes, the
  * sweeper's pending index): the layer runs its files in parallel against one shared local cloud,
  * where such a change would reach the tests running beside it. On the local cloud this starts a
- * local cloud of the test's own, as the shared one is started (docs/testing.md); on LocalStack
+ * local cloud of the test's own, as the shared one is started (docs/local-cloud.md, "Integration
+ * tests"); on LocalStack
  * (`CJ_TARGET=localstack`, where the layer runs one file at a time) it is the deployed stack.
  */
 export async function isolatedTarget(): Promise<IsolatedTarget> {

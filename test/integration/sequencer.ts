@@ -7,23 +7,27 @@
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Integration files (under test/integration/, without `.test.ts`), longest first. */
+/**
+ * Integration files (under test/integration/, without `.test.ts`), longest first, alternating
+ * between files on a local cloud of their own and files on the shared one, so that the long ones
+ * running at once do not all queue on the shared cloud's moto_server (it serializes requests).
+ */
 export const LONGEST_FIRST = [
-  'soak',
-  'large-batch',
-  'provider-batches',
-  'failures',
-  'small-nets',
-  'grades',
-  'delivery',
-  'no-double-spend',
-  'dashboard-page',
-  'report-page',
-  'openai-compatible',
-  'fifo-isolation',
-  'bad-input',
-  'rate-limit',
-  'sweeper-fairness',
+  'soak', // own cloud
+  'large-batch', // shared
+  'provider-batches', // own
+  'failures', // shared
+  'no-double-spend', // own
+  'small-nets', // shared
+  'openai-compatible', // own
+  'grades', // shared
+  'fifo-isolation', // own
+  'delivery', // shared
+  'bad-input', // own (the malformed message)
+  'dashboard-page', // shared
+  'rate-limit', // own
+  'report-page', // shared
+  'sweeper-fairness', // own
   'parity',
   'in-flight-caps',
   'continuation-failures',

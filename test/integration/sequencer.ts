@@ -15,22 +15,21 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST_FIRST = [
   'soak', // own cloud
   'large-batch', // shared
+  'bad-input', // own (the malformed message)
+  'delivery', // shared
+  'sweeper-fairness', // own
+  'dashboard-page', // shared
+  'fifo-isolation', // own
+  'small-nets', // shared
   'provider-batches', // own
   'failures', // shared
-  'no-double-spend', // own
-  'small-nets', // shared
   'openai-compatible', // own
   'grades', // shared
-  'fifo-isolation', // own
-  'delivery', // shared
-  'bad-input', // own (the malformed message)
-  'dashboard-page', // shared
-  'rate-limit', // own
+  'no-double-spend', // own
   'report-page', // shared
-  'sweeper-fairness', // own
+  'continuation-failures', // own
   'parity',
   'in-flight-caps',
-  'continuation-failures',
 ];
 
 function rank(spec: TestSpecification): number {

@@ -16,23 +16,9 @@ import { launchBrowser } from '#test/helpers/browser.ts';
 import { captureIo } from '#test/helpers/cli-io.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import { integrationTarget } from '#test/helpers/integration-target.ts';
+import { waitFor } from '#test/helpers/local-cloud-fixtures.ts';
 
 const ESSAY_COUNT = 16;
-/** Polls `read` until its value satisfies `accept`, and returns that value; fails after `timeoutMs`. */
-async function until<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
-
 const SCREENSHOT_DIR = resolve(process.env.CJ_SCREENSHOT_DIR ?? '.test-results/screenshots');
 
 describe('cj dashboard in a browser', () => {
@@ -92,16 +78,24 @@ describe('cj dashboard in a browser', () => {
         };
       }, batchId);
     // Running, with callbacks pending and some comparisons already back (the README's picture).
-    const running = await until(
-      rowState,
-      (state) => state.status === 'RUNNING' && state.pending > 0 && state.progress > 0,
+    const running = await waitFor(
+      async () => {
+        const state = await rowState();
+        return state.status === 'RUNNING' && state.pending > 0 && state.progress > 0
+          ? state
+          : undefined;
+      },
+      'a running row with callbacks pending and some back',
       120_000,
     );
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
-    const ended = await until(
-      rowState,
-      (state) => state.status !== null && state.status !== 'RUNNING',
+    const ended = await waitFor(
+      async () => {
+        const state = await rowState();
+        return state.status !== null && state.status !== 'RUNNING' ? state : undefined;
+      },
+      'the row in a terminal status',
       240_000,
     );
     const status = captureIo(env, { cwd: dir });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { ApiClient } from '#cli/api.ts';
 import {
   type CloudEndpoints,
@@ -56,6 +56,24 @@ export async function isolatedTarget(): Promise<IsolatedTarget> {
   const stateDir = mkdtempSync(join(tmpdir(), 'cj-isolated-cloud-'));
   const cloud = await startIsolatedLocalCloud(stateDir);
   return { ...targetOf(cloud), stop: () => stopIsolatedLocalCloud(stateDir) };
+}
+
+/**
+ * An `isolatedTarget()` for the tests of the enclosing `describe`: started before them, stopped
+ * after them. Returns the target's getter, for use inside the tests.
+ */
+export function isolatedTargetForSuite(): () => IsolatedTarget {
+  let target: IsolatedTarget | undefined;
+  beforeAll(async () => {
+    target = await isolatedTarget();
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+  return () => {
+    if (!target) throw new Error('the isolated target is started in beforeAll');
+    return target;
+  };
 }
 
 function targetOf(cloud: CloudEndpoints): IntegrationTarget {

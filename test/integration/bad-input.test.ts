@@ -8,7 +8,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError, type CreateBatchRequest } from '#cli/api.ts';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { isSuccess } from '#domain/types.ts';
@@ -17,9 +17,9 @@ import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import {
   deadLetterQueueUrl,
-  type IsolatedTarget,
+  type IntegrationTarget,
   integrationTarget,
-  isolatedTarget,
+  isolatedTargetForSuite,
   output,
   sqsClient,
 } from '#test/helpers/integration-target.ts';
@@ -30,7 +30,7 @@ const TEST_VISIBILITY_S = 10;
  * Longest SQS long poll, and a second: Lambda's event source mapping (LocalStack's too) waits 20 s,
  * the local cloud's pollers `pollWaitSeconds`.
  */
-const longPollS = (target: IsolatedTarget) =>
+const longPollS = (target: IntegrationTarget) =>
   (target.kind === 'local' ? localSetting('pollWaitSeconds') : 20) + 1;
 /** Five failed receives at TEST_VISIBILITY_S each, the receive that moves it, and a margin. */
 const DLQ_WAIT_S = 6 * TEST_VISIBILITY_S + 60;
@@ -105,19 +105,14 @@ describe('bad POST /batches bodies', () => {
 describe('a malformed queue message', () => {
   // The callback queue's visibility is cut for the test: on a cloud of its own, so the files
   // running beside it keep theirs.
-  let target: IsolatedTarget;
-  beforeAll(async () => {
-    target = await isolatedTarget();
-  });
-  afterAll(async () => {
-    await target?.stop();
-  });
+  const isolated = isolatedTargetForSuite();
 
   it('lands in the callback DLQ while a running batch completes unaffected', async () => {
     // Prepare: redelivery normally waits the queue's visibility timeout (6 × the function timeout)
     // five times (~15 min); a short visibility for the duration of the test brings that under a
     // minute, yet stays well above the time a real callback is in flight (1 s would dead-letter
     // real callbacks on a loaded machine).
+    const target = isolated();
     const sqs = sqsClient(target);
     const callbackQueue = output(target, 'CallbackQueueUrl');
     const dlq = await deadLetterQueueUrl(sqs, callbackQueue);

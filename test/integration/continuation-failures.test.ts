@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { itemKey, SETTINGS_SK } from '#store/keys.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
@@ -10,8 +10,7 @@ import { batchEventsWithin } from '#test/helpers/event-capture.ts';
 import {
   eventCaptureQueue,
   functionLogLines,
-  type IsolatedTarget,
-  isolatedTarget,
+  isolatedTargetForSuite,
   output,
   sqsClient,
 } from '#test/helpers/integration-target.ts';
@@ -23,16 +22,11 @@ const EVENT_WINDOW_MS = 15_000;
 describe('a continuation that keeps failing', () => {
   // The continuation queue's visibility is cut for the test: on a cloud of its own, so the files
   // running beside it keep theirs.
-  let target: IsolatedTarget;
-  beforeAll(async () => {
-    target = await isolatedTarget();
-  });
-  afterAll(async () => {
-    await target?.stop();
-  });
+  const isolated = isolatedTargetForSuite();
 
   it('ends its batch FAILED internal_error with one event', async () => {
     // Prepare: a paged batch whose settings item is gone before it starts
+    const target = isolated();
     const sqs = sqsClient(target);
     const ddb = DynamoDBDocumentClient.from(
       new DynamoDBClient({

@@ -16,15 +16,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '#cli/api.ts';
 import { itemKey, SETTINGS_SK } from '#store/keys.ts';
 import { followBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
 import {
   functionLogLines,
-  type IsolatedTarget,
-  isolatedTarget,
+  isolatedTargetForSuite,
   output,
   sqsClient,
 } from '#test/helpers/integration-target.ts';
@@ -48,16 +47,11 @@ async function pagedBatch(api: ApiClient, seed: number): Promise<string> {
 describe('FIFO isolation of the continuation', () => {
   // The queue's settings change for the test: on a cloud of its own, so the files running beside
   // it keep theirs (and their batches do not share its continuation queue).
-  let target: IsolatedTarget;
-  beforeAll(async () => {
-    target = await isolatedTarget();
-  });
-  afterAll(async () => {
-    await target?.stop();
-  });
+  const isolated = isolatedTargetForSuite();
 
   it('finishes batch Y on time while batch X, started with it, fails every continuation step', async () => {
     // Prepare: the queue settings of the test, a baseline run of Y alone, then X poisoned
+    const target = isolated();
     const sqs = sqsClient(target);
     const ddb = DynamoDBDocumentClient.from(
       new DynamoDBClient({

@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#domain/config.ts';
 import { comparisonId } from '#messages/common.ts';
 import { batchPk, comparisonSk, pendingShard, pendingSortKey } from '#store/keys.ts';
 import { PENDING_PK, PENDING_SK, PK, SK } from '#store/table-schema.ts';
 import { runBatch } from '#test/helpers/batch-runner.ts';
 import { makeEssays } from '#test/helpers/essays.ts';
-import { type IsolatedTarget, isolatedTarget, output } from '#test/helpers/integration-target.ts';
+import { isolatedTargetForSuite, output } from '#test/helpers/integration-target.ts';
 
 const STALE_BATCHES = 100;
 const STALE_PER_BATCH = 10;
@@ -40,16 +40,11 @@ const timeoutsIn = (log: string) => log.split('Task timed out').length - 1;
 describe('sweeper fairness', () => {
   // The crowded index is the deployment's, and the sweeper log is read whole: on a cloud of its
   // own, so the files running beside it neither wait behind the crowd nor add sweeper runs.
-  let target: IsolatedTarget;
-  beforeAll(async () => {
-    target = await isolatedTarget();
-  });
-  afterAll(async () => {
-    await target?.stop();
-  });
+  const isolated = isolatedTargetForSuite();
 
   it('times out a live batch whose callbacks are lost while 1,000 unrecordable entries crowd the index', async () => {
     // Prepare: 1,000 hour-overdue PENDING entries of 100 batches that do not exist
+    const target = isolated();
     const tableName = output(target, 'TableName');
     const ddb = DynamoDBDocumentClient.from(
       new DynamoDBClient({

@@ -1,24 +1,14 @@
 /**
- * Callback queue → record each exactly once → re-check each batch's gate once → maybe trigger the
- * continuation.
+ * Callback queue → record the invocation's callbacks together, each exactly once (one transaction
+ * per batch) → re-check each batch's gate once → maybe trigger the continuation.
  */
-import { callbackSchema } from '#messages/queue.ts';
 import { sqsHandlerWithFollowUp } from '#shared/runtime/middleware.ts';
-import { telemetry } from '#shared/runtime/observability.ts';
-import { recheckGateAfterCallbacks, recordCallback } from '#shared/workflow/callback.ts';
-import { parseRecord } from '#shared/workflow/parse.ts';
+import { callbackRecords, recheckGateAfterCallbacks } from '#shared/workflow/callback.ts';
 import { deps } from './deps.ts';
 
 export const handler = sqsHandlerWithFollowUp(
-  async (record) => {
-    const callback = parseRecord(callbackSchema, record, 'callback', telemetry);
-    await recordCallback(deps(), callback);
-    return callback.batch_id;
-  },
+  (event) => callbackRecords(deps(), event.Records.length),
   async (batchId) => {
     await recheckGateAfterCallbacks(deps(), batchId);
   },
-  // Callbacks of one batch update one counter item: sequential records avoid conflicting
-  // transactions within an invocation.
-  { fifo: false, parallel: false },
 );

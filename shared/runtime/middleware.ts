@@ -56,8 +56,7 @@ export interface SqsHandlerOptions {
   fifo: boolean;
   /**
    * Standard queues only: process the records of one invocation concurrently (default). Off for
-   * records that all write the same item (callbacks raise one batch's counters): one at a time
-   * they do not conflict with each other's transactions.
+   * records that all write the same item: one at a time they do not conflict with each other.
    */
   parallel?: boolean;
 }
@@ -125,37 +124,30 @@ export function sqsInvocationHandler(scope: (event: SQSEvent) => RecordHandler) 
 }
 
 /**
- * An SQS handler whose records each yield a key (the callback function: its batch id) and that
- * ends with ONE follow-up per distinct key among the records that succeeded (the callback
- * function: one gate re-check per batch instead of one per record). A follow-up that fails is
- * logged (`follow_up_failed`) and fails every record of its key, so they are redelivered and the
- * follow-up runs again; when nothing succeeded the function reports an error, as `sqsHandler` does.
+ * An SQS handler (standard queue) whose records share one scope per invocation, as in
+ * `sqsInvocationHandler` (the callback function: its callbacks are recorded together), each record
+ * yields a key (its batch id), and the invocation ends with ONE follow-up per distinct key among
+ * the records that succeeded (one gate re-check per batch instead of one per record). Records run
+ * concurrently. A follow-up that fails is logged (`follow_up_failed`) and fails every record of its
+ * key, so they are redelivered and the follow-up runs again; when nothing succeeded the function
+ * reports an error, as `sqsHandler` does.
  */
 export function sqsHandlerWithFollowUp<K>(
-  recordHandler: (record: SQSRecord) => Promise<K>,
+  scope: (event: SQSEvent) => (record: SQSRecord) => Promise<K>,
   followUp: (key: K) => Promise<void>,
-  options: SqsHandlerOptions,
 ) {
-  const processor = options.fifo
-    ? new SqsFifoPartialProcessorAsync()
-    : new BatchProcessor(EventType.SQS);
+  const processor = new BatchProcessor(EventType.SQS);
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const keys = new Map<string, K>();
+    const recordHandler = scope(event);
     const handleRecord = loggingFailures(async (record) => {
       keys.set(record.messageId, await recordHandler(record));
     });
-    const response = options.fifo
-      ? await processPartialResponse(
-          event,
-          handleRecord,
-          processor as SqsFifoPartialProcessorAsync,
-          { context, skipGroupOnError: true, throwOnFullBatchFailure: true },
-        )
-      : await processPartialResponse(event, handleRecord, processor as BatchProcessor, {
-          context,
-          throwOnFullBatchFailure: true,
-          processInParallel: options.parallel ?? true,
-        });
+    const response = await processPartialResponse(event, handleRecord, processor, {
+      context,
+      throwOnFullBatchFailure: true,
+      processInParallel: true,
+    });
     const failed = new Set(response.batchItemFailures.map((item) => item.itemIdentifier));
     const recordsByKey = new Map<K, string[]>();
     for (const record of event.Records) {

@@ -8,9 +8,15 @@
  * a wave is open, so a read taken after the last write of the invocation sees every state an
  * earlier read would have acted on (a wave submitted in between was submitted by a continuation
  * that someone already triggered).
+ *
+ * The callbacks of one invocation are recorded together (InvocationRecording): one transaction per
+ * batch for all of them, instead of one per callback (docs/data-model.md, "recordCallback
+ * outcomes").
  */
-import type { Callback } from '#messages/queue.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { type Callback, callbackSchema } from '#messages/queue.ts';
 import { recheckGate } from './gate.ts';
+import { parseRecord } from './parse.ts';
 import type { CallbackStore, Queues } from './ports.ts';
 import type { RecordOutcome } from './store-records.ts';
 import { MetricName, type Telemetry } from './telemetry.ts';
@@ -76,4 +82,106 @@ export async function processCallback(
   const outcome = await recordCallback(deps, callback);
   const triggered = await recheckGateAfterCallbacks(deps, callback.batch_id);
   return { outcome, triggered };
+}
+
+interface WaitingCallback {
+  callback: Callback;
+  now: Date;
+  resolve: (outcome: RecordOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The callbacks of one invocation, recorded together: each record's `record` waits until every
+ * record of the invocation has either asked to record its callback or finished without one, then
+ * all of them go to the store in one `recordCallbacks` call. Each record settles with ITS outcome,
+ * or with the error of the call (every record of the invocation then fails and is redelivered: a
+ * transaction is all or nothing, so no callback was counted, and the redeliveries count once).
+ *
+ * The records of the invocation must run concurrently, and each calls `settled()` when it ends.
+ */
+export class InvocationRecording {
+  /** Records that are neither waiting in `record` nor finished. */
+  private running: number;
+  private waiting: WaitingCallback[] = [];
+
+  constructor(
+    private readonly store: Pick<CallbackStore, 'recordCallbacks'>,
+    records: number,
+  ) {
+    this.running = records;
+  }
+
+  /** A record's callback: settles with its outcome once the invocation's callbacks are recorded. */
+  readonly record = (callback: Callback, now: Date): Promise<RecordOutcome> =>
+    new Promise<RecordOutcome>((resolve, reject) => {
+      this.waiting.push({ callback, now, resolve, reject });
+      this.running -= 1;
+      this.flushIfReady();
+    });
+
+  /** A record finished (whatever it did): it will ask for nothing more. */
+  settled(): void {
+    this.running -= 1;
+    this.flushIfReady();
+  }
+
+  private flushIfReady(): void {
+    if (this.running <= 0 && this.waiting.length > 0) void this.flush(this.waiting.splice(0));
+  }
+
+  /** Recorded at the time the first of them asked (the time a lone callback would have had). */
+  private async flush(entries: WaitingCallback[]): Promise<void> {
+    const now = entries[0]?.now ?? new Date();
+    let outcomes: RecordOutcome[] = [];
+    let error: unknown;
+    try {
+      outcomes = await this.store.recordCallbacks(
+        entries.map((entry) => entry.callback),
+        now,
+      );
+    } catch (caught) {
+      error = caught ?? new Error('recording the callbacks failed');
+    }
+    entries.forEach((entry, index) => {
+      // The record runs again (and will settle).
+      this.running += 1;
+      const outcome = outcomes[index];
+      if (error !== undefined) entry.reject(error);
+      else if (outcome === undefined) entry.reject(new Error('no outcome for a callback'));
+      else entry.resolve(outcome);
+    });
+  }
+}
+
+/** Callback deps for one invocation of `records` records: their callbacks are recorded together. */
+export function withInvocationRecording(
+  deps: CallbackDeps,
+  records: number,
+): { deps: CallbackDeps; recording: InvocationRecording } {
+  const recording = new InvocationRecording(deps.store, records);
+  return {
+    deps: { ...deps, store: { ...deps.store, recordCallback: recording.record } },
+    recording,
+  };
+}
+
+/**
+ * The callback function's record handler for one invocation of `records` records: each record is
+ * parsed and its callback recorded with the others'; it yields its batch id (the follow-up key).
+ */
+export function callbackRecords(
+  deps: CallbackDeps,
+  records: number,
+): (record: SQSRecord) => Promise<string> {
+  const { deps: invocation, recording } = withInvocationRecording(deps, records);
+  return async (record) => {
+    try {
+      const callback = parseRecord(callbackSchema, record, 'callback', deps.telemetry);
+      await recordCallback(invocation, callback);
+      return callback.batch_id;
+    } finally {
+      recording.settled();
+    }
+  };
 }

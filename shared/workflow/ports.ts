@@ -184,9 +184,14 @@ export interface FinalizationStore {
   recordContinuationFailure(batchId: string, now: Date): Promise<BatchMeta | null>;
 }
 
-/** Recording a callback and raising its counter in one atomic step. */
+/** Recording callbacks and raising their counters in one atomic step per batch. */
 export interface CallbackStore {
   recordCallback(callback: Callback, now: Date): Promise<RecordOutcome>;
+  /**
+   * Several callbacks at once: one atomic step per batch among them (the callback function's
+   * invocation). Outcomes in the callbacks' order, each as `recordCallback` would answer it.
+   */
+  recordCallbacks(callbacks: readonly Callback[], now: Date): Promise<RecordOutcome[]>;
   /** The META item, strongly consistent: the gate is re-checked on it after recording. */
   getBatch(batchId: string, consistent?: boolean): Promise<BatchMeta | null>;
 }

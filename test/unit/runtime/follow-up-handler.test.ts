@@ -21,7 +21,7 @@ const keyOf = (record: SQSRecord) => (JSON.parse(record.body) as { key: string }
 function recordingHandler(options: { failRecord?: string; failKey?: string } = {}) {
   const events: string[] = [];
   const handler = sqsHandlerWithFollowUp(
-    async (record) => {
+    () => async (record) => {
       if (record.messageId === options.failRecord) throw new Error('bad record');
       events.push(`record ${record.messageId}`);
       return keyOf(record);
@@ -30,7 +30,6 @@ function recordingHandler(options: { failRecord?: string; failKey?: string } = {
       events.push(`follow-up ${key}`);
       if (key === options.failKey) throw new Error('follow-up failed');
     },
-    { fifo: false, parallel: false },
   );
   return { handler, events };
 }

@@ -1,5 +1,11 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { COMPARISONS_PER_TRANSACTION } from '#store/callbacks.ts';
 import {
   BATCH_ID,
   conditionFailed,
@@ -50,10 +56,12 @@ describe('recordCallback', () => {
     expect(meta?.Update?.ConditionExpression).toBe(
       '#status = :running AND current_iteration >= :iteration',
     );
-    expect(meta?.Update?.UpdateExpression).toContain('ADD completed_comparisons :one');
+    expect(meta?.Update?.UpdateExpression).toContain('completed_comparisons :completed');
+    expect(meta?.Update?.UpdateExpression).not.toContain('failed_comparisons');
     expect(meta?.Update?.ExpressionAttributeValues).toMatchObject({
       ':running': 'RUNNING',
       ':iteration': 1,
+      ':completed': 1,
     });
   });
 
@@ -72,8 +80,9 @@ describe('recordCallback', () => {
       ':terminal': 'FAILED',
       ':kind': 'rate_limited',
     });
-    expect(items[1]?.Update?.UpdateExpression).toContain('ADD failed_comparisons :one');
+    expect(items[1]?.Update?.UpdateExpression).toContain('failed_comparisons :failed');
     expect(items[1]?.Update?.UpdateExpression).not.toContain('completed_comparisons');
+    expect(items[1]?.Update?.ExpressionAttributeValues?.[':failed']).toBe(1);
     expect(items[1]?.Update?.ExpressionAttributeValues?.[':iteration']).toBe(2);
   });
 
@@ -262,6 +271,226 @@ describe('recordCallback', () => {
 
     // Act
     const attempt = h.store.recordCallback(verdict(), NOW);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/ValidationError/);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+});
+
+/** The items of the `n`-th transaction sent, as (sort key, META counter values) for reading. */
+function transactionOf(h: StoreHarness, n: number) {
+  const input = h.ddb.commandCalls(TransactWriteCommand)[n]?.args[0]
+    .input as TransactWriteCommandInput;
+  const items = input.TransactItems ?? [];
+  const meta = items.at(-1)?.Update;
+  return {
+    comparisons: items.slice(0, -1).map((item) => item.Update?.Key?.sk),
+    metaKey: meta?.Key,
+    metaValues: meta?.ExpressionAttributeValues ?? {},
+    metaUpdate: meta?.UpdateExpression ?? '',
+  };
+}
+
+describe('recordCallbacks (the callbacks of one invocation)', () => {
+  let h: StoreHarness;
+  beforeEach(() => {
+    h = storeHarness();
+  });
+
+  it('records every callback of a batch in ONE transaction that raises each counter by its count', async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000001-000000'), failure('000002-000001'), verdict('000002-000002', 'B')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    const sent = transactionOf(h, 0);
+    expect(sent.comparisons).toEqual([
+      'CMP#000001-000000',
+      'CMP#000002-000001',
+      'CMP#000002-000002',
+    ]);
+    expect(sent.metaKey).toEqual({ pk: `BATCH#${BATCH_ID}`, sk: 'META' });
+    expect(sent.metaValues).toMatchObject({ ':completed': 2, ':failed': 1, ':iteration': 2 });
+    expect(sent.metaUpdate).toMatch(/ADD .*completed_comparisons :completed/);
+    expect(sent.metaUpdate).toMatch(/failed_comparisons :failed/);
+  });
+
+  it('sends one transaction per batch and answers in the callbacks order', async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+    const other = { ...verdict('000001-000004'), batch_id: 'another-batch' };
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000001-000000'), other, verdict('000001-000001')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(transactionOf(h, 0).comparisons).toEqual(['CMP#000001-000000', 'CMP#000001-000001']);
+    expect(transactionOf(h, 0).metaValues).toMatchObject({ ':completed': 2 });
+    expect(transactionOf(h, 1).metaKey).toEqual({ pk: 'BATCH#another-batch', sk: 'META' });
+    expect(transactionOf(h, 1).metaValues).toMatchObject({ ':completed': 1 });
+  });
+
+  it('takes a duplicate out and records the rest again, counting only them', async () => {
+    // Prepare: the middle comparison is already terminal
+    h.ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        transactionCanceled(
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshalledStatus('COMPLETED') },
+          { Code: 'None' },
+          { Code: 'None' },
+        ),
+      )
+      .resolves({});
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000001-000000'), verdict('000001-000001'), failure('000001-000002')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['recorded', 'duplicate', 'recorded']);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    const retried = transactionOf(h, 1);
+    expect(retried.comparisons).toEqual(['CMP#000001-000000', 'CMP#000001-000002']);
+    expect(retried.metaValues).toMatchObject({ ':completed': 1, ':failed': 1 });
+    expect(h.sleeps).toEqual([]);
+  });
+
+  it('puts a second copy of one comparison in no transaction and answers it duplicate', async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000001-000000'), verdict('000001-000000'), verdict('000001-000001')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['recorded', 'duplicate', 'recorded']);
+    expect(transactionOf(h, 0).comparisons).toEqual(['CMP#000001-000000', 'CMP#000001-000001']);
+    expect(transactionOf(h, 0).metaValues).toMatchObject({ ':completed': 2 });
+  });
+
+  it('answers unknown for the callbacks of a wave META has not committed, and records the others', async () => {
+    // Prepare: META is RUNNING at wave 1; one callback names wave 2
+    const runningAtWave1 = { ...marshalledStatus('RUNNING'), current_iteration: { N: '1' } };
+    h.ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        transactionCanceled(
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: runningAtWave1 },
+        ),
+      )
+      .resolves({});
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000002-000000'), verdict('000001-000003')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['unknown_comparison', 'recorded']);
+    expect(transactionOf(h, 0).metaValues).toMatchObject({ ':iteration': 2 });
+    expect(transactionOf(h, 1).comparisons).toEqual(['CMP#000001-000003']);
+    expect(transactionOf(h, 1).metaValues).toMatchObject({ ':iteration': 1, ':completed': 1 });
+  });
+
+  it('marks every callback late, each on its comparison alone, once the batch is final', async () => {
+    // Prepare: the second comparison was marked late already by another copy
+    h.ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        transactionCanceled(
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshalledStatus('COMPLETE_STABLE') },
+        ),
+      );
+    h.ddb.on(UpdateCommand).resolvesOnce({}).rejects(conditionFailed());
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('000001-000000'), failure('000001-000001')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['late', 'duplicate']);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    const late = h.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(late.map((update) => update.Key?.sk)).toEqual([
+      'CMP#000001-000000',
+      'CMP#000001-000001',
+    ]);
+    expect(late.every((update) => !/comparisons/.test(update.UpdateExpression ?? ''))).toBe(true);
+  });
+
+  it('answers unknown for a malformed comparison id without sending it', async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      [verdict('not-an-id'), verdict('000001-000000')],
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(['unknown_comparison', 'recorded']);
+    expect(transactionOf(h, 0).comparisons).toEqual(['CMP#000001-000000']);
+  });
+
+  it(`splits a batch's callbacks into transactions of ${COMPARISONS_PER_TRANSACTION} comparisons and META`, async () => {
+    // Prepare
+    h.ddb.on(TransactWriteCommand).resolves({});
+    const callbacks = Array.from({ length: 150 }, (_, index) =>
+      verdict(`000001-${String(index).padStart(6, '0')}`),
+    );
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(callbacks, NOW);
+
+    // Assess
+    expect(outcomes.every((outcome) => outcome === 'recorded')).toBe(true);
+    expect(h.ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(transactionOf(h, 0).comparisons).toHaveLength(99);
+    expect(transactionOf(h, 0).metaValues).toMatchObject({ ':completed': 99 });
+    expect(transactionOf(h, 1).metaValues).toMatchObject({ ':completed': 51 });
+  });
+
+  it('surfaces a failure that is not an answer, recording nothing (the records are redelivered)', async () => {
+    // Prepare
+    h.ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        transactionCanceled({ Code: 'None' }, { Code: 'ValidationError' }, { Code: 'None' }),
+      );
+
+    // Act
+    const attempt = h.store.recordCallbacks(
+      [verdict('000001-000000'), verdict('000001-000001')],
+      NOW,
+    );
 
     // Assess
     await expect(attempt).rejects.toThrow(/ValidationError/);

@@ -3,10 +3,15 @@
  * exactly-once counting, duplicates, late callbacks, crashes between external calls, conflicts,
  * throttling, and the gate log line on every evaluation.
  */
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Callback } from '#messages/queue.ts';
 import { createBatch } from '#shared/workflow/api.ts';
-import { processCallback } from '#shared/workflow/callback.ts';
+import {
+  processCallback,
+  recordCallback,
+  withInvocationRecording,
+} from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
 import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
@@ -228,5 +233,61 @@ describe('processCallback', () => {
         `crash at call ${k}`,
       ).toEqual([`${batchId}:1`]);
     }
+  });
+});
+
+describe('InvocationRecording (the callbacks of one invocation, recorded together)', () => {
+  it('records the callbacks of all records in ONE transaction, each record getting its own outcome', async () => {
+    // Prepare: three records — two callbacks of the wave and one that never asks (malformed)
+    const p = createPipeline();
+    const { batchId, ids } = await plannedBatch(p);
+    await processCallback(p.deps, verdictFor(batchId, ids[0]!));
+    p.ddb.resetHistory();
+    const { deps, recording } = withInvocationRecording(p.deps, 3);
+    const asRecord = async (work: () => Promise<unknown>) => {
+      try {
+        return await work();
+      } finally {
+        recording.settled();
+      }
+    };
+
+    // Act
+    const outcomes = await Promise.all([
+      asRecord(() => recordCallback(deps, verdictFor(batchId, ids[0]!))),
+      asRecord(async () => undefined),
+      asRecord(() => recordCallback(deps, verdictFor(batchId, ids[1]!))),
+    ]);
+
+    // Assess
+    expect(outcomes).toEqual(['duplicate', undefined, 'recorded']);
+    const transactions = p.ddb.commandCalls(TransactWriteCommand);
+    expect(transactions).toHaveLength(2);
+    expect(transactions[0]!.args[0].input.TransactItems).toHaveLength(3);
+    expect(transactions[1]!.args[0].input.TransactItems).toHaveLength(2);
+    expect(metaOf(p, batchId)).toMatchObject({ completed_comparisons: 2, failed_comparisons: 0 });
+    expect(p.telemetry.metricTotal('DuplicateCallbacks')).toBe(1);
+  });
+
+  it('fails every waiting record when the store call fails, counting none of them', async () => {
+    // Prepare
+    const p = createPipeline();
+    const { batchId, ids } = await plannedBatch(p);
+    for (let i = 0; i < 4; i++) p.table.failNext('TransactWrite', throttled());
+    const { deps, recording } = withInvocationRecording(p.deps, 2);
+    const asRecord = (callback: Callback) =>
+      recordCallback(deps, callback).finally(() => recording.settled());
+
+    // Act
+    const settled = await Promise.allSettled([
+      asRecord(verdictFor(batchId, ids[0]!)),
+      asRecord(verdictFor(batchId, ids[1]!)),
+    ]);
+
+    // Assess
+    expect(settled.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(metaOf(p, batchId)).toMatchObject({ completed_comparisons: 0, failed_comparisons: 0 });
+    const redelivered = await processCallback(p.deps, verdictFor(batchId, ids[0]!));
+    expect(redelivered.outcome).toBe('recorded');
   });
 });

@@ -31,7 +31,6 @@ import type { WorkflowStore } from '#shared/workflow/ports.ts';
 import type { Telemetry } from '#shared/workflow/telemetry.ts';
 import { dynamoStore } from '#store/dynamo-store.ts';
 import { batchPk, COMPARISON_PREFIX, iterationPrefix, META_SK } from '#store/keys.ts';
-import { PENDING_PK, PENDING_SK } from '#store/table-schema.ts';
 
 const { values } = parseArgs({
   options: {
@@ -130,8 +129,6 @@ function settleWave(
   const prefix = iterationPrefix(iteration);
   for (const item of table.items.values()) {
     if (item.pk !== batchPk(batchId) || !String(item.sk).startsWith(prefix)) continue;
-    delete item[PENDING_PK];
-    delete item[PENDING_SK];
     item.recorded_at = now.toISOString();
     const a = Number(item.a);
     const b = Number(item.b);

@@ -148,11 +148,9 @@ async function callbackWriteUnits(
     now,
   );
   const after = { cmp: itemSize(table.get(key, cmp)!), meta: itemSize(table.get(key, META_SK)!) };
-  const pendingIndexDelete = 1;
   return (
     writeUnits(Math.max(before.cmp, after.cmp), true) +
-    writeUnits(Math.max(before.meta, after.meta), true) +
-    pendingIndexDelete
+    writeUnits(Math.max(before.meta, after.meta), true)
   );
 }
 

@@ -7,13 +7,7 @@
  * Sizes: HTTP functions answer inside API Gateway's 30 s integration limit; queue consumers are
  * sized for their heaviest step (the continuation fits Bradley–Terry and plans a wave).
  */
-import {
-  ACTIVE_INDEX,
-  CREATED_INDEX,
-  type IndexName,
-  OWNER_INDEX,
-  PENDING_INDEX,
-} from '#store/table-schema.ts';
+import { ACTIVE_INDEX, CREATED_INDEX, type IndexName, OWNER_INDEX } from '#store/table-schema.ts';
 
 /**
  * IAM actions on the table. IAM authorizes a transaction through its parts (PutItem, UpdateItem,
@@ -238,7 +232,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 30,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    // Records a callback as one transaction of two updates (comparison + counters).
+    // Records the callbacks of an invocation in one transaction of updates per batch (comparisons
+    // + counters).
     table: ['GetItem', 'UpdateItem'],
     sendsTo: ['continuation'],
   },
@@ -262,11 +257,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memorySize: 512,
     timeoutSeconds: 55,
     env: ['TABLE_NAME', 'CONTINUATION_QUEUE_URL'],
-    // Times out overdue comparisons through the callback path (updates of comparison + counters);
-    // reads the META of the overdue entries' batches together (BatchGetItem), so entries no
-    // callback can record leave the index with one update each.
-    table: ['GetItem', 'BatchGetItem', 'UpdateItem'],
-    queryIndexes: [PENDING_INDEX, ACTIVE_INDEX],
+    // Reads the META of every running batch together (BatchGetItem), queries the current wave of
+    // an overdue one (Query), and times its comparisons out through the callback path (updates of
+    // comparisons + counters in one transaction; a late one alone).
+    table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'],
+    queryIndexes: [ACTIVE_INDEX],
     sendsTo: ['continuation'],
   },
   {

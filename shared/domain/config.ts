@@ -480,12 +480,6 @@ export const CONFIG_SPEC = {
     'milliseconds',
     'Cap of one backoff sleep between store retries.',
   ),
-  PENDING_INDEX_SHARDS: deployment(
-    positiveInt,
-    8,
-    'partitions',
-    'Number of partition-key shards of the pending-by-deadline index, so a busy batch does not make one hot index partition; the sweeper queries every shard. A deployment constant: changing it strands pending items on old shards until they finish.',
-  ),
   RESULTS_PER_ITEM: deployment(
     z.number().int().positive().max(1500),
     1000,
@@ -587,7 +581,7 @@ export const CONFIG_SPEC = {
     positiveInt,
     500,
     'comparisons',
-    'Most expired comparisons one sweeper run takes (an equal quota per pending-index shard, then what the quieter shards left over); the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
+    'Most expired comparisons one sweeper run times out (an equal quota per running batch whose wave is overdue, then what the batches with fewer left over); the rest wait for the next run (every minute), keeping one run well inside its Lambda timeout.',
   ),
   // --- provider rate limits (the judge's shared limiter; shared/domain/rate-limit.ts) -------
   PROVIDER_RATE_LIMITS: deployment(

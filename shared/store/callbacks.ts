@@ -14,7 +14,6 @@ import type { BatchMeta, RecordOutcome } from '#shared/workflow/store-records.ts
 import { comparisonSk, itemKey, metaKey } from '#store/keys.ts';
 import { type CancellationReason, cancellationReasons } from '#store/retry.ts';
 import { type Item, plainAttribute, type Table } from '#store/table.ts';
-import { PENDING_PK, PENDING_SK } from '#store/table-schema.ts';
 
 /** The comparison's PENDING → terminal update (shared by the transaction and the late path). */
 function terminalComparisonUpdate(table: Table, callback: Callback, now: Date, late: boolean) {
@@ -45,13 +44,9 @@ function terminalComparisonUpdate(table: Table, callback: Callback, now: Date, l
   return {
     TableName: table.name,
     Key: itemKey(callback.batch_id, comparisonSk(callback.comparison_id)),
-    UpdateExpression: `SET ${sets.join(', ')} REMOVE #pending_pk, #pending_sk`,
+    UpdateExpression: `SET ${sets.join(', ')}`,
     ConditionExpression: '#status = :pending',
-    ExpressionAttributeNames: {
-      '#status': 'status',
-      '#pending_pk': PENDING_PK,
-      '#pending_sk': PENDING_SK,
-    },
+    ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: values,
   };
 }

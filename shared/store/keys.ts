@@ -2,7 +2,6 @@
  * How keys are built: the key values of every item kind (the attribute names are in
  * table-schema.ts); docs/data-model.md is the shared reference.
  */
-import { hashSeed } from '#domain/random.ts';
 import { PK, SK } from '#store/table-schema.ts';
 
 /** Partition of the active-batches index (one partition: the index holds RUNNING batches only). */
@@ -34,7 +33,6 @@ export const PROVIDER_BATCH_PARTITION = 'PROVIDER_BATCH';
 const PART_DIGITS = 3;
 
 const INDEX_DIGITS = 6;
-const DEADLINE_DIGITS = 15;
 
 /** The shared provider rate limiter's record of one provider or endpoint (not a batch item). */
 export function rateLimitKey(name: string): Record<string, string> {
@@ -139,24 +137,6 @@ export function scoresSk(iteration: number): string {
 
 export function resultsSk(chunk: number): string {
   return `${RESULTS_PREFIX}${String(chunk).padStart(INDEX_DIGITS, '0')}`;
-}
-
-export function pendingShard(batchId: string, comparisonId: string, shards: number): string {
-  return `PENDING#${(hashSeed(batchId, comparisonId) >>> 0) % shards}`;
-}
-
-export function pendingShardKey(shard: number): string {
-  return `PENDING#${shard}`;
-}
-
-/** Sort key of the pending index: the deadline first, so "expired" is one range condition. */
-export function pendingSortKey(deadlineMs: number, batchId: string, comparisonId: string): string {
-  return `${String(deadlineMs).padStart(DEADLINE_DIGITS, '0')}#${batchId}#${comparisonId}`;
-}
-
-/** Upper bound for "deadline < now" on the pending index sort key. */
-export function pendingSortKeyBefore(nowMs: number): string {
-  return `${String(nowMs).padStart(DEADLINE_DIGITS, '0')}#`;
 }
 
 export function expiresAt(createdAt: Date, ttlDays: number): number {

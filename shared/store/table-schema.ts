@@ -11,11 +11,6 @@ export const SK = 'sk';
 /** TTL attribute (epoch seconds) on every item. */
 export const TTL_ATTRIBUTE = 'expires_at';
 
-/** Sparse GSI of PENDING comparisons by deadline; attributes removed when the comparison ends. */
-export const PENDING_INDEX = 'pending-by-deadline';
-export const PENDING_PK = 'gsi1pk';
-export const PENDING_SK = 'gsi1sk';
-
 /** Sparse GSI of RUNNING batches; attributes removed at finalization or cancel. */
 export const ACTIVE_INDEX = 'active-batches';
 export const ACTIVE_PK = 'gsi2pk';
@@ -40,9 +35,7 @@ export const CREATED_SK = 'gsi3sk';
 
 /** Every global secondary index with its key attributes (all string keys, keys-only projection). */
 export const TABLE_INDEXES = {
-  /** The sweeper's timeout scan, sharded over PENDING_INDEX_SHARDS partitions. */
-  [PENDING_INDEX]: { partitionKey: PENDING_PK, sortKey: PENDING_SK },
-  /** The sweeper's pending-callbacks gauge and re-triggers. */
+  /** The sweeper's walk over running batches: timeouts, the pending-callbacks gauge, re-triggers. */
   [ACTIVE_INDEX]: { partitionKey: ACTIVE_PK, sortKey: ACTIVE_SK },
   /** The list route: one owner's batches, newest first. */
   [OWNER_INDEX]: { partitionKey: OWNER_PK, sortKey: OWNER_SK },
@@ -52,14 +45,4 @@ export const TABLE_INDEXES = {
 export type IndexName = keyof typeof TABLE_INDEXES;
 
 /** Attributes that exist only to key items or indexes (stripped from what the store returns). */
-export const KEY_ATTRIBUTES = [
-  PK,
-  SK,
-  PENDING_PK,
-  PENDING_SK,
-  ACTIVE_PK,
-  ACTIVE_SK,
-  OWNER_SK,
-  CREATED_PK,
-  TTL_ATTRIBUTE,
-];
+export const KEY_ATTRIBUTES = [PK, SK, ACTIVE_PK, ACTIVE_SK, OWNER_SK, CREATED_PK, TTL_ATTRIBUTE];

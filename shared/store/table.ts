@@ -44,7 +44,6 @@ export interface TableOptions {
   tableName: string;
   retry?: Partial<RetryPolicy>;
   ttlDays?: number;
-  pendingShards?: number;
   resultsPerItem?: number;
   resultsItemMaxBytes?: number;
 }
@@ -128,7 +127,6 @@ export class Table {
   readonly name: string;
   readonly retry: RetryPolicy;
   readonly ttlDays: number;
-  readonly pendingShards: number;
   readonly resultsPerItem: number;
   readonly resultsItemMaxBytes: number;
   /** Settings read so far, by batch id (oldest evicted first). */
@@ -141,7 +139,6 @@ export class Table {
     this.name = options.tableName;
     this.retry = { ...defaultRetryPolicy, ...options.retry };
     this.ttlDays = options.ttlDays ?? DEFAULT_CONFIG.BATCH_TTL_DAYS;
-    this.pendingShards = options.pendingShards ?? DEFAULT_CONFIG.PENDING_INDEX_SHARDS;
     this.resultsPerItem = options.resultsPerItem ?? DEFAULT_CONFIG.RESULTS_PER_ITEM;
     this.resultsItemMaxBytes = options.resultsItemMaxBytes ?? DEFAULT_CONFIG.RESULTS_ITEM_MAX_BYTES;
   }

@@ -1,8 +1,9 @@
 /**
  * Planning a wave exactly once, on DynamoDB, and sending its requests once. The comparison items
- * carry deterministic ids and the attributes of the sparse pending-by-deadline index (removed when
- * the comparison ends); the wave's ledger record (`WAVE#<iteration>`) says what planned it and how
- * far its requests were sent; the wave counts only once ONE conditional META update commits it.
+ * carry deterministic ids and the wave's deadline; the wave's ledger record (`WAVE#<iteration>`)
+ * says what planned it and how far its requests were sent; the wave counts only once ONE
+ * conditional META update commits it, and that update also sets META's `wave_deadline`, which is
+ * all the sweeper needs to know when to look at the wave (no index entry per comparison).
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { comparisonId } from '#messages/common.ts';
@@ -14,16 +15,9 @@ import type {
   PlanWaveResult,
   WaveRecord,
 } from '#shared/workflow/wave-records.ts';
-import {
-  comparisonSk,
-  itemKey,
-  iterationPrefix,
-  pendingShard,
-  pendingSortKey,
-  waveSk,
-} from '#store/keys.ts';
+import { comparisonSk, itemKey, iterationPrefix, waveSk } from '#store/keys.ts';
 import type { Table, WriteRequest } from '#store/table.ts';
-import { PENDING_PK, PENDING_SK, PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
+import { PK, SK, TTL_ATTRIBUTE } from '#store/table-schema.ts';
 
 /** The ledger record of a wave as planned (sending and closing add to it). */
 function plannedWaveRecord(iteration: number, input: PlanWaveInput): WaveRecord {
@@ -79,8 +73,6 @@ function waveItems(
         Item: {
           ...itemKey(batchId, comparisonSk(id)),
           ...item,
-          [PENDING_PK]: pendingShard(batchId, id, table.pendingShards),
-          [PENDING_SK]: pendingSortKey(input.deadline.getTime(), batchId, id),
           [TTL_ATTRIBUTE]: table.expiry(input.deadline),
         },
       },
@@ -205,13 +197,14 @@ export function dynamoWaves(table: Table): WaveStore {
         batchId,
         {
           UpdateExpression:
-            'SET current_iteration = :next, resampling_pass_count = :passes, updated_at = :now, #ttl = :ttl ADD submitted_comparisons :size, total_comparisons :size, version :one',
+            'SET current_iteration = :next, resampling_pass_count = :passes, wave_deadline = :deadline, updated_at = :now, #ttl = :ttl ADD submitted_comparisons :size, total_comparisons :size, version :one',
           ConditionExpression:
             '#status = :running AND current_iteration = :expected AND submitted_comparisons <= :max_submitted',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
             ':next': iteration,
             ':passes': input.resamplingPassCount,
+            ':deadline': input.deadline.toISOString(),
             ':now': input.now.toISOString(),
             ':ttl': table.expiry(input.now),
             ':size': size,

@@ -199,20 +199,16 @@ export interface CallbackStore {
 /** What the sweeper scans. */
 export interface SweepStore {
   /**
-   * Up to `limit` PENDING comparisons whose deadline is before `now`, each index shard read in
-   * turn with an equal quota (a shard's unused quota goes to the others).
+   * Up to `limit` PENDING comparisons of one wave of a batch whose own deadline is before `now`
+   * (strongly consistent, so comparisons timed out a moment ago are not listed again).
    */
-  listExpiredPending(now: Date, limit: number): Promise<ExpiredComparison[]>;
-  /**
-   * Takes an expired comparison no callback can record (no such batch, or a wave never
-   * committed) out of the pending index, so it stops filling the sweeper's quota; false when its
-   * entry changed meanwhile (re-planned with a new deadline, or ended).
-   */
-  leavePendingIndex(expired: ExpiredComparison): Promise<boolean>;
-  /**
-   * META of each of these batches that exists (strongly consistent; read together, a hundred a
-   * request): which expired entries a callback can still record.
-   */
+  listExpiredInWave(
+    batchId: string,
+    iteration: number,
+    now: Date,
+    limit: number,
+  ): Promise<ExpiredComparison[]>;
+  /** META of each of these batches that exists (strongly consistent; a hundred a request). */
   getBatches(batchIds: readonly string[]): Promise<Map<string, BatchMeta>>;
   /** Ids of RUNNING batches (eventually consistent). */
   listActiveBatches(): Promise<string[]>;

@@ -61,6 +61,12 @@ export interface BatchMeta extends StoredStateFields {
    */
   in_flight_principal?: string;
   in_flight_essays?: number;
+  /**
+   * The deadline (ISO) of the current wave's comparisons, set by the update that commits the wave:
+   * the sweeper reads the wave only once it has passed (absent on META written before it existed:
+   * then the sweeper reads the wave whenever callbacks are pending).
+   */
+  wave_deadline?: string;
 }
 
 /** What a request chose for its batch, fixed at creation (the SETTINGS item; never rewritten). */
@@ -257,8 +263,6 @@ export interface ExpiredComparison {
   batch_id: string;
   comparison_id: string;
   deadline: string;
-  /** Its entry in the pending index (the sort key), so only that entry is ever removed. */
-  index_entry: string;
 }
 
 // --- provider batch parts (judge.mode provider_batch) ------------------------------------------

@@ -133,7 +133,6 @@ export function createPipeline(options: PipelineOptions = {}) {
   const store = dynamoStore({
     client: documentClient,
     tableName: 'cj-test-table',
-    pendingShards: 2,
     retry: {
       maxAttempts: 4,
       random: () => 0.5,

@@ -48,9 +48,7 @@ export interface StoreHarness {
 }
 
 /** A store on a fresh mock; sleeps are recorded and return at once; jitter draws 0.5. */
-export function storeHarness(
-  options: { maxAttempts?: number; shards?: number } = {},
-): StoreHarness {
+export function storeHarness(options: { maxAttempts?: number } = {}): StoreHarness {
   // Mock the instance, not the class, so two harnesses in one test stay independent.
   const client = documentClient();
   const ddb = mockDocumentClient(client);
@@ -58,7 +56,6 @@ export function storeHarness(
   const store = dynamoStore({
     client,
     tableName: TABLE,
-    pendingShards: options.shards ?? 2,
     retry: {
       maxAttempts: options.maxAttempts ?? 4,
       baseDelayMs: 100,

@@ -164,7 +164,7 @@ describe('queues', () => {
 });
 
 describe('table', () => {
-  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the four indexes', () => {
+  it('is on-demand, point-in-time recoverable, encrypted, with TTL and the three indexes', () => {
     // Prepare
     const expected = {
       TableName: `${PREFIX}-table`,
@@ -177,14 +177,6 @@ describe('table', () => {
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
       GlobalSecondaryIndexes: [
-        {
-          IndexName: 'pending-by-deadline',
-          KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
         {
           IndexName: 'active-batches',
           KeySchema: [

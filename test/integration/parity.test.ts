@@ -108,7 +108,7 @@ describe('a grant missing from the template', () => {
   // Each on a local cloud of its own, one after the other: two extra clouds started side by side
   // on a loaded 2-core machine answered HTTP 500 (load, not a grant) in one run of the layer.
   it.for([
-    ['callback', 'dynamodb:UpdateItem', 'records a callback in a transaction of two updates'],
+    ['callback', 'dynamodb:UpdateItem', 'records callbacks in a transaction of updates'],
     ['judge', 'sqs:SendMessage', 'sends each callback'],
   ] as const)(
     'fails the batch, not silently, when %s loses %s (it %s)',

@@ -17,7 +17,7 @@ export const LONGEST_FIRST = [
   'large-batch', // shared
   'bad-input', // own (the malformed message)
   'delivery', // shared
-  'sweeper-fairness', // own
+  'sweeper-leftovers', // own
   'dashboard-page', // shared
   'fifo-isolation', // own
   'small-nets', // shared

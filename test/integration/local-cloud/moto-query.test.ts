@@ -17,9 +17,14 @@ import { type MotoServer, startMotoServer } from '#localstack/local-cloud/moto-s
 import { PK, SK, TABLE_INDEXES } from '#store/table-schema.ts';
 
 const TABLE = 'query-parity';
-const [pendingIndex, activeIndex] = Object.keys(TABLE_INDEXES) as [string, string];
-const pending = TABLE_INDEXES['pending-by-deadline'];
-const active = TABLE_INDEXES['active-batches'];
+/** A sharded, deadline-sorted index (the shape of a busy sparse index) and the store's active index. */
+const INDEXES = {
+  'by-deadline': { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  'active-batches': TABLE_INDEXES['active-batches'],
+};
+const [pendingIndex, activeIndex] = Object.keys(INDEXES) as [string, string];
+const pending = INDEXES['by-deadline'];
+const active = INDEXES['active-batches'];
 
 /** 40 partitions of 30 items; every 7th item is in the pending index, every 50th in the active. */
 function items(): Record<string, AttributeValue>[] {
@@ -61,6 +66,17 @@ const QUERIES: Omit<QueryCommandInput, 'TableName'>[] = [
     FilterExpression: 'n > :n',
     ExpressionAttributeValues: { ':pk': { S: 'BATCH#020' }, ':n': { N: '6' } },
     Limit: 9,
+  },
+  {
+    // The sweeper's: one wave's items, filtered, a page limit below the wave's size.
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    FilterExpression: 'n < :n',
+    ExpressionAttributeValues: {
+      ':pk': { S: 'BATCH#021' },
+      ':prefix': { S: 'CMP#00' },
+      ':n': { N: '4' },
+    },
+    Limit: 5,
   },
   { KeyConditionExpression: '#pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'NOPE' } } },
   {
@@ -151,16 +167,14 @@ describe('queries on the local cloud moto_server', () => {
             { AttributeName: PK, KeyType: 'HASH' },
             { AttributeName: SK, KeyType: 'RANGE' },
           ],
-          GlobalSecondaryIndexes: Object.entries(TABLE_INDEXES)
-            .filter(([name]) => name === pendingIndex || name === activeIndex)
-            .map(([name, index]) => ({
-              IndexName: name,
-              KeySchema: [
-                { AttributeName: index.partitionKey, KeyType: 'HASH' },
-                { AttributeName: index.sortKey, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-            })),
+          GlobalSecondaryIndexes: Object.entries(INDEXES).map(([name, index]) => ({
+            IndexName: name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          })),
         }),
       );
       const all = items();

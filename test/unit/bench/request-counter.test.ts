@@ -55,15 +55,15 @@ describe('DynamoDB request units', () => {
   });
 
   it('charges one write unit per index entry a write adds, moves or removes', () => {
-    // Prepare: a comparison put into the pending index, a callback's transaction taking it out
-    // again beside the counters, a counter-only update, and a put outside every index
-    const indexed = { pk: { S: 'BATCH#b' }, gsi1pk: { S: 'PENDING#3' }, gsi1sk: { S: '1#b#c' } };
+    // Prepare: a META put into the active index, a finalizing transaction taking it out again
+    // beside another update, a counter-only update, and a put outside every index
+    const indexed = { pk: { S: 'BATCH#b' }, gsi2pk: { S: 'ACTIVE' }, gsi2sk: { S: 'b' } };
     const callback = {
       TransactItems: [
         {
           Update: {
-            UpdateExpression: 'SET #status = :done REMOVE #gpk, #gsk',
-            ExpressionAttributeNames: { '#status': 'status', '#gpk': 'gsi1pk', '#gsk': 'gsi1sk' },
+            UpdateExpression: 'SET #status = :done REMOVE #apk, #ask',
+            ExpressionAttributeNames: { '#status': 'status', '#apk': 'gsi2pk', '#ask': 'gsi2sk' },
           },
         },
         { Update: { UpdateExpression: 'ADD completed :one' } },

@@ -51,7 +51,7 @@ describe('recordCallback', () => {
       ':terminal': 'COMPLETED',
       ':winner': 'B',
     });
-    expect(comparison?.Update?.UpdateExpression).toContain('REMOVE #pending_pk, #pending_sk');
+    expect(comparison?.Update?.UpdateExpression).not.toContain('REMOVE');
     expect(meta?.Update?.Key).toEqual({ pk: `BATCH#${BATCH_ID}`, sk: 'META' });
     expect(meta?.Update?.ConditionExpression).toBe(
       '#status = :running AND current_iteration >= :iteration',

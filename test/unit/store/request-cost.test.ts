@@ -36,7 +36,7 @@ async function runningBatch() {
 }
 
 describe('request cost', () => {
-  it('one recorded callback = 1 transaction of 2 items: 5 WCU (the 1-RCU META read of the gate is one per batch per invocation)', async () => {
+  it('one recorded callback = 1 transaction of 2 items: 4 WCU (the 1-RCU META read of the gate is one per batch per invocation)', async () => {
     // Prepare
     const { h, table } = await runningBatch();
     await h.store.planWave(BATCH_ID, {
@@ -65,16 +65,56 @@ describe('request cost', () => {
     expect(h.ddb.commandCalls(GetCommand)).toHaveLength(0);
     const comparisonAfter = itemSize(table.get(PK, 'CMP#000001-000000')!);
     const metaAfter = itemSize(table.get(PK, 'META')!);
-    const pendingIndexDelete = 1;
+    // No index entry to delete: the comparison is in no index.
+    expect(table.get(PK, 'CMP#000001-000000')?.gsi1pk).toBeUndefined();
     const wcu =
       writeUnits(Math.max(comparisonBefore, comparisonAfter), true) +
-      writeUnits(Math.max(metaBefore, metaAfter), true) +
-      pendingIndexDelete;
-    expect(wcu).toBe(5);
+      writeUnits(Math.max(metaBefore, metaAfter), true);
+    expect(wcu).toBe(4);
     expect(readUnits(metaAfter)).toBe(1);
   });
 
-  it('planning = 2 WCU per comparison (item + pending index) plus a fixed 2 RCU + 1 WCU per wave', async () => {
+  it('ten callbacks of a batch in one invocation = 1 transaction of 11 items: 22 WCU, 2.2 per callback', async () => {
+    // Prepare
+    const { h, table } = await runningBatch();
+    await h.store.planWave(BATCH_ID, {
+      expectedIteration: 0,
+      pairs: wavePairs(30),
+      resamplingPassCount: 0,
+      deadline: NOW,
+      now: NOW,
+    });
+    const ids = Array.from({ length: 10 }, (_, i) => `000001-${String(i).padStart(6, '0')}`);
+    const sizesBefore = ids.map((id) => itemSize(table.get(PK, `CMP#${id}`)!));
+    const metaBefore = itemSize(table.get(PK, 'META')!);
+    h.ddb.resetHistory();
+
+    // Act
+    const outcomes = await h.store.recordCallbacks(
+      ids.map((id) => ({
+        v: 1,
+        batch_id: BATCH_ID,
+        comparison_id: id,
+        outcome: 'verdict',
+        winner: 'A',
+      })),
+      NOW,
+    );
+
+    // Assess
+    expect(outcomes).toEqual(ids.map(() => 'recorded'));
+    expect(h.ddb.calls()).toHaveLength(1);
+    expect(h.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems).toHaveLength(
+      11,
+    );
+    const comparisonUnits = ids.map((id, i) =>
+      writeUnits(Math.max(sizesBefore[i]!, itemSize(table.get(PK, `CMP#${id}`)!)), true),
+    );
+    const metaUnits = writeUnits(Math.max(metaBefore, itemSize(table.get(PK, 'META')!)), true);
+    expect(comparisonUnits.reduce((sum, units) => sum + units, 0) + metaUnits).toBe(22);
+  });
+
+  it('planning = 1 WCU per comparison (the item, in no index) plus a fixed 2 RCU + 1 WCU per wave', async () => {
     // Prepare
     const { h, table } = await runningBatch();
     h.ddb.resetHistory();
@@ -97,8 +137,9 @@ describe('request cost', () => {
       String(item.sk).startsWith('CMP#'),
     );
     expect(comparisons).toHaveLength(30);
-    const perComparison = comparisons.map((item) => writeUnits(itemSize(item)) + 1);
-    expect(new Set(perComparison)).toEqual(new Set([2]));
+    expect(comparisons.every((item) => item.gsi1pk === undefined)).toBe(true);
+    const perComparison = comparisons.map((item) => writeUnits(itemSize(item)));
+    expect(new Set(perComparison)).toEqual(new Set([1]));
     expect(writeUnits(itemSize(table.get(PK, 'META')!))).toBe(1);
   });
 });

@@ -88,10 +88,8 @@ describe('planWave', () => {
       h.ddb.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems?.['cj-test-table']?.[0]
         ?.PutRequest?.Item;
     expect(item).toMatchObject({ status: 'PENDING', iteration: 3, index: 0, kind: 'coverage' });
-    expect(String(item?.gsi1pk)).toMatch(/^PENDING#[01]$/);
-    expect(String(item?.gsi1sk)).toBe(
-      `${String(DEADLINE.getTime()).padStart(15, '0')}#${BATCH_ID}#000003-000000`,
-    );
+    expect(item).toMatchObject({ deadline: DEADLINE.toISOString() });
+    expect(item?.gsi1pk).toBeUndefined();
     const updates = h.ddb.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
     const update = updates[0]!.args[0].input;
@@ -106,7 +104,10 @@ describe('planWave', () => {
       ':next': 3,
       ':size': 3,
       ':max_submitted': 37,
+      ':deadline': DEADLINE.toISOString(),
     });
+    // The sweeper's cue: the committed wave's deadline on META.
+    expect(update.UpdateExpression).toContain('wave_deadline = :deadline');
   });
 
   it('writes more than 25 comparisons in BatchWrite calls of at most 25 and re-sends unprocessed items', async () => {

@@ -8,16 +8,8 @@ import { comparisonId } from '#messages/common.ts';
 import { createBatch } from '#shared/workflow/api.ts';
 import { processCallback } from '#shared/workflow/callback.ts';
 import { runContinuation } from '#shared/workflow/continuation.ts';
-import { runSweep } from '#shared/workflow/sweeper.ts';
-import {
-  batchPk,
-  comparisonSk,
-  pendingShard,
-  pendingShardKey,
-  pendingSortKey,
-} from '#store/keys.ts';
-import { shardOrder } from '#store/sweeps.ts';
-import { PENDING_PK, PENDING_SK } from '#store/table-schema.ts';
+import { batchOrder, runSweep } from '#shared/workflow/sweeper.ts';
+import { batchPk, comparisonSk } from '#store/keys.ts';
 import { TEST_CALLER } from '#test/helpers/events.ts';
 import {
   CrashError,
@@ -101,11 +93,14 @@ describe('runSweep', () => {
     // Act
     const summary = await runSweep(p.deps);
 
-    // Assess: three transactions; one META read for the gate after them, one for the gauge
+    // Assess: one read of every running META, one query of the wave, ONE transaction for the
+    // three timeouts, and one fresh META read for the gate after them
     const calls = p.callLog.slice(before);
-    expect(summary).toMatchObject({ timed_out: 3, errors: 0 });
-    expect(calls.filter((call) => call === 'TransactWrite')).toHaveLength(3);
-    expect(calls.filter((call) => call === 'Get')).toHaveLength(2);
+    expect(summary).toMatchObject({ timed_out: 3, overdue_batches: 1, errors: 0 });
+    expect(calls.filter((call) => call === 'BatchGet')).toHaveLength(1);
+    expect(calls.filter((call) => call === 'Query')).toHaveLength(2);
+    expect(calls.filter((call) => call === 'TransactWrite')).toHaveLength(1);
+    expect(calls.filter((call) => call === 'Get')).toHaveLength(1);
     expect(p.sent.continuation.filter((t) => t.body.cause === 'sweeper')).toHaveLength(1);
     expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: 3 });
   });
@@ -147,24 +142,21 @@ describe('runSweep', () => {
     expect(p.queues.comparison.length).toBeGreaterThan(0);
   });
 
-  it('records overdue comparisons of a cancelled batch as late, counting nothing', async () => {
+  it('leaves a cancelled batch alone: its pending comparisons are read by no one, and nothing is counted', async () => {
     // Prepare
     const p = createPipeline();
     const batchId = await plannedBatch(p);
     await p.store.cancelBatch(batchId, p.clock.now);
     pastDeadline(p);
+    const before = p.callLog.length;
 
     // Act
     const summary = await runSweep(p.deps);
 
     // Assess
-    expect(summary).toMatchObject({ timed_out: 0, active_batches: 0 });
+    expect(summary).toMatchObject({ timed_out: 0, active_batches: 0, overdue_batches: 0 });
     expect(metaOf(p, batchId)).toMatchObject({ status: 'CANCELLED', failed_comparisons: 0 });
-    expect(p.telemetry.lines('comparison_timeout').map((l) => l.record_outcome)).toEqual([
-      'late',
-      'late',
-      'late',
-    ]);
+    expect(p.callLog.slice(before).filter((call) => call === 'TransactWrite')).toEqual([]);
   });
 
   it('completes the work of a crashed run in the next run without double counting', async () => {
@@ -207,134 +199,108 @@ describe('runSweep', () => {
     }
   });
 
-  it('takes 1,000 entries no callback can record out of the index and still times out a live batch', async () => {
-    // Prepare: an hour-overdue comparison per entry, of a batch that no longer exists
-    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
-    const batchId = await plannedBatch(p);
-    addStaleEntries(p, 1000);
-    pastDeadline(p);
-
-    // Act: one sweep a minute until the live batch's three comparisons are timed out
-    const runs = [];
-    while (runs.length < 20 && (metaOf(p, batchId).failed_comparisons as number) < 3) {
-      runs.push(await runSweep(p.deps));
-      p.advance(60_000);
-    }
-
-    // Assess: 100 stale entries leave per run; then the live ones are reached
-    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: 3 });
-    expect(runs.length).toBeLessThanOrEqual(11);
-    expect(runs.reduce((sum, run) => sum + run.left_index, 0)).toBe(1000);
-    expect(runs.reduce((sum, run) => sum + run.timed_out, 0)).toBe(3);
-    expect(staleInIndex(p)).toBe(0);
-    expect(runs.every((run) => run.errors === 0)).toBe(true);
-  }, 30_000);
-
-  it('takes an entry no callback can record out with one update: no transaction, no META read each', async () => {
-    // Prepare: 100 overdue entries of a batch that no longer exists
-    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
-    addStaleEntries(p, 100);
+  it("reads no comparison of a batch whose wave's deadline has not passed", async () => {
+    // Prepare: a batch waiting for its three callbacks, well inside its deadline
+    const p = createPipeline();
+    await plannedBatch(p);
     const before = p.callLog.length;
 
     // Act
     const summary = await runSweep(p.deps);
 
-    // Assess: the index queries, one BatchGet for their batch, one Update per entry
+    // Assess: the active index and one BatchGet of META; no query of the wave
     const calls = p.callLog.slice(before);
-    expect(summary).toMatchObject({ left_index: 100, timed_out: 0, errors: 0 });
+    expect(summary).toMatchObject({ overdue_batches: 0, timed_out: 0, pending_callbacks: 3 });
+    expect(calls.filter((call) => call === 'Query')).toHaveLength(1);
     expect(calls.filter((call) => call === 'BatchGet')).toHaveLength(1);
-    expect(calls.filter((call) => call === 'Update')).toHaveLength(100);
-    expect(calls.filter((call) => call === 'TransactWrite' || call === 'Get')).toEqual([]);
-    expect(staleInIndex(p)).toBe(0);
   });
 
-  it('takes an overdue entry of a wave never committed out of the index, and keeps the batch', async () => {
-    // Prepare: a live batch at iteration 1, and an overdue entry of its iteration 2 (planWave
+  it("gives every overdue batch a share of the run's quota, then the leftover, a different batch first each minute", async () => {
+    // Prepare: three batches with three overdue comparisons each; a run may time out four
+    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 4 } });
+    const batches = [await plannedBatch(p), await plannedBatch(p), await plannedBatch(p)];
+    pastDeadline(p);
+    const failed = () => batches.map((id) => metaOf(p, id).failed_comparisons as number);
+
+    // Act
+    const first = await runSweep(p.deps);
+    const afterFirst = failed();
+    p.advance(60_000);
+    await runSweep(p.deps);
+    p.advance(60_000);
+    await runSweep(p.deps);
+
+    // Assess: every batch got at least one timeout in the first run; all done by the third
+    expect(first).toMatchObject({ timed_out: 4, overdue_batches: 3, errors: 0 });
+    expect(afterFirst.every((count) => count >= 1)).toBe(true);
+    expect(afterFirst.reduce((sum, count) => sum + count, 0)).toBe(4);
+    expect(failed()).toEqual([3, 3, 3]);
+    const minute = 60_000;
+    expect(
+      [0, 1, 2, 3].map((k) => batchOrder(new Date(k * minute + 59_999), ['a', 'b', 'c'])),
+    ).toEqual([
+      ['a', 'b', 'c'],
+      ['b', 'c', 'a'],
+      ['c', 'a', 'b'],
+      ['a', 'b', 'c'],
+    ]);
+  });
+
+  it('leaves the comparisons of a wave never committed alone, and times out the committed wave', async () => {
+    // Prepare: a live batch at iteration 1, and a PENDING comparison of its iteration 2 (planWave
     // wrote the items and crashed before its META commit)
     const p = createPipeline();
     const batchId = await plannedBatch(p);
     const id = comparisonId(2, 0);
-    const deadline = p.clock.now.getTime() - 1_000;
     p.table.items.set(`${batchPk(batchId)}\u0000${comparisonSk(id)}`, {
       pk: batchPk(batchId),
       sk: comparisonSk(id),
+      batch_id: batchId,
+      comparison_id: id,
+      iteration: 2,
       status: 'PENDING',
-      [PENDING_PK]: pendingShard(batchId, id, 2),
-      [PENDING_SK]: pendingSortKey(deadline, batchId, id),
+      deadline: new Date(p.clock.now.getTime() - 1_000).toISOString(),
     });
-    const meta = { ...metaOf(p, batchId) };
-
-    // Act
-    const summary = await runSweep(p.deps);
-
-    // Assess: out of the index, no counter touched
-    expect(summary).toMatchObject({ left_index: 1, timed_out: 0, errors: 0 });
-    expect(p.table.get(batchPk(batchId), comparisonSk(id))?.[PENDING_SK]).toBeUndefined();
-    expect(metaOf(p, batchId)).toMatchObject({
-      failed_comparisons: meta.failed_comparisons,
-      completed_comparisons: meta.completed_comparisons,
-    });
-  });
-
-  it('counts an entry it could not take out as an error and goes on with the others', async () => {
-    // Prepare: the first of three index removals fails past its retries
-    const p = createPipeline();
-    addStaleEntries(p, 3);
-    let failures = 1;
-    const store = {
-      ...p.deps.store,
-      leavePendingIndex: async (...args: Parameters<typeof p.deps.store.leavePendingIndex>) => {
-        if (failures-- > 0) throw new Error('throttled');
-        return p.deps.store.leavePendingIndex(...args);
-      },
-    };
-
-    // Act
-    const summary = await runSweep({ ...p.deps, store });
-
-    // Assess
-    expect(summary).toMatchObject({ left_index: 2, errors: 1 });
-    expect(p.telemetry.lines('sweeper_leave_index_failed')).toHaveLength(1);
-    expect(staleInIndex(p)).toBe(1);
-  });
-
-  it('reads every shard in one run, however crowded the first one is', async () => {
-    // Prepare: 300 overdue entries in shard 0, read first this minute
-    const p = createPipeline({ config: { SWEEPER_MAX_TIMEOUTS_PER_RUN: 100 } });
-    const batchId = await plannedBatch(p);
     pastDeadline(p);
-    while (shardOrder(p.clock.now, 2)[0] !== 0) p.advance(60_000);
-    const [crowded, other] = [0, 1];
-    addStaleEntries(p, 300, crowded);
-    const liveInOther = [0, 1, 2].filter(
-      (index) => pendingShard(batchId, comparisonId(1, index), 2) === pendingShardKey(other),
-    );
-    expect(liveInOther.length).toBeGreaterThan(0);
 
     // Act
     const summary = await runSweep(p.deps);
 
-    // Assess: the live comparisons of the other shard were reached in this very run
-    expect(summary.timed_out).toBe(liveInOther.length);
-    expect(summary.left_index).toBe(100 - liveInOther.length);
-    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: liveInOther.length });
+    // Assess
+    expect(summary).toMatchObject({ timed_out: 3, errors: 0 });
+    expect(p.table.get(batchPk(batchId), comparisonSk(id))).toMatchObject({ status: 'PENDING' });
+    expect(metaOf(p, batchId)).toMatchObject({ submitted_comparisons: 3, failed_comparisons: 3 });
   });
 
-  it('leaves an overdue comparison of a wave re-planned since in the index', async () => {
-    // Prepare: the entry the sweeper listed was replaced (re-planned, new deadline) before it acts
+  it('times out a comparison only past its own deadline, on META written before wave_deadline existed', async () => {
+    // Prepare: META without wave_deadline (an older deployment's), inside the deadline
     const p = createPipeline();
-    addStaleEntries(p, 1);
-    const [stale] = [...p.table.items.values()].filter((item) => item.batch_id === GONE_BATCH);
-    const replanned = pendingSortKey(
-      p.clock.now.getTime() + 900_000,
-      GONE_BATCH,
-      comparisonId(1, 0),
-    );
+    const batchId = await plannedBatch(p);
+    const meta = p.table.get(batchPk(batchId), 'META');
+    if (meta) delete meta.wave_deadline;
+
+    // Act
+    const early = await runSweep(p.deps);
+    pastDeadline(p);
+    const late = await runSweep(p.deps);
+
+    // Assess
+    expect(early).toMatchObject({ overdue_batches: 1, timed_out: 0 });
+    expect(late).toMatchObject({ overdue_batches: 1, timed_out: 3 });
+    expect(metaOf(p, batchId)).toMatchObject({ failed_comparisons: 3 });
+  });
+
+  it('counts a batch it could not sweep as an error and goes on with the others', async () => {
+    // Prepare: two overdue batches; listing the first one's wave fails past its retries
+    const p = createPipeline();
+    const broken = await plannedBatch(p);
+    const healthy = await plannedBatch(p);
+    pastDeadline(p);
     const store = {
       ...p.deps.store,
-      getBatches: async (...args: Parameters<typeof p.deps.store.getBatches>) => {
-        if (stale) stale[PENDING_SK] = replanned;
-        return p.deps.store.getBatches(...args);
+      listExpiredInWave: async (...args: Parameters<typeof p.deps.store.listExpiredInWave>) => {
+        if (args[0] === broken) throw new Error('throttled');
+        return p.deps.store.listExpiredInWave(...args);
       },
     };
 
@@ -342,40 +308,11 @@ describe('runSweep', () => {
     const summary = await runSweep({ ...p.deps, store });
 
     // Assess
-    expect(summary.left_index).toBe(0);
-    expect(stale?.[PENDING_SK]).toBe(replanned);
+    expect(summary).toMatchObject({ timed_out: 3, errors: 1, overdue_batches: 2 });
+    expect(p.telemetry.lines('sweeper_timeout_failed')).toEqual([
+      expect.objectContaining({ batch_id: broken }),
+    ]);
+    expect(metaOf(p, healthy)).toMatchObject({ failed_comparisons: 3 });
+    expect(metaOf(p, broken)).toMatchObject({ failed_comparisons: 0 });
   });
 });
-
-const GONE_BATCH = 'batch-gone';
-
-/** Overdue PENDING comparison items of a batch with no META (deleted), in the pending index. */
-function addStaleEntries(p: Pipeline, count: number, shard?: number): void {
-  const deadline = p.clock.now.getTime() - 3_600_000;
-  for (let index = 0; index < count; index++) {
-    const id = comparisonId(1, index);
-    const item = {
-      pk: batchPk(GONE_BATCH),
-      sk: comparisonSk(id),
-      batch_id: GONE_BATCH,
-      comparison_id: id,
-      iteration: 1,
-      index,
-      a: 0,
-      b: 1,
-      kind: 'coverage',
-      attempt: 1,
-      status: 'PENDING',
-      deadline: new Date(deadline).toISOString(),
-      [PENDING_PK]: shard === undefined ? pendingShard(GONE_BATCH, id, 2) : pendingShardKey(shard),
-      [PENDING_SK]: pendingSortKey(deadline, GONE_BATCH, id),
-    };
-    p.table.items.set(`${item.pk}\u0000${item.sk}`, item);
-  }
-}
-
-function staleInIndex(p: Pipeline): number {
-  return [...p.table.items.values()].filter(
-    (item) => item.batch_id === GONE_BATCH && item[PENDING_SK] !== undefined,
-  ).length;
-}

@@ -44,7 +44,7 @@ export interface IsolatedTarget extends IntegrationTarget {
 
 /**
  * A cloud of its own for a test that changes deployment-wide state (a queue's attributes, the
- * sweeper's pending index): the layer runs its files in parallel against one shared local cloud,
+ * sweeper's log read whole): the layer runs its files in parallel against one shared local cloud,
  * where such a change would reach the tests running beside it. On the local cloud this starts a
  * local cloud of the test's own, as the shared one is started (docs/local-cloud.md, "Integration
  * tests"); on LocalStack

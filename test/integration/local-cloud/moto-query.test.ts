@@ -26,7 +26,7 @@ const [pendingIndex, activeIndex] = Object.keys(INDEXES) as [string, string];
 const pending = INDEXES['by-deadline'];
 const active = INDEXES['active-batches'];
 
-/** 40 partitions of 30 items; every 7th item is in the pending index, every 50th in the active. */
+/** 40 partitions of 30 items; every 7th item is in the deadline index, every 50th in the active. */
 function items(): Record<string, AttributeValue>[] {
   return Array.from({ length: 1200 }, (_, i) => ({
     [PK]: { S: `BATCH#${String(i % 40).padStart(3, '0')}` },

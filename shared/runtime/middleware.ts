@@ -53,12 +53,8 @@ export type RecordHandler = (record: SQSRecord) => Promise<void>;
  * invocation that did nothing should.
  */
 export interface SqsHandlerOptions {
+  /** FIFO: records in order within their group; standard: an invocation's records concurrently. */
   fifo: boolean;
-  /**
-   * Standard queues only: process the records of one invocation concurrently (default). Off for
-   * records that all write the same item: one at a time they do not conflict with each other.
-   */
-  parallel?: boolean;
 }
 
 /** The record handler, with one error line per failed record. */
@@ -96,7 +92,7 @@ export function sqsHandler(recordHandler: RecordHandler, options: SqsHandlerOpti
         : processPartialResponse(event, handleRecord, processor as BatchProcessor, {
             context,
             throwOnFullBatchFailure: true,
-            processInParallel: options.parallel ?? true,
+            processInParallel: true,
           }),
   )
     .use(injectLambdaContext(logger))

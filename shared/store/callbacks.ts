@@ -162,15 +162,14 @@ async function recordChunk(
       return;
     }
     const { reasons } = cancelled;
-    const failedComparisons = group.filter(
-      (_, index) => reasons[index]?.Code === 'ConditionalCheckFailed',
-    );
-    if (failedComparisons.length > 0) {
-      for (const entry of failedComparisons) {
-        const reason = reasons[group.indexOf(entry)];
-        outcomes[entry.at] = reason?.Item ? 'duplicate' : 'unknown_comparison';
-      }
-      group = group.filter((entry) => !failedComparisons.includes(entry));
+    const answered = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+    if (group.some((_, index) => answered(index))) {
+      group.forEach((entry, index) => {
+        if (answered(index)) {
+          outcomes[entry.at] = reasons[index]?.Item ? 'duplicate' : 'unknown_comparison';
+        }
+      });
+      group = group.filter((_, index) => !answered(index));
       continue;
     }
     const metaReason = reasons[group.length];

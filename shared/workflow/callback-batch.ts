@@ -14,6 +14,7 @@
  * The records of the invocation must run concurrently: a record waits in `send` for the others.
  */
 import type { Callback } from '#messages/queue.ts';
+import { InvocationGroup } from './invocation-group.ts';
 import type { Queues } from './ports.ts';
 
 /** SQS accepts at most 10 entries per SendMessageBatch. */
@@ -27,61 +28,28 @@ export class CallbackNotSentError extends Error {
   }
 }
 
-interface Waiting {
-  callback: Callback;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 export class InvocationCallbacks {
-  /** Records that are neither waiting in `send` nor finished. */
-  private running: number;
-  private waiting: Waiting[] = [];
+  private readonly group: InvocationGroup<Callback, undefined>;
 
-  constructor(
-    private readonly queues: Pick<Queues, 'sendCallbackBatch'>,
-    records: number,
-  ) {
-    this.running = records;
+  constructor(queues: Pick<Queues, 'sendCallbackBatch'>, records: number) {
+    this.group = new InvocationGroup<Callback, undefined>(
+      async (callbacks) => {
+        const notSent = new Set(await queues.sendCallbackBatch(callbacks));
+        return callbacks.map((callback, index) =>
+          notSent.has(index) ? new CallbackNotSentError(callback.comparison_id) : undefined,
+        );
+      },
+      records,
+      CALLBACKS_PER_REQUEST,
+    );
   }
 
   /** A record's callback: settles when its entry was sent (or was not). */
-  readonly send = (callback: Callback): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      this.waiting.push({ callback, resolve, reject });
-      this.running -= 1;
-      this.flushIfReady();
-    });
+  readonly send = (callback: Callback): Promise<void> => this.group.ask(callback);
 
   /** A record finished (whatever it did): it will ask for nothing more. */
   settled(): void {
-    this.running -= 1;
-    this.flushIfReady();
-  }
-
-  private flushIfReady(): void {
-    while (this.waiting.length >= CALLBACKS_PER_REQUEST) {
-      void this.flush(this.waiting.splice(0, CALLBACKS_PER_REQUEST));
-    }
-    if (this.running <= 0 && this.waiting.length > 0) void this.flush(this.waiting.splice(0));
-  }
-
-  private async flush(entries: Waiting[]): Promise<void> {
-    let notSent: ReadonlySet<number> = new Set();
-    let error: unknown;
-    try {
-      notSent = new Set(await this.queues.sendCallbackBatch(entries.map((e) => e.callback)));
-    } catch (caught) {
-      error = caught ?? new Error('callback batch failed');
-    }
-    entries.forEach((entry, index) => {
-      // The record runs again (and will settle or send once more).
-      this.running += 1;
-      if (error !== undefined) entry.reject(error);
-      else if (notSent.has(index)) {
-        entry.reject(new CallbackNotSentError(entry.callback.comparison_id));
-      } else entry.resolve();
-    });
+    this.group.settled();
   }
 }
 

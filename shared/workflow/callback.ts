@@ -16,6 +16,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type Callback, callbackSchema } from '#messages/queue.ts';
 import { recheckGate } from './gate.ts';
+import { InvocationGroup } from './invocation-group.ts';
 import { parseRecord } from './parse.ts';
 import type { CallbackStore, Queues } from './ports.ts';
 import type { RecordOutcome } from './store-records.ts';
@@ -84,73 +85,34 @@ export async function processCallback(
   return { outcome, triggered };
 }
 
-interface WaitingCallback {
-  callback: Callback;
-  now: Date;
-  resolve: (outcome: RecordOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
- * The callbacks of one invocation, recorded together: each record's `record` waits until every
- * record of the invocation has either asked to record its callback or finished without one, then
- * all of them go to the store in one `recordCallbacks` call. Each record settles with ITS outcome,
- * or with the error of the call (every record of the invocation then fails and is redelivered: a
- * transaction is all or nothing, so no callback was counted, and the redeliveries count once).
- *
- * The records of the invocation must run concurrently, and each calls `settled()` when it ends.
+ * The callbacks of one invocation, recorded together (InvocationGroup): all of them go to the
+ * store in one `recordCallbacks` call, at the time the first of them asked (the time a lone
+ * callback would have had). Each record settles with ITS outcome, or with the error of the call
+ * (every record of the invocation then fails and is redelivered: a transaction is all or nothing,
+ * so no callback was counted, and the redeliveries count once).
  */
 export class InvocationRecording {
-  /** Records that are neither waiting in `record` nor finished. */
-  private running: number;
-  private waiting: WaitingCallback[] = [];
+  private readonly group: InvocationGroup<{ callback: Callback; now: Date }, RecordOutcome>;
 
-  constructor(
-    private readonly store: Pick<CallbackStore, 'recordCallbacks'>,
-    records: number,
-  ) {
-    this.running = records;
+  constructor(store: Pick<CallbackStore, 'recordCallbacks'>, records: number) {
+    this.group = new InvocationGroup(
+      (entries) =>
+        store.recordCallbacks(
+          entries.map((entry) => entry.callback),
+          entries[0]?.now ?? new Date(),
+        ),
+      records,
+    );
   }
 
   /** A record's callback: settles with its outcome once the invocation's callbacks are recorded. */
   readonly record = (callback: Callback, now: Date): Promise<RecordOutcome> =>
-    new Promise<RecordOutcome>((resolve, reject) => {
-      this.waiting.push({ callback, now, resolve, reject });
-      this.running -= 1;
-      this.flushIfReady();
-    });
+    this.group.ask({ callback, now });
 
   /** A record finished (whatever it did): it will ask for nothing more. */
   settled(): void {
-    this.running -= 1;
-    this.flushIfReady();
-  }
-
-  private flushIfReady(): void {
-    if (this.running <= 0 && this.waiting.length > 0) void this.flush(this.waiting.splice(0));
-  }
-
-  /** Recorded at the time the first of them asked (the time a lone callback would have had). */
-  private async flush(entries: WaitingCallback[]): Promise<void> {
-    const now = entries[0]?.now ?? new Date();
-    let outcomes: RecordOutcome[] = [];
-    let error: unknown;
-    try {
-      outcomes = await this.store.recordCallbacks(
-        entries.map((entry) => entry.callback),
-        now,
-      );
-    } catch (caught) {
-      error = caught ?? new Error('recording the callbacks failed');
-    }
-    entries.forEach((entry, index) => {
-      // The record runs again (and will settle).
-      this.running += 1;
-      const outcome = outcomes[index];
-      if (error !== undefined) entry.reject(error);
-      else if (outcome === undefined) entry.reject(new Error('no outcome for a callback'));
-      else entry.resolve(outcome);
-    });
+    this.group.settled();
   }
 }
 

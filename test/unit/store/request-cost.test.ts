@@ -35,17 +35,22 @@ async function runningBatch() {
   return { h, table };
 }
 
+/** The batch's first wave: 30 comparisons. */
+function planFirstWave(h: Awaited<ReturnType<typeof runningBatch>>['h']) {
+  return h.store.planWave(BATCH_ID, {
+    expectedIteration: 0,
+    pairs: wavePairs(30),
+    resamplingPassCount: 0,
+    deadline: NOW,
+    now: NOW,
+  });
+}
+
 describe('request cost', () => {
   it('one recorded callback = 1 transaction of 2 items: 4 WCU (the 1-RCU META read of the gate is one per batch per invocation)', async () => {
     // Prepare
     const { h, table } = await runningBatch();
-    await h.store.planWave(BATCH_ID, {
-      expectedIteration: 0,
-      pairs: wavePairs(30),
-      resamplingPassCount: 0,
-      deadline: NOW,
-      now: NOW,
-    });
+    await planFirstWave(h);
     const comparisonBefore = itemSize(table.get(PK, 'CMP#000001-000000')!);
     const metaBefore = itemSize(table.get(PK, 'META')!);
     h.ddb.resetHistory();
@@ -77,13 +82,7 @@ describe('request cost', () => {
   it('ten callbacks of a batch in one invocation = 1 transaction of 11 items: 22 WCU, 2.2 per callback', async () => {
     // Prepare
     const { h, table } = await runningBatch();
-    await h.store.planWave(BATCH_ID, {
-      expectedIteration: 0,
-      pairs: wavePairs(30),
-      resamplingPassCount: 0,
-      deadline: NOW,
-      now: NOW,
-    });
+    await planFirstWave(h);
     const ids = Array.from({ length: 10 }, (_, i) => `000001-${String(i).padStart(6, '0')}`);
     const sizesBefore = ids.map((id) => itemSize(table.get(PK, `CMP#${id}`)!));
     const metaBefore = itemSize(table.get(PK, 'META')!);
@@ -120,13 +119,7 @@ describe('request cost', () => {
     h.ddb.resetHistory();
 
     // Act
-    await h.store.planWave(BATCH_ID, {
-      expectedIteration: 0,
-      pairs: wavePairs(30),
-      resamplingPassCount: 0,
-      deadline: NOW,
-      now: NOW,
-    });
+    await planFirstWave(h);
 
     // Assess
     expect(h.ddb.commandCalls(GetCommand)).toHaveLength(1);

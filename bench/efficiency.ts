@@ -1,7 +1,7 @@
 /**
  * `npm run -s bench:efficiency -- [--n 100] [--sd 2] [--seeds 32] [--seed 1]
  *   [--per-essay 5,10,15,20,25,30,40] [--strategies random,adaptive] [--order-study B]
- *   [--plan-n 10000] [--plan-m 150000] [--plan-runs 5] [--json]`
+ *   [--variant NAME=VALUE[,NAME=VALUE…]]… [--plan-n 10000] [--plan-m 150000] [--plan-runs 5] [--json]`
  *
  * Ranking efficiency and honesty of the engine, through the same simulator as `npm run sim`
  * (`simulateBatch`: decide → planWave → mock judge → Bradley–Terry posterior). For every strategy
@@ -24,6 +24,14 @@
  * of the per-seed Spearman differences, with a distribution-free 95 % interval (sign test) and the
  * share of seeds where the first arm is below the second.
  *
+ * `--variant NAME=VALUE[,…]` (repeatable) adds an arm: the shipped adaptive strategy with those
+ * settings changed (checked against their ranges, docs/config.md). At every K it prints the arm's
+ * median and mean Spearman and, paired by seed against the shipped strategy, the median of the
+ * per-seed differences with its 95 % interval, their mean with its standard error, and the share
+ * of seeds below: how a pairing or wave setting is measured before it ships (BENCHMARKS.md,
+ * "Ranking efficiency"). Per-seed differences scatter by about 0.01, so effects of 0.001 need
+ * hundreds of seeds.
+ *
  * `--estimators` re-scores every shipped-strategy run's final comparisons with the estimators the
  * engine could have reported — the weak-ridge MAP (the former default), the Laplace empirical-Bayes
  * MAP (moment estimate and one EM refit, the former planning fit) and the conventional estimate
@@ -35,12 +43,14 @@
  * object; a bad flag exits 2.
  */
 import { pairedSummary } from '#bench/support/paired.ts';
+import { parseVariant, type Variant } from '#bench/support/variants.ts';
 import {
   booleanFlag,
   checkedNumberFlag,
   type FlagSpecs,
   parseArgs,
   stringFlag,
+  stringListFlag,
 } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
 import { type BtData, fitBradleyTerry } from '#domain/bradley-terry.ts';
@@ -153,6 +163,7 @@ interface Options {
   perEssay: number[];
   strategies: StrategyName[];
   orderStudy: number | null;
+  variants: Variant[];
   estimators: boolean;
   planN: number;
   planM: number;
@@ -167,6 +178,11 @@ const FLAGS: FlagSpecs = {
   seed: { type: 'number', description: 'seed of the first run' },
   'per-essay': { type: 'string', description: 'comma list of comparisons per essay' },
   strategies: { type: 'string', description: `comma list of ${STRATEGIES.join(', ')}` },
+  variant: {
+    type: 'string',
+    multiple: true,
+    description: 'an extra arm: the shipped adaptive strategy with NAME=VALUE[,NAME=VALUE...] set',
+  },
   estimators: {
     type: 'boolean',
     description: 'also re-score the shipped runs with the alternative estimators',
@@ -213,6 +229,7 @@ export function parseOptions(argv: readonly string[]): Options {
     strategies: strategies ?? ['random', 'adaptive'],
     orderStudy:
       checkedNumberFlag(args, 'order-study', (v) => Math.abs(v) <= 5, 'a bias in [-5, 5]') ?? null,
+    variants: stringListFlag(args, 'variant').map((raw) => parseVariant(raw)),
     estimators: booleanFlag(args, 'estimators'),
     planN:
       checkedNumberFlag(args, 'plan-n', (v) => isInt(v) && v >= 2, 'an integer >= 2') ?? 10_000,
@@ -334,7 +351,7 @@ function runsFor(
   return resultsFor(options, config, perEssay, extra, budgetPerEssay).map((r) => r.run);
 }
 
-function efficiency(options: Options) {
+function efficiency(options: Options, shippedRuns: Map<number, SimulationRun[]>) {
   const byStrategy: Record<string, unknown> = {};
   const reach: Record<string, Record<string, number | null>> = {};
   for (const strategy of options.strategies) {
@@ -343,6 +360,7 @@ function efficiency(options: Options) {
     for (const perEssay of options.perEssay) {
       const results = resultsFor(options, config, perEssay);
       const runs = results.map((r) => r.run);
+      if (strategy === 'adaptive') shippedRuns.set(perEssay, runs);
       points.push({
         per_essay: perEssay,
         comparisons: medianOf(runs, 'comparisons'),
@@ -380,7 +398,40 @@ function pairedDifference(arm: SimulationRun[], reference: SimulationRun[]) {
     median: round(summary.median),
     ci95: summary.ci95 === null ? null : summary.ci95.map((v) => round(v)),
     share_below: round(summary.shareBelow, 3),
+    mean: round(summary.mean),
+    se: round(summary.se),
+    pairs: summary.pairs,
   };
+}
+
+/**
+ * The `--variant` arms (see the module comment), each paired by seed with the shipped strategy.
+ * `shipped` holds the shipped strategy's runs per K when the curves already ran them.
+ */
+function variantStudy(options: Options, shipped: ReadonlyMap<number, SimulationRun[]>) {
+  const reference = configFor('adaptive');
+  return options.variants.map((variant) => {
+    const config = resolveConfig({ ...reference, ...variant.overrides });
+    return {
+      variant: variant.label,
+      points: options.perEssay.map((perEssay) => {
+        const base = shipped.get(perEssay) ?? runsFor(options, reference, perEssay);
+        const runs = runsFor(options, config, perEssay);
+        const spearmans = runs.map((r) => r.spearman).filter((v): v is number => v !== null);
+        return {
+          per_essay: perEssay,
+          spearman: medianOf(runs, 'spearman'),
+          mean_spearman: round(
+            spearmans.length === 0
+              ? null
+              : spearmans.reduce((sum, v) => sum + v, 0) / spearmans.length,
+          ),
+          shipped_spearman: medianOf(base, 'spearman'),
+          minus_shipped: pairedDifference(runs, base),
+        };
+      }),
+    };
+  });
 }
 
 /** The order study (see the module comment): same seeds and truths in every arm. */
@@ -515,6 +566,7 @@ function main(argv: readonly string[]): number {
     throw error;
   }
   const started = performance.now();
+  const shippedRuns = new Map<number, SimulationRun[]>();
   const output = {
     n: options.n,
     sd: options.sd,
@@ -522,7 +574,8 @@ function main(argv: readonly string[]): number {
     first_seed: options.seed,
     per_essay: options.perEssay,
     honesty_tolerance: HONESTY_TOLERANCE,
-    ...efficiency(options),
+    ...efficiency(options, shippedRuns),
+    ...(options.variants.length === 0 ? {} : { variants: variantStudy(options, shippedRuns) }),
     ...(options.orderStudy === null
       ? {}
       : {

@@ -80,15 +80,6 @@ function main(argv: readonly string[]): number {
       output.runs.map(spearmanOf),
       output.runs.map((_, i) => spearmanOf(baseRuns[i])),
     );
-    const pairedDiffs = output.runs
-      .map((run, i) => {
-        const mine = spearmanOf(run);
-        const theirs = spearmanOf(baseRuns[i]);
-        return mine === null || theirs === null ? null : mine - theirs;
-      })
-      .filter((d): d is number => d !== null);
-    const meanDiff =
-      pairedDiffs.length === 0 ? null : pairedDiffs.reduce((x, y) => x + y, 0) / pairedDiffs.length;
     const wall = output.summary.simulated_wall_s;
     const baseWall = baseline?.output.summary.simulated_wall_s ?? null;
     const statuses: Record<string, number> = {};
@@ -111,7 +102,7 @@ function main(argv: readonly string[]): number {
           : round(output.summary.spearman - baseline.output.summary.spearman),
       median_paired_spearman_diff: round(paired.median),
       paired_spearman_diff_ci95: paired.ci95?.map((x) => round(x)) ?? null,
-      mean_paired_spearman_diff: round(meanDiff),
+      mean_paired_spearman_diff: round(paired.mean),
       statuses,
       cpu_seconds: round(seconds, 1),
     };

@@ -30,6 +30,9 @@ export interface PairedSummary {
   ci95: [number, number] | null;
   /** Share of pairs whose difference is negative (the arm below the reference). */
   shareBelow: number;
+  /** Mean of the differences and its standard error; null without any pair (SE: fewer than 2). */
+  mean: number | null;
+  se: number | null;
   pairs: number;
 }
 
@@ -53,10 +56,17 @@ export function pairedSummary(
         ? (sorted[mid] as number)
         : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   const k = medianIntervalRank(count);
+  const mean = count === 0 ? null : sorted.reduce((sum, d) => sum + d, 0) / count;
+  const variance =
+    mean === null || count < 2
+      ? null
+      : sorted.reduce((sum, d) => sum + (d - mean) ** 2, 0) / (count - 1);
   return {
     median,
     ci95: k === 0 ? null : [sorted[k - 1] as number, sorted[count - k] as number],
     shareBelow: count === 0 ? 0 : sorted.filter((d) => d < 0).length / count,
+    mean,
+    se: variance === null ? null : Math.sqrt(variance / count),
     pairs: count,
   };
 }

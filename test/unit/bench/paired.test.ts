@@ -72,4 +72,17 @@ describe('pairedSummary', () => {
     expect(summary.shareBelow).toBeCloseTo(1 / 3, 12);
     expect(pairedSummary([], []).median).toBeNull();
   });
+
+  it('gives the mean difference and its standard error (sample SD / √pairs)', () => {
+    // Prepare: differences 1, 2, 3, 6 (mean 3, sample variance 14/3)
+    const reference = [1, 1, 1, 1, 5];
+    const arm = [2, 3, 4, 7, null];
+    // Act
+    const summary = pairedSummary(arm, reference);
+    // Assess
+    expect(summary.mean).toBeCloseTo(3, 12);
+    expect(summary.se).toBeCloseTo(Math.sqrt(14 / 3 / 4), 12);
+    expect(pairedSummary([0.5], [0.25])).toMatchObject({ mean: 0.25, se: null });
+    expect(pairedSummary([], [])).toMatchObject({ mean: null, se: null });
+  });
 });

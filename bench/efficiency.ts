@@ -290,6 +290,11 @@ function medianOf(runs: SimulationRun[], field: keyof SimulationRun): number | n
   return round(median(runs.map((r) => r[field]).filter((v): v is number => typeof v === 'number')));
 }
 
+function meanOf(runs: SimulationRun[], field: keyof SimulationRun): number | null {
+  const values = runs.map((r) => r[field]).filter((v): v is number => typeof v === 'number');
+  return round(values.length === 0 ? null : values.reduce((sum, v) => sum + v, 0) / values.length);
+}
+
 /** Comparisons per essay where the median curve first reaches `target` (linear interpolation). */
 export function perEssayToReach(
   curve: readonly { perEssay: number; spearman: number | null }[],
@@ -417,15 +422,10 @@ function variantStudy(options: Options, shipped: ReadonlyMap<number, SimulationR
       points: options.perEssay.map((perEssay) => {
         const base = shipped.get(perEssay) ?? runsFor(options, reference, perEssay);
         const runs = runsFor(options, config, perEssay);
-        const spearmans = runs.map((r) => r.spearman).filter((v): v is number => v !== null);
         return {
           per_essay: perEssay,
           spearman: medianOf(runs, 'spearman'),
-          mean_spearman: round(
-            spearmans.length === 0
-              ? null
-              : spearmans.reduce((sum, v) => sum + v, 0) / spearmans.length,
-          ),
+          mean_spearman: meanOf(runs, 'spearman'),
           shipped_spearman: medianOf(base, 'spearman'),
           minus_shipped: pairedDifference(runs, base),
         };

@@ -11,10 +11,11 @@
  */
 import { parseArgs } from '#cli/args.ts';
 import { UsageError } from '#cli/errors.ts';
-import { ConfigError, parseConfigAssignment } from '#domain/config.ts';
+import { ConfigError } from '#domain/config.ts';
 import { runSimulations, type SimulationRun } from '#domain/simulator.ts';
 import { parseSimulatorArgs, SIM_FLAGS } from './sim-args.ts';
 import { pairedSummary } from './support/paired.ts';
+import { parseOverrides } from './support/variants.ts';
 
 const FLAGS = {
   ...SIM_FLAGS,
@@ -29,12 +30,7 @@ const FLAGS = {
 function parseVariant(spec: string): [string, Record<string, unknown>] {
   const colon = spec.indexOf(':');
   if (colon <= 0) throw new UsageError('--variant', `expected LABEL:NAME=VALUE,..., got "${spec}"`);
-  const overrides: Record<string, unknown> = {};
-  for (const assignment of spec.slice(colon + 1).split(',')) {
-    const [name, value] = parseConfigAssignment(assignment);
-    overrides[name] = value;
-  }
-  return [spec.slice(0, colon), overrides];
+  return [spec.slice(0, colon), parseOverrides(spec.slice(colon + 1), spec)];
 }
 
 const round = (x: number | null, digits = 4) =>

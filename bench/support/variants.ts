@@ -12,24 +12,42 @@ export interface Variant {
   overrides: Partial<Record<ConfigName, unknown>>;
 }
 
-/** Parses one `--variant` value; a bad assignment is a UsageError naming `flag` and the setting. */
-export function parseVariant(raw: string, flag = '--variant'): Variant {
+/**
+ * Parses the `NAME=VALUE[,NAME=VALUE…]` of a `--variant` (`raw` is the whole flag value, for the
+ * message); a bad, empty or repeated assignment is a UsageError naming `--variant` and the setting.
+ */
+export function parseOverrides(
+  assignments: string,
+  raw = assignments,
+): Partial<Record<ConfigName, unknown>> {
   const overrides: Partial<Record<ConfigName, unknown>> = {};
-  const assignments = raw.split(',').map((part) => part.trim());
-  if (assignments.some((part) => part === '')) {
-    throw new UsageError(flag, `expected NAME=VALUE[,NAME=VALUE...], got "${raw}"`);
+  const parts = assignments.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) {
+    throw new UsageError('--variant', `expected NAME=VALUE[,NAME=VALUE...], got "${raw}"`);
   }
-  for (const assignment of assignments) {
+  for (const assignment of parts) {
     try {
       const [name, value] = parseConfigAssignment(assignment);
       if (Object.hasOwn(overrides, name)) {
-        throw new UsageError(flag, `${name} is set twice in "${raw}"`);
+        throw new UsageError('--variant', `${name} is set twice in "${raw}"`);
       }
       overrides[name] = value;
     } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(flag, error.message);
+      if (error instanceof ConfigError) throw new UsageError('--variant', error.message);
       throw error;
     }
   }
-  return { label: assignments.join(','), overrides };
+  return overrides;
+}
+
+/** One `--variant NAME=VALUE[,…]`, labelled by its assignments. */
+export function parseVariant(raw: string): Variant {
+  const overrides = parseOverrides(raw);
+  return {
+    label: raw
+      .split(',')
+      .map((part) => part.trim())
+      .join(','),
+    overrides,
+  };
 }

@@ -86,3 +86,35 @@ describe('npm run bench:efficiency --variant (process)', () => {
     expect(out.stdout).toBe('');
   });
 });
+
+describe('npm run bench:waves --variant (process)', () => {
+  function waves(...args: string[]) {
+    return spawnSync(process.execPath, ['--import', 'tsx', 'bench/waves.ts', ...args], {
+      encoding: 'utf8',
+    });
+  }
+
+  it('runs a labelled arm with its settings beside the shipped sizing', { timeout: 60_000 }, () => {
+    // Act
+    const out = waves('--n', '6', '--runs', '2', '--variant', 'g1:WAVE_GROWTH_FACTOR=1', '--json');
+    // Assess
+    expect(out.status).toBe(0);
+    const labelled = JSON.parse(out.stdout).variants.map(
+      (v: { label: string; overrides: object }) => [v.label, v.overrides],
+    );
+    expect(labelled).toEqual([
+      ['shipped', {}],
+      ['one_per_wave', { WAVE_MAX_APPEARANCES_PER_ESSAY: 1 }],
+      ['g1', { WAVE_GROWTH_FACTOR: 1 }],
+    ]);
+  });
+
+  it('refuses the same settings as bench:efficiency, naming the flag', { timeout: 60_000 }, () => {
+    // Act
+    const out = waves('--n', '6', '--variant', 'g:WAVE_GROWTH_FACTOR=1,WAVE_GROWTH_FACTOR=2');
+    // Assess
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('--variant: WAVE_GROWTH_FACTOR is set twice');
+    expect(out.stdout).toBe('');
+  });
+});
